@@ -1,0 +1,138 @@
+/**
+ * Times on the wire (fs_times): instants carry an offset, any offset is accepted and converted, and
+ * everything is stored and emitted in UTC as `YYYY-MM-DDThh:mm:ss.sssZ` (fixed width, so stored
+ * values sort as text on both SQLite and PostgreSQL).
+ */
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+/** The zone assumed for a search dateTime that carries no offset (a UK provider's local time). */
+export const LOCAL_TIME_ZONE = 'Europe/London';
+
+export function toUtcText(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function offsetMinutes(zone: string): number {
+  if (zone === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const [h, m] = zone.slice(1).split(':').map(Number);
+  return sign * (h * 60 + m);
+}
+
+function validCalendar(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d <= days;
+}
+
+/** A FHIR instant (seconds and zone required); undefined when it is not one. */
+export function parseInstant(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = INSTANT.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  if (!validCalendar(y, mo, d, h, mi, s)) return undefined;
+  const frac = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
+  const zone = m[8];
+  const off = offsetMinutes(zone);
+  if (Math.abs(off) > 14 * 60) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s, frac) - off * 60_000;
+}
+
+/** Minutes east of UTC of `zone` at the instant `utcMs`. */
+function zoneOffsetAt(utcMs: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+}
+
+/** Converts a wall-clock time in `zone` to a UTC instant. */
+export function wallClockToUtc(wallAsUtcMs: number, zone = LOCAL_TIME_ZONE): number {
+  const first = wallAsUtcMs - zoneOffsetAt(wallAsUtcMs, zone) * 60_000;
+  return wallAsUtcMs - zoneOffsetAt(first, zone) * 60_000;
+}
+
+/** The half-open range [low, high) of UTC milliseconds that a (possibly partial) FHIR dateTime covers. */
+export interface TimeRange {
+  low: number;
+  high: number;
+}
+
+/**
+ * Parses a search dateTime value of any precision (`2019`, `2019-05`, `2019-05-09`,
+ * `2019-05-09T10:00`, `2019-05-09T10:00:00.000+01:00` …) into the range it stands for.
+ * A value without an offset is local UK time. A space where the offset's `+` was (what a `+` in an
+ * unencoded query string becomes) is read as `+`.
+ */
+export function parseSearchDateTime(raw: string): TimeRange | undefined {
+  const text = raw.replace(/ (\d{2}:\d{2})$/, '+$1');
+  const m = DATE_TIME.exec(text);
+  if (!m) return undefined;
+  const y = Number(m[1]);
+  const mo = m[2] ? Number(m[2]) : undefined;
+  const d = m[3] ? Number(m[3]) : undefined;
+  const h = m[4] !== undefined ? Number(m[4]) : undefined;
+  const mi = m[5] !== undefined ? Number(m[5]) : undefined;
+  const s = m[6] !== undefined ? Number(m[6]) : undefined;
+  const frac = m[7];
+  const zone = m[8];
+  if (!validCalendar(y, mo ?? 1, d ?? 1, h ?? 0, mi ?? 0, s ?? 0)) return undefined;
+  if (zone && Math.abs(offsetMinutes(zone)) > 14 * 60) return undefined;
+
+  let lowWall: number;
+  let highWall: number;
+  if (mo === undefined) {
+    lowWall = Date.UTC(y, 0, 1);
+    highWall = Date.UTC(y + 1, 0, 1);
+  } else if (d === undefined) {
+    lowWall = Date.UTC(y, mo - 1, 1);
+    highWall = Date.UTC(y, mo, 1);
+  } else if (h === undefined) {
+    lowWall = Date.UTC(y, mo - 1, d);
+    highWall = Date.UTC(y, mo - 1, d + 1);
+  } else if (s === undefined) {
+    lowWall = Date.UTC(y, mo - 1, d, h, mi);
+    highWall = lowWall + 60_000;
+  } else if (!frac) {
+    lowWall = Date.UTC(y, mo - 1, d, h, mi, s);
+    highWall = lowWall + 1000;
+  } else {
+    const digits = frac.length - 1;
+    const ms = Math.floor(Number(`0${frac}`) * 1000);
+    lowWall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+    highWall = lowWall + (digits >= 3 ? 1 : 10 ** (3 - digits));
+  }
+  if (zone) {
+    const off = offsetMinutes(zone) * 60_000;
+    return { low: lowWall - off, high: highWall - off };
+  }
+  return { low: wallClockToUtc(lowWall), high: wallClockToUtc(highWall) };
+}
+
+/** A FHIR date (YYYY-MM-DD, or partial YYYY / YYYY-MM) that names a real day. */
+export function isFhirDate(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(text);
+  if (!m) return false;
+  return validCalendar(Number(m[1]), m[2] ? Number(m[2]) : 1, m[3] ? Number(m[3]) : 1);
+}
+
+/** A FHIR dateTime (any precision; a time needs a zone). */
+export function parseDateTime(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  if (/T/.test(text) && !/(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  return parseSearchDateTime(text)?.low;
+}

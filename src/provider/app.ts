@@ -1,0 +1,84 @@
+/**
+ * The provider FHIR API: one Fastify instance serving every tenant under `/STU3/1/{tenant}`.
+ * Cross-cutting rules (ids, negotiation, JWT, audit, errors) are registered once, here; each
+ * interaction is a module of its own.
+ */
+import compress from '@fastify/compress';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import { registerBook } from './appointment/book.js';
+import { registerCancel } from './appointment/cancel.js';
+import { registerRead } from './appointment/read.js';
+import { registerSearch } from './appointment/search.js';
+import { AuditTrail } from './audit/trail.js';
+import { registerRequestChecks } from './http/checks.js';
+import { registerWireRules } from './http/wire.js';
+import { registerMetadata } from './metadata.js';
+import { registerResourceReads } from './resources/read.js';
+import { registerSlotSearch, type SlotSearchOptions } from './slot/search.js';
+import { TenantDirectory } from './tenants.js';
+
+export interface ProviderOptions {
+  store: Store;
+  /** The origin consumers reach us at (JWT `aud` and every URL we emit start with it). */
+  publicOrigin: string;
+  logger?: FastifyServerOptions['logger'];
+  slotSearch?: SlotSearchOptions;
+  auditFlushMs?: number;
+}
+
+export interface Provider {
+  app: FastifyInstance;
+  tenants: TenantDirectory;
+  audit: AuditTrail;
+}
+
+function routeMatcher(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+');
+  return new RegExp(`^${escaped}$`);
+}
+
+export async function buildProvider(options: ProviderOptions): Promise<Provider> {
+  const { store } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { caseSensitive: true },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+  const tenants = new TenantDirectory(store, options.publicOrigin);
+  await tenants.load();
+  const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
+
+  // Which methods each route pattern takes, so a wrong method is a 405 rather than a 404.
+  const routes: { matcher: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    let entry = routes.find((r) => r.matcher.source === routeMatcher(route.url).source);
+    if (!entry) routes.push((entry = { matcher: routeMatcher(route.url), methods: new Set() }));
+    for (const m of methods) entry.methods.add(m);
+  });
+
+  registerWireRules(app, (path) => {
+    const entry = routes.find((r) => r.matcher.test(path));
+    return entry ? [...entry.methods].sort() : undefined;
+  });
+  await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], threshold: 1024 });
+  registerRequestChecks(app, tenants, audit);
+
+  registerMetadata(app);
+  registerSlotSearch(app, store, options.slotSearch);
+  registerBook(app, store);
+  registerRead(app, store);
+  registerSearch(app, store);
+  registerCancel(app, store);
+  registerResourceReads(app, store);
+
+  app.addHook('onClose', async () => {
+    await audit.flush();
+  });
+  return { app, tenants, audit };
+}

@@ -1,0 +1,94 @@
+/**
+ * The checks every provider request passes before its handler runs, in this order: ids and
+ * cache headers (API-5, API-9), content negotiation (API-2, API-3), tenant, JWT (P1–P4) and the
+ * tenant's consumer policy (P7). Afterwards every request is written to the audit trail (P5, P35).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { negotiate } from '../../fhir/format.js';
+import { forbidden, notFound, unsupportedMediaType } from '../../fhir/outcome.js';
+import type { AuditTrail } from '../audit/trail.js';
+import { authorise, parseBearerTokenCached } from '../auth/jwt.js';
+import type { TenantDirectory } from '../tenants.js';
+
+function header(request: FastifyRequest, name: string, maxLength = 256): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  return trimmed ? trimmed.slice(0, maxLength) : undefined;
+}
+
+export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirectory, audit: AuditTrail) {
+  app.decorateRequest('ctx', null as never);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const correlationId = header(request, 'x-request-id');
+    request.ctx = { requestId: request.id, correlationId, format: 'json', startedAt: performance.now(), audit: {} };
+    reply.header('X-Request-ID', request.id);
+    if (correlationId) reply.header('X-Correlation-ID', correlationId);
+    reply.header('Cache-Control', 'no-store');
+
+    const query = request.query as Record<string, string | string[]>;
+    const negotiated = negotiate(query?._format, request.headers.accept, request.headers['content-type']);
+    request.ctx.format = negotiated.format;
+    if ('unsupported' in negotiated) {
+      throw unsupportedMediaType(
+        `${negotiated.unsupported} asks for a format this server does not speak: use application/fhir+json or application/fhir+xml`,
+      );
+    }
+
+    const interaction = request.routeOptions.config.interaction;
+    if (!interaction) return; // no such route: the not-found handler answers
+    request.ctx.interaction = interaction;
+
+    const tenantId = (request.params as { tenant?: string }).tenant ?? '';
+    const tenant = await tenants.find(tenantId);
+    if (!tenant) throw notFound(`No provider organisation "${tenantId}" is served here`);
+    request.ctx.tenant = tenant;
+    request.ctx.serviceRoot = tenants.serviceRoot(tenant.id);
+
+    const identity = parseBearerTokenCached(header(request, 'authorization', 64 * 1024));
+    request.ctx.identity = identity;
+    authorise(identity, { audience: request.ctx.serviceRoot, scope: interaction.scope });
+    if (tenants.refuses(tenant.id, identity.organisation.ods)) {
+      throw forbidden(`${tenant.name} does not accept requests from organisation ${identity.organisation.ods}`);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const ctx = request.ctx;
+    if (!ctx) return;
+    const identity = ctx.identity;
+    const status = reply.statusCode;
+    audit.record({
+      at: new Date().toISOString(),
+      tenant_id: ctx.tenant?.id ?? null,
+      method: request.method,
+      path: request.url.slice(0, 2000),
+      interaction: ctx.interaction?.name ?? null,
+      status,
+      outcome: status < 400 ? 'success' : status < 500 ? 'client-error' : 'server-error',
+      diagnostics: ctx.audit.diagnostics?.slice(0, 2000) ?? null,
+      consumer_fault: ctx.audit.consumerFault ? 1 : 0,
+      request_id: ctx.requestId,
+      correlation_id: ctx.correlationId ?? null,
+      ssp_trace_id: header(request, 'ssp-traceid') ?? null,
+      ssp_from: header(request, 'ssp-from') ?? null,
+      ssp_to: header(request, 'ssp-to') ?? null,
+      ssp_interaction_id: header(request, 'ssp-interactionid') ?? null,
+      organisation_ods: identity?.organisation.ods ?? null,
+      organisation_name: identity?.organisation.name ?? null,
+      device_id: identity ? `${identity.device.system}|${identity.device.value}` : null,
+      device_model: identity?.device.model ?? null,
+      device_version: identity?.device.version ?? null,
+      practitioner_id: identity?.practitioner?.id ?? identity?.subject ?? null,
+      practitioner_name: identity?.practitioner?.name ?? null,
+      practitioner_sds_user_id: identity?.practitioner?.sdsUserId ?? null,
+      practitioner_sds_role_profile_id: identity?.practitioner?.sdsRoleProfileId ?? null,
+      resource_type: ctx.audit.resourceType ?? null,
+      resource_id: ctx.audit.resourceId ?? null,
+      version_id: ctx.audit.versionId ?? null,
+      duration_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
+    });
+  });
+}

@@ -1,0 +1,12 @@
+/** The ordered list of migrations; each runs the same on SQLite and PostgreSQL. */
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../dialect.js';
+import * as initial from './001-initial.js';
+
+export interface SlotbridgeMigration {
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+export const migrations: Record<string, SlotbridgeMigration> = {
+  '001-initial': initial,
+};

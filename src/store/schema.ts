@@ -1,0 +1,190 @@
+/**
+ * The one schema of the store (SQLite and PostgreSQL alike). Times are UTC text
+ * `YYYY-MM-DDThh:mm:ss.sssZ`; FHIR content is JSON text; every row belongs to a tenant.
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface TenantTable {
+  /** The routing segment of the tenant's service root: `{origin}/STU3/1/{id}`. */
+  id: string;
+  name: string;
+  ods_code: string;
+  asid: string;
+  /** JSON array of consumer ODS codes this tenant refuses (P7). */
+  refused_organisations: string;
+  created_at: string;
+}
+
+/** Columns every stored reference resource has. */
+interface StoredResource {
+  tenant_id: string;
+  id: string;
+  version_id: number;
+  last_updated: string;
+  /** The FHIR resource as JSON, without id and meta (those come from the columns). */
+  content: string;
+}
+
+export type OrganizationTable = StoredResource & { ods_code: string | null; name: string };
+export type LocationTable = StoredResource & { name: string };
+export type PractitionerTable = StoredResource;
+export type PractitionerRoleTable = StoredResource & { practitioner_id: string | null };
+
+export type HealthcareServiceTable = StoredResource & {
+  /** The id is the directory (DoS) service ID consumers search with. */
+  name: string;
+  organization_id: string | null;
+  location_id: string | null;
+  active: number;
+};
+
+export type ScheduleTable = StoredResource & {
+  /** The schedule's HealthcareService actor (P13). */
+  healthcare_service_id: string;
+  practitioner_id: string | null;
+  practitioner_role_id: string | null;
+  active: number;
+};
+
+/** Which schedules serve which directory service (fs_slotmanagement mapping table, many-to-many). */
+export interface ServiceScheduleTable {
+  tenant_id: string;
+  healthcare_service_id: string;
+  schedule_id: string;
+}
+
+export interface SlotTable {
+  tenant_id: string;
+  id: string;
+  /** The slot's UUID identifier (system https://tools.ietf.org/html/rfc4122). */
+  identifier: string;
+  schedule_id: string;
+  start: string;
+  end: string;
+  /** busy | free | busy-unavailable | busy-tentative | entered-in-error */
+  status: string;
+  /** In-person | Telephone | Video, or null when unknown (SLOT-4: never defaulted). */
+  delivery_channel: string | null;
+  appointment_id: string | null;
+  version_id: number;
+  last_updated: string;
+}
+
+export interface AppointmentTable {
+  tenant_id: string;
+  id: string;
+  /** The current version. */
+  version_id: number;
+  status: string;
+  slot_id: string;
+  start: string;
+  end: string;
+  created: string;
+  /** `system|value` of the patient's identifier: the NHS number, or our local identifier (BOOK-3). */
+  patient_identifier: string;
+  /** ODS code of the consumer organisation that booked. */
+  consumer_ods: string;
+  /** UUID of the referral document named by the contained DocumentReference (BOOK-4). */
+  document_id: string | null;
+  last_updated: string;
+  content: string;
+}
+
+/** Every version of every appointment (API-6, P31), with the provenance of the write that made it. */
+export interface AppointmentVersionTable {
+  tenant_id: string;
+  id: string;
+  version_id: number;
+  status: string;
+  last_updated: string;
+  content: string;
+  interaction: string;
+  request_id: string;
+  correlation_id: string | null;
+  author_id: string | null;
+  author_name: string | null;
+  author_role: string | null;
+  entered_by: string | null;
+  organisation_ods: string;
+  organisation_name: string | null;
+  device: string | null;
+}
+
+/** Idempotent booking retries (API-9, BOOK-5): one row per consumer X-Request-ID that booked. */
+export interface BookingRequestTable {
+  tenant_id: string;
+  consumer_ods: string;
+  request_id: string;
+  appointment_id: string;
+  version_id: number;
+  created_at: string;
+}
+
+/** Referral documents named by bookings, and whether the document itself has arrived (BOOK-4). */
+export interface ReferralDocumentTable {
+  tenant_id: string;
+  document_id: string;
+  appointment_id: string | null;
+  linked_at: string | null;
+  decoupled_at: string | null;
+  received_at: string | null;
+  content_type: string | null;
+  body: string | null;
+  consumer_ods: string | null;
+}
+
+/** The append-only audit trail of every request (P5, P35, NFR audit). */
+export interface AuditEventTable {
+  seq: Generated<number>;
+  at: string;
+  tenant_id: string | null;
+  method: string;
+  path: string;
+  interaction: string | null;
+  status: number;
+  outcome: string;
+  diagnostics: string | null;
+  consumer_fault: number;
+  request_id: string;
+  correlation_id: string | null;
+  ssp_trace_id: string | null;
+  ssp_from: string | null;
+  ssp_to: string | null;
+  ssp_interaction_id: string | null;
+  organisation_ods: string | null;
+  organisation_name: string | null;
+  device_id: string | null;
+  device_model: string | null;
+  device_version: string | null;
+  practitioner_id: string | null;
+  practitioner_name: string | null;
+  practitioner_sds_user_id: string | null;
+  practitioner_sds_role_profile_id: string | null;
+  resource_type: string | null;
+  resource_id: string | null;
+  version_id: string | null;
+  duration_ms: number;
+}
+
+export interface Database {
+  tenant: TenantTable;
+  organization: OrganizationTable;
+  location: LocationTable;
+  practitioner: PractitionerTable;
+  practitioner_role: PractitionerRoleTable;
+  healthcare_service: HealthcareServiceTable;
+  schedule: ScheduleTable;
+  service_schedule: ServiceScheduleTable;
+  slot: SlotTable;
+  appointment: AppointmentTable;
+  appointment_version: AppointmentVersionTable;
+  booking_request: BookingRequestTable;
+  referral_document: ReferralDocumentTable;
+  audit_event: AuditEventTable;
+}
+
+export type Tenant = Selectable<TenantTable>;
+export type SlotRow = Selectable<SlotTable>;
+export type AppointmentRow = Selectable<AppointmentTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;
+export type NewAuditEvent = Insertable<AuditEventTable>;

@@ -1,0 +1,222 @@
+/**
+ * Opens the store: the embedded SQLite file under `./data` by default, or PostgreSQL when a
+ * `postgres://` URL is given (several API nodes on one database). Runs the migrations either way.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDriver,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+  type DatabaseConnection,
+  type Dialect as KyselyDialect,
+  type Migration,
+  type Transaction,
+} from 'kysely';
+import pg from 'pg';
+import type { Dialect } from './dialect.js';
+import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export interface StoreOptions {
+  /** Folder for the embedded SQLite file (default `./data`). */
+  dataDir?: string;
+  /** `postgres://…` selects PostgreSQL; anything else is ignored. */
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (tests give each run its own); created when missing. */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+/**
+ * Tells whether a tenant's slots may have changed since a cached answer was made: our own writes
+ * bump a per-tenant epoch; other processes' writes are seen through SQLite's `data_version` or
+ * PostgreSQL notifications.
+ */
+export class SlotChangeTracker {
+  private readonly epochs = new Map<string, number>();
+  private external = 0;
+  constructor(private readonly externalVersion: () => number = () => 0) {}
+
+  token(tenantId: string): string {
+    return `${this.epochs.get(tenantId) ?? 0}:${this.external}:${this.externalVersion()}`;
+  }
+
+  bump(tenantId: string): void {
+    this.epochs.set(tenantId, (this.epochs.get(tenantId) ?? 0) + 1);
+  }
+
+  bumpAll(): void {
+    this.external += 1;
+  }
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where the data lives, for people: a file path or a URL without password. */
+  readonly location: string;
+  readonly slotChanges: SlotChangeTracker;
+  /**
+   * Runs `fn` in one transaction that takes the write lock up front (SQLite `BEGIN IMMEDIATE`;
+   * PostgreSQL row locks via conditional updates), so conditional writes never race.
+   */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /** Inside a write transaction: tells every API process that the tenant's slots changed. */
+  announceSlotChange(trx: Transaction<Database>, tenantId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** SQLite driver whose transactions start with BEGIN IMMEDIATE (write lock first, never upgrade). */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** better-sqlite3 with a statement cache: Kysely prepares on every query, which costs on hot paths. */
+function cachingDatabase(raw: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (!statement) {
+        if (cache.size > 1000) cache.clear();
+        statement = raw.prepare(text);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: {
+      async getMigrations() {
+        const out: Record<string, Migration> = {};
+        for (const [name, m] of Object.entries(migrations)) out[name] = { up: (d) => m.up(d, dialect) };
+        return out;
+      },
+    },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  }
+}
+
+function openSqlite(dataDir: string): Store {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'slotbridge.db');
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode keeps every commit through a process crash (SIGKILL); only a power cut can
+  // lose the last commits. See docs/architecture.md.
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('busy_timeout = 5000');
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck();
+  const config = { database: cachingDatabase(raw) as any };
+  const dialect: KyselyDialect = {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new ImmediateSqliteDriver(config),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+  const db = new Kysely<Database>({ dialect });
+  const slotChanges = new SlotChangeTracker(() => dataVersion.get() as number);
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    slotChanges,
+    transaction: (fn) => db.transaction().execute(fn),
+    announceSlotChange: async () => {},
+    close: () => db.destroy(),
+  };
+}
+
+let int8ParserSet = false;
+
+async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
+  if (!int8ParserSet) {
+    // count(*) and bigserial come back as strings otherwise; our numbers stay far below 2^53.
+    pg.types.setTypeParser(20, (v: string) => Number(v));
+    int8ParserSet = true;
+  }
+  const schema = options.pgSchema;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${schema}`);
+  const connection = { connectionString: url, options: schema ? `-c search_path=${schema}` : undefined };
+  if (schema) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await admin.end();
+  }
+  const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const slotChanges = new SlotChangeTracker();
+
+  // Other API nodes announce slot changes with NOTIFY; a lost listener means we may have missed
+  // some, so every cached answer is dropped and the listener reconnects.
+  const channel = `slotbridge_slots_${schema ?? 'public'}`;
+  let listener: pg.Client | undefined;
+  let closing = false;
+  const listen = async () => {
+    const client = new pg.Client(connection);
+    client.on('notification', (msg) => {
+      if (msg.payload) slotChanges.bump(msg.payload);
+    });
+    client.on('error', () => {
+      slotChanges.bumpAll();
+      if (!closing) setTimeout(() => void listen().catch(() => slotChanges.bumpAll()), 500);
+    });
+    await client.connect();
+    await client.query(`LISTEN ${channel}`);
+    listener = client;
+    slotChanges.bumpAll();
+  };
+  await listen();
+
+  const redacted = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return {
+    db,
+    dialect: 'postgres',
+    location: schema ? `${redacted} (schema ${schema})` : redacted,
+    slotChanges,
+    transaction: (fn) => db.transaction().execute(fn),
+    announceSlotChange: async (trx, tenantId) => {
+      await sql`select pg_notify(${channel}, ${tenantId})`.execute(trx);
+    },
+    close: async () => {
+      closing = true;
+      await listener?.end().catch(() => {});
+      await db.destroy();
+    },
+  };
+}
+
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const url = options.databaseUrl;
+  const store = url && /^postgres(ql)?:\/\//.test(url)
+    ? await openPostgres(url, options)
+    : openSqlite(options.dataDir ?? './data');
+  try {
+    await migrate(store.db, store.dialect);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,76 @@
+/** The store: one schema on SQLite and PostgreSQL, conditional booking writes, append-only audit. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { addSlots, putReference, putTenant } from '../../src/capacity/catalogue.js';
+import { openStore } from '../../src/store/store.js';
+import { testStore, type TestStore } from '../helpers/store.js';
+import { quarterHourSlots, tomorrowAt } from '../helpers/provider.js';
+
+let ts: TestStore;
+before(async () => {
+  ts = await testStore();
+  await putTenant(ts.store.db, { id: 't', name: 'T', odsCode: 'T1', asid: '1' });
+  await putReference(ts.store.db, 't', { resourceType: 'HealthcareService', id: 'hs', name: 'HS' });
+  await putReference(ts.store.db, 't', { resourceType: 'Schedule', id: 'sc', actor: [{ reference: 'HealthcareService/hs' }] });
+});
+after(() => ts.dispose());
+
+describe(`store (${process.env.SLOTBRIDGE_TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'})`, () => {
+  it('migrations are idempotent: opening the store again keeps its data', async () => {
+    const again = await openStore(ts.options);
+    const row = await again.db.selectFrom('tenant').selectAll().where('id', '=', 't').executeTakeFirst();
+    assert.equal(row?.name, 'T');
+    await again.close();
+  });
+
+  it('putReference stores a new version only when the content changes', async () => {
+    assert.equal(await putReference(ts.store.db, 't', { resourceType: 'Location', id: 'l', name: 'A' }), 1);
+    assert.equal(await putReference(ts.store.db, 't', { resourceType: 'Location', id: 'l', name: 'A' }), 1);
+    assert.equal(await putReference(ts.store.db, 't', { resourceType: 'Location', id: 'l', name: 'B' }), 2);
+  });
+
+  it('addSlots is idempotent by slot id', async () => {
+    const slots = quarterHourSlots('x', 'sc', tomorrowAt(9), 10);
+    assert.equal(await addSlots(ts.store, 't', slots), 10);
+    assert.equal(await addSlots(ts.store, 't', slots), 0);
+  });
+
+  it('P25 the conditional update takes a free slot exactly once under concurrent transactions', async () => {
+    const slots = quarterHourSlots('race', 'sc', tomorrowAt(12), 20);
+    await addSlots(ts.store, 't', slots);
+    const attempts = slots.flatMap((s) => Array.from({ length: 5 }, (_, i) => ({ slot: s.id, who: `a${i}` })));
+    attempts.sort(() => Math.random() - 0.5);
+    const wins = await Promise.all(
+      attempts.map((a) =>
+        ts.store.transaction(async (trx) => {
+          const r = await trx
+            .updateTable('slot')
+            .set({ status: 'busy', appointment_id: a.who })
+            .where('tenant_id', '=', 't')
+            .where('id', '=', a.slot)
+            .where('status', '=', 'free')
+            .executeTakeFirst();
+          return Number(r.numUpdatedRows);
+        }),
+      ),
+    );
+    assert.equal(wins.reduce((a, b) => a + b, 0), 20);
+  });
+
+  it('a change of a tenant\'s slots changes its change token, and only its own', async () => {
+    const before = ts.store.slotChanges.token('t');
+    const other = ts.store.slotChanges.token('u');
+    await addSlots(ts.store, 't', quarterHourSlots('tok', 'sc', tomorrowAt(16), 1));
+    assert.notEqual(ts.store.slotChanges.token('t'), before);
+    assert.equal(ts.store.slotChanges.token('u'), other);
+  });
+
+  it('audit_event refuses updates and deletes', async () => {
+    await ts.store.db
+      .insertInto('audit_event')
+      .values({ at: new Date().toISOString(), tenant_id: 't', method: 'GET', path: '/', interaction: null, status: 200, outcome: 'success', diagnostics: null, consumer_fault: 0, request_id: 'r', correlation_id: null, ssp_trace_id: null, ssp_from: null, ssp_to: null, ssp_interaction_id: null, organisation_ods: null, organisation_name: null, device_id: null, device_model: null, device_version: null, practitioner_id: null, practitioner_name: null, practitioner_sds_user_id: null, practitioner_sds_role_profile_id: null, resource_type: null, resource_id: null, version_id: null, duration_ms: 1 })
+      .execute();
+    await assert.rejects(ts.store.db.updateTable('audit_event').set({ status: 500 }).where('request_id', '=', 'r').execute(), /append-only/);
+    await assert.rejects(ts.store.db.deleteFrom('audit_event').where('request_id', '=', 'r').execute(), /append-only/);
+  });
+});
