@@ -1,5 +1,6 @@
 /** `slotbridge <command>`: the command line (decisions.md fixes its contract). */
 import { AUDIT_USAGE, auditCommand } from './audit.js';
+import { TOKEN_USAGE, tokenCommand } from './token.js';
 import { UsageError, parse, print, say, storeFrom, storeOptions } from './io.js';
 import { PROVIDER_USAGE, announce, providerCommand, startProvider, untilSignalled } from './provider.js';
 import { seedDemo } from '../capacity/demo.js';
@@ -10,6 +11,7 @@ slotbridge start [--port N] [--data DIR]      the demo network on the embedded s
 ${PROVIDER_USAGE}
 slotbridge seed demo [--data DIR | --database-url URL] [--json]
 ${AUDIT_USAGE}
+${TOKEN_USAGE}
 Every command takes --json (one JSON document on stdout).`;
 
 async function startCommand(args: string[]): Promise<number> {
@@ -46,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
         return await seedCommand(rest);
       case 'audit':
         return await auditCommand(rest);
+      case 'token':
+        return await tokenCommand(rest);
       case undefined:
       case 'help':
       case '--help':

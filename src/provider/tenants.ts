@@ -6,6 +6,8 @@ import type { Store } from '../store/store.js';
 import type { Tenant } from '../store/schema.js';
 
 export const FHIR_BASE_PATH = '/STU3/1';
+/** How stale the tenant list (and each tenant's consumer policy) may get. */
+export const TENANT_REFRESH_MS = 2000;
 
 export class TenantDirectory {
   private tenants = new Map<string, Tenant>();
@@ -26,10 +28,15 @@ export class TenantDirectory {
     return rows;
   }
 
-  /** The tenant, reloading at most once a second so tenants added by another process appear. */
+  /**
+   * The tenant. The list is reloaded when a tenant is missing (at most once a second) and every
+   * few seconds anyway, so tenants and policies changed by another process (the CLI, another API
+   * node) take effect without a restart.
+   */
   async find(id: string): Promise<Tenant | undefined> {
+    const age = Date.now() - this.loadedAt;
     const hit = this.tenants.get(id);
-    if (hit || Date.now() - this.loadedAt < 1000) return hit;
+    if ((hit && age < TENANT_REFRESH_MS) || (!hit && age < 1000)) return hit;
     await this.load();
     return this.tenants.get(id);
   }

@@ -1,5 +1,6 @@
 /** A stand-in consumer for tests: builds the standard's unsecured JWT and calls the provider over real HTTP. */
 import { randomUUID } from 'node:crypto';
+import { encodeUnsecured, tokenClaims } from '../../src/consumer/token.js';
 
 export const SCOPE = {
   slotRead: 'organization/slot.read',
@@ -20,47 +21,37 @@ export interface TokenOptions {
   header?: Record<string, unknown>;
 }
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
+/** The standard's token for tests, built by the consumer's own builder, with claims to override. */
 export function token(o: TokenOptions): string {
-  const iat = o.iat ?? Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = {
-    iss: 'https://consumer.example.nhs.uk/',
-    sub: 'user-10019',
-    aud: o.aud,
-    exp: o.exp ?? iat + 300,
-    iat,
-    reason_for_request: 'directcare',
-    requested_scope: o.scope,
-    requesting_device: {
-      resourceType: 'Device',
-      identifier: [{ system: 'https://consumersupplier.com/Id/device-identifier', value: 'CONS-APP-4' }],
-      model: 'Test consumer',
-      version: '1.0.0',
+  const payload = tokenClaims({
+    audience: o.aud,
+    scope: o.scope,
+    issuedAt: o.iat,
+    requester: {
+      issuer: 'https://consumer.example.nhs.uk/',
+      organisation: { odsCode: o.ods ?? 'A1001', name: o.orgName ?? '111 North East Service' },
+      device: { system: 'https://consumersupplier.com/Id/device-identifier', value: 'CONS-APP-4', model: 'Test consumer', version: '1.0.0' },
+      user:
+        o.practitioner === false
+          ? undefined
+          : {
+              id: 'user-10019',
+              family: 'Jones',
+              given: 'Claire',
+              prefix: 'Dr',
+              sdsUserId: '111222333444',
+              sdsRoleProfileId: '444555666777',
+              localSystem: 'https://consumersupplier.com/Id/user-guid',
+            },
     },
-    requesting_organization: {
-      resourceType: 'Organization',
-      identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: o.ods ?? 'A1001' }],
-      name: o.orgName ?? '111 North East Service',
-    },
-  };
-  if (o.practitioner !== false) {
-    payload.requesting_practitioner = {
-      resourceType: 'Practitioner',
-      id: 'user-10019',
-      identifier: [
-        { system: 'https://fhir.nhs.uk/Id/sds-user-id', value: '111222333444' },
-        { system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '444555666777' },
-        { system: 'https://consumersupplier.com/Id/user-guid', value: '98ed4f78-814d-4266-8d5b-cde742f3093c' },
-      ],
-      name: [{ family: 'Jones', given: ['Claire'], prefix: ['Dr'] }],
-    };
-  }
+  });
+  if (o.practitioner === false) payload.sub = 'user-10019';
+  if (o.exp !== undefined) payload.exp = o.exp;
   for (const [k, v] of Object.entries(o.claims ?? {})) {
     if (v === undefined) delete payload[k];
     else payload[k] = v;
   }
-  return `${b64(o.header ?? { alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
+  return encodeUnsecured(payload, o.header);
 }
 
 export interface CallOptions {
