@@ -79,6 +79,31 @@ describe('formats', () => {
   });
 });
 
+describe('transfer', () => {
+  it('API-4 a chunked request body (no Content-Length) is read like any other', async () => {
+    const { bookingFor } = await import('../helpers/provider.js');
+    const body = JSON.stringify(bookingFor(p.catalogue.s1[15]));
+    const result = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(new URL(`${p.root()}/Appointment`), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'transfer-encoding': 'chunked',
+          authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.write })}`,
+        },
+      }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < body.length; i += 500) req.write(body.slice(i, i + 500));
+      req.end();
+    });
+    assert.equal(result.status, 201, result.text);
+  });
+});
+
 describe('headers', () => {
   it('API-5 API-9 every response has Cache-Control no-store and its own X-Request-ID, echoing ours as X-Correlation-ID', async () => {
     for (const path of [slots, '/metadata', '/Nope', '/Appointment/missing']) {

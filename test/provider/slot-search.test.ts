@@ -15,7 +15,7 @@ const resources = (bundle: any, type?: string) =>
 const day = () => new Date(tomorrowAt(0)).toISOString().slice(0, 10);
 
 describe('slot search', () => {
-  it('P11 P14 returns a searchset of profiled slots with schedule, start, end and status', async () => {
+  it('P11 P14 SLOT-5 returns, without any patient, a searchset of profiled slots with schedule, start, end and status', async () => {
     const res = await call(p.root(), `/Slot?service=${SERVICE}&status=free`);
     assert.equal(res.status, 200);
     assert.equal(res.json.resourceType, 'Bundle');
@@ -35,7 +35,7 @@ describe('slot search', () => {
     assert.equal(res.json.link[0].url, `${p.root()}/Slot?service=${SERVICE}&status=free`);
   });
 
-  it('P10 fs_slotmanagement filters by the service: a schedule mapped to two services serves both', async () => {
+  it('P10 SLOT-2 fs_slotmanagement filters by the service: a schedule mapped to two services serves both', async () => {
     const second = resources((await call(p.root(), `/Slot?service=${SECOND_SERVICE}`)).json, 'Slot');
     assert.deepEqual(new Set(second.map((s: any) => s.schedule.reference)), new Set(['Schedule/S2']));
     const both = resources((await call(p.root(), `/Slot?service=${SECOND_SERVICE},${SERVICE}`)).json, 'Slot');
@@ -116,7 +116,7 @@ describe('slot search', () => {
     }
   });
 
-  it('P12 P13 P19 includes every related resource once, in every spelling the sources use', async () => {
+  it('P12 P13 P19 SLOT-3 includes every related resource once, in every spelling the sources use', async () => {
     const includes = [
       '_include=Slot:schedule',
       '_include:iterate=Schedule:actor:Practitioner',

@@ -61,6 +61,19 @@ describe('provider reports', () => {
     assert.equal((await providerReport(p.store, 'test-ed', from, to))['rep-prov-05'].cancelled, 1);
   });
 
+  it('BOOK-4 a booking is linked to its referral document, whether it arrived before or after; a cancel decouples it', async () => {
+    const rows = await p.store.db.selectFrom('referral_document').selectAll().where('tenant_id', '=', 'test-ed').orderBy('document_id').execute();
+    const linked = rows.filter((r) => r.appointment_id);
+    assert.equal(linked.length, 3);
+    const early = linked.find((r) => r.appointment_id === documents[0])!;
+    assert.ok(early.received_at && early.linked_at, 'arrived before the booking, then linked');
+    const cancelled = linked.find((r) => r.appointment_id === documents[1])!;
+    assert.ok(cancelled.decoupled_at, 'decoupled from the cancelled booking');
+    assert.equal(linked.find((r) => r.appointment_id === documents[2])!.decoupled_at, null);
+    // A document arriving after its booking is linked to it.
+    assert.equal(await receiveReferral(p.store, 'test-ed', linked.find((r) => r.appointment_id === documents[2])!.document_id, '<ClinicalDocument/>', 'application/hl7-v3+xml'), 'linked');
+  });
+
   it('a range with nothing in it reports zeros, and another tenant sees none of this', async () => {
     const empty = await providerReport(p.store, 'test-ed', '2000-01-01T00:00:00.000Z', '2000-02-01T00:00:00.000Z');
     assert.equal(empty['rep-prov-01'].booked, 0);
