@@ -74,8 +74,6 @@ function storedAppointment(booking: Booking, ctx: AuthorisedContext, now: string
       patient.identifier = [{ use: 'usual', system: localPatientSystem(ctx.serviceRoot), value: localId }];
     }
   }
-  const participant = appointment.participant?.[0];
-  if (participant && !participant.status) participant.status = 'accepted'; // decisions.md
   const { resourceType: _type, id: _consumerId, meta: _meta, ...rest } = appointment;
   const stored = {
     resourceType: 'Appointment' as const,
@@ -119,7 +117,6 @@ export function registerBook(app: FastifyInstance, store: Store) {
     const slot = await slotNamedBy(store, tenantId, booking);
     const now = Date.now();
     checkPeriod(booking, slot, now);
-    if (slot.status !== 'free') throw slotNoLongerAvailable();
 
     const localId = booking.nhsNumber ? undefined : randomUUID();
     const appointment = storedAppointment(booking, ctx, new Date(now).toISOString(), localId);
