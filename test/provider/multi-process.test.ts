@@ -51,7 +51,7 @@ after(async () => {
 });
 
 function asNewSlot(slot: any) {
-  return { id: slot.id, identifier: slot.identifier[0].value, scheduleId: slot.schedule.reference.split('/')[1], start: slot.start, end: slot.end };
+  return { id: slot.id, identifier: slot.identifier[0].value, scheduleId: slot.schedule.reference.split('/')[1], start: slot.start, end: slot.end, status: 'free' as const, deliveryChannel: null };
 }
 
 describe('two API processes on one store', () => {
