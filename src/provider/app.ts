@@ -66,7 +66,9 @@ export async function buildProvider(options: ProviderOptions): Promise<Provider>
     const entry = routes.find((r) => r.matcher.test(path));
     return entry ? [...entry.methods].sort() : undefined;
   });
-  await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], threshold: 1024 });
+  // API-4: compression only when the caller asks (see wire.ts `deliver`), so the common path pays
+  // no per-response hook.
+  await app.register(compress, { global: false, encodings: ['gzip', 'deflate'], threshold: 1024 });
   registerRequestChecks(app, tenants, audit);
 
   registerMetadata(app);

@@ -46,10 +46,7 @@ export class AuditTrail {
     this.flushing = this.flushing.then(async () => {
       if (batch.length === 0) return;
       try {
-        // 30 columns a row: 500 rows stay under both engines' bound-parameter limits.
-        for (let i = 0; i < batch.length; i += 500) {
-          await this.store.db.insertInto('audit_event').values(batch.slice(i, i + 500)).execute();
-        }
+        await this.store.appendAuditEvents(batch);
       } catch (err) {
         this.onError(err);
       }

@@ -19,6 +19,13 @@ import { FhirFormatError, resourceToXml, xmlToResourceWithIgnored } from '../../
 const JSON_BODY_TYPES = ['application/fhir+json', 'application/json+fhir', 'application/json'];
 const XML_BODY_TYPES = ['application/fhir+xml', 'application/xml+fhir', 'application/xml', 'text/xml'];
 
+/** Sends a serialised body, compressed when the caller accepts gzip or deflate (API-4). */
+function deliver(request: FastifyRequest, reply: FastifyReply, body: string | Buffer) {
+  const accepted = request.headers['accept-encoding'];
+  if (accepted && /\b(gzip|deflate)\b/.test(accepted) && body.length >= 1024) return reply.compress(body);
+  return reply.send(body);
+}
+
 /** A request body as parsed from the wire, before any FHIR checks. */
 export interface ParsedBody {
   format: WireFormat;
@@ -45,12 +52,12 @@ export function sendResource(request: FastifyRequest, reply: FastifyReply, resou
   if (options.versionId) reply.header('ETag', `W/"${options.versionId}"`);
   if (options.lastUpdated) reply.header('Last-Modified', new Date(options.lastUpdated).toUTCString());
   if (options.location) reply.header('Location', options.location);
-  return reply.send(serialize(format, resource));
+  return deliver(request, reply, serialize(format, resource));
 }
 
 /** Sends an already serialised body in the negotiated format. */
-export function sendSerialized(request: FastifyRequest, reply: FastifyReply, body: string, status = 200) {
-  return reply.code(status).type(CONTENT_TYPE[request.ctx.format]).send(body);
+export function sendSerialized(request: FastifyRequest, reply: FastifyReply, body: string | Buffer, status = 200) {
+  return deliver(request, reply.code(status).type(CONTENT_TYPE[request.ctx.format]), body);
 }
 
 /** A Resource's `meta.versionId` and `meta.lastUpdated` as send options. */
@@ -89,7 +96,7 @@ export function replyWithOutcome(request: FastifyRequest, reply: FastifyReply, e
     request.ctx.audit.consumerFault = error.consumerFault;
   }
   reply.code(error.status).type(CONTENT_TYPE[format]).headers(error.headers);
-  return reply.send(serialize(format, operationOutcome(error.issues)));
+  return deliver(request, reply, serialize(format, operationOutcome(error.issues)));
 }
 
 function parseJsonBody(text: string): ParsedBody {

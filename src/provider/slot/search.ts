@@ -1,11 +1,11 @@
 /**
  * `GET [root]/Slot?…` — search for slots (P10–P14, P19, P23, SLOT-1 … SLOT-5).
  *
- * Answers are cached per tenant, format, consumer organisation and URL, and reused until the
- * tenant's slots change (a booking or cancel anywhere in the cluster), the earliest returned slot
- * starts, or a few seconds pass. Only the Bundle's id and lastUpdated are fresh per response.
+ * Answers are cached per tenant, format, consumer organisation and URL, and reused, byte for byte,
+ * until the tenant's slots change (a booking or cancel anywhere in the cluster), the earliest
+ * returned slot starts, or a few seconds pass. A reused answer keeps its Bundle id and its
+ * `meta.lastUpdated`, which says when the search was run.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../../store/store.js';
 import { searchset } from '../../fhir/bundle.js';
@@ -27,12 +27,8 @@ export interface SlotSearchOptions {
 interface CachedAnswer {
   token: string;
   expiresAt: number;
-  /** The serialised Bundle split around its id and lastUpdated. */
-  parts: [string, string, string];
+  body: Buffer;
 }
-
-const ID_MARK = '00000000-0000-4000-8000-00000000b1d0';
-const TIME_MARK = '1970-01-01T00:00:00.000Z';
 
 export function registerSlotSearch(app: FastifyInstance, store: Store, options: SlotSearchOptions = {}) {
   const maxSlots = options.maxSlots ?? 1000;
@@ -49,7 +45,7 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
 
     const hit = cache.get(key);
     if (hit && hit.token === token && now < hit.expiresAt) {
-      return sendSerialized(request, reply, hit.parts[0] + randomUUID() + hit.parts[1] + new Date(now).toISOString() + hit.parts[2]);
+      return sendSerialized(request, reply, hit.body);
     }
 
     const params = parseSlotSearch(request.query as Record<string, unknown>, now);
@@ -99,21 +95,13 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
       includes,
       outcome,
       total: truncated ? undefined : slots.length,
-      id: ID_MARK,
-      lastUpdated: TIME_MARK,
+      lastUpdated: new Date(now).toISOString(),
     });
-    const text = serialize(ctx.format, bundle);
-    const idAt = text.indexOf(ID_MARK);
-    const timeAt = text.indexOf(TIME_MARK, idAt);
-    const parts: [string, string, string] = [
-      text.slice(0, idAt),
-      text.slice(idAt + ID_MARK.length, timeAt),
-      text.slice(timeAt + TIME_MARK.length),
-    ];
+    const body = Buffer.from(serialize(ctx.format, bundle));
     const earliest = slots.length ? Date.parse(slots[0].start) : Infinity;
     if (cache.size >= 2000) cache.clear();
-    cache.set(key, { token, expiresAt: Math.min(now + cacheMs, earliest), parts });
-    return sendSerialized(request, reply, parts[0] + randomUUID() + parts[1] + new Date(now).toISOString() + parts[2]);
+    cache.set(key, { token, expiresAt: Math.min(now + cacheMs, earliest), body });
+    return sendSerialized(request, reply, body);
   }
 
   app.get('/STU3/1/:tenant/Slot', { config: { interaction: INTERACTIONS.searchSlots } }, search);
