@@ -15,6 +15,7 @@ export type IssueCode =
   | 'required'
   | 'value'
   | 'invariant'
+  | 'too-long'
   | 'security'
   | 'login'
   | 'expired'

@@ -6,6 +6,8 @@
 import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { operationOutcome } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { registerBook } from './appointment/book.js';
 import { registerCancel } from './appointment/cancel.js';
@@ -34,6 +36,34 @@ export interface Provider {
   audit: AuditTrail;
 }
 
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, malformed
+ * request lines) still get an OperationOutcome (API-7).
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    operationOutcome([
+      {
+        severity: 'error',
+        code: tooLarge ? 'too-long' : 'invalid',
+        spineCode: 'BAD_REQUEST',
+        diagnostics: tooLarge ? 'Request headers are too large (over 16 KB)' : `Malformed HTTP request: ${err.message}`,
+      },
+    ]),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/fhir+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 function routeMatcher(pattern: string): RegExp {
   const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+');
   return new RegExp(`^${escaped}$`);
@@ -48,6 +78,7 @@ export async function buildProvider(options: ProviderOptions): Promise<Provider>
     routerOptions: { caseSensitive: true },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    clientErrorHandler,
   });
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
