@@ -68,6 +68,7 @@ export function negotiate(
     const format = formatOfMediaType(param);
     return format ? { format } : { format: fallback, unsupported: `_format=${param}` };
   }
+  if (accept === MIME.json || accept === MIME.xml) return { format: accept === MIME.json ? 'json' : 'xml' };
   if (accept && accept.trim()) {
     let best: { format: WireFormat; q: number } | undefined;
     for (const range of parseAccept(accept)) {

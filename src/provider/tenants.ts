@@ -33,12 +33,11 @@ export class TenantDirectory {
    * few seconds anyway, so tenants and policies changed by another process (the CLI, another API
    * node) take effect without a restart.
    */
-  async find(id: string): Promise<Tenant | undefined> {
+  find(id: string): Tenant | undefined | Promise<Tenant | undefined> {
     const age = Date.now() - this.loadedAt;
     const hit = this.tenants.get(id);
-    if ((hit && age < TENANT_REFRESH_MS) || (!hit && age < 1000)) return hit;
-    await this.load();
-    return this.tenants.get(id);
+    if ((hit && age < TENANT_REFRESH_MS) || (!hit && age < 1000)) return hit; // no promise on the hot path
+    return this.load().then(() => this.tenants.get(id));
   }
 
   all(): Tenant[] {

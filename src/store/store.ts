@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -113,6 +114,64 @@ export const AUDIT_COLUMNS = [
   'resource_type', 'resource_id', 'version_id', 'duration_ms',
 ] as const satisfies readonly (keyof NewAuditEvent)[];
 
+/**
+ * The SQLite audit writer: a worker thread with its own connection (src/store/audit-writer.mjs),
+ * started on first use, so appending audit rows never blocks the API's event loop.
+ */
+class AuditWriterThread {
+  private worker: Worker | undefined;
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly file: string) {}
+
+  private start(): Worker {
+    const worker = new Worker(new URL('./audit-writer.mjs', import.meta.url), {
+      workerData: { file: this.file, columns: AUDIT_COLUMNS },
+      execArgv: [],
+    });
+    worker.on('message', (m: { id: number; error?: string }) => {
+      const waiting = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.error) waiting?.reject(new Error(m.error));
+      else waiting?.resolve();
+    });
+    worker.on('error', (err) => {
+      for (const w of this.pending.values()) w.reject(err);
+      this.pending.clear();
+      this.worker = undefined;
+    });
+    worker.unref();
+    return worker;
+  }
+
+  append(rows: NewAuditEvent[]): Promise<void> {
+    this.worker ??= this.start();
+    const id = this.next++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, rows });
+    });
+    this.inflight.add(done);
+    const settle = () => this.inflight.delete(done);
+    done.then(settle, settle);
+    return done;
+  }
+
+  /** Waits for every batch handed over, then stops the thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await Promise.allSettled([...this.inflight]);
+    this.worker = undefined;
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('close');
+    });
+  }
+}
+
 async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const migrator = new Migrator({
     db,
@@ -165,8 +224,7 @@ function openSqlite(dataDir: string): Store {
   };
   const db = new Kysely<Database>({ dialect });
   const slotChanges = new SlotChangeTracker(() => dataVersion.get());
-  let insertAudit: BetterSqlite3.Statement | undefined;
-  let appendAudit: ((events: NewAuditEvent[]) => void) | undefined;
+  const auditWriter = new AuditWriterThread(file);
   return {
     db,
     dialect: 'sqlite',
@@ -174,18 +232,11 @@ function openSqlite(dataDir: string): Store {
     slotChanges,
     transaction: (fn) => db.transaction().execute(fn),
     announceSlotChange: async () => {},
-    appendAuditEvents: async (events) => {
-      // The connection is shared with Kysely, which serialises its own use; better-sqlite3 is
-      // synchronous, so this runs between Kysely's statements, never inside its transactions.
-      insertAudit ??= raw.prepare(
-        `INSERT INTO audit_event (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
-      );
-      appendAudit ??= raw.transaction((rows: NewAuditEvent[]) => {
-        for (const row of rows) insertAudit!.run(AUDIT_COLUMNS.map((c) => row[c] ?? null));
-      });
-      appendAudit(events);
+    appendAuditEvents: (events) => auditWriter.append(events),
+    close: async () => {
+      await auditWriter.close();
+      await db.destroy();
     },
-    close: () => db.destroy(),
   };
 }
 

@@ -42,7 +42,8 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
     request.ctx.interaction = interaction;
 
     const tenantId = (request.params as { tenant?: string }).tenant ?? '';
-    const tenant = await tenants.find(tenantId);
+    const found = tenants.find(tenantId);
+    const tenant = found instanceof Promise ? await found : found;
     if (!tenant) throw notFound(`No provider organisation "${tenantId}" is served here`);
     request.ctx.tenant = tenant;
     request.ctx.serviceRoot = tenants.serviceRoot(tenant.id);
