@@ -99,7 +99,11 @@ export class OperationOutcomeError extends Error {
   readonly consumerFault: boolean;
 
   constructor(status: number, issues: Issue[], headers: Record<string, string> = {}) {
+    // A client's mistake needs no stack trace, and capturing one is a large part of a 4xx's cost.
+    const limit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(issues.map((i) => i.diagnostics).join('; '));
+    Error.stackTraceLimit = limit;
     this.name = 'OperationOutcomeError';
     this.status = status;
     this.issues = issues;

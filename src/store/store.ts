@@ -115,10 +115,10 @@ export const AUDIT_COLUMNS = [
 ] as const satisfies readonly (keyof NewAuditEvent)[];
 
 /**
- * The SQLite audit writer: a worker thread with its own connection (src/store/audit-writer.mjs),
- * started on first use, so appending audit rows never blocks the API's event loop.
+ * The SQLite background writer: a worker thread with its own connection (src/store/sqlite-writer.mjs)
+ * that appends audit rows and runs WAL checkpoints, so neither blocks the API's event loop.
  */
-class AuditWriterThread {
+class SqliteWriterThread {
   private worker: Worker | undefined;
   private next = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
@@ -127,7 +127,7 @@ class AuditWriterThread {
   constructor(private readonly file: string) {}
 
   private start(): Worker {
-    const worker = new Worker(new URL('./audit-writer.mjs', import.meta.url), {
+    const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
       workerData: { file: this.file, columns: AUDIT_COLUMNS },
       execArgv: [],
     });
@@ -144,6 +144,11 @@ class AuditWriterThread {
     });
     worker.unref();
     return worker;
+  }
+
+  /** Starts the thread now: it also checkpoints the WAL, which must happen even before any audit. */
+  startNow(): void {
+    this.worker ??= this.start();
   }
 
   append(rows: NewAuditEvent[]): Promise<void> {
@@ -165,6 +170,7 @@ class AuditWriterThread {
     if (!worker) return;
     await Promise.allSettled([...this.inflight]);
     this.worker = undefined;
+    worker.ref(); // keep the process alive until the thread has checkpointed and closed
     await new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
       worker.postMessage('close');
@@ -200,6 +206,8 @@ function openSqlite(dataDir: string): Store {
   // lose the last commits. See docs/architecture.md.
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
+  // Checkpoints run on the background writer thread (see sqlite-writer.mjs), not inside our commits.
+  raw.pragma('wal_autocheckpoint = 0');
   // Another process's commit changes data_version. Reading it costs a trip into SQLite, so it is
   // read at most every 20 ms: another process's change reaches this one's cache within that.
   const dataVersionStatement = raw.prepare('PRAGMA data_version').pluck();
@@ -224,7 +232,8 @@ function openSqlite(dataDir: string): Store {
   };
   const db = new Kysely<Database>({ dialect });
   const slotChanges = new SlotChangeTracker(() => dataVersion.get());
-  const auditWriter = new AuditWriterThread(file);
+  const writer = new SqliteWriterThread(file);
+  writer.startNow();
   return {
     db,
     dialect: 'sqlite',
@@ -232,9 +241,9 @@ function openSqlite(dataDir: string): Store {
     slotChanges,
     transaction: (fn) => db.transaction().execute(fn),
     announceSlotChange: async () => {},
-    appendAuditEvents: (events) => auditWriter.append(events),
+    appendAuditEvents: (events) => writer.append(events),
     close: async () => {
-      await auditWriter.close();
+      await writer.close();
       await db.destroy();
     },
   };

@@ -117,6 +117,9 @@ export function registerBook(app: FastifyInstance, store: Store) {
     const slot = await slotNamedBy(store, tenantId, booking);
     const now = Date.now();
     checkPeriod(booking, slot, now);
+    // An early answer for a slot already taken saves a transaction; the conditional write in
+    // commitBooking is what decides when two requests race.
+    if (slot.status !== 'free') throw slotNoLongerAvailable();
 
     const localId = booking.nhsNumber ? undefined : randomUUID();
     const appointment = storedAppointment(booking, ctx, new Date(now).toISOString(), localId);

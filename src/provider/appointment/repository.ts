@@ -105,9 +105,13 @@ export type BookingResult =
   | { kind: 'slot-taken' }
   | { kind: 'duplicate'; appointmentId: string; versionId: number };
 
+/** Thrown inside a transaction to roll it back with a result; no stack trace is needed. */
 class Rollback extends Error {
   constructor(readonly result: BookingResult) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(result.kind);
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -1,11 +1,17 @@
 /** The initial schema: tenants, reference resources, slots, appointments with versions, audit. */
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../dialect.js';
-import { appendOnlyTrigger, autoIncrementColumn } from '../dialect.js';
+import { appendOnlyTrigger, autoIncrementColumn, clusteredByPrimaryKey } from '../dialect.js';
 
 type AnyDb = Kysely<any>; // migrations are frozen in time and must not follow later schema types
 
-async function referenceTable(db: AnyDb, name: string, extra: (t: any) => any = (t) => t) {
+/** `CREATE TABLE …` with the engine's clustering clause appended (see dialect.ts). */
+function clustered<T extends { modifyEnd(node: any): T }>(builder: T, dialect: Dialect): T {
+  const clause = clusteredByPrimaryKey(dialect);
+  return clause ? builder.modifyEnd(sql.raw(clause)) : builder;
+}
+
+async function referenceTable(db: AnyDb, dialect: Dialect, name: string, extra: (t: any) => any = (t) => t) {
   let builder = db.schema
     .createTable(name)
     .addColumn('tenant_id', 'text', (c) => c.notNull())
@@ -14,7 +20,7 @@ async function referenceTable(db: AnyDb, name: string, extra: (t: any) => any = 
     .addColumn('last_updated', 'text', (c) => c.notNull())
     .addColumn('content', 'text', (c) => c.notNull());
   builder = extra(builder);
-  await builder.addPrimaryKeyConstraint(`${name}_pk`, ['tenant_id', 'id']).execute();
+  await clustered(builder.addPrimaryKeyConstraint(`${name}_pk`, ['tenant_id', 'id']), dialect).execute();
 }
 
 export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
@@ -28,18 +34,18 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
-  await referenceTable(db, 'organization', (t) => t.addColumn('ods_code', 'text').addColumn('name', 'text', (c: any) => c.notNull()));
-  await referenceTable(db, 'location', (t) => t.addColumn('name', 'text', (c: any) => c.notNull()));
-  await referenceTable(db, 'practitioner');
-  await referenceTable(db, 'practitioner_role', (t) => t.addColumn('practitioner_id', 'text'));
-  await referenceTable(db, 'healthcare_service', (t) =>
+  await referenceTable(db, dialect, 'organization', (t) => t.addColumn('ods_code', 'text').addColumn('name', 'text', (c: any) => c.notNull()));
+  await referenceTable(db, dialect, 'location', (t) => t.addColumn('name', 'text', (c: any) => c.notNull()));
+  await referenceTable(db, dialect, 'practitioner');
+  await referenceTable(db, dialect, 'practitioner_role', (t) => t.addColumn('practitioner_id', 'text'));
+  await referenceTable(db, dialect, 'healthcare_service', (t) =>
     t
       .addColumn('name', 'text', (c: any) => c.notNull())
       .addColumn('organization_id', 'text')
       .addColumn('location_id', 'text')
       .addColumn('active', 'integer', (c: any) => c.notNull().defaultTo(1)),
   );
-  await referenceTable(db, 'schedule', (t) =>
+  await referenceTable(db, dialect, 'schedule', (t) =>
     t
       .addColumn('healthcare_service_id', 'text', (c: any) => c.notNull())
       .addColumn('practitioner_id', 'text')
@@ -47,15 +53,18 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
       .addColumn('active', 'integer', (c: any) => c.notNull().defaultTo(1)),
   );
 
-  await db.schema
+  await clustered(
+    db.schema
     .createTable('service_schedule')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('healthcare_service_id', 'text', (c) => c.notNull())
     .addColumn('schedule_id', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('service_schedule_pk', ['tenant_id', 'healthcare_service_id', 'schedule_id'])
-    .execute();
+    .addPrimaryKeyConstraint('service_schedule_pk', ['tenant_id', 'healthcare_service_id', 'schedule_id']),
+    dialect,
+  ).execute();
 
-  await db.schema
+  await clustered(
+    db.schema
     .createTable('slot')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
@@ -68,12 +77,14 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('appointment_id', 'text')
     .addColumn('version_id', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('last_updated', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('slot_pk', ['tenant_id', 'id'])
-    .execute();
+    .addPrimaryKeyConstraint('slot_pk', ['tenant_id', 'id']),
+    dialect,
+  ).execute();
   await db.schema.createIndex('slot_identifier').unique().on('slot').columns(['tenant_id', 'identifier']).execute();
   await db.schema.createIndex('slot_schedule_start').on('slot').columns(['tenant_id', 'schedule_id', 'start']).execute();
 
-  await db.schema
+  await clustered(
+    db.schema
     .createTable('appointment')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
@@ -88,17 +99,18 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('document_id', 'text')
     .addColumn('last_updated', 'text', (c) => c.notNull())
     .addColumn('content', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('appointment_pk', ['tenant_id', 'id'])
-    .execute();
+    .addPrimaryKeyConstraint('appointment_pk', ['tenant_id', 'id']),
+    dialect,
+  ).execute();
   await db.schema
     .createIndex('appointment_patient')
     .on('appointment')
     .columns(['tenant_id', 'patient_identifier', 'start'])
     .execute();
   await db.schema.createIndex('appointment_slot').on('appointment').columns(['tenant_id', 'slot_id']).execute();
-  await db.schema.createIndex('appointment_created').on('appointment').columns(['tenant_id', 'created']).execute();
 
-  await db.schema
+  await clustered(
+    db.schema
     .createTable('appointment_version')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
@@ -116,15 +128,17 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('organisation_ods', 'text', (c) => c.notNull())
     .addColumn('organisation_name', 'text')
     .addColumn('device', 'text')
-    .addPrimaryKeyConstraint('appointment_version_pk', ['tenant_id', 'id', 'version_id'])
-    .execute();
+    .addPrimaryKeyConstraint('appointment_version_pk', ['tenant_id', 'id', 'version_id']),
+    dialect,
+  ).execute();
   await db.schema
     .createIndex('appointment_version_updated')
     .on('appointment_version')
     .columns(['tenant_id', 'last_updated'])
     .execute();
 
-  await db.schema
+  await clustered(
+    db.schema
     .createTable('booking_request')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('consumer_ods', 'text', (c) => c.notNull())
@@ -132,10 +146,12 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('appointment_id', 'text', (c) => c.notNull())
     .addColumn('version_id', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('booking_request_pk', ['tenant_id', 'consumer_ods', 'request_id'])
-    .execute();
+    .addPrimaryKeyConstraint('booking_request_pk', ['tenant_id', 'consumer_ods', 'request_id']),
+    dialect,
+  ).execute();
 
-  await db.schema
+  await clustered(
+    db.schema
     .createTable('referral_document')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('document_id', 'text', (c) => c.notNull())
@@ -146,8 +162,9 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('content_type', 'text')
     .addColumn('body', 'text')
     .addColumn('consumer_ods', 'text')
-    .addPrimaryKeyConstraint('referral_document_pk', ['tenant_id', 'document_id'])
-    .execute();
+    .addPrimaryKeyConstraint('referral_document_pk', ['tenant_id', 'document_id']),
+    dialect,
+  ).execute();
 
   await db.schema
     .createTable('audit_event')
