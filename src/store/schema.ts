@@ -87,10 +87,9 @@ export interface AppointmentTable {
   /** UUID of the referral document named by the contained DocumentReference (BOOK-4). */
   document_id: string | null;
   last_updated: string;
-  content: string;
 }
 
-/** Every version of every appointment (API-6, P31), with the provenance of the write that made it. */
+/** Every version of every appointment (the current one's content is read from here) (API-6, P31), with the provenance of the write that made it. */
 export interface AppointmentVersionTable {
   tenant_id: string;
   id: string;

@@ -61,7 +61,8 @@ function checkPeriod(booking: Booking, slot: SlotRow, now: number): void {
 
 /** The Appointment as stored: our id and version, UTC times, our booking time, defaults filled. */
 function storedAppointment(booking: Booking, ctx: AuthorisedContext, now: string, localId?: string) {
-  const appointment = structuredClone(booking.appointment) as Appointment;
+  // readBooking's appointment is already our own copy (the structure check builds a new object).
+  const appointment = booking.appointment;
   const id = randomUUID();
   for (const r of (appointment.contained ?? []) as (Slot | Patient | Resource)[]) {
     if (r.resourceType === 'Slot' && 'start' in r) {

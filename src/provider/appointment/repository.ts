@@ -4,8 +4,9 @@
  * A booking and a cancel are each one transaction whose slot change is a conditional write.
  */
 import type { Appointment } from 'fhir/r3.js';
-import type { Transaction } from 'kysely';
-import type { AppointmentRow, Database, SlotRow } from '../../store/schema.js';
+
+import { prepared } from '../../store/prepared.js';
+import type { AppointmentRow, AppointmentVersionTable, SlotRow } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { ConsumerIdentity } from '../auth/jwt.js';
 import { profileOf } from '../resources/representation.js';
@@ -50,24 +51,36 @@ function provenanceColumns(p: WriteProvenance) {
   };
 }
 
-export async function findSlotByIdentifier(store: Store, tenantId: string, identifier?: string, id?: string) {
+const slotByIdentifier = prepared((db, tenantId: string, identifier: string) =>
+  db.selectFrom('slot').selectAll().where('tenant_id', '=', tenantId).where('identifier', '=', identifier),
+);
+const slotById = prepared((db, tenantId: string, id: string) =>
+  db.selectFrom('slot').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id),
+);
+
+export async function findSlotByIdentifier(store: Store, tenantId: string, identifier?: string, id?: string): Promise<SlotRow | undefined> {
   if (identifier) {
-    const row = await store.db
-      .selectFrom('slot')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('identifier', '=', identifier)
-      .executeTakeFirst();
-    if (row) return row;
+    const { rows } = await slotByIdentifier(store.db, tenantId, identifier);
+    if (rows[0]) return rows[0];
   }
-  if (id) {
-    return store.db.selectFrom('slot').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  }
+  if (id) return (await slotById(store.db, tenantId, id)).rows[0];
   return undefined;
 }
 
-export async function readCurrent(store: Store, tenantId: string, id: string): Promise<AppointmentRow | undefined> {
-  return store.db.selectFrom('appointment').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+/** The current version's row joined with its content (stored once, in appointment_version). */
+function currentWithContent(store: Store) {
+  return store.db
+    .selectFrom('appointment as a')
+    .innerJoin('appointment_version as v', (j) =>
+      j.onRef('v.tenant_id', '=', 'a.tenant_id').onRef('v.id', '=', 'a.id').onRef('v.version_id', '=', 'a.version_id'),
+    )
+    .selectAll('a')
+    .select('v.content');
+}
+export type CurrentAppointment = AppointmentRow & { content: string };
+
+export async function readCurrent(store: Store, tenantId: string, id: string): Promise<CurrentAppointment | undefined> {
+  return currentWithContent(store).where('a.tenant_id', '=', tenantId).where('a.id', '=', id).executeTakeFirst();
 }
 
 export async function readVersion(store: Store, tenantId: string, id: string, versionId: number) {
@@ -80,15 +93,18 @@ export async function readVersion(store: Store, tenantId: string, id: string, ve
     .executeTakeFirst();
 }
 
-/** API-9: the booking an earlier request with this X-Request-ID from this consumer made. */
-export async function findBookingRequest(store: Store, tenantId: string, consumerOds: string, requestId: string) {
-  return store.db
+const bookingRequest = prepared((db, tenantId: string, consumerOds: string, requestId: string) =>
+  db
     .selectFrom('booking_request')
     .select(['appointment_id', 'version_id'])
     .where('tenant_id', '=', tenantId)
     .where('consumer_ods', '=', consumerOds)
-    .where('request_id', '=', requestId)
-    .executeTakeFirst();
+    .where('request_id', '=', requestId),
+);
+
+/** API-9: the booking an earlier request with this X-Request-ID from this consumer made. */
+export async function findBookingRequest(store: Store, tenantId: string, consumerOds: string, requestId: string) {
+  return (await bookingRequest(store.db, tenantId, consumerOds, requestId)).rows[0];
 }
 
 export interface NewBooking {
@@ -115,30 +131,84 @@ class Rollback extends Error {
   }
 }
 
-async function linkDocument(trx: Transaction<Database>, b: NewBooking, now: string) {
-  const updated = await trx
-    .updateTable('referral_document')
-    .set({ appointment_id: b.appointment.id, linked_at: now, decoupled_at: null })
-    .where('tenant_id', '=', b.tenantId)
-    .where('document_id', '=', b.documentId)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 0) {
-    await trx
+const claimRequest = prepared(
+  (db, tenantId: string, ods: string, requestId: string, appointmentId: string, createdAt: string) =>
+    db
+      .insertInto('booking_request')
+      .values({ tenant_id: tenantId, consumer_ods: ods, request_id: requestId, appointment_id: appointmentId, version_id: 1, created_at: createdAt })
+      .onConflict((oc) => oc.doNothing()),
+);
+
+const takeSlot = prepared((db, appointmentId: string, now: string, tenantId: string, slotId: string) =>
+  db
+    .updateTable('slot')
+    .set((eb) => ({ status: 'busy', appointment_id: appointmentId, version_id: eb('version_id', '+', 1), last_updated: now }))
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', slotId)
+    .where('status', '=', 'free'),
+);
+
+const insertAppointment = prepared(
+  (
+    db,
+    tenantId: string,
+    id: string,
+    status: string,
+    slotId: string,
+    start: string,
+    end: string,
+    created: string,
+    patient: string,
+    ods: string,
+    documentId: string,
+    lastUpdated: string,
+  ) =>
+    db.insertInto('appointment').values({
+      tenant_id: tenantId,
+      id,
+      version_id: 1,
+      status,
+      slot_id: slotId,
+      start,
+      end,
+      created,
+      patient_identifier: patient,
+      consumer_ods: ods,
+      document_id: documentId,
+      last_updated: lastUpdated,
+    }),
+);
+
+type VersionRow = AppointmentVersionTable;
+const VERSION_COLUMNS = [
+  'tenant_id', 'id', 'version_id', 'status', 'last_updated', 'content', 'interaction', 'request_id', 'correlation_id',
+  'author_id', 'author_name', 'author_role', 'entered_by', 'organisation_ods', 'organisation_name', 'device',
+] as const satisfies readonly (keyof VersionRow)[];
+const insertVersion = prepared((db, ...values: unknown[]) =>
+  db.insertInto('appointment_version').values(Object.fromEntries(VERSION_COLUMNS.map((c, i) => [c, values[i]])) as never),
+);
+function versionValues(row: VersionRow): unknown[] {
+  return VERSION_COLUMNS.map((c) => row[c]);
+}
+
+/** BOOK-4: link the referral document (it may have arrived before the booking). */
+const linkDocument = prepared(
+  (db, tenantId: string, documentId: string, appointmentId: string, linkedAt: string, ods: string, relinkId: string, relinkAt: string) =>
+    db
       .insertInto('referral_document')
       .values({
-        tenant_id: b.tenantId,
-        document_id: b.documentId,
-        appointment_id: b.appointment.id,
-        linked_at: now,
+        tenant_id: tenantId,
+        document_id: documentId,
+        appointment_id: appointmentId,
+        linked_at: linkedAt,
         decoupled_at: null,
         received_at: null,
         content_type: null,
         body: null,
-        consumer_ods: b.provenance.identity.organisation.ods,
+        consumer_ods: ods,
       })
-      .execute();
-  }
-}
+      .onConflict((oc) => oc.columns(['tenant_id', 'document_id']).doUpdateSet({ appointment_id: relinkId, linked_at: relinkAt, decoupled_at: null })),
+);
 
 /**
  * P24/P25: books the slot and records the appointment in one transaction. The slot is taken by a
@@ -148,79 +218,25 @@ async function linkDocument(trx: Transaction<Database>, b: NewBooking, now: stri
 export async function commitBooking(store: Store, b: NewBooking): Promise<BookingResult> {
   const now = b.appointment.meta.lastUpdated;
   const ods = b.provenance.identity.organisation.ods;
+  const id = b.appointment.id;
   try {
     await store.transaction(async (trx) => {
       const requestId = b.provenance.correlationId;
       if (requestId) {
-        const claimed = await trx
-          .insertInto('booking_request')
-          .values({
-            tenant_id: b.tenantId,
-            consumer_ods: ods,
-            request_id: requestId,
-            appointment_id: b.appointment.id,
-            version_id: 1,
-            created_at: now,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .executeTakeFirst();
-        if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) {
-          const earlier = await trx
-            .selectFrom('booking_request')
-            .select(['appointment_id', 'version_id'])
-            .where('tenant_id', '=', b.tenantId)
-            .where('consumer_ods', '=', ods)
-            .where('request_id', '=', requestId)
-            .executeTakeFirstOrThrow();
+        const claimed = await claimRequest(trx, b.tenantId, ods, requestId, id, now);
+        if (Number(claimed.numAffectedRows ?? 0) === 0) {
+          const earlier = (await bookingRequest(trx, b.tenantId, ods, requestId)).rows[0];
           throw new Rollback({ kind: 'duplicate', appointmentId: earlier.appointment_id, versionId: earlier.version_id });
         }
       }
-      const taken = await trx
-        .updateTable('slot')
-        .set((eb) => ({
-          status: 'busy',
-          appointment_id: b.appointment.id,
-          version_id: eb('version_id', '+', 1),
-          last_updated: now,
-        }))
-        .where('tenant_id', '=', b.tenantId)
-        .where('id', '=', b.slot.id)
-        .where('status', '=', 'free')
-        .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) !== 1) throw new Rollback({ kind: 'slot-taken' });
+      const taken = await takeSlot(trx, id, now, b.tenantId, b.slot.id);
+      if (Number(taken.numAffectedRows ?? 0) !== 1) throw new Rollback({ kind: 'slot-taken' });
 
       const content = contentOf(b.appointment);
-      await trx
-        .insertInto('appointment')
-        .values({
-          tenant_id: b.tenantId,
-          id: b.appointment.id,
-          version_id: 1,
-          status: b.appointment.status,
-          slot_id: b.slot.id,
-          start: b.appointment.start as string,
-          end: b.appointment.end as string,
-          created: b.appointment.created as string,
-          patient_identifier: b.patientIdentifier,
-          consumer_ods: ods,
-          document_id: b.documentId,
-          last_updated: now,
-          content,
-        })
-        .execute();
-      await trx
-        .insertInto('appointment_version')
-        .values({
-          tenant_id: b.tenantId,
-          id: b.appointment.id,
-          version_id: 1,
-          status: b.appointment.status,
-          last_updated: now,
-          content,
-          ...provenanceColumns(b.provenance),
-        })
-        .execute();
-      await linkDocument(trx, b, now);
+      const a = b.appointment;
+      await insertAppointment(trx, b.tenantId, id, a.status, b.slot.id, a.start as string, a.end as string, a.created as string, b.patientIdentifier, ods, b.documentId, now);
+      await insertVersion(trx, ...versionValues({ tenant_id: b.tenantId, id, version_id: 1, status: a.status, last_updated: now, content, ...provenanceColumns(b.provenance) }));
+      await linkDocument(trx, b.tenantId, b.documentId, id, now, ods, id, now);
       await store.announceSlotChange(trx, b.tenantId);
     });
   } catch (err) {
@@ -233,7 +249,7 @@ export async function commitBooking(store: Store, b: NewBooking): Promise<Bookin
 
 export interface Cancellation {
   tenantId: string;
-  current: AppointmentRow;
+  current: CurrentAppointment;
   cancelled: Appointment & { id: string; meta: { versionId: string; lastUpdated: string } };
   provenance: WriteProvenance;
 }
@@ -250,7 +266,7 @@ export async function commitCancellation(store: Store, c: Cancellation): Promise
       const content = contentOf(c.cancelled);
       const updated = await trx
         .updateTable('appointment')
-        .set({ version_id: versionId, status: c.cancelled.status, last_updated: now, content })
+        .set({ version_id: versionId, status: c.cancelled.status, last_updated: now })
         .where('tenant_id', '=', c.tenantId)
         .where('id', '=', c.current.id)
         .where('version_id', '=', c.current.version_id)
@@ -303,16 +319,12 @@ export interface AppointmentQuery {
   statuses?: string[];
 }
 
-export async function searchAppointments(store: Store, tenantId: string, q: AppointmentQuery): Promise<AppointmentRow[]> {
+export async function searchAppointments(store: Store, tenantId: string, q: AppointmentQuery): Promise<CurrentAppointment[]> {
   if (q.patientIdentifiers.length === 0) return [];
-  let query = store.db
-    .selectFrom('appointment')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('patient_identifier', 'in', q.patientIdentifiers);
-  if (q.from) query = query.where('start', '>=', q.from);
-  if (q.to) query = query.where('start', '<', q.to);
-  if (q.endsAfter) query = query.where('end', '>', q.endsAfter);
-  if (q.statuses) query = query.where('status', 'in', q.statuses);
-  return query.orderBy('start').orderBy('id').limit(1000).execute();
+  let query = currentWithContent(store).where('a.tenant_id', '=', tenantId).where('a.patient_identifier', 'in', q.patientIdentifiers);
+  if (q.from) query = query.where('a.start', '>=', q.from);
+  if (q.to) query = query.where('a.start', '<', q.to);
+  if (q.endsAfter) query = query.where('a.end', '>', q.endsAfter);
+  if (q.statuses) query = query.where('a.status', 'in', q.statuses);
+  return query.orderBy('a.start').orderBy('a.id').limit(1000).execute();
 }

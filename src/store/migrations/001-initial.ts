@@ -98,7 +98,6 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('consumer_ods', 'text', (c) => c.notNull())
     .addColumn('document_id', 'text')
     .addColumn('last_updated', 'text', (c) => c.notNull())
-    .addColumn('content', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('appointment_pk', ['tenant_id', 'id']),
     dialect,
   ).execute();
