@@ -3,11 +3,10 @@
  * Cross-cutting rules (ids, negotiation, JWT, audit, errors) are registered once, here; each
  * interaction is a module of its own.
  */
-import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { operationOutcome } from '../fhir/outcome.js';
+import { badRequest, operationOutcome } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { registerBook } from './appointment/book.js';
 import { registerCancel } from './appointment/cancel.js';
@@ -15,7 +14,7 @@ import { registerRead } from './appointment/read.js';
 import { registerSearch } from './appointment/search.js';
 import { AuditTrail } from './audit/trail.js';
 import { registerRequestChecks } from './http/checks.js';
-import { registerWireRules } from './http/wire.js';
+import { registerWireRules, replyWithOutcome } from './http/wire.js';
 import { registerMetadata } from './metadata.js';
 import { registerResourceReads } from './resources/read.js';
 import { registerSlotSearch, type SlotSearchOptions } from './slot/search.js';
@@ -79,6 +78,14 @@ export async function buildProvider(options: ProviderOptions): Promise<Provider>
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     clientErrorHandler,
+    // URLs Fastify cannot route (bad percent-encoding, over-long ids) still get an OperationOutcome.
+    frameworkErrors: (error, request, reply) => {
+      request.ctx ??= { requestId: request.id, format: 'json', startedAt: performance.now(), audit: {} };
+      reply.header('X-Request-ID', request.id).header('Cache-Control', 'no-store');
+      const correlation = request.headers['x-request-id'];
+      if (typeof correlation === 'string' && correlation.trim()) reply.header('X-Correlation-ID', correlation.trim());
+      return replyWithOutcome(request, reply, badRequest(`${error.message} (the URL could not be read)`));
+    },
   });
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
@@ -97,9 +104,6 @@ export async function buildProvider(options: ProviderOptions): Promise<Provider>
     const entry = routes.find((r) => r.matcher.test(path));
     return entry ? [...entry.methods].sort() : undefined;
   });
-  // API-4: compression only when the caller asks (see wire.ts `deliver`), so the common path pays
-  // no per-response hook.
-  await app.register(compress, { global: false, encodings: ['gzip', 'deflate'], threshold: 1024 });
   registerRequestChecks(app, tenants, audit);
 
   registerMetadata(app);

@@ -17,10 +17,10 @@ import { profileOf } from '../resources/representation.js';
 import { readResourceBody } from './booking-rules.js';
 import { appointmentResource, commitCancellation, readCurrent } from './repository.js';
 
-/** `W/"3"`, `"3"` or `3` → 3. */
+/** `W/"3"`, `"3"` or `3` → 3 (any number of digits: a huge one is simply stale). */
 export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
   return m ? Number(m[1]) : NaN;
 }
 

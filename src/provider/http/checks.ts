@@ -4,13 +4,14 @@
  * tenant's consumer policy (P7). Afterwards every request is written to the audit trail (P5, P35).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Tenant } from '../../store/schema.js';
 import { negotiate } from '../../fhir/format.js';
 import { forbidden, notFound, unsupportedMediaType } from '../../fhir/outcome.js';
 import type { AuditTrail } from '../audit/trail.js';
 import { authorise, parseBearerTokenCached } from '../auth/jwt.js';
 import type { TenantDirectory } from '../tenants.js';
 
-function header(request: FastifyRequest, name: string, maxLength = 256): string | undefined {
+function header(request: FastifyRequest, name: string, maxLength = 16 * 1024): string | undefined {
   const value = request.headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined) return undefined;
@@ -21,42 +22,64 @@ function header(request: FastifyRequest, name: string, maxLength = 256): string 
 export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirectory, audit: AuditTrail) {
   app.decorateRequest('ctx', null as never);
 
-  app.addHook('onRequest', async (request, reply) => {
-    const correlationId = header(request, 'x-request-id');
-    request.ctx = { requestId: request.id, correlationId, format: 'json', startedAt: performance.now(), audit: {} };
-    reply.header('X-Request-ID', request.id);
-    if (correlationId) reply.header('X-Correlation-ID', correlationId);
-    reply.header('Cache-Control', 'no-store');
+  // Callback-style hooks: they run for every request, and most requests need no promise at all.
+  app.addHook('onRequest', (request, reply, done) => {
+    try {
+      const correlationId = header(request, 'x-request-id');
+      request.ctx = { requestId: request.id, correlationId, format: 'json', startedAt: performance.now(), audit: {} };
+      reply.header('X-Request-ID', request.id);
+      if (correlationId) reply.header('X-Correlation-ID', correlationId);
+      reply.header('Cache-Control', 'no-store');
 
-    const query = request.query as Record<string, string | string[]>;
-    const negotiated = negotiate(query?._format, request.headers.accept, request.headers['content-type']);
-    request.ctx.format = negotiated.format;
-    if ('unsupported' in negotiated) {
-      throw unsupportedMediaType(
-        `${negotiated.unsupported} asks for a format this server does not speak: use application/fhir+json or application/fhir+xml`,
-      );
-    }
+      const query = request.query as Record<string, string | string[]>;
+      const negotiated = negotiate(query?._format, request.headers.accept, request.headers['content-type']);
+      request.ctx.format = negotiated.format;
+      if ('unsupported' in negotiated) {
+        throw unsupportedMediaType(
+          `${negotiated.unsupported} asks for a format this server does not speak: use application/fhir+json or application/fhir+xml`,
+        );
+      }
 
-    const interaction = request.routeOptions.config.interaction;
-    if (!interaction) return; // no such route: the not-found handler answers
-    request.ctx.interaction = interaction;
+      const interaction = request.routeOptions.config.interaction;
+      if (!interaction) return done(); // no such route: the not-found handler answers
+      request.ctx.interaction = interaction;
 
-    const tenantId = (request.params as { tenant?: string }).tenant ?? '';
-    const found = tenants.find(tenantId);
-    const tenant = found instanceof Promise ? await found : found;
-    if (!tenant) throw notFound(`No provider organisation "${tenantId}" is served here`);
-    request.ctx.tenant = tenant;
-    request.ctx.serviceRoot = tenants.serviceRoot(tenant.id);
-
-    const identity = parseBearerTokenCached(header(request, 'authorization', 64 * 1024));
-    request.ctx.identity = identity;
-    authorise(identity, { audience: request.ctx.serviceRoot, scope: interaction.scope });
-    if (tenants.refuses(tenant.id, identity.organisation.ods)) {
-      throw forbidden(`${tenant.name} does not accept requests from organisation ${identity.organisation.ods}`);
+      const tenantId = (request.params as { tenant?: string }).tenant ?? '';
+      const found = tenants.find(tenantId);
+      if (found instanceof Promise) {
+        found.then((tenant) => {
+          try {
+            admit(request, tenantId, tenant);
+            done();
+          } catch (err) {
+            done(err as Error);
+          }
+        }, done);
+        return;
+      }
+      admit(request, tenantId, found);
+      done();
+    } catch (err) {
+      done(err as Error);
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  /** Tenant (404), JWT (P1–P4, 401) and the tenant's consumer policy (P7, 403). */
+  function admit(request: FastifyRequest, tenantId: string, tenant: Tenant | undefined): void {
+    if (!tenant) throw notFound(`No provider organisation "${tenantId}" is served here`);
+    const ctx = request.ctx;
+    ctx.tenant = tenant;
+    ctx.serviceRoot = tenants.serviceRoot(tenant.id);
+    const identity = parseBearerTokenCached(header(request, 'authorization'));
+    ctx.identity = identity;
+    authorise(identity, { audience: ctx.serviceRoot, scope: ctx.interaction!.scope });
+    if (tenants.refuses(tenant.id, identity.organisation.ods)) {
+      throw forbidden(`${tenant.name} does not accept requests from organisation ${identity.organisation.ods}`);
+    }
+  }
+
+  app.addHook('onResponse', (request, reply, done) => {
+    done();
     const ctx = request.ctx;
     if (!ctx) return;
     const identity = ctx.identity;

@@ -4,6 +4,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from 'fhir/r3.js';
+import { promisify } from 'node:util';
+import { deflate, gzip } from 'node:zlib';
 import { CONTENT_TYPE, type WireFormat } from '../../fhir/format.js';
 import {
   OperationOutcomeError,
@@ -19,11 +21,29 @@ import { FhirFormatError, resourceToXml, xmlToResourceWithIgnored } from '../../
 const JSON_BODY_TYPES = ['application/fhir+json', 'application/json+fhir', 'application/json'];
 const XML_BODY_TYPES = ['application/fhir+xml', 'application/xml+fhir', 'application/xml', 'text/xml'];
 
-/** Sends a serialised body, compressed when the caller accepts gzip or deflate (API-4). */
-function deliver(request: FastifyRequest, reply: FastifyReply, body: string | Buffer) {
-  const accepted = request.headers['accept-encoding'];
-  if (accepted && /\b(gzip|deflate)\b/.test(accepted) && body.length >= 1024) return reply.compress(body);
-  return reply.send(body);
+const gzipAsync = promisify(gzip);
+const deflateAsync = promisify(deflate);
+
+/** The compression the caller accepts (API-4), honouring `q=0`; gzip before deflate. */
+export function acceptedEncoding(header: string | undefined): 'gzip' | 'deflate' | undefined {
+  if (!header) return undefined;
+  let deflateOk = false;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (q && Number(q.slice(2)) <= 0) continue;
+    if (name === 'gzip' || name === 'x-gzip') return 'gzip';
+    if (name === 'deflate') deflateOk = true;
+  }
+  return deflateOk ? 'deflate' : undefined;
+}
+
+/** Sends a serialised body, compressed (off the event loop) when the caller accepts it (API-4). */
+async function deliver(request: FastifyRequest, reply: FastifyReply, body: string | Buffer) {
+  const encoding = body.length >= 1024 ? acceptedEncoding(request.headers['accept-encoding']) : undefined;
+  if (!encoding) return reply.send(body);
+  const compressed = await (encoding === 'gzip' ? gzipAsync : deflateAsync)(body);
+  return reply.header('Content-Encoding', encoding).header('Vary', 'Accept-Encoding').send(compressed);
 }
 
 /** A request body as parsed from the wire, before any FHIR checks. */
