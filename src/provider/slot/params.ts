@@ -98,7 +98,8 @@ export function parseSlotSearch(query: Record<string, unknown>, now = Date.now()
   const include = new Set<IncludeTarget>();
   for (const name of INCLUDE_PARAMS) {
     for (const raw of values(query, name)) {
-      for (const target of INCLUDE_SPELLINGS[raw.trim().toLowerCase()] ?? []) include.add(target);
+      const spelling = raw.trim().toLowerCase();
+      for (const target of Object.hasOwn(INCLUDE_SPELLINGS, spelling) ? INCLUDE_SPELLINGS[spelling] : []) include.add(target);
     }
   }
 
