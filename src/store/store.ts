@@ -178,9 +178,11 @@ class SqliteWriterThread {
   }
 }
 
-async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+async function migrate(db: Kysely<any>, dialect: Dialect, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
+    // Kysely otherwise looks for its migration tables in every schema of the database.
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: {
       async getMigrations() {
         const out: Record<string, Migration> = {};
@@ -322,7 +324,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     ? await openPostgres(url, options)
     : openSqlite(options.dataDir ?? './data');
   try {
-    await migrate(store.db, store.dialect);
+    await migrate(store.db, store.dialect, store.dialect === 'postgres' ? options.pgSchema : undefined);
   } catch (err) {
     await store.close();
     throw err;
