@@ -50,6 +50,8 @@ function decodePart(part: string, what: string): Json {
     throw unauthorized(`JWT ${what} is not JSON`);
   }
   if (!isObject(value)) throw unauthorized(`JWT ${what} is not a JSON object`);
+  // Claims end up in the audit trail and provenance; PostgreSQL text cannot hold NUL.
+  if (JSON.stringify(value).includes('\\u0000')) throw unauthorized(`JWT ${what} holds a NUL character`);
   return value;
 }
 

@@ -6,7 +6,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tenant } from '../../store/schema.js';
 import { negotiate } from '../../fhir/format.js';
-import { forbidden, notFound, unsupportedMediaType } from '../../fhir/outcome.js';
+import { badRequest, forbidden, notFound, unsupportedMediaType } from '../../fhir/outcome.js';
+
+/** Longer X-Request-IDs are refused, not cut: a cut id could merge two consumers' retries (API-9). */
+export const MAX_REQUEST_ID = 256;
 import type { AuditTrail } from '../audit/trail.js';
 import { authorise, parseBearerTokenCached } from '../auth/jwt.js';
 import type { TenantDirectory } from '../tenants.js';
@@ -39,6 +42,12 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
           `${negotiated.unsupported} asks for a format this server does not speak: use application/fhir+json or application/fhir+xml`,
         );
       }
+
+      if (correlationId && (correlationId.length > MAX_REQUEST_ID || !/^[\x21-\x7e]+$/.test(correlationId))) {
+        throw badRequest(`X-Request-ID must be at most ${MAX_REQUEST_ID} visible ASCII characters (a UUID is usual)`);
+      }
+      // PostgreSQL text cannot hold NUL; no FHIR id or search value contains one.
+      if (request.url.includes('%00')) throw badRequest('The URL holds a NUL character (%00)');
 
       const interaction = request.routeOptions.config.interaction;
       if (!interaction) return done(); // no such route: the not-found handler answers
