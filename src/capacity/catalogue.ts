@@ -179,5 +179,6 @@ export async function addSlots(store: Store, tenantId: string, slots: NewSlot[])
     });
   }
   store.slotChanges.bump(tenantId);
+  if (added >= 5000) await store.refreshStatistics();
   return added;
 }

@@ -2,7 +2,8 @@
 // for these two kinds of I/O:
 //  - audit rows, appended in batches: { id, rows } in, { id, error? } out;
 //  - WAL checkpoints (PASSIVE, every second): the API connections turn automatic checkpoints off,
-//    because a checkpoint's fsync inside a booking's COMMIT tripled that booking's cost.
+//    because a checkpoint's fsync inside a booking's COMMIT tripled that booking's cost;
+//  - query planner statistics (PRAGMA optimize every 10 minutes).
 // Plain JavaScript so it runs in a worker whether or not the parent loaded TypeScript through tsx.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -25,10 +26,20 @@ const checkpoint = () => {
   }
 };
 const timer = setInterval(checkpoint, workerData.checkpointMs ?? 1000);
+// Keep the query planner's statistics fresh as slots are added (bounded sampling).
+db.pragma('analysis_limit = 1000');
+const optimizer = setInterval(() => {
+  try {
+    db.pragma('optimize');
+  } catch {
+    // busy: try again next time
+  }
+}, 10 * 60_000);
 
 parentPort.on('message', (message) => {
   if (message === 'close') {
     clearInterval(timer);
+    clearInterval(optimizer);
     checkpoint();
     db.close();
     parentPort.close();
