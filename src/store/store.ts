@@ -279,6 +279,11 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     await admin.end();
   }
   const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
+  // An idle pooled connection that PostgreSQL ends (a restart, pg_terminate_backend) is dropped by
+  // the pool, which then emits 'error'; without a listener that event would end the process.
+  pool.on('error', (err) => {
+    process.emitWarning(`PostgreSQL connection lost while idle: ${err.message}`);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const slotChanges = new SlotChangeTracker();
 

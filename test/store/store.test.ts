@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addSlots, putReference, putTenant } from '../../src/capacity/catalogue.js';
 import { openStore } from '../../src/store/store.js';
-import { testStore, type TestStore } from '../helpers/store.js';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { TEST_DATABASE_URL, testStore, type TestStore } from '../helpers/store.js';
 import { quarterHourSlots, tomorrowAt } from '../helpers/provider.js';
 
 let ts: TestStore;
@@ -72,5 +74,25 @@ describe(`store (${process.env.SLOTBRIDGE_TEST_DATABASE_URL ? 'PostgreSQL' : 'SQ
       .execute();
     await assert.rejects(ts.store.db.updateTable('audit_event').set({ status: 500 }).where('request_id', '=', 'r').execute(), /append-only/);
     await assert.rejects(ts.store.db.deleteFrom('audit_event').where('request_id', '=', 'r').execute(), /append-only/);
+  });
+});
+
+describe('PostgreSQL connection loss', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (SLOTBRIDGE_TEST_DATABASE_URL)' }, () => {
+  it('an idle pooled connection ended by the server does not end the process, and the store carries on', async () => {
+    const t = await testStore();
+    try {
+      // The pid of a pooled connection, idle in the pool once the query is done.
+      const { rows: own } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(t.store.db);
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      const { rows: ended } = await admin.query('SELECT pg_terminate_backend($1) AS ended', [own[0]!.pid]);
+      assert.equal(ended[0].ended, true);
+      await admin.end();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const rows = await t.store.db.selectFrom('tenant').select('id').execute();
+      assert.deepEqual(rows, []);
+    } finally {
+      await t.dispose();
+    }
   });
 });
