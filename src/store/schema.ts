@@ -165,6 +165,60 @@ export interface AuditEventTable {
   duration_ms: number;
 }
 
+/** A DoS service record; list and structure columns hold JSON text (see src/spine/directory). */
+export interface DirectoryServiceTable {
+  id: string;
+  name: string;
+  type: string;
+  ods_code: string | null;
+  address: string;
+  postcode: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  opening_times: string;
+  dispositions: string;
+  age_min: number;
+  age_max: number;
+  attributes: string;
+  endpoints: string;
+  updated_at: string;
+}
+
+/** SDS nhsAS: an accredited system. `interactions` is a JSON array of interaction IDs. */
+export interface SdsAsTable {
+  asid: string;
+  party_key: string;
+  ods_code: string;
+  name: string;
+  interactions: string;
+  updated_at: string;
+}
+
+/** SDS nhsMHS: the endpoint (service root URL) of a party key for one interaction. */
+export interface SdsMhsTable {
+  id: string;
+  party_key: string;
+  interaction: string;
+  endpoint: string;
+  updated_at: string;
+}
+
+export interface ProxyCallTable {
+  seq: Generated<number>;
+  at: string;
+  trace_id: string | null;
+  from_asid: string | null;
+  to_asid: string | null;
+  interaction: string | null;
+  method: string;
+  target: string | null;
+  status: number;
+  latency_ms: number;
+  /** `proxy` when the proxy answered itself (a refused or failed call), else `provider`. */
+  answered_by: string;
+  reason: string | null;
+}
+
 export interface Database {
   tenant: TenantTable;
   organization: OrganizationTable;
@@ -180,6 +234,10 @@ export interface Database {
   booking_request: BookingRequestTable;
   referral_document: ReferralDocumentTable;
   audit_event: AuditEventTable;
+  directory_service: DirectoryServiceTable;
+  sds_as: SdsAsTable;
+  sds_mhs: SdsMhsTable;
+  proxy_call: ProxyCallTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

@@ -1,0 +1,39 @@
+/**
+ * What every spine service shares on the wire: JSON in and out, and every failure as an
+ * OperationOutcome (the proxy's own refusals use the SSP codes of standard.md, "Proxy (SSP) errors").
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { OperationOutcomeError, badRequest, internalError, notFound, operationOutcome } from '../fhir/outcome.js';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+export function sendOutcome(reply: FastifyReply, error: OperationOutcomeError): FastifyReply {
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .header('cache-control', 'no-store')
+    .type(FHIR_JSON)
+    .send(JSON.stringify(operationOutcome(error.issues)));
+}
+
+/** Errors and unknown routes of a spine instance become OperationOutcomes; a client's mistake is never a 500. */
+export function registerSpineErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof OperationOutcomeError) return sendOutcome(reply, err);
+    const status = err.statusCode;
+    if (status && status >= 400 && status < 500) return sendOutcome(reply, badRequest(err.message));
+    request.log.error(err);
+    return sendOutcome(reply, internalError(`An unexpected error stopped this request (${request.id})`));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendOutcome(reply, notFound(`No such spine resource: ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}
+
+/** A query parameter given once, or undefined; repeated parameters are a 400. */
+export function single(query: unknown, name: string): string | undefined {
+  const value = (query as Record<string, unknown> | undefined)?.[name];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw badRequest(`Parameter ${name} may be given only once`, 'INVALID_PARAMETER');
+  return String(value);
+}
