@@ -2,24 +2,57 @@
 import { AUDIT_USAGE, auditCommand } from './audit.js';
 import { TOKEN_USAGE, tokenCommand } from './token.js';
 import { UsageError, parse, print, say, storeFrom, storeOptions } from './io.js';
-import { PROVIDER_USAGE, announce, providerCommand, startProvider, untilSignalled } from './provider.js';
+import { PROVIDER_USAGE, providerCommand, startProvider, untilSignalled } from './provider.js';
 import { seedDemo } from '../capacity/demo.js';
 import { openStore } from '../store/store.js';
+import { SPINE_USAGE, announceSpine, registerProviderWith, spineCommand, startSpine } from './spine.js';
 
 const USAGE = `usage:
-slotbridge start [--port N] [--data DIR]      the demo network on the embedded store (what npm start runs)
+slotbridge start [--port N] [--spine-port N] [--data DIR]   the demo network on the embedded store (what npm start runs)
 ${PROVIDER_USAGE}
+${SPINE_USAGE}
 slotbridge seed demo [--data DIR | --database-url URL] [--json]
 ${AUDIT_USAGE}
 ${TOKEN_USAGE}
 Every command takes --json (one JSON document on stdout).`;
 
+/**
+ * The demo network: the spine (directory, endpoint directory, proxy) and the demo provider's tenants
+ * on one store, each tenant enrolled with the spine over HTTP exactly as `spine register-provider`
+ * does, so a consumer that knows only the spine's URL finds them.
+ */
 async function startCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...storeOptions, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' } });
-  const running = await startProvider({ ...values, seed: 'demo' });
-  announce(values, running);
+  const { values } = parse(args, {
+    ...storeOptions,
+    port: { type: 'string' },
+    'spine-port': { type: 'string' },
+    host: { type: 'string' },
+    'public-url': { type: 'string' },
+  });
+  const store = await openStore(storeFrom(values));
+  const provider = await startProvider({ ...values, seed: 'demo' }, store);
+  const spine = await startSpine({ port: values['spine-port'], host: values.host, seed: 'demo' }, store).catch(async (err) => {
+    await provider.close();
+    throw err;
+  });
+  const close = async () => {
+    await spine.close();
+    await provider.close();
+    await store.close();
+  };
+  try {
+    for (const t of provider.tenants) {
+      const result = await registerProviderWith(spine.urls.spine, { root: t.serviceRoot, asid: t.asid, ods: t.odsCode, name: t.name });
+      say(`registered ${t.id} with the spine: ASID ${t.asid}, services ${result.services.join(', ')}`);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  for (const t of provider.tenants) say(`${t.id}: ${t.name} (ASID ${t.asid}, ODS ${t.odsCode})`);
+  print(values, { ...spine.urls, tenants: provider.tenants }, [...announceSpine(spine.urls), ...provider.tenants.map((t) => t.serviceRoot)]);
   say('ready: press Ctrl+C to stop');
-  await untilSignalled(running.close);
+  await untilSignalled(close);
   return 0;
 }
 
@@ -44,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
         return await startCommand(rest);
       case 'provider':
         return await providerCommand(rest);
+      case 'spine':
+        return await spineCommand(rest);
       case 'seed':
         return await seedCommand(rest);
       case 'audit':

@@ -3,11 +3,12 @@ import { seedDemo } from '../capacity/demo.js';
 import { setRefusedOrganisations } from '../capacity/catalogue.js';
 import { buildProvider } from '../provider/app.js';
 import { providerReport, receiveReferral } from '../reports/provider.js';
+import { loadPki, tlsServerOptions } from '../spine/tls.js';
 import { openStore, type Store } from '../store/store.js';
 import { readFileSync } from 'node:fs';
 import { UsageError, instantOption, parse, print, requireString, say, storeFrom, storeOptions, type Options } from './io.js';
 
-export const PROVIDER_USAGE = `slotbridge provider [--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--json]
+export const PROVIDER_USAGE = `slotbridge provider [--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--tls DIR] [--json]
 slotbridge provider report --tenant ID [--from DATE] [--to DATE] [--json]
 slotbridge provider policy --tenant ID [--refuse ODS,…] [--allow ODS,…] [--json]
 slotbridge provider referral --tenant ID --document-id UUID --file FILE [--content-type TYPE] [--json]`;
@@ -34,11 +35,18 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
   }
   // The public origin must be known before listening when a port is fixed; with port 0 it is set after.
   let origin = (values['public-url'] as string | undefined)?.replace(/\/+$/, '');
-  const provider = await buildProvider({ store, publicOrigin: origin ?? `http://localhost:${port}` });
+  // --tls DIR: mutual TLS with the test PKI made by `slotbridge spine certs --out DIR` (docs/tls.md).
+  const pki = values.tls ? loadPki(String(values.tls)) : undefined;
+  const scheme = pki ? 'https' : 'http';
+  const provider = await buildProvider({
+    store,
+    publicOrigin: origin ?? `${scheme}://localhost:${port}`,
+    https: pki ? tlsServerOptions(pki, 'provider', { requireClientCert: true }) : undefined,
+  });
   const address = await provider.app.listen({ port, host });
   const actualPort = Number(new URL(address).port);
   if (!origin) {
-    origin = `http://localhost:${actualPort}`;
+    origin = `${scheme}://localhost:${actualPort}`;
     provider.tenants.publicOrigin = origin;
   }
   const tenants = (await provider.tenants.load()).map((t) => ({
@@ -133,6 +141,7 @@ export async function providerCommand(args: string[]): Promise<number> {
     host: { type: 'string' },
     'public-url': { type: 'string' },
     seed: { type: 'string' },
+    tls: { type: 'string' },
   });
   const running = await startProvider(values);
   announce(values, running);

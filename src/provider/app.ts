@@ -27,6 +27,8 @@ export interface ProviderOptions {
   logger?: FastifyServerOptions['logger'];
   slotSearch?: SlotSearchOptions;
   auditFlushMs?: number;
+  /** Serve over TLS; with `requestCert` and `rejectUnauthorized`, mutual TLS (src/spine/tls.ts builds these). */
+  https?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
 }
 
 export interface Provider {
@@ -78,6 +80,7 @@ export async function buildProvider(options: ProviderOptions): Promise<Provider>
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     clientErrorHandler,
+    ...(options.https ? { https: options.https } : {}),
     // URLs Fastify cannot route (bad percent-encoding, over-long ids) still get an OperationOutcome.
     frameworkErrors: (error, request, reply) => {
       request.ctx ??= { requestId: request.id, format: 'json', startedAt: performance.now(), audit: {} };

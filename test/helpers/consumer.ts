@@ -67,6 +67,8 @@ export interface CallOptions {
   authorization?: string | null;
   headers?: Record<string, string>;
   requestId?: string;
+  /** Call through this proxy: `{via}/{root}{path}` (the JWT's audience stays the service root). */
+  via?: string;
 }
 
 export interface CallResult {
@@ -90,7 +92,7 @@ export async function call(root: string, path: string, o: CallOptions = {}): Pro
   if (o.text !== undefined) body = o.text;
   else if (o.body !== undefined) body = JSON.stringify(o.body);
   if (body !== undefined) headers['content-type'] = o.contentType ?? 'application/fhir+json';
-  const res = await fetch(root + path, { method, headers, body });
+  const res = await fetch(o.via ? `${o.via}/${root}${path}` : root + path, { method, headers, body });
   const text = await res.text();
   let json: any;
   try {

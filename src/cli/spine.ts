@@ -1,0 +1,180 @@
+/** `slotbridge spine …`: the national stand-ins (directory, endpoint directory, proxy) and their admin commands. */
+import { buildSpine, spineUrls, type Spine } from '../spine/app.js';
+import { seedDemoSpine } from '../spine/demo.js';
+import { servicesFromProvider } from '../spine/enrol.js';
+import type { ProviderRegistration, RegistrationResult } from '../spine/registration.js';
+import { createTestPki, loadPki, tlsClientOptions, tlsServerOptions } from '../spine/tls.js';
+import { openStore, type Store } from '../store/store.js';
+import { UsageError, parse, print, requireString, say, storeFrom, storeOptions, type Options } from './io.js';
+import { untilSignalled } from './provider.js';
+
+export const SPINE_USAGE = `slotbridge spine [--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR] [--json]
+slotbridge spine register-provider --spine URL --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] [--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--json]
+slotbridge spine register-consumer --spine URL --asid ASID --ods CODE --name NAME [--json]
+slotbridge spine calls --spine URL [--trace ID] [--limit N] [--json]
+slotbridge spine certs --out DIR [--host NAME …] [--json]`;
+
+export const DEFAULT_SPINE_PORT = 4100;
+
+export interface RunningSpine {
+  spine: Spine;
+  urls: ReturnType<typeof spineUrls>;
+  close(): Promise<void>;
+}
+
+function portOf(value: unknown, fallback: number): number {
+  const port = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${String(value)} is not a port number`);
+  return port;
+}
+
+export async function startSpine(values: Options, store?: Store): Promise<RunningSpine> {
+  const port = portOf(values.port, DEFAULT_SPINE_PORT);
+  const host = (values.host as string | undefined) ?? '127.0.0.1';
+  if (values.seed !== undefined && values.seed !== 'demo') throw new UsageError(`--seed ${String(values.seed)}: only "demo" is known`);
+  const timeout = values['proxy-timeout'] === undefined ? undefined : Number(values['proxy-timeout']);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw new UsageError('--proxy-timeout must be a whole number of milliseconds');
+  const ownStore = !store;
+  store ??= await openStore(storeFrom(values));
+  if (ownStore) say(`store: ${store.location}`);
+  if (values.seed === 'demo') {
+    const seeded = await seedDemoSpine(store.db);
+    say(`seeded the spine: ${seeded.consumers} consumer systems, ${seeded.directoryServices} directory services, ${seeded.sdsCases} endpoint-directory test cases`);
+  }
+  const pki = values.tls ? loadPki(String(values.tls)) : undefined;
+  const spine = await buildSpine({
+    store,
+    proxyTimeoutMs: timeout,
+    https: pki ? tlsServerOptions(pki, 'spine', { requireClientCert: true }) : undefined,
+    proxyClientTls: pki ? tlsClientOptions(pki, 'spine') : undefined,
+  });
+  const address = await spine.app.listen({ port, host });
+  const actual = new URL(address);
+  const base = `${actual.protocol}//localhost:${actual.port}`;
+  return {
+    spine,
+    urls: spineUrls(base),
+    close: async () => {
+      await spine.app.close();
+      if (ownStore) await store!.close();
+    },
+  };
+}
+
+export function announceSpine(urls: ReturnType<typeof spineUrls>): string[] {
+  return [`spine: ${urls.spine}`, `directory: ${urls.directory}`, `endpoints: ${urls.endpoints}`, `proxy: ${urls.proxy}`];
+}
+
+async function postJson(url: string, body: unknown): Promise<any> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new Error(`cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`);
+  }
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : undefined;
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${json?.issue?.map((i: { diagnostics?: string }) => i.diagnostics).join('; ') ?? text}`);
+  return json;
+}
+
+/** Reads the provider's services (unless given) and enrols it with the spine over its admin API. */
+export async function registerProviderWith(spineUrl: string, options: {
+  root: string;
+  asid: string;
+  ods: string;
+  name?: string;
+  serviceIds?: string[];
+  postcode?: string;
+  dispositions?: string[];
+  requireBooking?: boolean;
+}): Promise<RegistrationResult> {
+  const services = await servicesFromProvider({ serviceRoot: options.root, serviceIds: options.serviceIds, postcode: options.postcode, dispositions: options.dispositions, odsCode: options.ods });
+  const registration: ProviderRegistration = { serviceRoot: options.root, asid: options.asid, odsCode: options.ods, name: options.name, services, requireBooking: options.requireBooking };
+  return postJson(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration);
+}
+
+function spineOption(values: Options): string {
+  const url = (values.spine as string | undefined) ?? process.env.SLOTBRIDGE_SPINE;
+  if (!url) throw new UsageError('--spine URL is required (or SLOTBRIDGE_SPINE)');
+  return url.replace(/\/+$/, '');
+}
+
+export async function spineCommand(args: string[]): Promise<number> {
+  const sub = args[0] && !args[0].startsWith('-') ? args[0] : undefined;
+  const rest = sub ? args.slice(1) : args;
+
+  if (sub === 'register-provider') {
+    const { values } = parse(rest, {
+      spine: { type: 'string' },
+      root: { type: 'string' },
+      asid: { type: 'string' },
+      ods: { type: 'string' },
+      name: { type: 'string' },
+      service: { type: 'string', multiple: true },
+      postcode: { type: 'string' },
+      dispositions: { type: 'string' },
+      'require-booking': { type: 'string' },
+    });
+    const requireBooking = values['require-booking'];
+    if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false') throw new UsageError('--require-booking must be true or false');
+    const spineUrl = spineOption(values);
+    const result = await registerProviderWith(spineUrl, {
+      root: requireString(values, 'root').replace(/\/+$/, ''),
+      asid: requireString(values, 'asid'),
+      ods: requireString(values, 'ods'),
+      name: values.name as string | undefined,
+      serviceIds: values.service as string[] | undefined,
+      postcode: values.postcode as string | undefined,
+      dispositions: typeof values.dispositions === 'string' ? values.dispositions.split(',').map((d) => d.trim()).filter(Boolean) : undefined,
+      requireBooking: requireBooking === undefined ? undefined : requireBooking === 'true',
+    });
+    print(values, result, [
+      `registered ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}: endpoint ${result.serviceRoot}`,
+      `listed in the directory: ${result.services.join(', ') || 'no services'}`,
+    ]);
+    return 0;
+  }
+
+  if (sub === 'register-consumer') {
+    const { values } = parse(rest, { spine: { type: 'string' }, asid: { type: 'string' }, ods: { type: 'string' }, name: { type: 'string' } });
+    const spineUrl = spineOption(values);
+    const result = await postJson(`${spineUrl}/admin/consumers`, { asid: requireString(values, 'asid'), odsCode: requireString(values, 'ods'), name: requireString(values, 'name') });
+    print(values, result, [`registered consumer ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}`]);
+    return 0;
+  }
+
+  if (sub === 'calls') {
+    const { values } = parse(rest, { spine: { type: 'string' }, trace: { type: 'string' }, limit: { type: 'string' } });
+    const url = new URL(`${spineOption(values)}/monitor/proxy-calls`);
+    if (values.trace) url.searchParams.set('traceId', String(values.trace));
+    if (values.limit) url.searchParams.set('limit', String(values.limit));
+    const response = await fetch(url);
+    const json = (await response.json()) as { calls: { at: string; trace_id: string | null; from_asid: string | null; to_asid: string | null; interaction: string | null; method: string; status: number; latency_ms: number; answered_by: string; reason: string | null }[] };
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    print(values, json, json.calls.map((c) => `${c.at} ${c.status} ${c.method} ${c.interaction?.split(':').slice(-2).join(':') ?? '-'} from ${c.from_asid ?? '-'} to ${c.to_asid ?? '-'} trace ${c.trace_id ?? '-'} ${c.latency_ms.toFixed(1)} ms${c.answered_by === 'proxy' ? ` refused by the proxy: ${c.reason}` : ''}`));
+    return 0;
+  }
+
+  if (sub === 'certs') {
+    const { values } = parse(rest, { out: { type: 'string' }, host: { type: 'string', multiple: true } });
+    const pki = await createTestPki(requireString(values, 'out'), { hosts: values.host as string[] | undefined });
+    print(values, pki, [`test CA (for tests only): ${pki.caFile}`, ...Object.entries(pki.parties).map(([name, p]) => `${name}: ${p.certFile} ${p.keyFile}`)]);
+    return 0;
+  }
+
+  if (sub !== undefined) throw new UsageError(`unknown command "spine ${sub}"\n${SPINE_USAGE}`);
+  const { values } = parse(rest, {
+    ...storeOptions,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    seed: { type: 'string' },
+    'proxy-timeout': { type: 'string' },
+    tls: { type: 'string' },
+  });
+  const running = await startSpine(values);
+  print(values, running.urls, announceSpine(running.urls));
+  say('ready: press Ctrl+C to stop');
+  await untilSignalled(running.close);
+  return 0;
+}

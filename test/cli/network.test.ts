@@ -1,0 +1,91 @@
+/**
+ * `slotbridge start` (what `npm start` runs) brings up the demo network, and the `spine` commands:
+ * real processes, a real store file, real HTTP. A consumer that knows only the spine's URL finds a
+ * demo service, resolves its endpoint and searches its slots through the proxy.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { INTERACTIONS } from '../../src/spine/interactions.js';
+import { runCli, startCliServer } from '../helpers/cli.js';
+import { call } from '../helpers/consumer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'slotbridge-network-'));
+let server: ChildProcess | undefined;
+
+after(() => {
+  server?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('slotbridge start: the demo network', () => {
+  let network: { spine: string; directory: string; endpoints: string; proxy: string; tenants: { id: string; serviceRoot: string; asid: string }[] };
+
+  before(async () => {
+    const started = await startCliServer(['start', '--port', '0', '--spine-port', '0', '--data', dir]);
+    server = started.child;
+    network = started.json;
+  });
+
+  it('prints the spine, directory, endpoint directory and proxy URLs and every tenant’s service root', () => {
+    assert.match(network.spine, /^http:\/\/localhost:\d+$/);
+    assert.equal(network.directory, `${network.spine}/directory`);
+    assert.equal(network.endpoints, `${network.spine}/endpoints`);
+    assert.equal(network.proxy, `${network.spine}/proxy`);
+    assert.ok(network.tenants.length >= 2);
+  });
+
+  it('knowing only the spine: disposition + postcode → service → ASID → endpoint → slots through the proxy', async () => {
+    const found = (await (await fetch(`${network.directory}/services?disposition=Dx05&postcode=WF1%203HS`)).json()) as any;
+    const utc = found.services.find((s: any) => s.id === '2000022001');
+    assert.ok(utc, 'the enrolled UTC service is listed for Dx05 near Wakefield');
+    const details = (await (await fetch(`${network.directory}/services/${utc.id}`)).json()) as any;
+    const asid = details.endpoints.find((e: any) => e.interaction === 'Scheduling').address.replace(/^ASID:/, '');
+    const as = (await (await fetch(`${network.endpoints}/as/${asid}`)).json()) as any;
+    const mhs = (await (await fetch(`${network.endpoints}/mhs?partyKey=${as.nhsMHSPartyKey}&interaction=${encodeURIComponent(INTERACTIONS.slotSearch)}`)).json()) as any;
+    const root = mhs.entries[0].nhsMHSEndPoint;
+    assert.ok(network.tenants.some((t) => t.serviceRoot === root));
+    const now = new Date();
+    const res = await call(root, `/Slot?service=${utc.id}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 2 * 86_400_000).toISOString()}`, {
+      via: network.proxy,
+      headers: { 'ssp-traceid': randomUUID(), 'ssp-from': '200000000111', 'ssp-to': asid, 'ssp-interactionid': INTERACTIONS.slotSearch },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.ok(res.json.entry.some((e: any) => e.resource.resourceType === 'Slot'));
+
+    const calls = await runCli(['spine', 'calls', '--spine', network.spine, '--json']);
+    assert.equal(calls.code, 0, calls.stderr);
+    assert.ok(JSON.parse(calls.stdout).calls.some((c: any) => c.status === 200 && c.to_asid === asid));
+  });
+
+  it('spine register-provider enrols a provider with one command; bad input exits non-zero and says why', async () => {
+    const root = network.tenants[0]!.serviceRoot;
+    const ok = await runCli(['spine', 'register-provider', '--spine', network.spine, '--root', root, '--asid', '200000000777', '--ods', 'R9R', '--dispositions', 'Dx06', '--require-booking', 'true', '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const result = JSON.parse(ok.stdout);
+    assert.ok(result.services.length >= 2);
+    const details = (await (await fetch(`${network.directory}/services/${result.services[0]}`)).json()) as any;
+    assert.ok(details.endpoints.some((e: any) => e.address === 'ASID:200000000777'));
+    assert.deepEqual(details.attributes.filter((a: any) => a.name === 'requirebooking').map((a: any) => a.value), ['true']);
+
+    const bad = await runCli(['spine', 'register-provider', '--spine', network.spine, '--root', root, '--asid', 'x', '--ods', 'R9R']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /ASID/);
+    const missing = await runCli(['spine', 'register-provider', '--spine', network.spine, '--asid', '1', '--ods', 'R9R']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--root is required/);
+  });
+
+  it('spine certs makes a test CA and certificates and says where', async () => {
+    const out = join(dir, 'pki');
+    const made = await runCli(['spine', 'certs', '--out', out, '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    const pki = JSON.parse(made.stdout);
+    for (const party of ['spine', 'provider', 'consumer']) assert.ok(existsSync(pki.parties[party].certFile));
+    assert.ok(existsSync(pki.caFile));
+  });
+});

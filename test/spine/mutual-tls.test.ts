@@ -1,0 +1,100 @@
+/**
+ * Mutual TLS end to end (decisions.md, TLS: "supported and tested"): consumer → proxy → provider,
+ * each side presenting a certificate from the local test CA (src/spine/tls.ts).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Agent, request } from 'undici';
+import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { buildSpine, type Spine } from '../../src/spine/app.js';
+import { INTERACTIONS } from '../../src/spine/interactions.js';
+import { registerConsumer, registerProvider } from '../../src/spine/registration.js';
+import { createTestPki, tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spine/tls.js';
+import { token } from '../helpers/consumer.js';
+import { SERVICE, seedCatalogue, tomorrowAt } from '../helpers/provider.js';
+import { testStore, type TestStore } from '../helpers/store.js';
+
+const CONSUMER = '200000000111';
+const PROVIDER_ASID = '999000000001';
+
+describe('mutual TLS between consumer, proxy and provider', () => {
+  let dir: string;
+  let pki: TestPki;
+  let providerStore: TestStore;
+  let spineStore: TestStore;
+  let provider: Provider;
+  let spine: Spine;
+  let spineWithoutCert: Spine;
+  let root: string;
+  let proxy: string;
+  let proxyWithoutCert: string;
+  let consumerAgent: Agent;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slotbridge-tls-'));
+    pki = await createTestPki(dir);
+    providerStore = await testStore();
+    await seedCatalogue(providerStore.store);
+    provider = await buildProvider({ store: providerStore.store, publicOrigin: 'https://placeholder', https: tlsServerOptions(pki, 'provider', { requireClientCert: true }) });
+    const providerAddress = await provider.app.listen({ port: 0, host: '127.0.0.1' });
+    provider.tenants.publicOrigin = providerAddress;
+    root = `${providerAddress}/STU3/1/test-ed`;
+
+    spineStore = await testStore();
+    await registerConsumer(spineStore.store.db, { asid: CONSUMER, odsCode: 'A1001', name: 'consumer' });
+    await registerProvider(spineStore.store.db, { serviceRoot: root, asid: PROVIDER_ASID, odsCode: 'RT1', services: [] });
+    spine = await buildSpine({ store: spineStore.store, https: tlsServerOptions(pki, 'spine', { requireClientCert: true }), proxyClientTls: tlsClientOptions(pki, 'spine') });
+    proxy = `${await spine.app.listen({ port: 0, host: '127.0.0.1' })}/proxy`;
+    // The same spine data, but a proxy that has no client certificate of its own.
+    spineWithoutCert = await buildSpine({ store: spineStore.store, https: tlsServerOptions(pki, 'spine', { requireClientCert: true }), proxyClientTls: { ca: tlsClientOptions(pki, 'spine').ca } as never });
+    proxyWithoutCert = `${await spineWithoutCert.app.listen({ port: 0, host: '127.0.0.1' })}/proxy`;
+    consumerAgent = new Agent({ connect: tlsClientOptions(pki, 'consumer') });
+  });
+
+  after(async () => {
+    await consumerAgent.close();
+    await spine.app.close();
+    await spineWithoutCert.app.close();
+    await provider.app.close();
+    await spineStore.dispose();
+    await providerStore.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const search = () => `/Slot?service=${SERVICE}&start=ge${new Date(tomorrowAt(10)).toISOString()}&start=le${new Date(tomorrowAt(23)).toISOString()}`;
+  const headers = () => ({
+    authorization: `Bearer ${token({ aud: root, scope: 'organization/slot.read' })}`,
+    accept: 'application/fhir+json',
+    'ssp-traceid': randomUUID(),
+    'ssp-from': CONSUMER,
+    'ssp-to': PROVIDER_ASID,
+    'ssp-interactionid': INTERACTIONS.slotSearch,
+  });
+
+  it('a consumer with a certificate from the CA searches slots through the proxy, which presents its own to the provider', async () => {
+    const res = await request(`${proxy}/${root}${search()}`, { headers: headers(), dispatcher: consumerAgent });
+    const body = (await res.body.json()) as any;
+    assert.equal(res.statusCode, 200, JSON.stringify(body));
+    assert.ok(body.entry.some((e: any) => e.resource.resourceType === 'Slot'));
+  });
+
+  it('a consumer without a client certificate is refused during the TLS handshake', async () => {
+    const noCert = new Agent({ connect: { ca: tlsClientOptions(pki, 'consumer').ca } });
+    try {
+      await assert.rejects(request(`${proxy}/${root}${search()}`, { headers: headers(), dispatcher: noCert }));
+    } finally {
+      await noCert.close();
+    }
+  });
+
+  it('502 from the proxy when the provider refuses the proxy for want of a client certificate', async () => {
+    const res = await request(`${proxyWithoutCert}/${root}${search()}`, { headers: headers(), dispatcher: consumerAgent });
+    const body = (await res.body.json()) as any;
+    assert.equal(res.statusCode, 502);
+    assert.equal(body.issue[0].details.coding[0].code, 'SSP_TARGET_UNREACHABLE');
+  });
+});
