@@ -5,10 +5,11 @@ import { UsageError, parse, print, say, storeFrom, storeOptions } from './io.js'
 import { PROVIDER_USAGE, providerCommand, startProvider, untilSignalled } from './provider.js';
 import { seedDemo } from '../capacity/demo.js';
 import { openStore } from '../store/store.js';
+import { createTestPki, tlsClientOptions } from '../spine/tls.js';
 import { SPINE_USAGE, announceSpine, registerProviderWith, spineCommand, startSpine } from './spine.js';
 
 const USAGE = `usage:
-slotbridge start [--port N] [--spine-port N] [--data DIR]   the demo network on the embedded store (what npm start runs)
+slotbridge start [--port N] [--spine-port N] [--data DIR] [--tls DIR]   the demo network on the embedded store (what npm start runs)
 ${PROVIDER_USAGE}
 ${SPINE_USAGE}
 slotbridge seed demo [--data DIR | --database-url URL] [--json]
@@ -28,10 +29,14 @@ async function startCommand(args: string[]): Promise<number> {
     'spine-port': { type: 'string' },
     host: { type: 'string' },
     'public-url': { type: 'string' },
+    tls: { type: 'string' },
   });
+  // --tls DIR: the whole network on mutual TLS, with a test CA made in DIR when there is none.
+  const pki = values.tls ? await createTestPki(String(values.tls)) : undefined;
+  if (pki) say(`mutual TLS: certificates in ${pki.dir} (test CA ${pki.caFile})`);
   const store = await openStore(storeFrom(values));
   const provider = await startProvider({ ...values, seed: 'demo' }, store);
-  const spine = await startSpine({ port: values['spine-port'], host: values.host, seed: 'demo' }, store).catch(async (err) => {
+  const spine = await startSpine({ port: values['spine-port'], host: values.host, seed: 'demo', tls: values.tls }, store).catch(async (err) => {
     await provider.close();
     throw err;
   });
@@ -42,7 +47,7 @@ async function startCommand(args: string[]): Promise<number> {
   };
   try {
     for (const t of provider.tenants) {
-      const result = await registerProviderWith(spine.urls.spine, { root: t.serviceRoot, asid: t.asid, ods: t.odsCode, name: t.name });
+      const result = await registerProviderWith(spine.urls.spine, { root: t.serviceRoot, asid: t.asid, ods: t.odsCode, name: t.name, tls: pki && tlsClientOptions(pki, 'spine') });
       say(`registered ${t.id} with the spine: ASID ${t.asid}, services ${result.services.join(', ')}`);
     }
   } catch (err) {

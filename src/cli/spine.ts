@@ -5,11 +5,12 @@ import { servicesFromProvider } from '../spine/enrol.js';
 import type { ProviderRegistration, RegistrationResult } from '../spine/registration.js';
 import { createTestPki, loadPki, tlsClientOptions, tlsServerOptions } from '../spine/tls.js';
 import { openStore, type Store } from '../store/store.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { UsageError, parse, print, requireString, say, storeFrom, storeOptions, type Options } from './io.js';
 import { untilSignalled } from './provider.js';
 
 export const SPINE_USAGE = `slotbridge spine [--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR] [--json]
-slotbridge spine register-provider --spine URL --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] [--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--json]
+slotbridge spine register-provider --spine URL --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] [--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--tls DIR] [--json]
 slotbridge spine register-consumer --spine URL --asid ASID --ods CODE --name NAME [--json]
 slotbridge spine calls --spine URL [--trace ID] [--limit N] [--json]
 slotbridge spine certs --out DIR [--host NAME …] [--json]`;
@@ -65,10 +66,17 @@ export function announceSpine(urls: ReturnType<typeof spineUrls>): string[] {
   return [`spine: ${urls.spine}`, `directory: ${urls.directory}`, `endpoints: ${urls.endpoints}`, `proxy: ${urls.proxy}`];
 }
 
-async function postJson(url: string, body: unknown): Promise<any> {
+/** `fetch`, presenting a client certificate when mutual TLS is on (Node's own fetch cannot). */
+export function fetchWith(tls?: { key: Buffer; cert: Buffer; ca: Buffer }): typeof fetch {
+  if (!tls) return fetch;
+  const dispatcher = new Agent({ connect: tls });
+  return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+}
+
+async function postJson(url: string, body: unknown, fetchImpl: typeof fetch = fetch): Promise<any> {
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    response = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   } catch (err) {
     throw new Error(`cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`);
   }
@@ -88,10 +96,13 @@ export async function registerProviderWith(spineUrl: string, options: {
   postcode?: string;
   dispositions?: string[];
   requireBooking?: boolean;
+  /** Client certificate for a provider and spine that require mutual TLS. */
+  tls?: { key: Buffer; cert: Buffer; ca: Buffer };
 }): Promise<RegistrationResult> {
-  const services = await servicesFromProvider({ serviceRoot: options.root, serviceIds: options.serviceIds, postcode: options.postcode, dispositions: options.dispositions, odsCode: options.ods });
+  const fetchImpl = fetchWith(options.tls);
+  const services = await servicesFromProvider({ serviceRoot: options.root, serviceIds: options.serviceIds, postcode: options.postcode, dispositions: options.dispositions, odsCode: options.ods, fetchImpl });
   const registration: ProviderRegistration = { serviceRoot: options.root, asid: options.asid, odsCode: options.ods, name: options.name, services, requireBooking: options.requireBooking };
-  return postJson(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration);
+  return postJson(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration, fetchImpl);
 }
 
 function spineOption(values: Options): string {
@@ -115,6 +126,7 @@ export async function spineCommand(args: string[]): Promise<number> {
       postcode: { type: 'string' },
       dispositions: { type: 'string' },
       'require-booking': { type: 'string' },
+      tls: { type: 'string' },
     });
     const requireBooking = values['require-booking'];
     if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false') throw new UsageError('--require-booking must be true or false');
@@ -128,6 +140,7 @@ export async function spineCommand(args: string[]): Promise<number> {
       postcode: values.postcode as string | undefined,
       dispositions: typeof values.dispositions === 'string' ? values.dispositions.split(',').map((d) => d.trim()).filter(Boolean) : undefined,
       requireBooking: requireBooking === undefined ? undefined : requireBooking === 'true',
+      tls: values.tls ? tlsClientOptions(loadPki(String(values.tls)), 'spine') : undefined,
     });
     print(values, result, [
       `registered ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}: endpoint ${result.serviceRoot}`,
