@@ -29,6 +29,19 @@ describe('JWT', () => {
     assert.equal((await withToken(token({ ...good(), practitioner: false }))).status, 200, 'requesting_practitioner is optional');
   });
 
+  it('P1 a token whose text is not well-formed Unicode (a lone surrogate) is a 401, and every request around it is still audited', async () => {
+    // Found by the token property on PostgreSQL: such a claim could not be stored, and the audit batch
+    // holding it was lost with its neighbours.
+    const payload = Buffer.from(token(good()).split('.')[1]!, 'base64url').toString().replace('"Jones"', '"Jo\\ud800nes"');
+    const jwt = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}.`;
+    await expect401(jwt, /not well-formed Unicode/);
+    const ids = ['surrogate-a', 'surrogate-b', 'surrogate-c'];
+    await Promise.all(ids.map((requestId, i) => call(p.root(), search, { requestId, authorization: i === 1 ? `Bearer ${jwt}` : undefined })));
+    await p.provider.audit.flush();
+    const rows = await p.store.db.selectFrom('audit_event').select('correlation_id').where('correlation_id', 'in', ids).execute();
+    assert.deepEqual(rows.map((r) => r.correlation_id).sort(), ids);
+  });
+
   it('P1 a missing, malformed or incomplete token is a 401 naming the fault', async () => {
     await expect401(null, /Authorization/);
     await expect401('not-a-jwt', /three/);

@@ -47,8 +47,10 @@ export class AuditTrail {
       if (batch.length === 0) return;
       try {
         await this.store.appendAuditEvents(batch);
-      } catch (err) {
-        this.onError(err);
+      } catch (batchError) {
+        if (batch.length === 1) return this.onError(batchError);
+        // One row the database refuses must not lose its neighbours: write them one by one.
+        for (const row of batch) await this.store.appendAuditEvents([row]).catch((err) => this.onError(err));
       }
     });
     return this.flushing;

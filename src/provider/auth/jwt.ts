@@ -50,8 +50,11 @@ function decodePart(part: string, what: string): Json {
     throw unauthorized(`JWT ${what} is not JSON`);
   }
   if (!isObject(value)) throw unauthorized(`JWT ${what} is not a JSON object`);
-  // Claims end up in the audit trail and provenance; PostgreSQL text cannot hold NUL.
-  if (JSON.stringify(value).includes('\\u0000')) throw unauthorized(`JWT ${what} holds a NUL character`);
+  // Claims end up in the audit trail and provenance; PostgreSQL text cannot hold NUL, nor a lone
+  // UTF-16 surrogate (a "\ud800" escape in the token's JSON). JSON.stringify escapes exactly those.
+  const text = JSON.stringify(value);
+  if (text.includes('\\u0000')) throw unauthorized(`JWT ${what} holds a NUL character`);
+  if (/\\ud[89a-f][0-9a-f]{2}/i.test(text)) throw unauthorized(`JWT ${what} holds text that is not well-formed Unicode (a lone surrogate escape)`);
   return value;
 }
 
