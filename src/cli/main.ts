@@ -6,12 +6,14 @@ import { PROVIDER_USAGE, providerCommand, startProvider, untilSignalled } from '
 import { seedDemo } from '../capacity/demo.js';
 import { openStore } from '../store/store.js';
 import { createTestPki, tlsClientOptions } from '../spine/tls.js';
+import { CONSUMER_USAGE, consumerCommand } from './consumer.js';
 import { SPINE_USAGE, announceSpine, registerProviderWith, spineCommand, startSpine } from './spine.js';
 
 const USAGE = `usage:
 slotbridge start [--port N] [--spine-port N] [--data DIR] [--tls DIR]   the demo network on the embedded store (what npm start runs)
 ${PROVIDER_USAGE}
 ${SPINE_USAGE}
+${CONSUMER_USAGE}
 slotbridge seed demo [--data DIR | --database-url URL] [--json]
 ${AUDIT_USAGE}
 ${TOKEN_USAGE}
@@ -84,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
         return await providerCommand(rest);
       case 'spine':
         return await spineCommand(rest);
+      case 'consumer':
+        return await consumerCommand(rest);
       case 'seed':
         return await seedCommand(rest);
       case 'audit':

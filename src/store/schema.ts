@@ -219,6 +219,52 @@ export interface ProxyCallTable {
   reason: string | null;
 }
 
+/** One step of a consumer's workflow, for the consumer reports; `details` is JSON text. */
+export interface ConsumerEventTable {
+  seq: Generated<number>;
+  at: string;
+  encounter_id: string | null;
+  kind: string;
+  service_id: string | null;
+  registered_practice: string | null;
+  disposition: string | null;
+  consumer_ods: string | null;
+  user_id: string | null;
+  appointment_url: string | null;
+  details: string;
+}
+
+/** A booking this consumer made (the provider holds the truth; this is how to find it again). */
+export interface ConsumerBookingTable {
+  appointment_url: string;
+  service_id: string;
+  asid: string;
+  service_root: string;
+  appointment_id: string;
+  version_id: string;
+  status: string;
+  slot_id: string;
+  slot_start: string;
+  slot_end: string;
+  nhs_number: string | null;
+  patient: string;
+  document_id: string;
+  request_id: string;
+  encounter_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A referral document the consumer produced (fs_xfercare), never replaced once linked to a booking. */
+export interface ConsumerReferralTable {
+  document_id: string;
+  appointment_url: string | null;
+  service_id: string;
+  content_type: string;
+  content: string;
+  created_at: string;
+}
+
 export interface Database {
   tenant: TenantTable;
   organization: OrganizationTable;
@@ -238,6 +284,9 @@ export interface Database {
   sds_as: SdsAsTable;
   sds_mhs: SdsMhsTable;
   proxy_call: ProxyCallTable;
+  consumer_event: ConsumerEventTable;
+  consumer_booking: ConsumerBookingTable;
+  consumer_referral: ConsumerReferralTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

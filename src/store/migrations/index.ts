@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../dialect.js';
 import * as initial from './001-initial.js';
 import * as spine from './002-spine.js';
+import * as consumer from './003-consumer.js';
 
 export interface SlotbridgeMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -11,4 +12,5 @@ export interface SlotbridgeMigration {
 export const migrations: Record<string, SlotbridgeMigration> = {
   '001-initial': initial,
   '002-spine': spine,
+  '003-consumer': consumer,
 };

@@ -1,0 +1,65 @@
+/**
+ * The patient a booking carries (fs_patientcontact): at least one way to contact them and one
+ * address; the patient's own numbers in `Patient.telecom`, third parties in `Patient.contact` with a
+ * relationship and a name; every contact point has a `rank`, and rank 1 (the primary) is unique.
+ * Input may be looser than STU3 (the standard's own patient example writes `given` and `prefix` as
+ * strings and `meta.profile` as a string): it is normalised, never sent as it came.
+ */
+import type { ContactPoint, Patient } from 'fhir/r3.js';
+import { ConsumerError } from './errors.js';
+
+export const PATIENT_PROFILE = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1';
+export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+
+const asList = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+
+function invalid(message: string): never {
+  throw new ConsumerError('patient-invalid', `The patient's details cannot be sent: ${message}.`, 'consumer');
+}
+
+/** Checks and normalises a patient for a booking; ranks missing ranks in order after the given ones. */
+export function preparePatient(input: unknown): Patient {
+  if (!input || typeof input !== 'object' || (input as { resourceType?: unknown }).resourceType !== 'Patient') invalid('expected a FHIR Patient resource');
+  const p = structuredClone(input) as Patient & Record<string, any>;
+  p.meta = { ...(p.meta ?? {}), profile: asList(p.meta?.profile as string | string[] | undefined) ?? [PATIENT_PROFILE] };
+  p.name = (asList(p.name as any) ?? []).map((n: any) => ({ ...n, ...(n.given !== undefined ? { given: asList(n.given) } : {}), ...(n.prefix !== undefined ? { prefix: asList(n.prefix) } : {}) }));
+  if (!p.name!.length || !p.name!.some((n) => n.family || n.text)) invalid('a name with a family name is required');
+  if (p.birthDate !== undefined && !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate)) invalid(`birthDate ${JSON.stringify(p.birthDate)} is not a date (YYYY-MM-DD)`);
+  if (p.gender !== undefined && !['male', 'female', 'other', 'unknown'].includes(p.gender)) invalid(`gender ${JSON.stringify(p.gender)} is not male, female, other or unknown`);
+  const nhs = p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+  if (nhs !== undefined && !/^\d{10}$/.test(nhs.replace(/\s/g, ''))) invalid(`NHS number ${JSON.stringify(nhs)} is not 10 digits`);
+
+  p.address = asList(p.address as any) ?? [];
+  if (p.address!.length === 0) invalid('at least one address is required (fs_patientcontact)');
+  p.telecom = asList(p.telecom as any) ?? [];
+  p.contact = (asList(p.contact as any) ?? []).map((c: any) => ({ ...c, ...(c.relationship !== undefined ? { relationship: asList(c.relationship) } : {}), ...(c.telecom !== undefined ? { telecom: asList(c.telecom) } : {}) }));
+  for (const [i, c] of p.contact!.entries()) {
+    if (!c.relationship?.length) invalid(`contact ${i + 1} needs a relationship to the patient`);
+    if (!c.name?.family && !c.name?.text) invalid(`contact ${i + 1} needs a name`);
+  }
+  const points: ContactPoint[] = [...p.telecom!, ...p.contact!.flatMap((c) => c.telecom ?? [])];
+  if (!points.some((t) => t.value)) invalid('at least one telephone number or other contact is required (fs_patientcontact)');
+  const ranked = points.filter((t) => t.rank !== undefined);
+  if (ranked.some((t) => !Number.isInteger(t.rank) || t.rank! < 1)) invalid('every contact rank must be a whole number from 1');
+  const firsts = ranked.filter((t) => t.rank === 1).length;
+  if (firsts > 1) invalid('only one contact may have rank 1 (the primary contact)');
+  let next = Math.max(0, ...ranked.map((t) => t.rank!)) + 1;
+  if (firsts === 0 && points.length) {
+    // No primary given: the first of the patient's own numbers (else the first contact's) is rank 1.
+    const unranked = points.find((t) => t.rank === undefined);
+    if (unranked) unranked.rank = 1;
+    else invalid('one contact must have rank 1 (the primary contact)');
+    next = Math.max(next, 2);
+  }
+  for (const t of points) if (t.rank === undefined) t.rank = next++;
+  return p;
+}
+
+export function patientName(p: Patient): string {
+  const n = p.name?.[0];
+  return [...(n?.prefix ?? []), ...(n?.given ?? []), n?.family].filter(Boolean).join(' ') || n?.text || 'the patient';
+}
+
+export function nhsNumberOf(p: Patient): string | undefined {
+  return p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value?.replace(/\s/g, '');
+}
