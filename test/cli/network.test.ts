@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -78,6 +78,51 @@ describe('slotbridge start: the demo network', () => {
     const missing = await runCli(['spine', 'register-provider', '--spine', network.spine, '--asid', '1', '--ods', 'R9R']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--root is required/);
+  });
+
+  it('consumer find, slots, book, show, rebook and cancel: a call handler’s steps from the command line, through the proxy', async () => {
+    const consumerData = join(dir, 'consumer');
+    const common = ['--spine', network.spine, '--data', consumerData, '--user', 'handler-cli'];
+    const find = await runCli(['consumer', 'find', '--disposition', 'Dx06', '--postcode', 'WF1 3HS', ...common]);
+    assert.equal(find.code, 0, find.stderr);
+    assert.match(find.stdout, /2000022001 {2}Northgate UTC walk-in appointments/);
+    assert.match(find.stdout, /takes bookings · \d+ free slots within the Dx06 time frame/);
+    assert.match(find.stdout, /no booking: .*takes no bookings/, 'a demo service without a booking endpoint says so');
+
+    const slots = await runCli(['consumer', 'slots', '--service', '2000022001', ...common, '--json']);
+    assert.equal(slots.code, 0, slots.stderr);
+    const free = JSON.parse(slots.stdout).slots as { id: string; start: string }[];
+    assert.ok(free.length >= 2);
+    const patient = join(dir, 'patient.json');
+    writeFileSync(patient, readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url)));
+
+    const book = await runCli(['consumer', 'book', '--service', '2000022001', '--slot', free[0]!.id, '--patient', patient, '--disposition', 'Dx75', ...common]);
+    assert.equal(book.code, 0, book.stderr);
+    const [url, version] = book.stdout.split('\n');
+    assert.match(url!, /^http:\/\/localhost:\d+\/STU3\/1\/northgate-utc\/Appointment\/[^/]+$/);
+    assert.equal(version, 'version 1');
+
+    const again = await runCli(['consumer', 'book', '--service', '2000022001', '--slot', free[0]!.id, '--patient', patient, ...common]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no longer free/);
+    assert.match(again.stderr, /next free slots:/);
+
+    const show = await runCli(['consumer', 'show', '--nhs-number', '9476719931', ...common]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.ok(show.stdout.includes(url!.split('/').pop()!));
+
+    const rebook = await runCli(['consumer', 'rebook', '--appointment', url!, '--slot', free[1]!.id, ...common]);
+    assert.equal(rebook.code, 0, rebook.stderr);
+    assert.match(rebook.stdout, /^booked: .*\/Appointment\/.* \(version 1\)/m);
+    assert.match(rebook.stdout, new RegExp(`^cancelled: ${url!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(version 2\\)`, 'm'));
+    const newUrl = /^booked: (\S+)/m.exec(rebook.stdout)![1]!;
+    const cancel = await runCli(['consumer', 'cancel', '--appointment', newUrl, ...common]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.match(cancel.stdout, /^cancelled /);
+
+    const bad = await runCli(['consumer', 'book', '--service', '2000022001', '--slot', free[2]!.id, '--patient', join(dir, 'missing.json'), ...common]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--patient .*missing\.json/);
   });
 
   it('spine certs makes a test CA and certificates and says where', async () => {
