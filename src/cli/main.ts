@@ -7,10 +7,11 @@ import { seedDemo } from '../capacity/demo.js';
 import { openStore } from '../store/store.js';
 import { createTestPki, tlsClientOptions } from '../spine/tls.js';
 import { CONSUMER_USAGE, consumerCommand } from './consumer.js';
-import { SPINE_USAGE, announceSpine, registerProviderWith, spineCommand, startSpine } from './spine.js';
+import { DEFAULT_WEB_PORT, startConsumerWeb } from './web.js';
+import { SPINE_USAGE, announceSpine, fetchWith, registerProviderWith, spineCommand, startSpine } from './spine.js';
 
 const USAGE = `usage:
-slotbridge start [--port N] [--spine-port N] [--data DIR] [--tls DIR]   the demo network on the embedded store (what npm start runs)
+slotbridge start [--port N] [--spine-port N] [--web-port N] [--data DIR] [--tls DIR]   the demo network on the embedded store (what npm start runs)
 ${PROVIDER_USAGE}
 ${SPINE_USAGE}
 ${CONSUMER_USAGE}
@@ -29,6 +30,7 @@ async function startCommand(args: string[]): Promise<number> {
     ...storeOptions,
     port: { type: 'string' },
     'spine-port': { type: 'string' },
+    'web-port': { type: 'string' },
     host: { type: 'string' },
     'public-url': { type: 'string' },
     tls: { type: 'string' },
@@ -42,7 +44,9 @@ async function startCommand(args: string[]): Promise<number> {
     await provider.close();
     throw err;
   });
+  let web: { url: string; close(): Promise<void> } | undefined;
   const close = async () => {
+    await web?.close();
     await spine.close();
     await provider.close();
     await store.close();
@@ -52,15 +56,24 @@ async function startCommand(args: string[]): Promise<number> {
       const result = await registerProviderWith(spine.urls.spine, { root: t.serviceRoot, asid: t.asid, ods: t.odsCode, name: t.name, tls: pki && tlsClientOptions(pki, 'spine') });
       say(`registered ${t.id} with the spine: ASID ${t.asid}, services ${result.services.join(', ')}`);
     }
+    // The call handler's web app (plain HTTP on this machine; with --tls it calls the spine over mutual TLS as "consumer").
+    web = await startConsumerWeb({ spine: spine.urls.spine, store, port: portOption(values['web-port'], DEFAULT_WEB_PORT), host: values.host as string | undefined, fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined });
   } catch (err) {
     await close();
     throw err;
   }
   for (const t of provider.tenants) say(`${t.id}: ${t.name} (ASID ${t.asid}, ODS ${t.odsCode})`);
-  print(values, { ...spine.urls, tenants: provider.tenants }, [...announceSpine(spine.urls), ...provider.tenants.map((t) => t.serviceRoot)]);
+  if (web) say(`open ${web.url} to book a patient as a 111 call handler`);
+  print(values, { ...spine.urls, ...(web ? { web: web.url } : {}), tenants: provider.tenants }, [...announceSpine(spine.urls), ...(web ? [`web: ${web.url}`] : []), ...provider.tenants.map((t) => t.serviceRoot)]);
   say('ready: press Ctrl+C to stop');
   await untilSignalled(close);
   return 0;
+}
+
+function portOption(value: unknown, fallback: number): number {
+  const port = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${String(value)} is not a port number`);
+  return port;
 }
 
 async function seedCommand(args: string[]): Promise<number> {

@@ -10,6 +10,8 @@ import { ConsumerError } from './errors.js';
 
 export const PATIENT_PROFILE = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1';
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+const NHS_VERIFICATION_URL = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1';
+const NHS_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1';
 
 const asList = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 
@@ -24,10 +26,23 @@ export function preparePatient(input: unknown): Patient {
   p.meta = { ...(p.meta ?? {}), profile: asList(p.meta?.profile as string | string[] | undefined) ?? [PATIENT_PROFILE] };
   p.name = (asList(p.name as any) ?? []).map((n: any) => ({ ...n, ...(n.given !== undefined ? { given: asList(n.given) } : {}), ...(n.prefix !== undefined ? { prefix: asList(n.prefix) } : {}) }));
   if (!p.name!.length || !p.name!.some((n) => n.family || n.text)) invalid('a name with a family name is required');
-  if (p.birthDate !== undefined && !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate)) invalid(`birthDate ${JSON.stringify(p.birthDate)} is not a date (YYYY-MM-DD)`);
-  if (p.gender !== undefined && !['male', 'female', 'other', 'unknown'].includes(p.gender)) invalid(`gender ${JSON.stringify(p.gender)} is not male, female, other or unknown`);
-  const nhs = p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+  // The booking overrides require both (a provider answers 422 without them).
+  if (!p.birthDate || !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate)) invalid(p.birthDate ? `birthDate ${JSON.stringify(p.birthDate)} is not a date (YYYY-MM-DD)` : 'the date of birth is required');
+  if (!p.gender || !['male', 'female', 'other', 'unknown'].includes(p.gender)) invalid(p.gender ? `gender ${JSON.stringify(p.gender)} is not male, female, other or unknown` : 'the gender is required (male, female, other or unknown)');
+  const nhsIdentifier = p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM);
+  const nhs = nhsIdentifier?.value;
   if (nhs !== undefined && !/^\d{10}$/.test(nhs.replace(/\s/g, ''))) invalid(`NHS number ${JSON.stringify(nhs)} is not 10 digits`);
+  if (nhsIdentifier) {
+    nhsIdentifier.value = nhs!.replace(/\s/g, '');
+    // CareConnect requires the number's verification status; a number typed in by the call handler
+    // and not traced against PDS is "present but not traced" (02), never claimed as verified.
+    if (!nhsIdentifier.extension?.some((e) => e.url === NHS_VERIFICATION_URL)) {
+      nhsIdentifier.extension = [
+        ...(nhsIdentifier.extension ?? []),
+        { url: NHS_VERIFICATION_URL, valueCodeableConcept: { coding: [{ system: NHS_VERIFICATION_SYSTEM, code: '02', display: 'Number present but not traced' }] } },
+      ];
+    }
+  }
 
   p.address = asList(p.address as any) ?? [];
   if (p.address!.length === 0) invalid('at least one address is required (fs_patientcontact)');
@@ -52,6 +67,8 @@ export function preparePatient(input: unknown): Patient {
     next = Math.max(next, 2);
   }
   for (const t of points) if (t.rank === undefined) t.rank = next++;
+  // STU3 JSON has no empty arrays: leave out what is empty.
+  for (const key of ['telecom', 'contact', 'identifier'] as const) if (Array.isArray(p[key]) && p[key]!.length === 0) delete p[key];
   return p;
 }
 

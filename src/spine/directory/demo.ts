@@ -1,15 +1,19 @@
 /**
  * The directory's demo services around Leeds and Wakefield: one for each case a consumer must handle
  * (C2–C4 `requirebooking` true/false/absent, C7 two booking endpoints, C8 none, C11–C17 through the
- * endpoint directory's test records), plus a pharmacy and a dental service. The demo provider's own
- * services (2000011001…, 2000022001…) are listed by registration, not here.
+ * endpoint directory's test records), a pharmacy, a dental service, two 24/7 services, one open
+ * weekdays 09:00–17:00 and one for children (0–15). The demo provider's own services
+ * (2000011001…, 2000022001…) are listed by registration, not here.
  *
- * Booking endpoint ASIDs and the endpoint-directory case each exercises (src/spine/demo.ts):
- *   200000000901  no nhsAS in SDS (unknown ASID)              C11
- *   200000000902  nhsAS with no booking interactions          C12
- *   200000000903  both Care Connect and GP Connect            C14
- *   200000000904  several nhsMHS endpoints                    C15
- *   200000000905  an nhsMHS endpoint that is not a URL        C17
+ * Booking endpoint ASIDs and the endpoint-directory (SDS) case each exercises; the SDS records are
+ * built with exactly these ASIDs in src/spine/demo.ts:
+ *   200000000901  no nhsAS in SDS (unknown ASID)               C11   2000099004 (requirebooking true)
+ *   200000000902  nhsAS with no booking interactions           C12   2000099005 (requirebooking false)
+ *   200000000903  both Care Connect and GP Connect interactions C14  2000099006 (requirebooking absent)
+ *   200000000904  several nhsMHS endpoints                     C15   2000099007 (24/7)
+ *   200000000905  an invalid endpoint URL                      C17   2000099008 (children 0–15)
+ *   200000000906, 200000000907  the two booking endpoints of 2000099003 (C7): a consumer must stop
+ *                 before asking SDS, so these two have no SDS records on purpose.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
@@ -17,15 +21,16 @@ import type { DirectoryAttribute, DirectoryEndpoint, DirectoryService, OpeningTi
 import { putDirectoryService } from './repository.js';
 
 const booking = (asid: string, order = 2): DirectoryEndpoint => ({ order, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: `ASID:${asid}` });
-const itk: DirectoryEndpoint = {
+// The referral (ITK) endpoint every non-pharmacy service has: the CDA document goes here, booked or not.
+const itk = (odsCode: string): DirectoryEndpoint => ({
   order: 1,
   transport: 'itk',
   format: 'CDA',
   interaction: 'urn:nhs-itk:interaction:primaryOutofHourRecipientNHS111CDADocument-v2-0',
   businessScenario: 'Primary',
-  address: 'urn:nhs-uk:addressing:ods:X9A99',
+  address: `urn:nhs-uk:addressing:ods:${odsCode}`,
   compression: 'uncompressed',
-};
+});
 const email = (address: string): DirectoryEndpoint => ({ order: 1, transport: 'email', format: 'HTML', interaction: 'urn:nhs-itk:interaction:copyRecipientNHS111CDADocument-v2-0', businessScenario: 'Copy', address, compression: 'uncompressed' });
 const requireBooking = (value: boolean): DirectoryAttribute => ({
   name: 'requirebooking',
@@ -68,14 +73,14 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     id: '2000099003',
     name: 'Leeds City GP Hub (two booking endpoints: consumers must stop, C7)',
     type: 'GP Out of Hours',
-    odsCode: 'X9A03',
+    odsCode: 'X9A06',
     address: ['Leeds City Medical Practice', '2 Park Square', 'Leeds'],
     postcode: 'LS1 2NE',
     openingTimes: week('08:00', '20:00', ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']),
     dispositions: PRIMARY_CARE,
     ageRange: ADULTS_AND_CHILDREN,
     attributes: [],
-    endpoints: [itk, booking('200000000906'), booking('200000000907', 3)],
+    endpoints: [itk('X9A06'), booking('200000000906'), booking('200000000907', 3)],
   },
   {
     id: '2000099004',
@@ -88,7 +93,7 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     dispositions: PRIMARY_CARE,
     ageRange: ADULTS_AND_CHILDREN,
     attributes: [requireBooking(true)],
-    endpoints: [itk, booking('200000000901')],
+    endpoints: [itk('X9A01'), booking('200000000901')],
   },
   {
     id: '2000099005',
@@ -101,7 +106,7 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     dispositions: PRIMARY_CARE,
     ageRange: ADULTS_AND_CHILDREN,
     attributes: [requireBooking(false)],
-    endpoints: [itk, booking('200000000902')],
+    endpoints: [itk('X9A02'), booking('200000000902')],
   },
   {
     id: '2000099006',
@@ -114,7 +119,7 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     dispositions: ['Dx05', 'Dx06', 'Dx10', 'Dx75', 'Dx115'],
     ageRange: ADULTS_AND_CHILDREN,
     attributes: [],
-    endpoints: [itk, booking('200000000903')],
+    endpoints: [itk('X9A03'), booking('200000000903')],
   },
   {
     id: '2000099007',
@@ -128,7 +133,7 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     dispositions: PRIMARY_CARE,
     ageRange: ADULTS_AND_CHILDREN,
     attributes: [requireBooking(false)],
-    endpoints: [itk, booking('200000000904')],
+    endpoints: [itk('X9A04'), booking('200000000904')],
   },
   {
     id: '2000099008',
@@ -141,7 +146,7 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     dispositions: PRIMARY_CARE,
     ageRange: { min: 0, max: 15 },
     attributes: [],
-    endpoints: [itk, booking('200000000905')],
+    endpoints: [itk('X9A05'), booking('200000000905')],
   },
   {
     id: '2000099009',
@@ -155,7 +160,7 @@ export const DEMO_DIRECTORY: DirectoryService[] = [
     dispositions: PRIMARY_CARE,
     ageRange: ADULTS_AND_CHILDREN,
     attributes: [],
-    endpoints: [itk],
+    endpoints: [itk('X9A09')],
   },
 ];
 

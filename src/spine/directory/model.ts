@@ -15,6 +15,7 @@ export interface DirectoryEndpoint {
   comment?: string;
 }
 
+/** A DoS service attribute, e.g. `requirebooking` (dos_bookingonly); DoS sends every value as text. */
 export interface DirectoryAttribute {
   name: string;
   dataType: string;
@@ -59,6 +60,7 @@ export interface ServiceSummary {
   odsCode?: string;
   address: string[];
   postcode?: string;
+  /** From the patient's postcode district centre, to 0.1; null when the service has no position. */
   distanceKm: number | null;
   distanceMiles: number | null;
   openNow: boolean;

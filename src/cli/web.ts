@@ -1,0 +1,36 @@
+/** Builds the web app (web/ → web/dist) when it is missing or older than its sources, and serves it. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { consumerIdentity } from '../consumer/identity.js';
+import { buildConsumerWeb } from '../consumer/web.js';
+import type { Store } from '../store/store.js';
+import { say } from './io.js';
+
+export const WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
+export const WEB_DIST = join(WEB_DIR, 'dist');
+export const DEFAULT_WEB_PORT = 4200;
+
+function newest(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+export async function ensureWebBuilt(): Promise<void> {
+  const index = join(WEB_DIST, 'index.html');
+  const sources = Math.max(newest(join(WEB_DIR, 'src')), newest(join(WEB_DIR, 'index.html')), newest(join(WEB_DIR, 'vite.config.ts')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  say('building the web app (web/ → web/dist) …');
+  const started = Date.now();
+  const { build } = await import('vite');
+  await build({ configFile: join(WEB_DIR, 'vite.config.ts'), logLevel: 'error' });
+  say(`built the web app in ${((Date.now() - started) / 1000).toFixed(1)} s: ${WEB_DIST}`);
+}
+
+export async function startConsumerWeb(options: { spine: string; store: Store; port?: number; host?: string; fetchImpl?: typeof fetch }): Promise<{ url: string; close(): Promise<void> }> {
+  await ensureWebBuilt();
+  const app = await buildConsumerWeb({ spine: options.spine, identity: consumerIdentity(), db: options.store.db, webDist: WEB_DIST, fetchImpl: options.fetchImpl });
+  const address = await app.listen({ port: options.port ?? DEFAULT_WEB_PORT, host: options.host ?? '127.0.0.1' });
+  return { url: `http://localhost:${new URL(address).port}`, close: () => app.close() };
+}

@@ -1,0 +1,217 @@
+/**
+ * The call handler's web app in a real browser (Debian's chromium driven by playwright-core) against a
+ * real network on this machine: a provider, the spine and the booking app on real ports, every booking
+ * call through the proxy. Each page is checked with axe-core for WCAG 2.1 A/AA; screenshots are kept
+ * under test-artifacts/web/.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { putReference } from '../../src/capacity/catalogue.js';
+import { ensureWebBuilt, WEB_DIST } from '../../src/cli/web.js';
+import { registerProviderWith } from '../../src/cli/spine.js';
+import { Consumer } from '../../src/consumer/consumer.js';
+import { consumerIdentity } from '../../src/consumer/identity.js';
+import { buildConsumerWeb } from '../../src/consumer/web.js';
+import { buildSpine, type Spine } from '../../src/spine/app.js';
+import { seedDemoSpine } from '../../src/spine/demo.js';
+import { OTHER_SERVICE, OTHER_TENANT, SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
+import { testStore, type TestStore } from '../helpers/store.js';
+
+const ARTIFACTS = new URL('../../test-artifacts/web/', import.meta.url).pathname;
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NHS = '9476719931';
+
+describe('web app: booking area in a real browser', () => {
+  let provider: TestProvider;
+  let spineStore: TestStore;
+  let consumerStore: TestStore;
+  let spine: Spine;
+  let web: FastifyInstance;
+  let base: string;
+  let url: string;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await ensureWebBuilt();
+    provider = await startTestProvider();
+    // The other tenant's service is booking only and has no free slots.
+    await putReference(provider.store.db, OTHER_TENANT, {
+      resourceType: 'HealthcareService',
+      id: OTHER_SERVICE,
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: OTHER_SERVICE }],
+      name: 'Other UTC (booking only)',
+    });
+    await provider.store.db.updateTable('slot').set({ status: 'busy' }).where('tenant_id', '=', OTHER_TENANT).execute();
+    spineStore = await testStore();
+    consumerStore = await testStore();
+    spine = await buildSpine({ store: spineStore.store });
+    base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    await seedDemoSpine(spineStore.store.db);
+    await registerProviderWith(base, { root: provider.root(), asid: '999000000001', ods: 'RT1', postcode: 'LS1 4AP', dispositions: ['Dx05', 'Dx75'] });
+    await registerProviderWith(base, { root: provider.root(OTHER_TENANT), asid: '999000000002', ods: 'RT2', postcode: 'LS2 9NS', dispositions: ['Dx05', 'Dx75'], requireBooking: true });
+    web = await buildConsumerWeb({ spine: base, identity: consumerIdentity({ user: 'web-handler' }), db: consumerStore.store.db, webDist: WEB_DIST });
+    url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+    await spine?.app.close();
+    await spineStore?.dispose();
+    await consumerStore?.dispose();
+    await provider?.close();
+  });
+
+  async function accessible(name: string): Promise<void> {
+    await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+    await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      const result = await (globalThis as any).axe.run((globalThis as any).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return result.violations.map((v: any) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+    });
+    assert.deepEqual(violations, [], `${name}: accessibility violations`);
+  }
+
+  async function patientForm(disposition: string, nhs = NHS): Promise<void> {
+    page = await browser.newPage();
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Patient and assessment' }).waitFor();
+    await page.getByLabel('NHS number (optional)').fill(nhs);
+    await page.getByLabel('First name').fill('John');
+    await page.getByLabel('Last name').fill('Smith');
+    await page.getByLabel('Date of birth').fill('1974-12-25');
+    await page.getByLabel('Gender').selectOption('male');
+    await page.getByLabel('Phone number').fill('01234 567 890');
+    await page.getByLabel('Address', { exact: true }).fill('123 High Street');
+    await page.getByLabel('Town or city').fill('Leeds');
+    await page.getByLabel('Postcode', { exact: true }).fill('LS1 4HR');
+    await page.getByLabel('Disposition').selectOption(disposition);
+  }
+
+  /** Waits for a heading; if the page shows a problem instead, fails with what it says. */
+  async function expectHeading(name: string | RegExp): Promise<void> {
+    const heading = page.getByRole('heading', { name });
+    const problem = page.locator('.nhsuk-error-summary');
+    await Promise.race([heading.waitFor(), problem.waitFor()]);
+    if (!(await heading.isVisible())) assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
+  }
+
+  async function toSlots(serviceName: string): Promise<void> {
+    await page.getByRole('button', { name: 'Find services' }).click();
+    await page.getByRole('heading', { name: /^Services for / }).waitFor();
+    await page.getByRole('button', { name: `See slots at ${serviceName}` }).click();
+    await page.getByRole('heading', { name: `Choose a slot at ${serviceName}` }).waitFor();
+  }
+
+  it('a booking end to end: patient and disposition → ranked services → slots by day → confirm → confirmation with the reference', async () => {
+    await patientForm('Dx75');
+    await accessible('1-patient');
+    await page.getByRole('button', { name: 'Find services' }).click();
+    await page.getByRole('heading', { name: 'Services for Dx75 near LS1 4HR' }).waitFor();
+    await page.getByText(/Takes bookings: \d+ free slots within the Dx75 time frame/).first().waitFor();
+    await accessible('2-services');
+    await page.getByRole('button', { name: 'See slots at Test ED (adults)' }).click();
+    await page.getByRole('heading', { name: 'Choose a slot at Test ED (adults)' }).waitFor();
+    await accessible('3-slots');
+    const first = provider.catalogue.s1[0]!;
+    const label = new Date(first.start).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
+    await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).first().click();
+    await page.getByRole('heading', { name: 'Check and book' }).waitFor();
+    assert.ok(await page.getByText('Test Hospital ED, 1 Test Road').isVisible());
+    assert.ok(await page.getByText('Dr Libbie Webber (female), General Medical Practitioner').isVisible());
+    await accessible('4-confirm');
+    await page.getByLabel('Reason for the appointment').fill('Cough for three weeks');
+    await page.getByRole('button', { name: 'Book this appointment' }).click();
+    await expectHeading('Appointment booked');
+    await accessible('5-booked');
+    const booked = await provider.store.db.selectFrom('appointment').selectAll().where('slot_id', '=', first.id).where('status', '=', 'booked').execute();
+    assert.equal(booked.length, 1);
+    assert.ok(await page.getByText(booked[0]!.id, { exact: true }).isVisible(), 'the confirmation shows the appointment reference');
+    await page.close();
+  });
+
+  it('a slot taken between display and booking: a clear message and the next free slots', async () => {
+    await patientForm('Dx75');
+    await toSlots('Test ED (adults)');
+    const slot = provider.catalogue.s1[2]!;
+    const label = new Date(slot.start).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
+    await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).first().click();
+    await page.getByLabel('Reason for the appointment').fill('Rash');
+    // Someone else books it meanwhile.
+    const other = new Consumer({ spine: base, identity: consumerIdentity({ user: 'someone-else' }) });
+    await other.book({ serviceId: SERVICE, slotId: slot.id, patient: { resourceType: 'Patient', name: [{ family: 'Other' }], gender: 'female', birthDate: '1980-01-01', telecom: [{ system: 'phone', value: '1' }], address: [{ line: ['x'] }] }, reason: 'x' });
+    await page.getByRole('button', { name: 'Book this appointment' }).click();
+    await page.getByRole('alert').getByText(/just been taken|no longer free/).waitFor();
+    await page.getByRole('heading', { name: 'Choose a slot at Test ED (adults)' }).waitFor();
+    await accessible('6-slot-gone');
+    assert.equal(await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).count(), 0, 'the taken slot is no longer offered');
+    await page.close();
+  });
+
+  it('a booking-only service with no slots: says so, and refuses a referral without a booking', async () => {
+    await patientForm('Dx75');
+    await page.getByRole('button', { name: 'Find services' }).click();
+    await page.getByRole('heading', { name: /^Services for / }).waitFor();
+    const card = page.locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' });
+    assert.ok(await card.getByText('Booking only', { exact: true }).isVisible());
+    await card.getByRole('button', { name: /See slots/ }).click();
+    await page.getByText('There are no free slots at this service. This service only accepts referrals with a booking: choose another service.').waitFor();
+    await accessible('7-booking-only-no-slots');
+    await page.getByRole('link', { name: 'Back to services' }).click();
+    await page.locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' }).getByRole('button', { name: /Refer without booking/ }).click();
+    await page.getByRole('alert').getByText(/only accepts referrals with a booked appointment/).waitFor();
+    await page.close();
+  });
+
+  it('booking outside the time frame needs the clinician’s approval first', async () => {
+    await patientForm('Dx05');
+    await toSlots('Test ED (adults)');
+    const slot = provider.catalogue.s1[5]!;
+    const label = new Date(slot.start).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
+    await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).first().click();
+    await page.getByText(/after the Dx05 time frame ends/).waitFor();
+    await page.getByLabel('Reason for the appointment').fill('Earache');
+    const book = page.getByRole('button', { name: 'Book this appointment' });
+    assert.equal(await book.isDisabled(), true, 'no booking before approval');
+    await accessible('8-outside-time-frame');
+    await page.getByLabel('A clinician approved booking outside the time frame').check();
+    await book.click();
+    await expectHeading('Appointment booked');
+    const events = await consumerStore.store.db.selectFrom('consumer_event').select('kind').where('kind', '=', 'breach-approved').execute();
+    assert.equal(events.length, 1);
+    await page.close();
+  });
+
+  it('the patient’s bookings: cancel one, rebook another (new slot first, then the old one cancelled)', async () => {
+    page = await browser.newPage();
+    await page.goto(url);
+    await page.getByRole('link', { name: 'Patient\'s bookings' }).click();
+    await page.getByLabel('NHS number').fill(NHS);
+    await page.getByRole('button', { name: 'Show bookings' }).click();
+    await page.getByRole('table').waitFor();
+    await accessible('9-bookings');
+    const rows = page.getByRole('row').filter({ hasText: 'booked' });
+    assert.equal(await rows.count(), 2);
+    await rows.first().getByRole('button', { name: /^Cancel/ }).click();
+    await page.getByRole('status').getByText('Appointment cancelled.').waitFor();
+    await page.getByRole('row').filter({ hasText: 'booked' }).first().getByRole('button', { name: /^Rebook/ }).click();
+    await page.getByRole('heading', { name: 'Choose a new slot' }).waitFor();
+    await page.locator('.sb-slot-list button').last().click();
+    await page.getByRole('status').getByText(/^Booked .* The old appointment was cancelled\.$/).waitFor();
+    await accessible('10-rebooked');
+    const statuses = await page.getByRole('row').locator('.nhsuk-tag').allTextContents();
+    assert.deepEqual(statuses.sort(), ['booked', 'cancelled', 'cancelled']);
+    await page.close();
+  });
+});
