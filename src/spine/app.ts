@@ -12,7 +12,7 @@ import { badRequest } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { directoryRoutes } from './directory/routes.js';
 import { endpointRoutes } from './endpoints/routes.js';
-import { registerSpineErrors, single } from './http.js';
+import { registerSpineErrors, sendOutcome, single } from './http.js';
 import { DirectoryView } from './proxy/authorisation.js';
 import { ProxyCallLog } from './proxy/log.js';
 import { proxyRoutes } from './proxy/routes.js';
@@ -49,6 +49,8 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     ...(options.https ? { https: options.https } : {}),
+    // URLs the router cannot read (bad percent-encoding) still get an OperationOutcome.
+    frameworkErrors: (error, _request, reply) => sendOutcome(reply, badRequest(`${error.message} (the URL could not be read)`)),
   } as FastifyServerOptions);
   const directory = new DirectoryView(store);
   const calls = new ProxyCallLog(store);

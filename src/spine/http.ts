@@ -3,7 +3,7 @@
  * OperationOutcome (the proxy's own refusals use the SSP codes of standard.md, "Proxy (SSP) errors").
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { OperationOutcomeError, badRequest, internalError, notFound, operationOutcome } from '../fhir/outcome.js';
+import { OperationOutcomeError, badRequest, internalError, notFound, operationOutcome, unsupportedMediaType } from '../fhir/outcome.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -21,6 +21,7 @@ export function registerSpineErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof OperationOutcomeError) return sendOutcome(reply, err);
     const status = err.statusCode;
+    if (status === 415) return sendOutcome(reply, unsupportedMediaType(`${err.message}: send JSON (application/json)`));
     if (status && status >= 400 && status < 500) return sendOutcome(reply, badRequest(err.message));
     request.log.error(err);
     return sendOutcome(reply, internalError(`An unexpected error stopped this request (${request.id})`));

@@ -294,3 +294,22 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     });
   });
 });
+
+describe('spine: every failure is an OperationOutcome', () => {
+  it('a URL the router cannot read (bad percent-encoding) is a 400 OperationOutcome; an admin body that is not JSON a 415', async () => {
+    const ts = await testStore();
+    const spine = await buildSpine({ store: ts.store });
+    const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    try {
+      const bad = await fetch(`${base}/directory/services/%E0%A4%A`);
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as any).resourceType, 'OperationOutcome');
+      const text = await fetch(`${base}/admin/consumers`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
+      assert.equal(text.status, 415);
+      assert.equal(((await text.json()) as any).resourceType, 'OperationOutcome');
+    } finally {
+      await spine.app.close();
+      await ts.dispose();
+    }
+  });
+});
