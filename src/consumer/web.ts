@@ -128,6 +128,13 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     return { booked: { appointmentUrl: result.booked.appointmentUrl, versionId: result.booked.versionId, slot: result.booked.slot }, cancelled: result.cancelled };
   });
 
+  // fs_xfercare: the provider may fetch the referral document a booking names (DocumentReference.identifier).
+  app.get<{ Params: { documentId: string } }>('/api/referrals/:documentId', async (request, reply) => {
+    const doc = await options.db.selectFrom('consumer_referral').selectAll().where('document_id', '=', request.params.documentId).executeTakeFirst();
+    if (!doc) return reply.code(404).send({ code: 'not-found', message: `No referral document ${request.params.documentId}.` });
+    return reply.type(doc.content_type).send(doc.content);
+  });
+
   app.all('/api/*', async (_request, reply) => reply.code(404).send({ code: 'not-found', message: 'No such API call.' }));
 
   if (options.webDist && existsSync(options.webDist)) {

@@ -1,0 +1,76 @@
+/** The booking app's JSON API (src/consumer/web.ts) over real HTTP: what the web pages rely on, and the referral documents a provider fetches. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { registerProviderWith } from '../../src/cli/spine.js';
+import { consumerIdentity } from '../../src/consumer/identity.js';
+import { buildConsumerWeb } from '../../src/consumer/web.js';
+import { buildSpine, type Spine } from '../../src/spine/app.js';
+import { seedDemoSpine } from '../../src/spine/demo.js';
+import { SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
+import { testStore, type TestStore } from '../helpers/store.js';
+
+const patient = JSON.parse(readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url), 'utf8'));
+
+describe('booking app API', () => {
+  let provider: TestProvider;
+  let spineStore: TestStore;
+  let consumerStore: TestStore;
+  let spine: Spine;
+  let web: FastifyInstance;
+  let api: string;
+
+  before(async () => {
+    provider = await startTestProvider();
+    spineStore = await testStore();
+    consumerStore = await testStore();
+    spine = await buildSpine({ store: spineStore.store });
+    const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    await seedDemoSpine(spineStore.store.db);
+    await registerProviderWith(base, { root: provider.root(), asid: '999000000001', ods: 'RT1', postcode: 'LS1 4AP', dispositions: ['Dx75'] });
+    web = await buildConsumerWeb({ spine: base, identity: consumerIdentity(), db: consumerStore.store.db });
+    api = `${(await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')}/api`;
+  });
+
+  after(async () => {
+    await web.close();
+    await spine.app.close();
+    await spineStore.dispose();
+    await consumerStore.dispose();
+    await provider.close();
+  });
+
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('fs_xfercare: after a booking the provider can fetch the referral document by the UUID the booking carried', async () => {
+    const slots = (await (await fetch(`${api}/services/${SERVICE}/slots?disposition=Dx75`)).json()) as any;
+    assert.ok(slots.slots.every((s: any) => s.breachMinutes === 0));
+    const booked = await post('/bookings', { serviceId: SERVICE, slotId: slots.slots[0].id, patient, reason: 'Referral test', disposition: 'Dx75' });
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
+    const version = await provider.store.db.selectFrom('appointment_version').select('content').where('id', '=', booked.body.appointmentId).executeTakeFirstOrThrow();
+    const documentId = JSON.parse(version.content).contained.find((r: any) => r.resourceType === 'DocumentReference').identifier[0].value;
+    const doc = await fetch(`${api}/referrals/${documentId}`);
+    assert.equal(doc.status, 200);
+    assert.match(doc.headers.get('content-type') ?? '', /application\/hl7-v3\+xml/);
+    const text = await doc.text();
+    assert.ok(text.includes(`<linkHtml href="${booked.body.appointmentUrl}">`));
+    assert.equal((await fetch(`${api}/referrals/00000000-0000-0000-0000-000000000000`)).status, 404);
+  });
+
+  it('a patient without the details a booking needs, or a missing slot, is a 4xx whose message says what to fix', async () => {
+    const noBirthDate = await post('/bookings', { serviceId: SERVICE, slotId: 'x', patient: { ...patient, birthDate: undefined }, reason: 'x' });
+    assert.equal(noBirthDate.status, 400);
+    assert.match(noBirthDate.body.message, /date of birth is required/);
+    const gone = await post('/bookings', { serviceId: SERVICE, slotId: 'no-such-slot', patient, reason: 'x' });
+    assert.equal(gone.status, 409);
+    assert.equal(gone.body.code, 'slot-gone');
+    assert.ok(Array.isArray(gone.body.nextSlots));
+    const noService = await fetch(`${api}/services?disposition=Dx05`);
+    assert.equal(noService.status, 400);
+    assert.equal((await fetch(`${api}/nothing`)).status, 404);
+  });
+});
