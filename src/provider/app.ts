@@ -18,6 +18,7 @@ import { registerWireRules, replyWithOutcome } from './http/wire.js';
 import { registerMetadata } from './metadata.js';
 import { registerResourceReads } from './resources/read.js';
 import { registerSlotSearch, type SlotSearchOptions } from './slot/search.js';
+import { adminRoutes } from '../capacity/admin.js';
 import { TenantDirectory } from './tenants.js';
 
 export interface ProviderOptions {
@@ -27,6 +28,8 @@ export interface ProviderOptions {
   logger?: FastifyServerOptions['logger'];
   slotSearch?: SlotSearchOptions;
   auditFlushMs?: number;
+  /** An admin API token accepted besides those made by `slotbridge provider admin-token`. */
+  adminToken?: string;
   /** Serve over TLS; with `requestCert` and `rejectUnauthorized`, mutual TLS (src/spine/tls.ts builds these). */
   https?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
 }
@@ -116,6 +119,8 @@ export async function buildProvider(options: ProviderOptions): Promise<Provider>
   registerSearch(app, store);
   registerCancel(app, store);
   registerResourceReads(app, store);
+  // The admin API (capacity management) shares the port but none of the FHIR rules: its own token, JSON, audit.
+  await app.register(adminRoutes, { prefix: '/admin', store, adminToken: options.adminToken });
 
   app.addHook('onClose', async () => {
     await audit.flush();

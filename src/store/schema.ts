@@ -265,6 +265,34 @@ export interface ConsumerReferralTable {
   created_at: string;
 }
 
+/** A rota (src/capacity/rota.ts); `content` is the rota as JSON. */
+export interface RotaTable {
+  tenant_id: string;
+  id: string;
+  schedule_id: string;
+  content: string;
+  updated_at: string;
+}
+
+/** An admin API token, kept only as its SHA-256. */
+export interface AdminTokenTable {
+  token_hash: string;
+  name: string;
+  created_at: string;
+}
+
+/** Append-only record of every admin change: who, what, when, before and after (JSON). */
+export interface AdminAuditTable {
+  seq: Generated<number>;
+  at: string;
+  tenant_id: string;
+  actor: string;
+  action: string;
+  target: string;
+  before: string | null;
+  after: string | null;
+}
+
 export interface Database {
   tenant: TenantTable;
   organization: OrganizationTable;
@@ -287,6 +315,9 @@ export interface Database {
   consumer_event: ConsumerEventTable;
   consumer_booking: ConsumerBookingTable;
   consumer_referral: ConsumerReferralTable;
+  rota: RotaTable;
+  admin_token: AdminTokenTable;
+  admin_audit: AdminAuditTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

@@ -27,6 +27,7 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
 
   // Callback-style hooks: they run for every request, and most requests need no promise at all.
   app.addHook('onRequest', (request, reply, done) => {
+    if (request.url.startsWith('/admin/')) return done(); // the admin API has its own rules (src/capacity/admin.ts)
     try {
       const correlationId = header(request, 'x-request-id');
       request.ctx = { requestId: request.id, correlationId, format: 'json', startedAt: performance.now(), audit: {} };

@@ -4,6 +4,7 @@ import type { Dialect } from '../dialect.js';
 import * as initial from './001-initial.js';
 import * as spine from './002-spine.js';
 import * as consumer from './003-consumer.js';
+import * as capacity from './004-capacity.js';
 
 export interface SlotbridgeMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -13,4 +14,5 @@ export const migrations: Record<string, SlotbridgeMigration> = {
   '001-initial': initial,
   '002-spine': spine,
   '003-consumer': consumer,
+  '004-capacity': capacity,
 };

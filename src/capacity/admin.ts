@@ -1,0 +1,112 @@
+/**
+ * The providers' admin API, `/admin/{tenant}/…` on the provider's port: not part of the FHIR API and
+ * never reached with a consumer's JWT. Every call needs an admin token (`Authorization: Bearer …`):
+ * the one given at start-up (`--admin-token` or SLOTBRIDGE_ADMIN_TOKEN) or one made by
+ * `slotbridge provider admin-token`, kept only as its SHA-256. Every change is written to the
+ * append-only admin audit with who, what, when, before and after.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { OperationOutcomeError, badRequest, notFound } from '../fhir/outcome.js';
+import type { Database } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import { setAvailability, type SlotSelection } from './availability.js';
+import { checkRota, generateRotaSlots, getRota, listRotas, putRota } from './rota.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Makes a new admin token; only its hash is kept, so the token is shown once. */
+export async function createAdminToken(db: Kysely<Database>, name: string): Promise<string> {
+  if (!/^[\w .@-]{1,80}$/.test(name)) throw new Error('the token name must be 1–80 letters, digits, spaces or ._@-');
+  const token = `sbadm_${randomBytes(24).toString('base64url')}`;
+  await db.insertInto('admin_token').values({ token_hash: sha256(token), name, created_at: new Date().toISOString() }).execute();
+  return token;
+}
+
+function unauthorised(message: string): OperationOutcomeError {
+  return new OperationOutcomeError(401, [{ severity: 'error', code: 'security', spineCode: 'NOT_AUTHORISED', diagnostics: message }], { 'WWW-Authenticate': 'Bearer realm="slotbridge-admin"' });
+}
+
+export async function audit(db: Kysely<Database>, e: { tenantId: string; actor: string; action: string; target: string; before?: unknown; after?: unknown }): Promise<void> {
+  await db
+    .insertInto('admin_audit')
+    .values({ at: new Date().toISOString(), tenant_id: e.tenantId, actor: e.actor, action: e.action, target: e.target, before: e.before === undefined ? null : JSON.stringify(e.before), after: e.after === undefined ? null : JSON.stringify(e.after) })
+    .execute();
+}
+
+export interface AdminOptions {
+  store: Store;
+  /** A token accepted besides the stored ones (set at start-up). */
+  adminToken?: string;
+}
+
+export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Promise<void> {
+  const { store } = opts;
+  const { db } = store;
+  const actors = new WeakMap<FastifyRequest, string>();
+
+  // Plain JSON here, not FHIR.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? {} : JSON.parse(body as string));
+    } catch (err) {
+      done(badRequest(`The body is not valid JSON: ${(err as Error).message}`, 'INVALID_REQUEST_MESSAGE'));
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) throw unauthorised('The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here');
+    if (opts.adminToken && token.length === opts.adminToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(opts.adminToken))) {
+      actors.set(request, 'start-up admin token');
+      return;
+    }
+    const row = await db.selectFrom('admin_token').select('name').where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!row) throw unauthorised('The admin token is not known');
+    actors.set(request, row.name);
+    const tenant = (request.params as { tenant?: string } | undefined)?.tenant;
+    if (tenant && !(await db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst())) throw notFound(`No tenant ${tenant}`);
+  });
+  const actor = (request: FastifyRequest) => actors.get(request) ?? 'unknown';
+
+  app.get<{ Params: { tenant: string } }>('/:tenant/rotas', async (request) => ({ rotas: await listRotas(db, request.params.tenant) }));
+
+  app.put<{ Params: { tenant: string; id: string } }>('/:tenant/rotas/:id', async (request, reply) => {
+    const { tenant, id } = request.params;
+    const body = request.body as Record<string, unknown> | undefined;
+    if (body && typeof body === 'object' && body.id !== undefined && body.id !== id) throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
+    const rota = await checkRota(db, tenant, { ...(body ?? {}), id });
+    const before = await putRota(db, tenant, rota);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: before ? 'rota.update' : 'rota.create', target: `rota/${id}`, before, after: rota });
+    return reply.code(before ? 200 : 201).send(rota);
+  });
+
+  app.post<{ Params: { tenant: string; id: string } }>('/:tenant/rotas/:id/generate', async (request) => {
+    const { tenant, id } = request.params;
+    const rota = await getRota(db, tenant, id);
+    if (!rota) throw notFound(`No rota ${id} in ${tenant}`);
+    const horizon = (request.body as { horizonDays?: unknown } | undefined)?.horizonDays ?? 28;
+    if (!Number.isInteger(horizon) || (horizon as number) < 1 || (horizon as number) > 366) throw badRequest('horizonDays must be a whole number from 1 to 366', 'INVALID_PARAMETER');
+    const report = await generateRotaSlots(store, tenant, rota, horizon as number);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: 'rota.generate', target: `rota/${id}`, after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon } });
+    return report;
+  });
+
+  for (const action of ['block', 'release'] as const) {
+    app.post<{ Params: { tenant: string } }>(`/:tenant/slots/${action}`, async (request) => {
+      const { tenant } = request.params;
+      const selection = (request.body ?? {}) as SlotSelection;
+      const report = await setAvailability(store, tenant, selection, action);
+      await audit(db, { tenantId: tenant, actor: actor(request), action: `slots.${action}`, target: selection.slotIds?.length ? `slots ${selection.slotIds.length}` : `schedule/${selection.scheduleId} ${selection.from}–${selection.to}`, before: { status: action === 'block' ? 'free' : 'busy-unavailable', slots: report.changed }, after: { status: action === 'block' ? 'busy-unavailable' : 'free', skipped: report.skipped.length } });
+      return report;
+    });
+  }
+
+  app.get<{ Params: { tenant: string } }>('/:tenant/audit', async (request) => {
+    const rows = await db.selectFrom('admin_audit').selectAll().where('tenant_id', '=', request.params.tenant).orderBy('seq', 'desc').limit(200).execute();
+    return { entries: rows.map((r) => ({ ...r, before: r.before && JSON.parse(r.before), after: r.after && JSON.parse(r.after) })) };
+  });
+}

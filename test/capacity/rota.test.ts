@@ -1,0 +1,180 @@
+/**
+ * Capacity management (issue 6, first part): rotas that make slots in local time, idempotently and
+ * without ever touching a booked slot; blocking and releasing; the admin API's own token; the audit.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createAdminToken } from '../../src/capacity/admin.js';
+import { rotaSlots, type Rota } from '../../src/capacity/rota.js';
+import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { runCli } from '../helpers/cli.js';
+import { SCOPE, call, token } from '../helpers/consumer.js';
+import { SERVICE, TENANT, bookingFor, seedCatalogue } from '../helpers/provider.js';
+import { testStore, TEST_DATABASE_URL, type TestStore } from '../helpers/store.js';
+
+const london = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+const night: Rota = { id: 'night', scheduleId: 'S1', days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: '00:00', end: '04:00', slotMinutes: 30, deliveryChannel: 'Telephone', effectiveFrom: '2027-01-01', exceptions: [], timeZone: 'Europe/London' };
+
+describe('rotas in local time', () => {
+  it('the last Sunday of March: the hour that does not exist makes no slot, and no slot is doubled', () => {
+    const slots = rotaSlots(TENANT, night, Date.parse('2027-03-27T12:00:00Z'), 3);
+    const perDay = (d: string) => slots.filter((s) => s.id.includes(`.${d}.`));
+    assert.equal(perDay('20270327').length, 8);
+    assert.deepEqual(perDay('20270328').map((s) => london(s.start)), ['00:00', '00:30', '02:00', '02:30', '03:00', '03:30']);
+    assert.equal(perDay('20270329').length, 8);
+    assert.equal(new Set(slots.map((s) => s.start)).size, slots.length, 'every slot its own instant');
+  });
+
+  it('the last Sunday of October: the hour that happens twice makes each slot once', () => {
+    const slots = rotaSlots(TENANT, night, Date.parse('2027-10-30T12:00:00Z'), 3);
+    const sunday = slots.filter((s) => s.id.includes('.20271031.'));
+    assert.deepEqual(sunday.map((s) => london(s.start)), ['00:00', '00:30', '01:00', '01:30', '02:00', '02:30', '03:00', '03:30']);
+    assert.equal(new Set(slots.map((s) => s.start)).size, slots.length);
+    for (const s of slots) assert.equal(london(s.start), `${s.id.slice(-4, -2)}:${s.id.slice(-2)}`, s.id);
+  });
+
+  it('days of the week, effective dates and exceptions decide the days', () => {
+    const weekdays: Rota = { ...night, id: 'wd', days: ['Mon', 'Wed'], effectiveFrom: '2027-02-02', effectiveTo: '2027-02-28', exceptions: ['2027-02-10'] };
+    const days = [...new Set(rotaSlots(TENANT, weekdays, Date.parse('2027-01-25T12:00:00Z'), 40).map((s) => s.id.split('.')[2]))];
+    assert.deepEqual(days, ['20270203', '20270208', '20270215', '20270217', '20270222', '20270224']);
+  });
+});
+
+describe('admin API: rotas, blocking and releasing, on a real provider', () => {
+  let ts: TestStore;
+  let provider: Provider;
+  let origin: string;
+  let admin: string;
+  const root = () => `${origin}/STU3/1/${TENANT}`;
+
+  before(async () => {
+    ts = await testStore();
+    await seedCatalogue(ts.store);
+    provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5, adminToken: 'start-up-token-1234567890' });
+    origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    provider.tenants.publicOrigin = origin;
+    admin = await createAdminToken(ts.store.db, 'rota manager');
+  });
+
+  after(async () => {
+    await provider.app.close();
+    await ts.dispose();
+  });
+
+  const adminCall = async (method: string, path: string, body?: unknown, auth: string | null = admin) => {
+    const res = await fetch(`${origin}/admin/${TENANT}${path}`, {
+      method,
+      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const today = new Date().toISOString().slice(0, 10);
+  const morning = { scheduleId: 'S1', days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: '06:00', end: '09:00', slotMinutes: 30, deliveryChannel: 'Video', effectiveFrom: today };
+  const searchIds = async () => {
+    const now = new Date();
+    const res = await call(root(), `/Slot?service=${SERVICE}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 8 * 86_400_000).toISOString()}`);
+    assert.equal(res.status, 200);
+    return new Set<string>(res.json.entry?.filter((e: any) => e.resource.resourceType === 'Slot').map((e: any) => e.resource.id) ?? []);
+  };
+
+  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 with an OperationOutcome; the start-up token works', async () => {
+    assert.equal((await adminCall('GET', '/rotas', undefined, null)).status, 401);
+    const jwt = await adminCall('GET', '/rotas', undefined, token({ aud: root(), scope: SCOPE.slotRead }));
+    assert.equal(jwt.status, 401);
+    assert.equal(jwt.body.resourceType, 'OperationOutcome');
+    assert.equal((await adminCall('GET', '/rotas', undefined, 'sbadm_nope')).status, 401);
+    assert.equal((await adminCall('GET', '/rotas', undefined, 'start-up-token-1234567890')).status, 200);
+    assert.equal((await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: `Bearer ${admin}` } })).status, 404);
+  });
+
+  it('bad input (end before start, unknown schedule, overlapping sessions, bad JSON) is a clear error and changes nothing', async () => {
+    const cases: [unknown, number, RegExp][] = [
+      [{ ...morning, start: '10:00', end: '09:00' }, 400, /not after the start/],
+      [{ ...morning, scheduleId: 'NOPE' }, 422, /no schedule NOPE/],
+      [{ ...morning, days: ['Funday'] }, 400, /days/],
+      [{ ...morning, deliveryChannel: 'Carrier pigeon' }, 400, /deliveryChannel/],
+      [{ ...morning, slotMinutes: 2 }, 400, /slotMinutes/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await adminCall('PUT', '/rotas/bad', body);
+      assert.equal(res.status, status, JSON.stringify(body));
+      assert.match(res.body.issue[0].diagnostics, message);
+    }
+    const notJson = await fetch(`${origin}/admin/${TENANT}/rotas/bad`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"id":' });
+    assert.equal(notJson.status, 400);
+    assert.deepEqual((await adminCall('GET', '/rotas')).body.rotas, []);
+    assert.equal((await adminCall('PUT', '/rotas/morning', morning)).status, 201);
+    const overlap = await adminCall('PUT', '/rotas/overlap', { ...morning, start: '08:00', end: '10:00' });
+    assert.equal(overlap.status, 422);
+    assert.match(overlap.body.issue[0].diagnostics, /overlaps rota morning/);
+    assert.deepEqual((await adminCall('GET', '/rotas')).body.rotas.map((r: any) => r.id), ['morning']);
+  });
+
+  it('generating is idempotent, and slot search shows the new slots at once', async () => {
+    const first = await adminCall('POST', '/rotas/morning/generate', { horizonDays: 7 });
+    assert.equal(first.status, 200);
+    assert.ok(first.body.added >= 36, `added ${first.body.added}`);
+    const again = await adminCall('POST', '/rotas/morning/generate', { horizonDays: 7 });
+    assert.deepEqual({ added: again.body.added, removed: again.body.removed, kept: again.body.kept }, { added: 0, removed: 0, kept: [] });
+    const ids = await searchIds();
+    assert.ok([...ids].some((id) => id.startsWith('rota.morning.')), 'rota slots are offered');
+  });
+
+  it('editing the rota changes only future free slots: a booked slot stays, and is reported', async () => {
+    const all = await ts.store.db.selectFrom('slot').selectAll().where('id', 'like', 'rota.morning.%').where('start', '>', new Date(Date.now() + 86_400_000).toISOString()).orderBy('start').execute();
+    const late = all.find((s) => london(s.start) === '08:30')!;
+    const booked = await call(root(), '/Appointment', { method: 'POST', body: bookingFor({ id: late.id, identifier: late.identifier, scheduleId: late.schedule_id, start: late.start, end: late.end, status: 'free', deliveryChannel: 'Video' }) });
+    assert.equal(booked.status, 201, booked.text);
+    assert.equal((await adminCall('PUT', '/rotas/morning', { ...morning, end: '08:00' })).status, 200);
+    const report = (await adminCall('POST', '/rotas/morning/generate', { horizonDays: 7 })).body;
+    assert.equal(report.added, 0);
+    assert.ok(report.removed >= 7, `removed ${report.removed}`);
+    assert.deepEqual(report.kept.map((k: any) => [k.id, k.status]), [[late.id, 'busy']]);
+    const stillBooked = await ts.store.db.selectFrom('appointment').select(['status', 'slot_id']).where('id', '=', booked.json.id).executeTakeFirstOrThrow();
+    assert.deepEqual(stillBooked, { status: 'booked', slot_id: late.id });
+    assert.ok(!(await searchIds()).has(all.find((s) => london(s.start) === '08:00')!.id), 'a removed slot is no longer offered');
+  });
+
+  it('block and release: blocked slots leave the search and cannot be booked; booked slots are skipped and reported', async () => {
+    const rotaSlotsLeft = await ts.store.db.selectFrom('slot').selectAll().where('id', 'like', 'rota.morning.%').where('start', '>', new Date().toISOString()).orderBy('start').execute();
+    const day = rotaSlotsLeft.filter((s) => s.start.slice(0, 10) === rotaSlotsLeft.at(-1)!.start.slice(0, 10));
+    const from = day[0]!.start;
+    const to = new Date(Date.parse(day.at(-1)!.start) + 1).toISOString();
+    const blocked = await adminCall('POST', '/slots/block', { scheduleId: 'S1', from, to });
+    assert.equal(blocked.status, 200);
+    assert.deepEqual(blocked.body.changed.sort(), day.filter((s) => s.status === 'free').map((s) => s.id).sort());
+    const offered = await searchIds();
+    assert.ok(day.every((s) => !offered.has(s.id)), 'blocked slots are not offered');
+    const refused = await call(root(), '/Appointment', { method: 'POST', body: bookingFor({ id: day[0]!.id, identifier: day[0]!.identifier, scheduleId: 'S1', start: day[0]!.start, end: day[0]!.end, status: 'free', deliveryChannel: 'Video' }) });
+    assert.equal(refused.status, 422);
+    const bookedSlot = await ts.store.db.selectFrom('slot').select('id').where('status', '=', 'busy').where('id', 'like', 'rota.morning.%').executeTakeFirstOrThrow();
+    const skip = await adminCall('POST', '/slots/block', { slotIds: [bookedSlot.id] });
+    assert.deepEqual(skip.body, { changed: [], skipped: [{ id: bookedSlot.id, status: 'busy' }] });
+    const released = await adminCall('POST', '/slots/release', { scheduleId: 'S1', from, to });
+    assert.equal(released.body.changed.length, blocked.body.changed.length);
+    assert.ok((await searchIds()).has(day[0]!.id), 'released slots are offered again');
+    assert.equal((await adminCall('POST', '/slots/block', { scheduleId: 'S1', from: to, to: from })).status, 400);
+    assert.equal((await adminCall('POST', '/slots/block', {})).status, 400);
+  });
+
+  it('every admin change is audited with who, what, when, before and after', async () => {
+    const entries = (await adminCall('GET', '/audit')).body.entries as any[];
+    const actions = entries.map((e) => e.action);
+    for (const a of ['rota.create', 'rota.update', 'rota.generate', 'slots.block', 'slots.release']) assert.ok(actions.includes(a), a);
+    const update = entries.find((e) => e.action === 'rota.update');
+    assert.equal(update.actor, 'rota manager');
+    assert.equal(update.before.end, '09:00');
+    assert.equal(update.after.end, '08:00');
+    assert.match(update.at, /^\d{4}-\d{2}-\d{2}T/);
+    await assert.rejects(ts.store.db.deleteFrom('admin_audit').execute(), /append-only/);
+  });
+
+  it('slotbridge provider admin-token makes a token the running provider accepts', { skip: Boolean(TEST_DATABASE_URL) && 'SQLite store file only' }, async () => {
+    const made = await runCli(['provider', 'admin-token', '--name', 'front desk', '--data', ts.options.dataDir!, '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    const { token: fresh } = JSON.parse(made.stdout);
+    assert.match(fresh, /^sbadm_/);
+    assert.equal((await adminCall('GET', '/rotas', undefined, fresh)).status, 200);
+  });
+});
