@@ -13,6 +13,8 @@ import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { setAvailability, type SlotSelection } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, putRota } from './rota.js';
+import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
+import { ReleaseView } from '../provider/slot/release.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -104,6 +106,62 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       return report;
     });
   }
+
+  app.get<{ Params: { tenant: string } }>('/:tenant/release', async (request) => {
+    const rows = await db.selectFrom('release_rule').select('content').where('tenant_id', '=', request.params.tenant).orderBy('schedule_id').execute();
+    const types = await db.selectFrom('consumer_organisation_type').select(['ods_code', 'type']).where('tenant_id', '=', request.params.tenant).orderBy('ods_code').execute();
+    return { rules: rows.map((r) => JSON.parse(r.content)), organisationTypes: types };
+  });
+
+  app.put<{ Params: { tenant: string; schedule: string } }>('/:tenant/release/:schedule', async (request) => {
+    const { tenant, schedule } = request.params;
+    const rule = await checkReleaseRule(db, tenant, schedule, request.body);
+    const before = await putReleaseRule(store, tenant, schedule, rule);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: 'release.set', target: `schedule/${schedule}`, before, after: rule });
+    return rule;
+  });
+
+  app.delete<{ Params: { tenant: string; schedule: string } }>('/:tenant/release/:schedule', async (request, reply) => {
+    const { tenant, schedule } = request.params;
+    const before = await putReleaseRule(store, tenant, schedule, undefined);
+    if (!before) throw notFound(`schedule ${schedule} has no release rule`);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: 'release.remove', target: `schedule/${schedule}`, before });
+    return reply.code(204).send();
+  });
+
+  app.put<{ Params: { tenant: string; ods: string } }>('/:tenant/organisations/:ods', async (request) => {
+    const { tenant, ods } = request.params;
+    const type = (request.body as { type?: unknown } | undefined)?.type;
+    if (type !== null && typeof type !== 'string') throw badRequest('type must be an organisation type, or null to remove it', 'INVALID_PARAMETER');
+    await setOrganisationType(store, tenant, ods, type ?? undefined);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: 'organisation.type', target: `organisation/${ods.toUpperCase()}`, after: { type } });
+    return { ods: ods.toUpperCase(), type };
+  });
+
+  /** "What would consumer X see right now?": every free slot in the window, and why any is withheld. */
+  app.get<{ Params: { tenant: string } }>('/:tenant/preview', async (request) => {
+    const { tenant } = request.params;
+    const q = request.query as Record<string, string | undefined>;
+    const ods = q.ods?.trim().toUpperCase();
+    if (!ods || !/^[A-Z0-9]{1,12}$/.test(ods)) throw badRequest('ods (the consumer organisation’s ODS code) is required', 'INVALID_PARAMETER');
+    const now = Date.now();
+    const from = q.from ? Date.parse(q.from) : now;
+    const to = q.to ? Date.parse(q.to) : now + 7 * 86_400_000;
+    if (Number.isNaN(from) || Number.isNaN(to) || to <= from) throw badRequest('from and to must be instants, to after from', 'INVALID_PARAMETER');
+    const slots = await db
+      .selectFrom('slot')
+      .select(['id', 'schedule_id', 'start', 'end'])
+      .where('tenant_id', '=', tenant)
+      .where('status', '=', 'free')
+      .where('start', '>=', new Date(Math.max(from, now)).toISOString())
+      .where('start', '<', new Date(to).toISOString())
+      .orderBy('start')
+      .limit(5000)
+      .execute();
+    const view = await ReleaseView.load(db, tenant, ods);
+    const decided = slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
+    return { ods, visible: decided.filter((d) => d.visible).length, withheld: decided.filter((d) => !d.visible).length, slots: decided };
+  });
 
   app.get<{ Params: { tenant: string } }>('/:tenant/audit', async (request) => {
     const rows = await db.selectFrom('admin_audit').selectAll().where('tenant_id', '=', request.params.tenant).orderBy('seq', 'desc').limit(200).execute();

@@ -293,6 +293,21 @@ export interface AdminAuditTable {
   after: string | null;
 }
 
+/** A schedule's release rule (src/capacity/release.ts); `content` is the rule as JSON. */
+export interface ReleaseRuleTable {
+  tenant_id: string;
+  schedule_id: string;
+  content: string;
+  updated_at: string;
+}
+
+/** The organisation type a tenant gives a consumer organisation (urgent-care, 111, gp-practice…). */
+export interface ConsumerOrganisationTypeTable {
+  tenant_id: string;
+  ods_code: string;
+  type: string;
+}
+
 export interface Database {
   tenant: TenantTable;
   organization: OrganizationTable;
@@ -318,6 +333,8 @@ export interface Database {
   rota: RotaTable;
   admin_token: AdminTokenTable;
   admin_audit: AdminAuditTable;
+  release_rule: ReleaseRuleTable;
+  consumer_organisation_type: ConsumerOrganisationTypeTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

@@ -19,6 +19,7 @@ import { sendResource } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
 import { UUID_SYSTEM, profileOf } from '../resources/representation.js';
 import { readBooking, type Booking } from './booking-rules.js';
+import { ReleaseView } from '../slot/release.js';
 import { appointmentResource, commitBooking, findBookingRequest, findSlotByIdentifier, readVersion } from './repository.js';
 
 /** BOOK-3: the identifier system of patients booked without an NHS number. */
@@ -121,6 +122,9 @@ export function registerBook(app: FastifyInstance, store: Store) {
     // An early answer for a slot already taken saves a transaction; the conditional write in
     // commitBooking is what decides when two requests race.
     if (slot.status !== 'free') throw slotNoLongerAvailable();
+    // A slot this consumer may not see cannot be booked either; answered as taken, revealing nothing.
+    const release = await ReleaseView.load(store.db, tenantId, ods);
+    if (release.restricted && !release.decide(slot, ods, now).visible) throw slotNoLongerAvailable();
 
     const localId = booking.nhsNumber ? undefined : randomUUID();
     const appointment = storedAppointment(booking, ctx, new Date(now).toISOString(), localId);

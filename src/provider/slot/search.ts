@@ -15,6 +15,7 @@ import { sendSerialized, serialize } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
 import { slotResource } from '../resources/representation.js';
 import { parseSlotSearch } from './params.js';
+import { ReleaseView } from './release.js';
 import { findSlots, resolveIncludes, schedulesServing } from './repository.js';
 
 export interface SlotSearchOptions {
@@ -61,8 +62,11 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
       notBefore: now,
       limit: limit + 1,
     });
-    const truncated = rows.length > limit;
-    const slots = truncated ? rows.slice(0, limit) : rows;
+    // Release rules: leave out what this consumer organisation may not see (docs/capacity.md).
+    const release = await ReleaseView.load(store.db, tenantId, ctx.identity.organisation.ods);
+    const visible = release.restricted ? rows.filter((r) => release.decide(r, ctx.identity.organisation.ods, now).visible) : rows;
+    const truncated = visible.length > limit;
+    const slots = truncated ? visible.slice(0, limit) : visible;
     const includes = await resolveIncludes(store.db, tenantId, slots, params.include);
 
     let outcome;

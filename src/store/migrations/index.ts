@@ -5,6 +5,7 @@ import * as initial from './001-initial.js';
 import * as spine from './002-spine.js';
 import * as consumer from './003-consumer.js';
 import * as capacity from './004-capacity.js';
+import * as release from './005-release.js';
 
 export interface SlotbridgeMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -15,4 +16,5 @@ export const migrations: Record<string, SlotbridgeMigration> = {
   '002-spine': spine,
   '003-consumer': consumer,
   '004-capacity': capacity,
+  '005-release': release,
 };
