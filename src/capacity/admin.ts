@@ -15,6 +15,8 @@ import { setAvailability, type SlotSelection } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, putRota } from './rota.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
 import { ReleaseView } from '../provider/slot/release.js';
+import { setAppointmentStatus } from './front-desk.js';
+import { addExtraSlot, dayView } from './day.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -162,6 +164,24 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const decided = slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
     return { ods, visible: decided.filter((d) => d.visible).length, withheld: decided.filter((d) => !d.visible).length, slots: decided };
   });
+
+  app.post<{ Params: { tenant: string; id: string } }>('/:tenant/appointments/:id/status', async (request) => {
+    const { tenant, id } = request.params;
+    const result = await setAppointmentStatus(store, tenant, id, (request.body as { status?: unknown } | undefined)?.status, actor(request), request.id);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: 'appointment.status', target: `appointment/${id}`, before: { status: result.before }, after: { status: result.status, versionId: result.versionId } });
+    return result;
+  });
+
+  /** A one-off extra slot (overlap allowed: the staff way to squeeze someone in), blocked unless released. */
+  app.post<{ Params: { tenant: string } }>('/:tenant/slots', async (request, reply) => {
+    const { tenant } = request.params;
+    const slot = await addExtraSlot(store, tenant, request.body);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: 'slot.extra', target: `slot/${slot.id}`, after: slot });
+    return reply.code(201).send(slot);
+  });
+
+  /** The day at a glance, per service and schedule: offered, booked, free, blocked, and who booked. */
+  app.get<{ Params: { tenant: string } }>('/:tenant/day', async (request) => dayView(db, request.params.tenant, (request.query as { date?: string }).date));
 
   app.get<{ Params: { tenant: string } }>('/:tenant/audit', async (request) => {
     const rows = await db.selectFrom('admin_audit').selectAll().where('tenant_id', '=', request.params.tenant).orderBy('seq', 'desc').limit(200).execute();

@@ -258,7 +258,15 @@ export interface Cancellation {
  * P31: stores the cancelled version and frees the slot, in one transaction. The update is
  * conditional on the version the consumer read, so two racing cancels cannot both win.
  */
-export async function commitCancellation(store: Store, c: Cancellation): Promise<'cancelled' | 'stale'> {
+export function commitCancellation(store: Store, c: Cancellation): Promise<'cancelled' | 'stale'> {
+  return commitStatusChange(store, c, true).then((r) => (r === 'changed' ? 'cancelled' : 'stale'));
+}
+
+/**
+ * Stores a new version with a changed status (cancelled, arrived, fulfilled, noshow), conditional on
+ * the version read; a cancellation also frees the slot and decouples the referral document.
+ */
+export async function commitStatusChange(store: Store, c: Cancellation, freeSlot: boolean): Promise<'changed' | 'stale'> {
   const now = c.cancelled.meta.lastUpdated;
   const versionId = Number(c.cancelled.meta.versionId);
   try {
@@ -284,20 +292,22 @@ export async function commitCancellation(store: Store, c: Cancellation): Promise
           ...provenanceColumns(c.provenance),
         })
         .execute();
-      await trx
-        .updateTable('slot')
-        .set((eb) => ({ status: 'free', appointment_id: null, version_id: eb('version_id', '+', 1), last_updated: now }))
-        .where('tenant_id', '=', c.tenantId)
-        .where('id', '=', c.current.slot_id)
-        .where('appointment_id', '=', c.current.id)
-        .execute();
-      // P31: the referral document is decoupled from a cancelled booking.
-      await trx
-        .updateTable('referral_document')
-        .set({ decoupled_at: now })
-        .where('tenant_id', '=', c.tenantId)
-        .where('appointment_id', '=', c.current.id)
-        .execute();
+      if (freeSlot) {
+        await trx
+          .updateTable('slot')
+          .set((eb) => ({ status: 'free', appointment_id: null, version_id: eb('version_id', '+', 1), last_updated: now }))
+          .where('tenant_id', '=', c.tenantId)
+          .where('id', '=', c.current.slot_id)
+          .where('appointment_id', '=', c.current.id)
+          .execute();
+        // P31: the referral document is decoupled from a cancelled booking.
+        await trx
+          .updateTable('referral_document')
+          .set({ decoupled_at: now })
+          .where('tenant_id', '=', c.tenantId)
+          .where('appointment_id', '=', c.current.id)
+          .execute();
+      }
       await store.announceSlotChange(trx, c.tenantId);
     });
   } catch (err) {
@@ -305,7 +315,7 @@ export async function commitCancellation(store: Store, c: Cancellation): Promise
     throw err;
   }
   store.slotChanges.bump(c.tenantId);
-  return 'cancelled';
+  return 'changed';
 }
 
 export interface AppointmentQuery {

@@ -1,0 +1,111 @@
+/**
+ * Running the day (issue 6): arrived, fulfilled, noshow and cancel on the patient's behalf as new
+ * Appointment versions a consumer sees (ABUS.20); squeezing in an extra slot; the day at a glance.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createAdminToken } from '../../src/capacity/admin.js';
+import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { call } from '../helpers/consumer.js';
+import { SERVICE, TENANT, bookingFor, seedCatalogue, type Catalogue } from '../helpers/provider.js';
+import { testStore, type TestStore } from '../helpers/store.js';
+
+describe('the front desk and the rota manager’s day', () => {
+  let ts: TestStore;
+  let provider: Provider;
+  let catalogue: Catalogue;
+  let origin: string;
+  let admin: string;
+  const root = () => `${origin}/STU3/1/${TENANT}`;
+
+  before(async () => {
+    ts = await testStore();
+    catalogue = await seedCatalogue(ts.store);
+    provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
+    origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    provider.tenants.publicOrigin = origin;
+    admin = await createAdminToken(ts.store.db, 'front desk');
+  });
+
+  after(async () => {
+    await provider.app.close();
+    await ts.dispose();
+  });
+
+  async function adminCall(method: string, path: string, body?: unknown) {
+    const res = await fetch(`${origin}/admin/${TENANT}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  }
+  const book = async (i: number) => {
+    const res = await call(root(), '/Appointment', { method: 'POST', body: bookingFor(catalogue.s1[i]!) });
+    assert.equal(res.status, 201, res.text);
+    return res.json.id as string;
+  };
+
+  it('ABUS.20: arrived then fulfilled are new versions the consumer reads; earlier versions stay readable', async () => {
+    const id = await book(0);
+    const arrived = await adminCall('POST', `/appointments/${id}/status`, { status: 'arrived' });
+    assert.deepEqual(arrived.body, { id, before: 'booked', status: 'arrived', versionId: '2' });
+    assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'fulfilled' })).body.versionId, '3');
+    const read = await call(root(), `/Appointment/${id}`, {});
+    assert.equal(read.json.status, 'fulfilled');
+    assert.equal(read.headers.get('etag'), 'W/"3"');
+    assert.equal((await call(root(), `/Appointment/${id}/_history/1`, {})).json.status, 'booked');
+    const v2 = await ts.store.db.selectFrom('appointment_version').select(['author_id', 'organisation_ods']).where('id', '=', id).where('version_id', '=', 2).executeTakeFirstOrThrow();
+    assert.deepEqual(v2, { author_id: 'front desk', organisation_ods: 'RT1' });
+  });
+
+  it('only the allowed moves: a noshow cannot arrive, a fulfilled one cannot be cancelled; unknown statuses and appointments are clear errors', async () => {
+    const id = await book(1);
+    assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'noshow' })).status, 200);
+    const again = await adminCall('POST', `/appointments/${id}/status`, { status: 'arrived' });
+    assert.equal(again.status, 422);
+    assert.match(again.body.issue[0].diagnostics, /is noshow: it can no longer change/);
+    assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'lost' })).status, 400);
+    assert.equal((await adminCall('POST', '/appointments/nope/status', { status: 'arrived' })).status, 404);
+  });
+
+  it('cancel on the patient’s behalf frees the slot: the search offers it again and it can be booked', async () => {
+    const id = await book(2);
+    const slot = catalogue.s1[2]!;
+    assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'cancelled' })).status, 200);
+    const row = await ts.store.db.selectFrom('slot').select(['status', 'appointment_id']).where('id', '=', slot.id).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { status: 'free', appointment_id: null });
+    assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(slot) })).status, 201);
+  });
+
+  it('squeeze in: an extra slot overlapping others is held back until released, then offered and booked once', async () => {
+    const over = catalogue.s1[5]!;
+    const held = await adminCall('POST', '/slots', { scheduleId: 'S1', start: over.start, end: over.end, deliveryChannel: 'In-person' });
+    assert.equal(held.status, 201);
+    assert.equal(held.body.status, 'busy-unavailable');
+    const search = async () => {
+      const res = await call(root(), `/Slot?service=${SERVICE}&status=free&start=ge${new Date().toISOString()}&start=le${new Date(Date.now() + 3 * 86_400_000).toISOString()}`);
+      return new Set((res.json.entry ?? []).map((e: any) => e.resource.id));
+    };
+    assert.ok(!(await search()).has(held.body.id));
+    assert.deepEqual((await adminCall('POST', '/slots/release', { slotIds: [held.body.id] })).body.changed, [held.body.id]);
+    assert.ok((await search()).has(held.body.id));
+    assert.ok((await search()).has(over.id), 'the slot it overlaps is still offered too');
+    const extra = { ...over, id: held.body.id, identifier: held.body.identifier };
+    assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(extra) })).status, 201);
+    assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(extra) })).status, 422);
+    assert.equal((await adminCall('POST', '/slots', { scheduleId: 'S1', start: over.end, end: over.start })).status, 400);
+    assert.equal((await adminCall('POST', '/slots', { scheduleId: 'NOPE', start: over.start, end: over.end })).status, 422);
+  });
+
+  it('the day at a glance: offered, booked, free and blocked per schedule, and who booked', async () => {
+    const date = new Date(catalogue.s1[0]!.start).toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
+    const day = await adminCall('GET', `/day?date=${date}`);
+    assert.equal(day.status, 200);
+    const s1 = day.body.schedules.find((s: any) => s.scheduleId === 'S1');
+    assert.deepEqual(s1.services, [SERVICE]);
+    assert.equal(s1.offered, 17, '16 rota slots and the extra one');
+    assert.equal(s1.booked + s1.free + s1.blocked, s1.offered);
+    assert.ok(s1.bookings.length >= 4 && s1.bookings.every((b: any) => b.bookedBy === 'A1001'));
+    assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled'));
+    const s2 = day.body.schedules.find((s: any) => s.scheduleId === 'S2');
+    assert.deepEqual(s2.services.sort(), [SERVICE, '100002'].sort());
+    assert.equal((await adminCall('GET', '/day?date=tomorrow')).status, 400);
+  });
+});
