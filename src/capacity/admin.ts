@@ -17,6 +17,8 @@ import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release
 import { ReleaseView } from '../provider/slot/release.js';
 import { setAppointmentStatus } from './front-desk.js';
 import { addExtraSlot, dayView } from './day.js';
+import { mapService, putResource, referenceType } from './directory.js';
+import { REFERENCE_TABLES } from '../provider/resources/representation.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -75,6 +77,11 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     if (tenant && !(await db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst())) throw notFound(`No tenant ${tenant}`);
   });
   const actor = (request: FastifyRequest) => actors.get(request) ?? 'unknown';
+  /** Tells every API process that the tenant's slot searches may answer differently now. */
+  const announce = async (tenant: string) => {
+    await store.transaction((trx) => store.announceSlotChange(trx, tenant));
+    store.slotChanges.bump(tenant);
+  };
 
   app.get<{ Params: { tenant: string } }>('/:tenant/rotas', async (request) => ({ rotas: await listRotas(db, request.params.tenant) }));
 
@@ -182,6 +189,35 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
 
   /** The day at a glance, per service and schedule: offered, booked, free, blocked, and who booked. */
   app.get<{ Params: { tenant: string } }>('/:tenant/day', async (request) => dayView(db, request.params.tenant, (request.query as { date?: string }).date));
+
+  app.get<{ Params: { tenant: string; type: string } }>('/:tenant/resources/:type', async (request) => {
+    const { tenant, type } = request.params;
+    const table = REFERENCE_TABLES[referenceType(type)] as 'location';
+    const rows = await db.selectFrom(table).select(['id', 'version_id', 'content']).where('tenant_id', '=', tenant).orderBy('id').execute();
+    return { resources: rows.map((r) => ({ resourceType: type, id: r.id, meta: { versionId: String(r.version_id) }, ...JSON.parse(r.content) })) };
+  });
+
+  app.put<{ Params: { tenant: string; type: string; id: string } }>('/:tenant/resources/:type/:id', async (request, reply) => {
+    const { tenant, type, id } = request.params;
+    const { version, before } = await putResource(db, tenant, referenceType(type), id, request.body);
+    await audit(db, { tenantId: tenant, actor: actor(request), action: `${type}.put`, target: `${type}/${id}`, before, after: request.body });
+    await announce(tenant);
+    return reply.code(before ? 200 : 201).send({ resourceType: type, id, versionId: String(version) });
+  });
+
+  for (const mapped of [true, false]) {
+    app.route<{ Params: { tenant: string; service: string; schedule: string } }>({
+      method: mapped ? 'PUT' : 'DELETE',
+      url: '/:tenant/services/:service/schedules/:schedule',
+      handler: async (request, reply) => {
+        const { tenant, service, schedule } = request.params;
+        await mapService(db, tenant, service, schedule, mapped);
+        await audit(db, { tenantId: tenant, actor: actor(request), action: mapped ? 'mapping.add' : 'mapping.remove', target: `HealthcareService/${service} Schedule/${schedule}` });
+        await announce(tenant);
+        return mapped ? { service, schedule, mapped } : reply.code(204).send();
+      },
+    });
+  }
 
   app.get<{ Params: { tenant: string } }>('/:tenant/audit', async (request) => {
     const rows = await db.selectFrom('admin_audit').selectAll().where('tenant_id', '=', request.params.tenant).orderBy('seq', 'desc').limit(200).execute();

@@ -1,0 +1,87 @@
+/**
+ * A provider's own directory through the admin API (issue 6): services, locations, practitioners,
+ * roles and schedules, references checked, and the many-to-many mapping of services to schedules
+ * that slot search follows at once.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createAdminToken } from '../../src/capacity/admin.js';
+import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { call } from '../helpers/consumer.js';
+import { SECOND_SERVICE, SERVICE, TENANT, seedCatalogue, tomorrowAt } from '../helpers/provider.js';
+import { testStore, type TestStore } from '../helpers/store.js';
+
+describe('admin API: the provider’s directory and the service-to-schedule mapping', () => {
+  let ts: TestStore;
+  let provider: Provider;
+  let origin: string;
+  let admin: string;
+
+  before(async () => {
+    ts = await testStore();
+    await seedCatalogue(ts.store);
+    provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
+    origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    provider.tenants.publicOrigin = origin;
+    admin = await createAdminToken(ts.store.db, 'service manager');
+  });
+
+  after(async () => {
+    await provider.app.close();
+    await ts.dispose();
+  });
+
+  async function adminCall(method: string, path: string, body?: unknown) {
+    const res = await fetch(`${origin}/admin/${TENANT}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };
+  }
+
+  it('creates and updates locations, practitioners, roles, services and schedules; each change is a new version', async () => {
+    assert.equal((await adminCall('PUT', '/resources/Location/LOC9', { resourceType: 'Location', name: 'Minor injuries unit', address: { line: ['2 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' } })).status, 201);
+    assert.equal((await adminCall('PUT', '/resources/Practitioner/PR9', { resourceType: 'Practitioner', name: [{ family: 'Okoro', given: ['Ada'], prefix: ['Dr'] }], gender: 'female' })).status, 201);
+    assert.equal((await adminCall('PUT', '/resources/PractitionerRole/ROLE9', { resourceType: 'PractitionerRole', practitioner: { reference: 'Practitioner/PR9' } })).status, 201);
+    const service = { resourceType: 'HealthcareService', identifier: [{ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '100009' }], name: 'Minor injuries', location: [{ reference: 'Location/LOC9' }], providedBy: { reference: 'Organization/RT1' } };
+    assert.equal((await adminCall('PUT', '/resources/HealthcareService/100009', service)).status, 201);
+    const updated = await adminCall('PUT', '/resources/HealthcareService/100009', { ...service, name: 'Minor injuries unit' });
+    assert.deepEqual(updated, { status: 200, body: { resourceType: 'HealthcareService', id: '100009', versionId: '2' } });
+    assert.equal((await adminCall('PUT', '/resources/Schedule/S9', { resourceType: 'Schedule', actor: [{ reference: 'HealthcareService/100009' }, { reference: 'Practitioner/PR9' }, { reference: 'PractitionerRole/ROLE9' }] })).status, 201);
+    const read = await call(`${origin}/STU3/1/${TENANT}`, '/HealthcareService/100009');
+    assert.equal(read.json.name, 'Minor injuries unit');
+    const listed = await adminCall('GET', '/resources/Schedule');
+    assert.ok(listed.body.resources.some((r: any) => r.id === 'S9'));
+  });
+
+  it('bad input is a clear error and changes nothing: an unknown practitioner, a schedule with no service, a malformed resource, a mismatched id, an unknown type', async () => {
+    const unknown = await adminCall('PUT', '/resources/PractitionerRole/ROLE8', { resourceType: 'PractitionerRole', practitioner: { reference: 'Practitioner/NOBODY' } });
+    assert.equal(unknown.status, 422);
+    assert.match(unknown.body.issue[0].diagnostics, /PractitionerRole.practitioner names Practitioner\/NOBODY/);
+    const noService = await adminCall('PUT', '/resources/Schedule/S8', { resourceType: 'Schedule', actor: [{ reference: 'Practitioner/PR9' }] });
+    assert.equal(noService.status, 422);
+    assert.match(noService.body.issue[0].diagnostics, /HealthcareService/);
+    assert.equal((await adminCall('PUT', '/resources/Practitioner/PR8', { resourceType: 'Practitioner', gender: 42 })).status, 422);
+    assert.equal((await adminCall('PUT', '/resources/Practitioner/PR8', { resourceType: 'Practitioner', id: 'PR7' })).status, 400);
+    assert.equal((await adminCall('PUT', '/resources/Patient/P1', { resourceType: 'Patient' })).status, 404);
+    const roles = (await adminCall('GET', '/resources/PractitionerRole')).body.resources.map((r: any) => r.id);
+    assert.ok(!roles.includes('ROLE8'));
+    assert.ok(!(await adminCall('GET', '/resources/Schedule')).body.resources.some((r: any) => r.id === 'S8'));
+  });
+
+  it('fs_slotmanagement: one schedule serving several services; slot search follows the mapping at once', async () => {
+    const start = new Date(tomorrowAt(20)).toISOString();
+    const end = new Date(tomorrowAt(20) + 900_000).toISOString();
+    const extra = await adminCall('POST', '/slots', { scheduleId: 'S9', start, end, deliveryChannel: 'In-person', release: true });
+    assert.equal(extra.status, 201);
+    const search = async (service: string) => {
+      const res = await call(`${origin}/STU3/1/${TENANT}`, `/Slot?service=${service}&start=ge${new Date().toISOString()}&start=le${new Date(Date.now() + 3 * 86_400_000).toISOString()}`);
+      return (res.json.entry ?? []).some((e: any) => e.resource.id === extra.body.id);
+    };
+    assert.equal(await search('100009'), true);
+    assert.equal(await search(SECOND_SERVICE), false);
+    assert.equal((await adminCall('PUT', `/services/${SECOND_SERVICE}/schedules/S9`)).status, 200);
+    assert.equal(await search(SECOND_SERVICE), true, 'the schedule now serves both services');
+    assert.equal((await adminCall('DELETE', `/services/${SECOND_SERVICE}/schedules/S9`)).status, 204);
+    assert.equal(await search(SECOND_SERVICE), false);
+    assert.equal((await adminCall('DELETE', '/services/100009/schedules/S9')).status, 422, 'the schedule’s own service cannot be unmapped');
+    assert.equal((await adminCall('PUT', `/services/${SERVICE}/schedules/NOPE`)).status, 404);
+  });
+});
