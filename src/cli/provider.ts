@@ -5,6 +5,11 @@ import { audit, createAdminToken } from '../capacity/admin.js';
 import { setAvailability } from '../capacity/availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, putRota } from '../capacity/rota.js';
 import { OperationOutcomeError } from '../fhir/outcome.js';
+import { checkReleaseRule, putReleaseRule, setOrganisationType } from '../capacity/release.js';
+import { dayView } from '../capacity/day.js';
+import { setAppointmentStatus } from '../capacity/front-desk.js';
+import { ReleaseView } from '../provider/slot/release.js';
+import { randomUUID } from 'node:crypto';
 import { buildProvider } from '../provider/app.js';
 import { providerReport, receiveReferral } from '../reports/provider.js';
 import { loadPki, tlsServerOptions } from '../spine/tls.js';
@@ -18,7 +23,12 @@ slotbridge provider policy --tenant ID [--refuse ODS,…] [--allow ODS,…] [--j
 slotbridge provider referral --tenant ID --document-id UUID --file FILE [--content-type TYPE] [--json]
 slotbridge provider admin-token --name NAME [--json]                       a new admin API token (shown once)
 slotbridge provider rota put --tenant ID --file ROTA.json | rota generate --tenant ID --rota ID [--days N] | rota list --tenant ID
-slotbridge provider slots block|release --tenant ID (--slot ID … | --schedule ID --from ISO --to ISO)`;
+slotbridge provider slots block|release --tenant ID (--slot ID … | --schedule ID --from ISO --to ISO)
+slotbridge provider release --tenant ID --schedule ID [--not-bookable] [--organisations ODS,…] [--types TYPE,…] [--cap-per-day N] [--window-days N] [--embargo-minutes N] | --clear
+slotbridge provider organisation-type --tenant ID --ods CODE --type TYPE|none
+slotbridge provider preview --tenant ID --ods CODE                            what that consumer's search would return, and why the rest is withheld
+slotbridge provider day --tenant ID [--date YYYY-MM-DD]                        slots offered, booked, free, blocked per schedule, and who booked
+slotbridge provider appointment --tenant ID --id ID --status arrived|fulfilled|noshow|cancelled`;
 
 export interface RunningProvider {
   close(): Promise<void>;
@@ -216,6 +226,101 @@ export async function providerCommand(args: string[]): Promise<number> {
       return r;
     });
     print(values, report, [`${verb === 'block' ? 'blocked' : 'released'} ${report.changed.length} slots`, ...(report.skipped.length ? [`left as they were: ${report.skipped.map((s) => `${s.id} (${s.status})`).join(', ')}`] : [])]);
+    return 0;
+  }
+
+  if (sub === 'release') {
+    const { values } = parse(rest, {
+      ...storeOptions,
+      tenant: { type: 'string' },
+      schedule: { type: 'string' },
+      'not-bookable': { type: 'boolean' },
+      organisations: { type: 'string' },
+      types: { type: 'string' },
+      'cap-per-day': { type: 'string' },
+      'window-days': { type: 'string' },
+      'embargo-minutes': { type: 'string' },
+      clear: { type: 'boolean' },
+    });
+    const tenant = requireString(values, 'tenant');
+    const schedule = requireString(values, 'schedule');
+    const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
+    const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+    const rule = await withStore(values, async (store) => {
+      const actor = `cli:${process.env.USER ?? 'operator'}`;
+      if (values.clear) {
+        const before = await putReleaseRule(store, tenant, schedule, undefined);
+        await audit(store.db, { tenantId: tenant, actor, action: 'release.remove', target: `schedule/${schedule}`, before });
+        return undefined;
+      }
+      const checked = await checkReleaseRule(store.db, tenant, schedule, {
+        bookable: !values['not-bookable'],
+        organisations: list(values.organisations),
+        organisationTypes: list(values.types),
+        capPerDay: num(values['cap-per-day']),
+        bookingWindowDays: num(values['window-days']),
+        embargoMinutes: num(values['embargo-minutes']),
+      }).catch(rethrowOutcome);
+      const before = await putReleaseRule(store, tenant, schedule, checked);
+      await audit(store.db, { tenantId: tenant, actor, action: 'release.set', target: `schedule/${schedule}`, before, after: checked });
+      return checked;
+    });
+    print(values, { schedule, rule: rule ?? null }, [rule ? `schedule ${schedule}: ${JSON.stringify(rule)}` : `schedule ${schedule} is released to everyone`]);
+    return 0;
+  }
+
+  if (sub === 'organisation-type') {
+    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, ods: { type: 'string' }, type: { type: 'string' } });
+    const tenant = requireString(values, 'tenant');
+    const ods = requireString(values, 'ods');
+    const type = requireString(values, 'type');
+    await withStore(values, async (store) => {
+      await setOrganisationType(store, tenant, ods, type === 'none' ? undefined : type).catch(rethrowOutcome);
+      await audit(store.db, { tenantId: tenant, actor: `cli:${process.env.USER ?? 'operator'}`, action: 'organisation.type', target: `organisation/${ods.toUpperCase()}`, after: { type } });
+    });
+    print(values, { ods: ods.toUpperCase(), type: type === 'none' ? null : type }, [`${ods.toUpperCase()} is ${type === 'none' ? 'of no type' : `of type ${type}`} for ${tenant}`]);
+    return 0;
+  }
+
+  if (sub === 'preview') {
+    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, ods: { type: 'string' } });
+    const tenant = requireString(values, 'tenant');
+    const ods = requireString(values, 'ods').toUpperCase();
+    const decided = await withStore(values, async (store) => {
+      const now = Date.now();
+      const slots = await store.db.selectFrom('slot').select(['id', 'schedule_id', 'start', 'end']).where('tenant_id', '=', tenant).where('status', '=', 'free').where('start', '>=', new Date(now).toISOString()).where('start', '<', new Date(now + 7 * 86_400_000).toISOString()).orderBy('start').limit(5000).execute();
+      const view = await ReleaseView.load(store.db, tenant, ods);
+      return slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
+    });
+    const withheld = decided.filter((d) => !d.visible);
+    const reasons = new Map<string, number>();
+    for (const w of withheld) reasons.set(`${w.schedule_id}: ${w.reason}`, (reasons.get(`${w.schedule_id}: ${w.reason}`) ?? 0) + 1);
+    print(values, { ods, visible: decided.length - withheld.length, withheld: withheld.length, slots: decided }, [
+      `${ods} would see ${decided.length - withheld.length} of ${decided.length} free slots in the next 7 days`,
+      ...[...reasons].map(([r, n]) => `  withheld ${n}: ${r}`),
+    ]);
+    return 0;
+  }
+
+  if (sub === 'day') {
+    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, date: { type: 'string' } });
+    const tenant = requireString(values, 'tenant');
+    const view = await withStore(values, (store) => dayView(store.db, tenant, values.date as string | undefined).catch(rethrowOutcome));
+    print(values, view, [`${tenant} on ${view.date}`, ...view.schedules.map((s) => `  ${s.scheduleId} (${s.services.join(', ')}): ${s.offered} offered, ${s.booked} booked, ${s.free} free, ${s.blocked} blocked${s.bookings.length ? `; booked by ${[...new Set(s.bookings.map((b) => b.bookedBy))].join(', ')}` : ''}`)]);
+    return 0;
+  }
+
+  if (sub === 'appointment') {
+    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, id: { type: 'string' }, status: { type: 'string' } });
+    const tenant = requireString(values, 'tenant');
+    const id = requireString(values, 'id');
+    const actor = `cli:${process.env.USER ?? 'operator'}`;
+    const result = await withStore(values, async (store) => {
+      const r = await setAppointmentStatus(store, tenant, id, values.status, actor, randomUUID()).catch(rethrowOutcome);
+      await audit(store.db, { tenantId: tenant, actor, action: 'appointment.status', target: `appointment/${id}`, before: { status: r.before }, after: { status: r.status, versionId: r.versionId } });
+      return r;
+    });
+    print(values, result, [`appointment ${id}: ${result.before} → ${result.status} (version ${result.versionId})`]);
     return 0;
   }
 
