@@ -68,11 +68,11 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     if (!token) throw unauthorised('The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here');
     if (opts.adminToken && token.length === opts.adminToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(opts.adminToken))) {
       actors.set(request, 'start-up admin token');
-      return;
+    } else {
+      const row = await db.selectFrom('admin_token').select('name').where('token_hash', '=', sha256(token)).executeTakeFirst();
+      if (!row) throw unauthorised('The admin token is not known');
+      actors.set(request, row.name);
     }
-    const row = await db.selectFrom('admin_token').select('name').where('token_hash', '=', sha256(token)).executeTakeFirst();
-    if (!row) throw unauthorised('The admin token is not known');
-    actors.set(request, row.name);
     const tenant = (request.params as { tenant?: string } | undefined)?.tenant;
     if (tenant && !(await db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst())) throw notFound(`No tenant ${tenant}`);
   });

@@ -86,6 +86,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     assert.equal((await adminCall('GET', '/rotas', undefined, 'sbadm_nope')).status, 401);
     assert.equal((await adminCall('GET', '/rotas', undefined, 'start-up-token-1234567890')).status, 200);
     assert.equal((await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: `Bearer ${admin}` } })).status, 404);
+    assert.equal((await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: 'Bearer start-up-token-1234567890' } })).status, 404);
   });
 
   it('bad input (end before start, unknown schedule, overlapping sessions, bad JSON) is a clear error and changes nothing', async () => {
