@@ -101,6 +101,17 @@ describe('release rules: which consumer sees and books which slot', () => {
     assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(another), ods: 'A1001' })).status, 422);
   });
 
+  it('capPerDay holds under concurrent bookings: of many racing for the day’s slots, only the cap’s worth succeed', async () => {
+    await adminCall('DELETE', '/release/S1');
+    const day = catalogue.s2[0]!.start.slice(0, 10);
+    const before = await ts.store.db.selectFrom('slot').select('id').where('schedule_id', '=', 'S2').where('appointment_id', 'is not', null).where('start', 'like', `${day}%`).execute();
+    assert.equal((await adminCall('PUT', '/release/S2', { capPerDay: before.length + 2 })).status, 200);
+    const free = catalogue.s2.filter((s) => !before.some((b) => b.id === s.id));
+    const results = await Promise.all(free.map((slot) => call(root(), '/Appointment', { method: 'POST', body: bookingFor(slot), ods: 'A1001' })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [...Array(2).fill(201), ...Array(free.length - 2).fill(422)]);
+    await adminCall('DELETE', '/release/S2');
+  });
+
   it('preview: what a consumer organisation would see, and why the rest is withheld', async () => {
     assert.equal((await rule({ organisationTypes: ['gp-practice'] })).status, 200);
     const preview = await adminCall('GET', '/preview?ods=A1001');

@@ -114,6 +114,8 @@ export interface NewBooking {
   patientIdentifier: string;
   documentId: string;
   provenance: WriteProvenance;
+  /** A release rule's cap: at most `limit` booked slots on the slot's schedule in [from, to). */
+  cap?: { limit: number; from: string; to: string };
 }
 
 export type BookingResult =
@@ -229,8 +231,24 @@ export async function commitBooking(store: Store, b: NewBooking): Promise<Bookin
           throw new Rollback({ kind: 'duplicate', appointmentId: earlier.appointment_id, versionId: earlier.version_id });
         }
       }
+      if (b.cap && store.dialect === 'postgres') {
+        // Bookings on a capped schedule queue on its row, so each counts the ones committed before it.
+        await trx.selectFrom('schedule').select('id').where('tenant_id', '=', b.tenantId).where('id', '=', b.slot.schedule_id).forUpdate().execute();
+      }
       const taken = await takeSlot(trx, id, now, b.tenantId, b.slot.id);
       if (Number(taken.numAffectedRows ?? 0) !== 1) throw new Rollback({ kind: 'slot-taken' });
+      if (b.cap) {
+        const { n } = await trx
+          .selectFrom('slot')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_id', '=', b.tenantId)
+          .where('schedule_id', '=', b.slot.schedule_id)
+          .where('appointment_id', 'is not', null)
+          .where('start', '>=', b.cap.from)
+          .where('start', '<', b.cap.to)
+          .executeTakeFirstOrThrow();
+        if (Number(n) > b.cap.limit) throw new Rollback({ kind: 'slot-taken' });
+      }
 
       const content = contentOf(b.appointment);
       const a = b.appointment;

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { ReleaseRule } from '../../capacity/release.js';
-import { LOCAL_TIME_ZONE } from '../../fhir/time.js';
+import { LOCAL_TIME_ZONE, wallClockToUtc } from '../../fhir/time.js';
 import type { Database } from '../../store/schema.js';
 
 export interface Verdict {
@@ -51,6 +51,14 @@ export class ReleaseView {
       }
     }
     return new ReleaseView(rules, type?.type, counts);
+  }
+
+  /** The cap a booking of this slot must respect inside its transaction (the slot's UK day), if any. */
+  capFor(slot: { schedule_id: string; start: string }): { limit: number; from: string; to: string } | undefined {
+    const rule = this.rules.get(slot.schedule_id);
+    if (rule?.capPerDay === undefined) return undefined;
+    const midnight = Date.parse(`${localDate.format(new Date(slot.start))}T00:00:00Z`);
+    return { limit: rule.capPerDay, from: new Date(wallClockToUtc(midnight)).toISOString(), to: new Date(wallClockToUtc(midnight + 86_400_000)).toISOString() };
   }
 
   decide(slot: { schedule_id: string; start: string }, ods: string, now: number): Verdict {
