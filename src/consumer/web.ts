@@ -39,6 +39,9 @@ function sendError(reply: FastifyReply, err: unknown) {
     const status = STATUS[err.code] ?? (err.source === 'consumer' ? 400 : err.source === 'directory' ? 422 : 502);
     return reply.code(status).send({ code: err.code, message: err.message, source: err.source, ...(err.details.nextSlots ? { nextSlots: err.details.nextSlots } : {}), ...(err.details.breachMinutes ? { breachMinutes: err.details.breachMinutes } : {}) });
   }
+  // Fastify's own refusals of a malformed request (bad JSON, wrong media type, too large) stay 4xx.
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status && status >= 400 && status < 500) return reply.code(status).send({ code: 'bad-request', message: `The request could not be read: ${(err as Error).message}` });
   reply.log.error(err);
   return reply.code(500).send({ code: 'unexpected', message: `Something went wrong in the booking app: ${(err as Error).message}` });
 }

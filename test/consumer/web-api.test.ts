@@ -72,5 +72,8 @@ describe('booking app API', () => {
     const noService = await fetch(`${api}/services?disposition=Dx05`);
     assert.equal(noService.status, 400);
     assert.equal((await fetch(`${api}/nothing`)).status, 404);
+    const notJson = await fetch(`${api}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"serviceId":' });
+    assert.equal(notJson.status, 400, 'a malformed body is the client’s mistake, not a 500');
+    assert.match(((await notJson.json()) as any).message, /could not be read/);
   });
 });
