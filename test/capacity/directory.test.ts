@@ -5,36 +5,24 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createAdminToken } from '../../src/capacity/admin.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
-import { SECOND_SERVICE, SERVICE, TENANT, seedCatalogue, tomorrowAt } from '../helpers/provider.js';
-import { testStore, type TestStore } from '../helpers/store.js';
+import { SECOND_SERVICE, SERVICE, TENANT, tomorrowAt } from '../helpers/provider.js';
+import type { TestStore } from '../helpers/store.js';
 
 describe('admin API: the provider’s directory and the service-to-schedule mapping', () => {
+  let p: AdminProvider;
   let ts: TestStore;
-  let provider: Provider;
   let origin: string;
-  let admin: string;
+  const root = () => p.root();
+  const adminCall = (method: string, path: string, body?: unknown) => p.adminCall(method, path, body);
 
   before(async () => {
-    ts = await testStore();
-    await seedCatalogue(ts.store);
-    provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
-    origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    provider.tenants.publicOrigin = origin;
-    admin = await createAdminToken(ts.store.db, 'service manager');
+    p = await startAdminProvider('service manager');
+    ({ ts, origin } = p);
   });
 
-  after(async () => {
-    await provider.app.close();
-    await ts.dispose();
-  });
-
-  async function adminCall(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${origin}/admin/${TENANT}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };
-  }
+  after(() => p.close());
 
   it('creates and updates locations, practitioners, roles, services and schedules; each change is a new version', async () => {
     assert.equal((await adminCall('PUT', '/resources/Location/LOC9', { resourceType: 'Location', name: 'Minor injuries unit', address: { line: ['2 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' } })).status, 201);

@@ -4,38 +4,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createAdminToken } from '../../src/capacity/admin.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
-import { SERVICE, TENANT, bookingFor, seedCatalogue, type Catalogue } from '../helpers/provider.js';
-import { testStore, type TestStore } from '../helpers/store.js';
+import { SERVICE, TENANT, bookingFor, type Catalogue } from '../helpers/provider.js';
+import type { TestStore } from '../helpers/store.js';
 
 describe('the front desk and the rota manager’s day', () => {
+  let p: AdminProvider;
   let ts: TestStore;
-  let provider: Provider;
   let catalogue: Catalogue;
   let origin: string;
-  let admin: string;
-  const root = () => `${origin}/STU3/1/${TENANT}`;
+  const root = () => p.root();
+  const adminCall = (method: string, path: string, body?: unknown) => p.adminCall(method, path, body);
 
   before(async () => {
-    ts = await testStore();
-    catalogue = await seedCatalogue(ts.store);
-    provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
-    origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    provider.tenants.publicOrigin = origin;
-    admin = await createAdminToken(ts.store.db, 'front desk');
+    p = await startAdminProvider('front desk');
+    ({ ts, catalogue, origin } = p);
   });
 
-  after(async () => {
-    await provider.app.close();
-    await ts.dispose();
-  });
-
-  async function adminCall(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${origin}/admin/${TENANT}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as any };
-  }
+  after(() => p.close());
   const book = async (i: number) => {
     const res = await call(root(), '/Appointment', { method: 'POST', body: bookingFor(catalogue.s1[i]!) });
     assert.equal(res.status, 201, res.text);

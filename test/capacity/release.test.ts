@@ -4,41 +4,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createAdminToken } from '../../src/capacity/admin.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
-import { SERVICE, TENANT, bookingFor, seedCatalogue, type Catalogue } from '../helpers/provider.js';
-import { testStore, type TestStore } from '../helpers/store.js';
+import { SERVICE, TENANT, bookingFor, type Catalogue } from '../helpers/provider.js';
+import type { TestStore } from '../helpers/store.js';
 
 describe('release rules: which consumer sees and books which slot', () => {
+  let p: AdminProvider;
   let ts: TestStore;
-  let provider: Provider;
   let catalogue: Catalogue;
   let origin: string;
-  let admin: string;
-  const root = () => `${origin}/STU3/1/${TENANT}`;
+  const root = () => p.root();
+  const adminCall = (method: string, path: string, body?: unknown) => p.adminCall(method, path, body);
 
   before(async () => {
-    ts = await testStore();
-    catalogue = await seedCatalogue(ts.store);
-    provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
-    origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    provider.tenants.publicOrigin = origin;
-    admin = await createAdminToken(ts.store.db, 'capacity lead');
+    p = await startAdminProvider('capacity lead');
+    ({ ts, catalogue, origin } = p);
     for (const [ods, type] of [['A1001', 'nhs-111'], ['B2002', 'gp-practice']]) {
       assert.equal((await adminCall('PUT', `/organisations/${ods}`, { type })).status, 200);
     }
   });
 
-  after(async () => {
-    await provider.app.close();
-    await ts.dispose();
-  });
-
-  async function adminCall(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${origin}/admin/${TENANT}${path}`, { method, headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };
-  }
+  after(() => p.close());
 
   /** The schedules whose slots a consumer organisation's search returns. */
   async function seen(ods: string): Promise<string[]> {
