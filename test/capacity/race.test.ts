@@ -7,22 +7,16 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { openStore, type Store } from '../../src/store/store.js';
 import { runCli, startCliServer } from '../helpers/cli.js';
 import { call } from '../helpers/consumer.js';
 import { bookingFor } from '../helpers/provider.js';
 import { assertStoreWhole } from '../helpers/store-invariants.js';
-import { TEST_DATABASE_URL } from '../helpers/store.js';
+import { sharedCliStore } from '../helpers/store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'slotbridge-capacity-race-'));
-const schema = `cr_${process.pid}`;
-const pgUrl = TEST_DATABASE_URL ? `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}` : undefined;
-const storeArgs = pgUrl ? ['--database-url', pgUrl] : ['--data', dir];
+const shared = sharedCliStore('capacity-race');
+const storeArgs = shared.args;
 const ADMIN = 'race-admin-token-0123456789';
 const TENANT = 'riverside-ed';
 const children: ChildProcess[] = [];
@@ -31,12 +25,7 @@ let roots: string[] = [];
 let store: Store;
 
 before(async () => {
-  if (TEST_DATABASE_URL) {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.end();
-  }
+  await shared.create();
   const seeded = await runCli(['seed', 'demo', ...storeArgs, '--json']);
   assert.equal(seeded.code, 0, seeded.stderr);
   for (let i = 0; i < 2; i++) {
@@ -46,19 +35,13 @@ before(async () => {
     roots.push(root);
     origins.push(new URL(root).origin);
   }
-  store = await openStore(TEST_DATABASE_URL ? { databaseUrl: TEST_DATABASE_URL, pgSchema: schema } : { dataDir: dir });
+  store = await openStore(shared.options);
 });
 
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
   await store?.close();
-  rmSync(dir, { recursive: true, force: true });
-  if (TEST_DATABASE_URL) {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  }
+  await shared.drop();
 });
 
 const admin = async (i: number, method: string, path: string, body?: unknown) => {

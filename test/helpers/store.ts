@@ -46,3 +46,32 @@ export async function testStore(): Promise<TestStore> {
     },
   };
 }
+
+/**
+ * A store for `slotbridge` child processes to share: a folder for an SQLite file, or (with
+ * SLOTBRIDGE_TEST_DATABASE_URL) a schema of its own on that PostgreSQL server, named in the URL.
+ */
+export function sharedCliStore(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), `slotbridge-${prefix}-`));
+  const schema = `${prefix.replace(/[^a-z]/g, '')}_${process.pid}`;
+  const pgUrl = TEST_DATABASE_URL ? `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}` : undefined;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query(statement);
+    await client.end();
+  };
+  return {
+    /** The CLI's store options. */
+    args: pgUrl ? ['--database-url', pgUrl] : ['--data', dir],
+    /** The same store, for opening it in the test itself. */
+    options: (TEST_DATABASE_URL ? { databaseUrl: TEST_DATABASE_URL, pgSchema: schema } : { dataDir: dir }) as StoreOptions,
+    async create(): Promise<void> {
+      if (TEST_DATABASE_URL) await admin(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    },
+    async drop(): Promise<void> {
+      rmSync(dir, { recursive: true, force: true });
+      if (TEST_DATABASE_URL) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}

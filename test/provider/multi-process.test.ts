@@ -6,30 +6,19 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { runCli, startCliServer } from '../helpers/cli.js';
 import { call } from '../helpers/consumer.js';
 import { bookingFor } from '../helpers/provider.js';
-import { TEST_DATABASE_URL } from '../helpers/store.js';
+import { sharedCliStore } from '../helpers/store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'slotbridge-multi-'));
-const schema = `mp_${process.pid}`;
-const pgUrl = TEST_DATABASE_URL ? `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}` : undefined;
-const storeArgs = pgUrl ? ['--database-url', pgUrl] : ['--data', dir];
+const shared = sharedCliStore('multi');
+const storeArgs = shared.args;
 const children: ChildProcess[] = [];
 let roots: string[] = [];
 
 before(async () => {
-  if (TEST_DATABASE_URL) {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.end();
-  }
+  await shared.create();
   const seeded = await runCli(['seed', 'demo', ...storeArgs, '--json']);
   assert.equal(seeded.code, 0, seeded.stderr);
   for (let i = 0; i < 2; i++) {
@@ -41,13 +30,7 @@ before(async () => {
 
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-  if (TEST_DATABASE_URL) {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  }
+  await shared.drop();
 });
 
 function asNewSlot(slot: any) {
