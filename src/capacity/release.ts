@@ -5,6 +5,7 @@
  *   organisations       ODS codes it is released to (empty: no restriction by organisation)
  *   organisationTypes   organisation types it is released to (empty: no restriction by type)
  *   capPerDay           at most N booked slots a day on this schedule through the API
+ *   capPerSession       at most N booked slots in each rota session (src/capacity/sessions.ts)
  *   bookingWindowDays   slots no further ahead than this
  *   embargoMinutes      slots no sooner than this before their start
  * A schedule without a rule is released to everyone. The matching table is in docs/capacity.md; the
@@ -23,6 +24,7 @@ export interface ReleaseRule {
   organisations: string[];
   organisationTypes: string[];
   capPerDay?: number;
+  capPerSession?: number;
   bookingWindowDays?: number;
   embargoMinutes?: number;
 }
@@ -44,6 +46,7 @@ export async function checkReleaseRule(db: Kysely<Database>, tenantId: string, s
   const types = r.organisationTypes ?? [];
   if (!Array.isArray(types) || !types.every((t: unknown) => ORGANISATION_TYPES.includes(t as never))) fail('organisationTypes', `must be a list of ${ORGANISATION_TYPES.join(', ')}`);
   if (!whole(r.capPerDay, 0, 10_000)) fail('capPerDay', 'must be a whole number from 0');
+  if (!whole(r.capPerSession, 0, 10_000)) fail('capPerSession', 'must be a whole number from 0');
   if (!whole(r.bookingWindowDays, 0, 366)) fail('bookingWindowDays', 'must be a whole number of days from 0 to 366');
   if (!whole(r.embargoMinutes, 0, 10_080)) fail('embargoMinutes', 'must be a whole number of minutes from 0 to 10,080');
   const schedule = await db.selectFrom('schedule').select('id').where('tenant_id', '=', tenantId).where('id', '=', scheduleId).executeTakeFirst();
@@ -54,6 +57,7 @@ export async function checkReleaseRule(db: Kysely<Database>, tenantId: string, s
     organisations: [...new Set<string>(organisations)],
     organisationTypes: [...new Set<string>(types)],
     ...(r.capPerDay !== undefined ? { capPerDay: r.capPerDay } : {}),
+    ...(r.capPerSession !== undefined ? { capPerSession: r.capPerSession } : {}),
     ...(r.bookingWindowDays !== undefined ? { bookingWindowDays: r.bookingWindowDays } : {}),
     ...(r.embargoMinutes !== undefined ? { embargoMinutes: r.embargoMinutes } : {}),
   };

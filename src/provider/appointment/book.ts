@@ -139,7 +139,7 @@ export function registerBook(app: FastifyInstance, store: Store) {
       patientIdentifier,
       documentId: booking.documentId,
       provenance: { identity: ctx.identity, interaction: ctx.interaction.name, requestId: ctx.requestId, correlationId: ctx.correlationId },
-      cap: release.restricted ? release.capFor(slot) : undefined,
+      caps: release.restricted ? release.capsFor(slot) : undefined,
     });
     if (result.kind === 'slot-taken') throw slotNoLongerAvailable();
     if (result.kind === 'duplicate') return replayEarlierBooking(store, request, reply, result.appointmentId, result.versionId);

@@ -10,6 +10,7 @@ import type { AppointmentRow, AppointmentVersionTable, SlotRow } from '../../sto
 import type { Store } from '../../store/store.js';
 import type { ConsumerIdentity } from '../auth/jwt.js';
 import { profileOf } from '../resources/representation.js';
+import type { Cap } from '../slot/release.js';
 
 export function appointmentResource(row: { id: string; version_id: number; last_updated: string; content: string }): Appointment {
   const content = JSON.parse(row.content) as Omit<Appointment, 'resourceType'>;
@@ -114,8 +115,8 @@ export interface NewBooking {
   patientIdentifier: string;
   documentId: string;
   provenance: WriteProvenance;
-  /** A release rule's cap: at most `limit` booked slots on the slot's schedule in [from, to). */
-  cap?: { limit: number; from: string; to: string };
+  /** A release rule's caps (its day, its session): at most `limit` booked slots on the slot's schedule in [from, to). */
+  caps?: Cap[];
 }
 
 export type BookingResult =
@@ -231,23 +232,23 @@ export async function commitBooking(store: Store, b: NewBooking): Promise<Bookin
           throw new Rollback({ kind: 'duplicate', appointmentId: earlier.appointment_id, versionId: earlier.version_id });
         }
       }
-      if (b.cap && store.dialect === 'postgres') {
+      if (b.caps?.length && store.dialect === 'postgres') {
         // Bookings on a capped schedule queue on its row, so each counts the ones committed before it.
         await trx.selectFrom('schedule').select('id').where('tenant_id', '=', b.tenantId).where('id', '=', b.slot.schedule_id).forUpdate().execute();
       }
       const taken = await takeSlot(trx, id, now, b.tenantId, b.slot.id);
       if (Number(taken.numAffectedRows ?? 0) !== 1) throw new Rollback({ kind: 'slot-taken' });
-      if (b.cap) {
+      for (const cap of b.caps ?? []) {
         const { n } = await trx
           .selectFrom('slot')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('tenant_id', '=', b.tenantId)
           .where('schedule_id', '=', b.slot.schedule_id)
           .where('appointment_id', 'is not', null)
-          .where('start', '>=', b.cap.from)
-          .where('start', '<', b.cap.to)
+          .where('start', '>=', cap.from)
+          .where('start', '<', cap.to)
           .executeTakeFirstOrThrow();
-        if (Number(n) > b.cap.limit) throw new Rollback({ kind: 'slot-taken' });
+        if (Number(n) > cap.limit) throw new Rollback({ kind: 'slot-taken' });
       }
 
       const content = contentOf(b.appointment);

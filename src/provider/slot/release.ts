@@ -6,6 +6,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { ReleaseRule } from '../../capacity/release.js';
+import type { Rota } from '../../capacity/rota.js';
+import { sessionOf, type Session } from '../../capacity/sessions.js';
 import { LOCAL_TIME_ZONE, wallClockToUtc } from '../../fhir/time.js';
 import type { Database } from '../../store/schema.js';
 
@@ -17,11 +19,21 @@ export interface Verdict {
 
 const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: LOCAL_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
 
+/** A cap a booking must respect inside its transaction: at most `limit` booked slots on the slot's schedule in [from, to). */
+export interface Cap {
+  limit: number;
+  from: string;
+  to: string;
+}
+
 export class ReleaseView {
   private constructor(
     private readonly rules: Map<string, ReleaseRule>,
     private readonly consumerType: string | undefined,
+    /** Booked slots per schedule and UK day, and per schedule and session start. */
     private readonly counts: Map<string, number>,
+    /** The rotas of schedules with a per-session cap. */
+    private readonly rotas: Map<string, Rota[]>,
   ) {}
 
   get restricted(): boolean {
@@ -32,10 +44,16 @@ export class ReleaseView {
   static async load(db: Kysely<Database>, tenantId: string, ods: string): Promise<ReleaseView> {
     const rows = await db.selectFrom('release_rule').select('content').where('tenant_id', '=', tenantId).execute();
     const rules = new Map(rows.map((r) => JSON.parse(r.content) as ReleaseRule).map((r) => [r.scheduleId, r]));
-    if (rules.size === 0) return new ReleaseView(rules, undefined, new Map());
+    if (rules.size === 0) return new ReleaseView(rules, undefined, new Map(), new Map());
     const type = await db.selectFrom('consumer_organisation_type').select('type').where('tenant_id', '=', tenantId).where('ods_code', '=', ods.toUpperCase()).executeTakeFirst();
-    const capped = [...rules.values()].filter((r) => r.capPerDay !== undefined).map((r) => r.scheduleId);
-    const counts = new Map<string, number>();
+    const capped = [...rules.values()].filter((r) => r.capPerDay !== undefined || r.capPerSession !== undefined).map((r) => r.scheduleId);
+    const bySession = [...rules.values()].filter((r) => r.capPerSession !== undefined).map((r) => r.scheduleId);
+    const rotas = new Map<string, Rota[]>();
+    if (bySession.length) {
+      const rotaRows = await db.selectFrom('rota').select(['schedule_id', 'content']).where('tenant_id', '=', tenantId).where('schedule_id', 'in', bySession).orderBy('id').execute();
+      for (const r of rotaRows) rotas.set(r.schedule_id, [...(rotas.get(r.schedule_id) ?? []), JSON.parse(r.content) as Rota]);
+    }
+    const view = new ReleaseView(rules, type?.type, new Map(), rotas);
     if (capped.length) {
       const booked = await db
         .selectFrom('slot')
@@ -45,20 +63,36 @@ export class ReleaseView {
         .where('appointment_id', 'is not', null)
         .where('start', '>=', new Date(Date.now() - 86_400_000).toISOString())
         .execute();
-      for (const b of booked) {
-        const key = `${b.schedule_id}\u0000${localDate.format(new Date(b.start))}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
+      for (const b of booked) for (const key of view.capKeys(b)) view.counts.set(key, (view.counts.get(key) ?? 0) + 1);
     }
-    return new ReleaseView(rules, type?.type, counts);
+    return view;
   }
 
-  /** The cap a booking of this slot must respect inside its transaction (the slot's UK day), if any. */
-  capFor(slot: { schedule_id: string; start: string }): { limit: number; from: string; to: string } | undefined {
+  private dayKey(slot: { schedule_id: string; start: string }): string {
+    return `${slot.schedule_id}\u0000day\u0000${localDate.format(new Date(slot.start))}`;
+  }
+
+  private session(slot: { schedule_id: string; start: string }): Session | undefined {
+    const rotas = this.rotas.get(slot.schedule_id);
+    return rotas && sessionOf(rotas, slot.start);
+  }
+
+  private capKeys(slot: { schedule_id: string; start: string }): string[] {
+    const session = this.session(slot);
+    return [this.dayKey(slot), ...(session ? [`${slot.schedule_id}\u0000session\u0000${session.from}`] : [])];
+  }
+
+  /** The caps a booking of this slot must respect inside its transaction (its UK day, its session), if any. */
+  capsFor(slot: { schedule_id: string; start: string }): Cap[] {
     const rule = this.rules.get(slot.schedule_id);
-    if (rule?.capPerDay === undefined) return undefined;
-    const midnight = Date.parse(`${localDate.format(new Date(slot.start))}T00:00:00Z`);
-    return { limit: rule.capPerDay, from: new Date(wallClockToUtc(midnight)).toISOString(), to: new Date(wallClockToUtc(midnight + 86_400_000)).toISOString() };
+    const caps: Cap[] = [];
+    if (rule?.capPerDay !== undefined) {
+      const midnight = Date.parse(`${localDate.format(new Date(slot.start))}T00:00:00Z`);
+      caps.push({ limit: rule.capPerDay, from: new Date(wallClockToUtc(midnight)).toISOString(), to: new Date(wallClockToUtc(midnight + 86_400_000)).toISOString() });
+    }
+    const session = rule?.capPerSession !== undefined ? this.session(slot) : undefined;
+    if (session) caps.push({ limit: rule!.capPerSession!, from: session.from, to: session.to });
+    return caps;
   }
 
   decide(slot: { schedule_id: string; start: string }, ods: string, now: number): Verdict {
@@ -78,8 +112,14 @@ export class ReleaseView {
     if (rule.embargoMinutes !== undefined && start < now + rule.embargoMinutes * 60_000) {
       return { visible: false, reason: `within the embargo of ${rule.embargoMinutes} minutes before the start` };
     }
-    if (rule.capPerDay !== undefined && (this.counts.get(`${slot.schedule_id}\u0000${localDate.format(new Date(start))}`) ?? 0) >= rule.capPerDay) {
+    if (rule.capPerDay !== undefined && (this.counts.get(this.dayKey(slot)) ?? 0) >= rule.capPerDay) {
       return { visible: false, reason: `the day's cap of ${rule.capPerDay} bookings on this schedule is reached` };
+    }
+    if (rule.capPerSession !== undefined) {
+      const session = this.session(slot);
+      if (session && (this.counts.get(`${slot.schedule_id}\u0000session\u0000${session.from}`) ?? 0) >= rule.capPerSession) {
+        return { visible: false, reason: `the session's cap of ${rule.capPerSession} bookings is reached (${session.label})` };
+      }
     }
     return { visible: true };
   }
