@@ -62,4 +62,42 @@ describe('slotbridge provider: capacity commands', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /not known/);
   });
+
+  it('the directory, the service-to-schedule mapping, extra slots and the admin audit, from the command line', async () => {
+    const file = (name: string, body: unknown) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify(body));
+      return path;
+    };
+    const location = await runCli(['provider', 'resource', 'put', ...T, '--type', 'Location', '--id', 'rgh-mobile', '--file', file('loc.json', { resourceType: 'Location', name: 'Riverside mobile unit', address: { line: ['1 Yard Lane'], city: 'Leeds', postalCode: 'LS1 4AP' } }), ...data]);
+    assert.equal(location.code, 0, location.stderr);
+    assert.match(location.stdout, /Location\/rgh-mobile created in riverside-ed \(version 1\)/);
+    const orphan = await runCli(['provider', 'resource', 'put', ...T, '--type', 'PractitionerRole', '--id', 'r-nobody', '--file', file('role.json', { resourceType: 'PractitionerRole', practitioner: { reference: 'Practitioner/nobody' } }), ...data]);
+    assert.equal(orphan.code, 2);
+    assert.match(orphan.stderr, /Practitioner\/nobody/);
+    const roles = await runCli(['provider', 'resource', 'list', ...T, '--type', 'PractitionerRole', ...data, '--json']);
+    assert.ok(!JSON.parse(roles.stdout).resources.some((r: any) => r.id === 'r-nobody'), 'a refused resource is not stored');
+    const listed = await runCli(['provider', 'resource', 'list', ...T, '--type', 'Location', ...data]);
+    assert.match(listed.stdout, /Location\/rgh-mobile {2}version 1/);
+
+    const mapped = await runCli(['provider', 'map', ...T, '--service', '2000011001', '--schedule', 'rgh-ed-minors', ...data]);
+    assert.equal(mapped.code, 0, mapped.stderr);
+    assert.match(mapped.stdout, /service 2000011001 is served by schedule rgh-ed-minors/);
+    assert.equal((await runCli(['provider', 'map', ...T, '--service', '2000011001', '--schedule', 'rgh-ed-minors', '--remove', ...data])).code, 0);
+
+    const start = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const end = new Date(Date.now() + 2 * 86_400_000 + 600_000).toISOString();
+    const extra = await runCli(['provider', 'extra-slot', ...T, '--schedule', 'rgh-ed-minors', '--start', start, '--end', end, ...data, '--json']);
+    assert.equal(extra.code, 0, extra.stderr);
+    assert.equal(JSON.parse(extra.stdout).status, 'busy-unavailable', 'held back until released');
+    const backwards = await runCli(['provider', 'extra-slot', ...T, '--schedule', 'rgh-ed-minors', '--start', end, '--end', start, ...data]);
+    assert.equal(backwards.code, 2);
+    assert.match(backwards.stderr, /end must be after start/);
+
+    const audit = await runCli(['provider', 'admin-audit', ...T, '--limit', '5', ...data]);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /cli:\S+ {2}slot\.extra {2}slot\/extra\./);
+    assert.match(audit.stdout, /mapping\.remove/);
+    assert.match(audit.stdout, /Location\.put {2}Location\/rgh-mobile/);
+  });
 });
