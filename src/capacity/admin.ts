@@ -12,7 +12,8 @@ import { OperationOutcomeError, badRequest, notFound } from '../fhir/outcome.js'
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { setAvailability, type SlotSelection } from './availability.js';
-import { checkRota, generateRotaSlots, getRota, listRotas, putRota } from './rota.js';
+import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';
+import { BANK_HOLIDAY_REGIONS, FIRST_YEAR, LAST_YEAR, bankHolidays, isBankHolidayRegion } from './bank-holidays.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
 import { ReleaseView } from '../provider/slot/release.js';
 import { setAppointmentStatus } from './front-desk.js';
@@ -93,6 +94,25 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const before = await putRota(db, tenant, rota);
     await audit(db, { tenantId: tenant, actor: actor(request), action: before ? 'rota.update' : 'rota.create', target: `rota/${id}`, before, after: rota });
     return reply.code(before ? 200 : 201).send(rota);
+  });
+
+  /** A dry run: the body PUT takes (with the rota's id), checked the same way; nothing is saved or audited. */
+  app.post<{ Params: { tenant: string } }>('/:tenant/rotas/preview', async (request) => {
+    const { tenant } = request.params;
+    const raw = (request.query as { days?: string }).days;
+    const days = raw === undefined ? 28 : /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+    if (!(days >= 1 && days <= 366)) throw badRequest('days must be a whole number from 1 to 366', 'INVALID_PARAMETER', ['days']);
+    const rota = await checkRota(db, tenant, request.body);
+    return previewRota(tenant, rota, days);
+  });
+
+  /** A region's bank holidays in a year (what a rota closed on them skips). */
+  app.get<{ Params: { tenant: string } }>('/:tenant/bank-holidays', async (request) => {
+    const q = request.query as { region?: string; year?: string };
+    if (!isBankHolidayRegion(q.region)) throw badRequest(`region must be one of ${BANK_HOLIDAY_REGIONS.join(', ')}`, 'INVALID_PARAMETER', ['region']);
+    const year = q.year === undefined ? new Date().getUTCFullYear() : /^\d{4}$/.test(q.year) ? Number(q.year) : NaN;
+    if (!(year >= FIRST_YEAR && year <= LAST_YEAR)) throw badRequest(`year must be a year from ${FIRST_YEAR} to ${LAST_YEAR}`, 'INVALID_PARAMETER', ['year']);
+    return { region: q.region, year, dates: bankHolidays(q.region, year) };
   });
 
   app.post<{ Params: { tenant: string; id: string } }>('/:tenant/rotas/:id/generate', async (request) => {

@@ -4,13 +4,24 @@
  * changes only future free slots: a booked (or blocked) slot is never moved or removed; what was
  * kept that the rota no longer makes is reported.
  */
-import type { Kysely } from 'kysely';
+import { createHash, hash as oneShotHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
-import { LOCAL_TIME_ZONE, wallClockToUtc } from '../fhir/time.js';
+import { LOCAL_TIME_ZONE } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { addSlots, type NewSlot } from './catalogue.js';
-import { stableUuid } from './demo.js';
+import { BANK_HOLIDAY_REGIONS, isBankHoliday, isBankHolidayRegion, type BankHolidayRegion } from './bank-holidays.js';
+import { addSlots, type AddSlotsOptions, type NewSlot } from './catalogue.js';
+
+/** Node's one-shot hash (20.12+), a good deal cheaper per slot than createHash; createHash where it is missing. */
+const sha1Hex = (text: string): string => (typeof oneShotHash === 'function' ? oneShotHash('sha1', text) : createHash('sha1').update(text).digest('hex'));
+
+/** ./demo.ts's stableUuid (a name-based UUID from a SHA-1), computed with the one-shot hash: the same UUIDs. */
+function slotUuid(text: string): string {
+  const h = sha1Hex(text);
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -28,10 +39,20 @@ export interface Rota {
   /** Local dates, YYYY-MM-DD; `effectiveTo` inclusive. */
   effectiveFrom: string;
   effectiveTo?: string;
-  /** Dates with no sessions (bank holidays, closures). */
+  /** Dates with no sessions (closures). */
   exceptions: string[];
   timeZone: string;
+  /**
+   * "open" (the default; an emergency department's rota): sessions run on bank holidays. A region:
+   * no sessions on that region's bank holidays, substitute days included (./bank-holidays.ts).
+   */
+  bankHolidays?: 'open' | BankHolidayRegion;
+  /** The Practitioner and Location (ids in the tenant) who run the sessions and where. */
+  practitionerId?: string;
+  locationId?: string;
 }
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -64,9 +85,37 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
   } catch {
     fail('timeZone', `${String(timeZone)} is not a time zone`);
   }
+  const bankHolidays = r.bankHolidays ?? 'open';
+  if (bankHolidays !== 'open' && !isBankHolidayRegion(bankHolidays)) fail('bankHolidays', `must be "open" (sessions run on bank holidays) or one of ${BANK_HOLIDAY_REGIONS.join(', ')} (no sessions on that region's bank holidays)`);
+  for (const field of ['practitionerId', 'locationId'] as const) {
+    if (r[field] !== undefined && r[field] !== null && (typeof r[field] !== 'string' || !FHIR_ID.test(r[field]))) fail(field, 'must be the id of a resource in this tenant (1–64 letters, digits, - or .)');
+  }
   const schedule = await db.selectFrom('schedule').select('id').where('tenant_id', '=', tenantId).where('id', '=', r.scheduleId).executeTakeFirst();
   if (!schedule) throw unprocessable(`rota scheduleId: no schedule ${r.scheduleId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['scheduleId']);
-  const rota: Rota = { id: r.id, scheduleId: r.scheduleId, days: [...new Set<Weekday>(r.days)], start: r.start, end: r.end, slotMinutes: r.slotMinutes, deliveryChannel: channel, effectiveFrom: r.effectiveFrom, ...(r.effectiveTo ? { effectiveTo: r.effectiveTo } : {}), exceptions, timeZone };
+  const practitionerId: string | undefined = r.practitionerId ?? undefined;
+  const locationId: string | undefined = r.locationId ?? undefined;
+  if (practitionerId && !(await db.selectFrom('practitioner').select('id').where('tenant_id', '=', tenantId).where('id', '=', practitionerId).executeTakeFirst())) {
+    throw unprocessable(`rota practitionerId: no Practitioner ${practitionerId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['practitionerId']);
+  }
+  if (locationId && !(await db.selectFrom('location').select('id').where('tenant_id', '=', tenantId).where('id', '=', locationId).executeTakeFirst())) {
+    throw unprocessable(`rota locationId: no Location ${locationId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['locationId']);
+  }
+  const rota: Rota = {
+    id: r.id,
+    scheduleId: r.scheduleId,
+    days: [...new Set<Weekday>(r.days)],
+    start: r.start,
+    end: r.end,
+    slotMinutes: r.slotMinutes,
+    deliveryChannel: channel,
+    effectiveFrom: r.effectiveFrom,
+    ...(r.effectiveTo ? { effectiveTo: r.effectiveTo } : {}),
+    exceptions,
+    timeZone,
+    bankHolidays,
+    ...(practitionerId ? { practitionerId } : {}),
+    ...(locationId ? { locationId } : {}),
+  };
   // Overlapping sessions on the same schedule would make two slots at one time.
   const others = await db.selectFrom('rota').select(['id', 'content']).where('tenant_id', '=', tenantId).where('schedule_id', '=', rota.scheduleId).where('id', '!=', rota.id).execute();
   for (const o of others) {
@@ -79,48 +128,162 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
   return rota;
 }
 
-/** The local date (YYYY-MM-DD) and weekday of an instant in a time zone. */
-function localDay(ms: number, timeZone: string): { date: string; utcMidnight: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ms));
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  const date = `${get('year')}-${get('month')}-${get('day')}`;
-  return { date, utcMidnight: Date.parse(`${date}T00:00:00Z`) };
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/**
+ * Time-zone arithmetic for generation, with one cached formatter per zone: making a formatter per
+ * slot was most of the cost of a large generation.
+ */
+const partFormats = new Map<string, Intl.DateTimeFormat>();
+function partsFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = partFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    partFormats.set(timeZone, f);
+  }
+  return f;
 }
 
-function localWallClock(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+/** How far `timeZone`'s wall clock is ahead of UTC at the instant `utcMs`, in whole minutes (as ms). */
+function offsetAt(utcMs: number, timeZone: string): number {
+  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  for (const p of partsFormat(timeZone).formatToParts(new Date(utcMs))) {
+    switch (p.type) {
+      case 'year': y = Number(p.value); break;
+      case 'month': mo = Number(p.value); break;
+      case 'day': d = Number(p.value); break;
+      case 'hour': h = Number(p.value); break;
+      case 'minute': mi = Number(p.value); break;
+      case 'second': s = Number(p.value); break;
+    }
+  }
+  return Math.round((Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(utcMs / 1000) * 1000) / MINUTE) * MINUTE;
+}
+
+/** A wall-clock time (given as if it were UTC) to the UTC instant, as src/fhir/time.ts's wallClockToUtc. */
+function wallToUtc(wall: number, timeZone: string): number {
+  return wall - offsetAt(wall - offsetAt(wall, timeZone), timeZone);
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+/** "HH:MM" for each minute of the day. */
+const HHMM_TEXT = Array.from({ length: 24 * 60 }, (_, m) => `${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`);
+
+/** One local day of a rota: its date and weekday, and the wall-clock minute and UTC instant of each slot. */
+export interface RotaDay {
+  date: string;
+  weekday: Weekday;
+  minutes: number[];
+  starts: number[];
 }
 
 /**
- * The slots a rota makes on the local days from `from` for `days` days. A wall-clock time that does
- * not exist on a clock-change day (01:00–02:00 on the last Sunday of March in London) makes no slot;
- * a time that happens twice (last Sunday of October) makes one.
+ * The local days from the one holding `from`, for `days` days, on which the rota makes slots, with
+ * the slots that start after `after`. A wall-clock time that does not exist on a clock-change day
+ * (01:00–02:00 on the last Sunday of March in London) makes no slot; a time that happens twice
+ * (last Sunday of October) makes one.
+ *
+ * Each day's UTC offset is worked out once: when the zone's offset is the same 36 hours before the
+ * day and 48 hours after its midnight (no clock change near it; every lookup the exact conversion
+ * would make lies in that window), every slot is its wall-clock time less that offset. On a
+ * clock-change day each slot is converted exactly and checked.
  */
-export function rotaSlots(tenantId: string, rota: Rota, from: number, days: number): NewSlot[] {
-  const first = localDay(from, rota.timeZone).utcMidnight;
-  const out: NewSlot[] = [];
+export function* rotaDays(rota: Rota, from: number, days: number, after = -Infinity): Generator<RotaDay> {
+  const zone = rota.timeZone;
+  const first = Math.floor((from + offsetAt(from, zone)) / DAY) * DAY;
+  const open = new Set(rota.days);
+  const exceptions = new Set(rota.exceptions);
+  const region = rota.bankHolidays && rota.bankHolidays !== 'open' ? rota.bankHolidays : undefined;
+  const startMinute = minutes(rota.start);
+  const endMinute = minutes(rota.end);
   for (let i = 0; i < days; i++) {
-    const midnight = first + i * 86_400_000;
+    const midnight = first + i * DAY;
     const date = new Date(midnight).toISOString().slice(0, 10);
     const weekday = WEEKDAYS[(new Date(midnight).getUTCDay() + 6) % 7]!;
-    if (!rota.days.includes(weekday) || date < rota.effectiveFrom || (rota.effectiveTo && date > rota.effectiveTo) || rota.exceptions.includes(date)) continue;
-    for (let m = minutes(rota.start); m + rota.slotMinutes <= minutes(rota.end); m += rota.slotMinutes) {
-      const hhmm = `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-      const start = wallClockToUtc(midnight + m * 60_000, rota.timeZone);
-      if (localWallClock(start, rota.timeZone) !== hhmm) continue; // this local time does not exist today
-      const id = `rota.${rota.id}.${date.replaceAll('-', '')}.${hhmm.replace(':', '')}`;
-      out.push({
-        id,
-        identifier: stableUuid(`${tenantId}/${id}`),
-        scheduleId: rota.scheduleId,
-        start: new Date(start).toISOString(),
-        end: new Date(start + rota.slotMinutes * 60_000).toISOString(),
-        status: 'free',
-        deliveryChannel: rota.deliveryChannel,
-      });
+    if (!open.has(weekday) || date < rota.effectiveFrom || (rota.effectiveTo && date > rota.effectiveTo) || exceptions.has(date)) continue;
+    if (region && isBankHoliday(region, date)) continue;
+    const before = offsetAt(midnight - 36 * 3_600_000, zone);
+    const uniform = before === offsetAt(midnight + 48 * 3_600_000, zone);
+    const out: RotaDay = { date, weekday, minutes: [], starts: [] };
+    for (let m = startMinute; m + rota.slotMinutes <= endMinute; m += rota.slotMinutes) {
+      const wall = midnight + m * MINUTE;
+      let start: number;
+      if (uniform) {
+        start = wall - before;
+      } else {
+        start = wallToUtc(wall, zone);
+        const local = start + offsetAt(start, zone);
+        if (Math.floor((((local % DAY) + DAY) % DAY) / MINUTE) !== m) continue; // this local time does not exist today
+      }
+      if (start <= after) continue;
+      out.minutes.push(m);
+      out.starts.push(start);
+    }
+    if (out.starts.length) yield out;
+  }
+}
+
+function daySlots(tenantId: string, rota: Rota, day: RotaDay, out: NewSlot[]): void {
+  const prefix = `rota.${rota.id}.${day.date.replaceAll('-', '')}.`;
+  const length = rota.slotMinutes * MINUTE;
+  for (let k = 0; k < day.starts.length; k++) {
+    const start = day.starts[k]!;
+    const id = prefix + HHMM_TEXT[day.minutes[k]!]!.replace(':', '');
+    out.push({
+      id,
+      identifier: slotUuid(`${tenantId}/${id}`),
+      scheduleId: rota.scheduleId,
+      start: new Date(start).toISOString(),
+      end: new Date(start + length).toISOString(),
+      status: 'free',
+      deliveryChannel: rota.deliveryChannel,
+    });
+  }
+}
+
+/**
+ * The slots a rota makes on the local days from `from` for `days` days (see `rotaDays`), optionally
+ * only those starting after `after`.
+ */
+export function rotaSlots(tenantId: string, rota: Rota, from: number, days: number, after = -Infinity): NewSlot[] {
+  const out: NewSlot[] = [];
+  for (const day of rotaDays(rota, from, days, after)) daySlots(tenantId, rota, day, out);
+  return out;
+}
+
+/** How many slots generating the rota now for `horizonDays` would want (without making them). */
+export function countRotaSlots(rota: Rota, horizonDays: number, now = Date.now()): number {
+  let n = 0;
+  for (const day of rotaDays(rota, now, horizonDays, now)) n += day.starts.length;
+  return n;
+}
+
+/** The preview (dry run) of a rota: what generating it now would make; the answer of POST /admin/{tenant}/rotas/preview. */
+export interface RotaPreview {
+  rota: Rota;
+  horizonDays: number;
+  total: number;
+  /** The days that have slots, with their count and the first and last slot's local start (HH:MM). */
+  days: { date: string; weekday: Weekday; count: number; first: string; last: string }[];
+  /** The first 1,000 slots. */
+  slots: { id: string; start: string; end: string }[];
+}
+
+export const PREVIEW_SLOT_LIMIT = 1000;
+
+export function previewRota(tenantId: string, rota: Rota, horizonDays = 28, now = Date.now()): RotaPreview {
+  const preview: RotaPreview = { rota, horizonDays, total: 0, days: [], slots: [] };
+  for (const day of rotaDays(rota, now, horizonDays, now)) {
+    preview.total += day.starts.length;
+    preview.days.push({ date: day.date, weekday: day.weekday, count: day.starts.length, first: HHMM_TEXT[day.minutes[0]!]!, last: HHMM_TEXT[day.minutes.at(-1)!]! });
+    if (preview.slots.length < PREVIEW_SLOT_LIMIT) {
+      const made: NewSlot[] = [];
+      daySlots(tenantId, rota, day, made);
+      for (const s of made.slice(0, PREVIEW_SLOT_LIMIT - preview.slots.length)) preview.slots.push({ id: s.id, start: s.start, end: s.end });
     }
   }
-  return out;
+  return preview;
 }
 
 export interface GenerationReport {
@@ -131,21 +294,36 @@ export interface GenerationReport {
   kept: { id: string; start: string; status: string }[];
 }
 
+/** Generation's progress: slots of the horizon dealt with (already there, or inserted) of all it wants. */
+export interface GenerationProgress {
+  done: number;
+  total: number;
+}
+
 /**
  * Makes the rota's slots from now for `horizonDays`, removing its future free slots that it no
- * longer makes (a conditional delete: a slot booked meanwhile is never touched).
+ * longer makes (a conditional delete: a slot booked meanwhile is never touched). Slots it already
+ * has are left as they are (booked, blocked or free); only the missing ones are inserted.
  */
-export async function generateRotaSlots(store: Store, tenantId: string, rota: Rota, horizonDays = 28, now = Date.now()): Promise<GenerationReport> {
-  const wanted = rotaSlots(tenantId, rota, now, horizonDays).filter((s) => Date.parse(s.start) > now);
+export async function generateRotaSlots(
+  store: Store,
+  tenantId: string,
+  rota: Rota,
+  horizonDays = 28,
+  now = Date.now(),
+  onProgress?: (progress: GenerationProgress) => void,
+  options: Pick<AddSlotsOptions, 'rowsPerTransaction' | 'refreshStatistics'> = {},
+): Promise<GenerationReport> {
+  const wanted = rotaSlots(tenantId, rota, now, horizonDays, now);
   const wantedIds = new Set(wanted.map((s) => s.id));
   const nowText = new Date(now).toISOString();
-  const existing = await store.db
-    .selectFrom('slot')
-    .select(['id', 'start', 'status'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', 'like', `rota.${rota.id}.%`)
-    .where('start', '>', nowText)
-    .execute();
+  const prefix = `rota.${rota.id}.`;
+  let query = store.db.selectFrom('slot').select(['id', 'start', 'status']).where('tenant_id', '=', tenantId).where('start', '>', nowText);
+  // SQLite compares text byte by byte, so the id prefix is a range of its primary key; PostgreSQL's
+  // collation may not sort that way, so it matches the prefix (rota ids hold no LIKE wildcards).
+  query = store.dialect === 'sqlite' ? query.where('id', '>=', prefix).where('id', '<', `rota.${rota.id}/`) : query.where('id', 'like', `${prefix}%`);
+  const existing = await query.execute();
+  const existingIds = new Set(existing.map((s) => s.id));
   const stale = existing.filter((s) => !wantedIds.has(s.id));
   let removed = 0;
   if (stale.length) {
@@ -162,8 +340,63 @@ export async function generateRotaSlots(store: Store, tenantId: string, rota: Ro
   const keptRows = stale.length > removed
     ? await store.db.selectFrom('slot').select(['id', 'start', 'status']).where('tenant_id', '=', tenantId).where('id', 'in', stale.map((s) => s.id)).execute()
     : [];
-  const added = await addSlots(store, tenantId, wanted);
+  const missing = wanted.filter((s) => !existingIds.has(s.id));
+  const present = wanted.length - missing.length;
+  onProgress?.({ done: present, total: wanted.length });
+  const added = missing.length ? await addSlots(store, tenantId, missing, { ...options, onProgress: (done) => onProgress?.({ done: present + done, total: wanted.length }) }) : 0;
   return { rota: rota.id, added, removed, kept: keptRows };
+}
+
+/** What generating several rotas did, and how many slots they wanted in all. */
+export interface GenerationSummary {
+  horizonDays: number;
+  total: number;
+  added: number;
+  removed: number;
+  kept: number;
+  reports: GenerationReport[];
+}
+
+/** Rows per transaction when generating in bulk (the CLI): fewer, larger commits; each holds the write lock for a fraction of a second. */
+const BULK_ROWS_PER_TRANSACTION = 10_000;
+/** SQLite page cache while generating in bulk, KiB: a transaction's changed index pages stay in memory until its commit. */
+const BULK_SQLITE_CACHE_KIB = 256 * 1024;
+
+/**
+ * Generates each rota in turn (`slotbridge provider rota generate --all`), reporting progress over
+ * all of them: the total is counted first (cheap: no slot is made for it). A bulk load: larger
+ * transactions, on SQLite a larger page cache for the while (the random slot identifiers touch
+ * index pages all over), and the planner's statistics refreshed once at the end.
+ */
+export async function generateRotas(
+  store: Store,
+  tenantId: string,
+  rotas: Rota[],
+  horizonDays = 28,
+  now = Date.now(),
+  onProgress?: (progress: GenerationProgress & { rota: string }) => void,
+): Promise<GenerationSummary> {
+  const counts = rotas.map((r) => countRotaSlots(r, horizonDays, now));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const summary: GenerationSummary = { horizonDays, total, added: 0, removed: 0, kept: 0, reports: [] };
+  let before = 0;
+  const cache = store.dialect === 'sqlite' ? ((await sql<{ cache_size: number }>`pragma cache_size`.execute(store.db)).rows[0]?.cache_size ?? -2000) : undefined;
+  if (cache !== undefined) await sql.raw(`pragma cache_size = ${-BULK_SQLITE_CACHE_KIB}`).execute(store.db);
+  try {
+    for (const [i, rota] of rotas.entries()) {
+      const report = await generateRotaSlots(store, tenantId, rota, horizonDays, now, (p) => onProgress?.({ rota: rota.id, done: before + p.done, total }), { rowsPerTransaction: BULK_ROWS_PER_TRANSACTION, refreshStatistics: false });
+      before += counts[i]!;
+      onProgress?.({ rota: rota.id, done: before, total });
+      summary.reports.push(report);
+      summary.added += report.added;
+      summary.removed += report.removed;
+      summary.kept += report.kept.length;
+    }
+  } finally {
+    if (cache !== undefined) await sql.raw(`pragma cache_size = ${Math.trunc(Number(cache))}`).execute(store.db);
+  }
+  if (summary.added >= 5000) await store.refreshStatistics();
+  return summary;
 }
 
 export async function putRota(db: Kysely<Database>, tenantId: string, rota: Rota): Promise<Rota | undefined> {
@@ -175,9 +408,15 @@ export async function putRota(db: Kysely<Database>, tenantId: string, rota: Rota
 
 export async function getRota(db: Kysely<Database>, tenantId: string, id: string): Promise<Rota | undefined> {
   const row = await db.selectFrom('rota').select('content').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  return row && (JSON.parse(row.content) as Rota);
+  return row && readRota(row.content);
+}
+
+/** A stored rota; those saved before bank holidays were a field run on them ("open"). */
+function readRota(content: string): Rota {
+  const rota = JSON.parse(content) as Rota;
+  return { ...rota, bankHolidays: rota.bankHolidays ?? 'open' };
 }
 
 export async function listRotas(db: Kysely<Database>, tenantId: string): Promise<Rota[]> {
-  return (await db.selectFrom('rota').select('content').where('tenant_id', '=', tenantId).orderBy('id').execute()).map((r) => JSON.parse(r.content) as Rota);
+  return (await db.selectFrom('rota').select('content').where('tenant_id', '=', tenantId).orderBy('id').execute()).map((r) => readRota(r.content));
 }

@@ -3,8 +3,8 @@ import { seedDemo } from '../capacity/demo.js';
 import { setRefusedOrganisations } from '../capacity/catalogue.js';
 import { audit, createAdminToken } from '../capacity/admin.js';
 import { setAvailability } from '../capacity/availability.js';
-import { checkRota, generateRotaSlots, getRota, listRotas, putRota } from '../capacity/rota.js';
-import { OperationOutcomeError } from '../fhir/outcome.js';
+import { checkRota, generateRotas, getRota, listRotas, previewRota, putRota, type Rota } from '../capacity/rota.js';
+import { progress } from './progress.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from '../capacity/release.js';
 import { dayView } from '../capacity/day.js';
 import { setAppointmentStatus } from '../capacity/front-desk.js';
@@ -15,6 +15,8 @@ import { providerReport, receiveReferral } from '../reports/provider.js';
 import { loadPki, tlsServerOptions } from '../spine/tls.js';
 import { openStore, type Store } from '../store/store.js';
 import { readFileSync } from 'node:fs';
+import { DIRECTORY_USAGE, providerDirectoryCommand } from './provider-directory.js';
+import { rethrowOutcome, withStore } from './with-store.js';
 import { UsageError, instantOption, parse, print, requireString, say, storeFrom, storeOptions, type Options } from './io.js';
 
 export const PROVIDER_USAGE = `slotbridge provider [--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--tls DIR] [--admin-token TOKEN] [--json]
@@ -22,13 +24,16 @@ slotbridge provider report --tenant ID [--from DATE] [--to DATE] [--json]
 slotbridge provider policy --tenant ID [--refuse ODS,…] [--allow ODS,…] [--json]
 slotbridge provider referral --tenant ID --document-id UUID --file FILE [--content-type TYPE] [--json]
 slotbridge provider admin-token --name NAME [--json]                       a new admin API token (shown once)
-slotbridge provider rota put --tenant ID --file ROTA.json | rota generate --tenant ID --rota ID [--days N] | rota list --tenant ID
+slotbridge provider rota put --tenant ID --file ROTA.json | rota list --tenant ID
+slotbridge provider rota preview --tenant ID --file ROTA.json [--days N]        the slots it would make, per day (nothing saved)
+slotbridge provider rota generate --tenant ID (--rota ID | --all) [--days N]   makes the slots (default 28 days); progress on stderr
 slotbridge provider slots block|release --tenant ID (--slot ID … | --schedule ID --from ISO --to ISO)
-slotbridge provider release --tenant ID --schedule ID [--not-bookable] [--organisations ODS,…] [--types TYPE,…] [--cap-per-day N] [--window-days N] [--embargo-minutes N] | --clear
+slotbridge provider release --tenant ID --schedule ID [--not-bookable] [--organisations ODS,…] [--types TYPE,…] [--cap-per-day N] [--cap-per-session N] [--window-days N] [--embargo-minutes N] | --clear
 slotbridge provider organisation-type --tenant ID --ods CODE --type TYPE|none
 slotbridge provider preview --tenant ID --ods CODE                            what that consumer's search would return, and why the rest is withheld
 slotbridge provider day --tenant ID [--date YYYY-MM-DD]                        slots offered, booked, free, blocked per schedule, and who booked
-slotbridge provider appointment --tenant ID --id ID --status arrived|fulfilled|noshow|cancelled`;
+slotbridge provider appointment --tenant ID --id ID --status arrived|fulfilled|noshow|cancelled
+${DIRECTORY_USAGE}`;
 
 export interface RunningProvider {
   close(): Promise<void>;
@@ -84,24 +89,12 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
   };
 }
 
-/** A rule the input broke, as a usage error (exit 2) with the rule's message. */
-function rethrowOutcome(err: unknown): never {
-  if (err instanceof OperationOutcomeError) throw new UsageError(err.message);
-  throw err;
-}
-
-async function withStore<T>(values: Options, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(storeFrom(values));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 export async function providerCommand(args: string[]): Promise<number> {
   const sub = args[0] && !args[0].startsWith('-') ? args[0] : undefined;
   const rest = sub ? args.slice(1) : args;
+
+  const done = await providerDirectoryCommand(sub, rest);
+  if (done !== undefined) return done;
 
   if (sub === 'report') {
     const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
@@ -169,17 +162,24 @@ export async function providerCommand(args: string[]): Promise<number> {
 
   if (sub === 'rota') {
     const [verb, ...more] = rest;
-    const { values } = parse(more, { ...storeOptions, tenant: { type: 'string' }, file: { type: 'string' }, rota: { type: 'string' }, days: { type: 'string' } });
+    const { values } = parse(more, { ...storeOptions, tenant: { type: 'string' }, file: { type: 'string' }, rota: { type: 'string' }, all: { type: 'boolean' }, days: { type: 'string' } });
     const tenant = requireString(values, 'tenant');
     const actor = `cli:${process.env.USER ?? 'operator'}`;
-    if (verb === 'put') {
+    const readRotaFile = (): unknown => {
       const file = requireString(values, 'file');
-      let body: unknown;
       try {
-        body = JSON.parse(readFileSync(file, 'utf8'));
+        return JSON.parse(readFileSync(file, 'utf8'));
       } catch (err) {
         throw new UsageError(`--file ${file}: ${(err as Error).message}`);
       }
+    };
+    const horizon = (): number => {
+      const days = values.days === undefined ? 28 : Number(values.days);
+      if (!Number.isInteger(days) || days < 1 || days > 366) throw new UsageError('--days must be a whole number from 1 to 366');
+      return days;
+    };
+    if (verb === 'put') {
+      const body = readRotaFile();
       const rota = await withStore(values, async (store) => {
         const checked = await checkRota(store.db, tenant, body).catch(rethrowOutcome);
         const before = await putRota(store.db, tenant, checked);
@@ -189,26 +189,48 @@ export async function providerCommand(args: string[]): Promise<number> {
       print(values, rota, [`rota ${rota.id} saved for schedule ${rota.scheduleId}: ${rota.days.join(', ')} ${rota.start}–${rota.end}, ${rota.slotMinutes}-minute slots (run "provider rota generate --tenant ${tenant} --rota ${rota.id}" to make them)`]);
       return 0;
     }
-    if (verb === 'generate') {
-      const id = requireString(values, 'rota');
-      const days = values.days === undefined ? 28 : Number(values.days);
-      if (!Number.isInteger(days) || days < 1 || days > 366) throw new UsageError('--days must be a whole number from 1 to 366');
-      const report = await withStore(values, async (store) => {
-        const rota = await getRota(store.db, tenant, id);
-        if (!rota) throw new UsageError(`no rota ${id} in ${tenant}`);
-        const r = await generateRotaSlots(store, tenant, rota, days);
-        await audit(store.db, { tenantId: tenant, actor, action: 'rota.generate', target: `rota/${id}`, after: { added: r.added, removed: r.removed, kept: r.kept.length, horizonDays: days } });
-        return r;
-      });
-      print(values, report, [
-        `rota ${id}: ${report.added} slots added, ${report.removed} free slots removed for the next ${days} days`,
-        ...(report.kept.length ? [`kept (no longer in the rota, but ${[...new Set(report.kept.map((k) => k.status))].join('/')}): ${report.kept.map((k) => k.id).join(', ')}`] : []),
+    if (verb === 'preview') {
+      const body = readRotaFile();
+      const days = horizon();
+      const preview = await withStore(values, async (store) => previewRota(tenant, await checkRota(store.db, tenant, body).catch(rethrowOutcome), days));
+      print(values, preview, [
+        ...preview.days.map((d) => `${d.date} ${d.weekday}  ${String(d.count).padStart(4)} slots  ${d.first}–${d.last} (first and last start)`),
+        `rota ${preview.rota.id} would make ${preview.total.toLocaleString('en-GB')} slots in the next ${days} days on ${preview.days.length} days (a preview: nothing was saved)`,
       ]);
+      return 0;
+    }
+    if (verb === 'generate') {
+      const id = values.rota as string | undefined;
+      if (Boolean(id) === Boolean(values.all)) throw new UsageError('give --rota ID or --all (every rota of the tenant)');
+      const days = horizon();
+      const bar = progress(`rota generate ${id ?? `--all (${tenant})`}`, 'slots');
+      const started = performance.now();
+      const result = await withStore(values, async (store) => {
+        const rotas = id ? [await getRota(store.db, tenant, id)] : await listRotas(store.db, tenant);
+        if (id && !rotas[0]) throw new UsageError(`no rota ${id} in ${tenant}`);
+        if (!id && !(await store.db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst())) throw new UsageError(`no tenant ${tenant} in this store`);
+        const summary = await generateRotas(store, tenant, rotas as Rota[], days, Date.now(), (p) => bar.update(p.done, p.total));
+        bar.finish();
+        for (const r of summary.reports) {
+          await audit(store.db, { tenantId: tenant, actor, action: 'rota.generate', target: `rota/${r.rota}`, after: { added: r.added, removed: r.removed, kept: r.kept.length, horizonDays: days } });
+        }
+        return { summary, store: store.location };
+      });
+      const { summary } = result;
+      const seconds = (performance.now() - started) / 1000;
+      const n = (x: number) => Math.round(x).toLocaleString('en-GB');
+      const perRota = summary.reports.map((r) => [
+        `rota ${r.rota}: ${n(r.added)} slots added, ${n(r.removed)} free slots removed for the next ${days} days`,
+        ...(r.kept.length ? [`kept (no longer in the rota, but ${[...new Set(r.kept.map((k) => k.status))].join('/')}): ${r.kept.map((k) => k.id).join(', ')}`] : []),
+      ]).flat();
+      const line = `generated ${summary.reports.length} rota${summary.reports.length === 1 ? '' : 's'} of ${tenant} for the next ${days} days: ${n(summary.total)} slots wanted, ${n(summary.added)} added, ${n(summary.removed)} free slots removed, ${n(summary.kept)} kept (booked or blocked) in ${seconds.toFixed(1)} s (${n(summary.total / Math.max(seconds, 0.001))} slots/s); store ${result.store}`;
+      const stats = { horizonDays: days, total: summary.total, seconds: Number(seconds.toFixed(3)), store: result.store };
+      print(values, id ? { ...summary.reports[0]!, ...stats } : { tenant, ...stats, added: summary.added, removed: summary.removed, kept: summary.kept, rotas: summary.reports }, [...perRota, line]);
       return 0;
     }
     if (verb === 'list') {
       const rotas = await withStore(values, (store) => listRotas(store.db, tenant));
-      print(values, { rotas }, rotas.length ? rotas.map((r) => `${r.id}  schedule ${r.scheduleId}  ${r.days.join(',')} ${r.start}–${r.end} every ${r.slotMinutes} min  ${r.deliveryChannel ?? 'channel not set'}  from ${r.effectiveFrom}${r.effectiveTo ? ` to ${r.effectiveTo}` : ''}`) : [`${tenant} has no rotas`]);
+      print(values, { rotas }, rotas.length ? rotas.map((r) => `${r.id}  schedule ${r.scheduleId}  ${r.days.join(',')} ${r.start}–${r.end} every ${r.slotMinutes} min  ${r.deliveryChannel ?? 'channel not set'}  from ${r.effectiveFrom}${r.effectiveTo ? ` to ${r.effectiveTo}` : ''}  bank holidays ${r.bankHolidays === 'open' || !r.bankHolidays ? 'open' : `closed (${r.bankHolidays})`}${r.practitionerId ? `  practitioner ${r.practitionerId}` : ''}${r.locationId ? `  location ${r.locationId}` : ''}`) : [`${tenant} has no rotas`]);
       return 0;
     }
     throw new UsageError(`unknown command "provider rota ${verb ?? ''}"\n${PROVIDER_USAGE}`);
@@ -238,6 +260,7 @@ export async function providerCommand(args: string[]): Promise<number> {
       organisations: { type: 'string' },
       types: { type: 'string' },
       'cap-per-day': { type: 'string' },
+      'cap-per-session': { type: 'string' },
       'window-days': { type: 'string' },
       'embargo-minutes': { type: 'string' },
       clear: { type: 'boolean' },
@@ -258,6 +281,7 @@ export async function providerCommand(args: string[]): Promise<number> {
         organisations: list(values.organisations),
         organisationTypes: list(values.types),
         capPerDay: num(values['cap-per-day']),
+        capPerSession: num(values['cap-per-session']),
         bookingWindowDays: num(values['window-days']),
         embargoMinutes: num(values['embargo-minutes']),
       }).catch(rethrowOutcome);

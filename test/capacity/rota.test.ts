@@ -3,9 +3,12 @@
  * without ever touching a booked slot; blocking and releasing; the admin API's own token; the audit.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAdminToken } from '../../src/capacity/admin.js';
-import { rotaSlots, type Rota } from '../../src/capacity/rota.js';
+import { generateRotaSlots, getRota, rotaSlots, type Rota } from '../../src/capacity/rota.js';
 import { buildProvider, type Provider } from '../../src/provider/app.js';
 import { runCli } from '../helpers/cli.js';
 import { SCOPE, call, token } from '../helpers/consumer.js';
@@ -169,6 +172,156 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     assert.equal(update.after.end, '08:00');
     assert.match(update.at, /^\d{4}-\d{2}-\d{2}T/);
     await assert.rejects(ts.store.db.deleteFrom('admin_audit').execute(), /append-only/);
+  });
+
+  const clinic = { scheduleId: 'S2', days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: '10:00', end: '12:00', slotMinutes: 30, deliveryChannel: 'In-person', effectiveFrom: today };
+  const auditCount = async () => (await adminCall('GET', '/audit')).body.entries.length as number;
+
+  it('a rota names its practitioner and location; an unknown one is a 422 naming the field, and nothing is saved', async () => {
+    const rotasBefore = (await adminCall('GET', '/rotas')).body.rotas;
+    const audited = await auditCount();
+    for (const [field, value, message] of [['practitionerId', 'NOPE', /no Practitioner NOPE in test-ed/], ['locationId', 'NOWHERE', /no Location NOWHERE in test-ed/]] as const) {
+      const res = await adminCall('PUT', '/rotas/clinic', { ...clinic, practitionerId: 'PR1', locationId: 'LOC1', [field]: value });
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.equal(res.body.resourceType, 'OperationOutcome');
+      assert.match(res.body.issue[0].diagnostics, message);
+      assert.deepEqual(res.body.issue[0].expression, [field]);
+      assert.equal(res.body.issue[0].details.coding[0].code, 'REFERENCE_NOT_FOUND');
+    }
+    const wrongType = await adminCall('PUT', '/rotas/clinic', { ...clinic, practitionerId: 42 });
+    assert.equal(wrongType.status, 400);
+    assert.deepEqual(wrongType.body.issue[0].expression, ['practitionerId']);
+    const badRegion = await adminCall('PUT', '/rotas/clinic', { ...clinic, bankHolidays: 'wales' });
+    assert.equal(badRegion.status, 400);
+    assert.match(badRegion.body.issue[0].diagnostics, /rota bankHolidays: must be "open" .*england-and-wales, scotland, northern-ireland/);
+    assert.deepEqual(badRegion.body.issue[0].expression, ['bankHolidays']);
+    assert.deepEqual((await adminCall('GET', '/rotas')).body.rotas, rotasBefore, 'nothing saved');
+    assert.equal(await auditCount(), audited, 'nothing audited');
+
+    const saved = await adminCall('PUT', '/rotas/clinic', { ...clinic, practitionerId: 'PR1', locationId: 'LOC1', bankHolidays: 'scotland' });
+    assert.equal(saved.status, 201, JSON.stringify(saved.body));
+    const listed = (await adminCall('GET', '/rotas')).body.rotas.find((r: any) => r.id === 'clinic');
+    assert.deepEqual([listed.practitionerId, listed.locationId, listed.bankHolidays], ['PR1', 'LOC1', 'scotland']);
+    assert.equal((await adminCall('GET', '/rotas')).body.rotas.find((r: any) => r.id === 'morning').bankHolidays, 'open', 'the default');
+  });
+
+  it('preview: the PUT body, checked the same way, answers the days and the first slots; nothing is saved or audited', async () => {
+    const audited = await auditCount();
+    const body = { ...clinic, id: 'pv', start: '13:00', end: '17:00', slotMinutes: 15 };
+    const res = await adminCall('POST', '/rotas/preview?days=7', body);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(Object.keys(res.body).sort(), ['days', 'horizonDays', 'rota', 'slots', 'total']);
+    assert.equal(res.body.horizonDays, 7);
+    assert.equal(res.body.rota.id, 'pv');
+    assert.equal(res.body.rota.bankHolidays, 'open');
+    assert.ok(res.body.days.length >= 6 && res.body.days.length <= 7, JSON.stringify(res.body.days));
+    assert.equal(res.body.days.reduce((n: number, d: any) => n + d.count, 0), res.body.total);
+    assert.equal(res.body.slots.length, res.body.total);
+    for (const d of res.body.days.slice(1)) assert.deepEqual([d.count, d.first, d.last], [16, '13:00', '16:45'], JSON.stringify(d));
+    assert.match(res.body.days[0].weekday, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)$/);
+    assert.deepEqual(Object.keys(res.body.slots[0]).sort(), ['end', 'id', 'start']);
+    assert.ok(res.body.slots.every((s: any) => s.id.startsWith('rota.pv.') && Date.parse(s.start) > Date.now() - 60_000));
+    assert.equal((await adminCall('POST', '/rotas/preview', body)).body.horizonDays, 28, 'the default horizon');
+    const big = await adminCall('POST', '/rotas/preview?days=30', { ...body, start: '00:00', end: '24:00', slotMinutes: 5, scheduleId: 'S1', id: 'big', effectiveFrom: '2020-01-01' });
+    assert.equal(big.status, 422, 'overlaps rota morning on S1');
+    assert.match(big.body.issue[0].diagnostics, /overlaps rota morning/);
+    const many = await adminCall('POST', '/rotas/preview?days=30', { ...body, start: '00:00', end: '09:00', slotMinutes: 5, id: 'many' });
+    assert.equal(many.status, 200);
+    assert.ok(many.body.total > 3000);
+    assert.equal(many.body.slots.length, 1000);
+
+    for (const [query, b, status, field] of [
+      ['?days=0', body, 400, 'days'],
+      ['?days=367', body, 400, 'days'],
+      ['?days=x', body, 400, 'days'],
+      ['', { ...body, end: '12:00' }, 400, undefined],
+      ['', { ...body, practitionerId: 'NOPE' }, 422, 'practitionerId'],
+      ['', { ...body, id: undefined }, 400, 'id'],
+    ] as const) {
+      const bad = await adminCall('POST', `/rotas/preview${query}`, b);
+      assert.equal(bad.status, status, `${query} ${JSON.stringify(b)}: ${JSON.stringify(bad.body)}`);
+      assert.equal(bad.body.resourceType, 'OperationOutcome');
+      if (field) assert.deepEqual(bad.body.issue[0].expression, [field]);
+    }
+    assert.ok(!(await adminCall('GET', '/rotas')).body.rotas.some((r: any) => ['pv', 'many'].includes(r.id)), 'no rota saved');
+    assert.equal((await ts.store.db.selectFrom('slot').select('id').where('id', 'like', 'rota.pv.%').execute()).length, 0, 'no slot made');
+    assert.equal(await auditCount(), audited, 'not audited');
+  });
+
+  it('GET bank-holidays lists a region’s year; a bad region or year is a 400 naming it', async () => {
+    const res = await adminCall('GET', '/bank-holidays?region=england-and-wales&year=2026');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.region, 'england-and-wales');
+    assert.equal(res.body.year, 2026);
+    assert.deepEqual(res.body.dates.map((d: any) => d.date), ['2026-01-01', '2026-04-03', '2026-04-06', '2026-05-04', '2026-05-25', '2026-08-31', '2026-12-25', '2026-12-28']);
+    assert.equal(res.body.dates[0].name, "New Year's Day");
+    assert.ok((await adminCall('GET', '/bank-holidays?region=scotland&year=2026')).body.dates.some((d: any) => d.date === '2026-11-30'));
+    assert.equal((await adminCall('GET', '/bank-holidays?region=northern-ireland')).body.year, new Date().getUTCFullYear());
+    for (const [query, field] of [['region=wales&year=2026', 'region'], ['year=2026', 'region'], ['region=scotland&year=1999', 'year'], ['region=scotland&year=20x6', 'year']]) {
+      const bad = await adminCall('GET', `/bank-holidays?${query}`);
+      assert.equal(bad.status, 400, query);
+      assert.equal(bad.body.resourceType, 'OperationOutcome');
+      assert.deepEqual(bad.body.issue[0].expression, [field]);
+    }
+  });
+
+  it('generating reports its progress: slots dealt with of the total, ending at the total; again, all are there at once', async () => {
+    const rota = (await getRota(ts.store.db, TENANT, 'clinic'))!;
+    const seen: { done: number; total: number }[] = [];
+    const report = await generateRotaSlots(ts.store, TENANT, rota, 5, Date.now(), (p) => seen.push(p));
+    assert.ok(report.added > 0);
+    assert.ok(seen.length >= 2, JSON.stringify(seen));
+    assert.deepEqual(seen[0], { done: 0, total: report.added });
+    assert.deepEqual(seen.at(-1), { done: report.added, total: report.added });
+    assert.ok(seen.every((p, i) => i === 0 || p.done >= seen[i - 1]!.done));
+    const again: { done: number; total: number }[] = [];
+    const second = await generateRotaSlots(ts.store, TENANT, rota, 5, Date.now(), (p) => again.push(p));
+    assert.equal(second.added, 0);
+    assert.ok(again.length >= 1 && again.every((p) => p.done === p.total));
+  });
+
+  it('slotbridge provider rota preview, generate --all and list', async () => {
+    const store = TEST_DATABASE_URL
+      ? ['--database-url', `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${ts.options.pgSchema}`)}`]
+      : ['--data', ts.options.dataDir!];
+    const dir = mkdtempSync(join(tmpdir(), 'slotbridge-rota-cli-'));
+    try {
+      const file = join(dir, 'rota.json');
+      writeFileSync(file, JSON.stringify({ ...clinic, id: 'evening', start: '18:00', end: '20:00', practitionerId: 'PR1', bankHolidays: 'england-and-wales' }));
+      const text = await runCli(['provider', 'rota', 'preview', '--tenant', TENANT, '--file', file, '--days', '3', ...store]);
+      assert.equal(text.code, 0, text.stderr);
+      const lines = text.stdout.trim().split('\n');
+      for (const line of lines.slice(0, -1)) assert.match(line, /^\d{4}-\d{2}-\d{2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun) +\d+ slots +18:00–19:30/);
+      assert.match(lines.at(-1)!, /rota evening would make \d+ slots in the next 3 days .*nothing was saved/);
+      const json = await runCli(['provider', 'rota', 'preview', '--tenant', TENANT, '--file', file, '--json', ...store]);
+      assert.equal(JSON.parse(json.stdout).horizonDays, 28);
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...clinic, id: 'evening', practitionerId: 'NOPE' }));
+      const bad = await runCli(['provider', 'rota', 'preview', '--tenant', TENANT, '--file', join(dir, 'bad.json'), ...store]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /no Practitioner NOPE/);
+      assert.ok(!(await adminCall('GET', '/rotas')).body.rotas.some((r: any) => r.id === 'evening'), 'a preview saves nothing');
+
+      assert.equal((await runCli(['provider', 'rota', 'put', '--tenant', TENANT, '--file', file, ...store])).code, 0);
+      const both = await runCli(['provider', 'rota', 'generate', '--tenant', TENANT, '--all', '--rota', 'evening', ...store]);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--rota ID or --all/);
+      const all = await runCli(['provider', 'rota', 'generate', '--tenant', TENANT, '--all', '--days', '4', ...store]);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stderr, /rota generate --all \(test-ed\): 100% \([\d,]+ \/ [\d,]+ slots/, 'progress on stderr (not a terminal: a line per tenth)');
+      const rotaCount = (await adminCall('GET', '/rotas')).body.rotas.length;
+      assert.match(all.stdout, new RegExp(`generated ${rotaCount} rotas of test-ed for the next 4 days: [\\d,]+ slots wanted, [\\d,]+ added, .* in [\\d.]+ s \\([\\d,]+ slots/s\\); store `));
+      assert.match(all.stdout, /rota evening: \d+ slots added/);
+      assert.ok((await ts.store.db.selectFrom('slot').select('id').where('id', 'like', 'rota.evening.%').execute()).length > 0);
+      const again = await runCli(['provider', 'rota', 'generate', '--tenant', TENANT, '--all', '--days', '4', '--json', ...store]);
+      const summary = JSON.parse(again.stdout);
+      assert.equal(summary.added, 0, 'generating again adds nothing');
+      assert.equal(summary.rotas.length, rotaCount);
+      assert.ok(summary.total > 0 && typeof summary.store === 'string');
+      const list = await runCli(['provider', 'rota', 'list', '--tenant', TENANT, ...store]);
+      assert.match(list.stdout, /evening .*bank holidays closed \(england-and-wales\) {2}practitioner PR1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('slotbridge provider admin-token makes a token the running provider accepts', { skip: Boolean(TEST_DATABASE_URL) && 'SQLite store file only' }, async () => {
