@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
-import { parseInstant, wallClockToUtc } from '../fhir/time.js';
+import { LOCAL_TIME_ZONE, parseInstant, wallClockToUtc } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { addSlots, type NewSlot } from './catalogue.js';
+import { TRANSITIONS } from './front-desk.js';
 import { CHANNELS } from './rota.js';
 
 /**
@@ -40,7 +41,7 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
 }
 
 export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined) {
-  const day = date ?? new Date().toISOString().slice(0, 10);
+  const day = date ?? new Date().toLocaleDateString('en-CA', { timeZone: LOCAL_TIME_ZONE });
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(day))) throw badRequest('date must be YYYY-MM-DD (a UK day)', 'INVALID_PARAMETER', ['date']);
   const midnight = Date.parse(`${day}T00:00:00Z`);
   const from = new Date(wallClockToUtc(midnight)).toISOString();
@@ -66,7 +67,8 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
       booked: own.filter((s) => s.appointment_id).length,
       free: own.filter((s) => s.status === 'free').length,
       blocked: own.filter((s) => s.status === 'busy-unavailable').length,
-      bookings: own.filter((s) => s.appointment_id).map((s) => ({ slotId: s.id, start: s.start, appointmentId: s.appointment_id, status: s.appointment_status, bookedBy: s.consumer_ods })),
+      // `moves`: what the front desk may do next (the allowed transitions), so screens offer only those.
+      bookings: own.filter((s) => s.appointment_id).map((s) => ({ slotId: s.id, start: s.start, appointmentId: s.appointment_id, status: s.appointment_status, bookedBy: s.consumer_ods, moves: TRANSITIONS[s.appointment_status ?? ''] ?? [] })),
     };
   });
   return { date: day, schedules };

@@ -4,6 +4,7 @@ import { TOKEN_USAGE, tokenCommand } from './token.js';
 import { UsageError, parse, print, say, storeFrom, storeOptions } from './io.js';
 import { PROVIDER_USAGE, providerCommand, startProvider, untilSignalled } from './provider.js';
 import { seedDemo } from '../capacity/demo.js';
+import { randomBytes } from 'node:crypto';
 import { openStore } from '../store/store.js';
 import { createTestPki, tlsClientOptions } from '../spine/tls.js';
 import { CONSUMER_USAGE, consumerCommand } from './consumer.js';
@@ -39,7 +40,9 @@ async function startCommand(args: string[]): Promise<number> {
   const pki = values.tls ? await createTestPki(String(values.tls)) : undefined;
   if (pki) say(`mutual TLS: certificates in ${pki.dir} (test CA ${pki.caFile})`);
   const store = await openStore(storeFrom(values));
-  const provider = await startProvider({ ...values, seed: 'demo' }, store);
+  // The rota manager's admin token for the capacity area: SLOTBRIDGE_ADMIN_TOKEN, or a new one each start.
+  const adminToken = process.env.SLOTBRIDGE_ADMIN_TOKEN || `sbadm_${randomBytes(24).toString('base64url')}`;
+  const provider = await startProvider({ ...values, seed: 'demo', 'admin-token': adminToken }, store);
   const spine = await startSpine({ port: values['spine-port'], host: values.host, seed: 'demo', tls: values.tls }, store).catch(async (err) => {
     await provider.close();
     throw err;
@@ -57,14 +60,28 @@ async function startCommand(args: string[]): Promise<number> {
       say(`registered ${t.id} with the spine: ASID ${t.asid}, services ${result.services.join(', ')}`);
     }
     // The call handler's web app (plain HTTP on this machine; with --tls it calls the spine over mutual TLS as "consumer").
-    web = await startConsumerWeb({ spine: spine.urls.spine, store, port: portOption(values['web-port'], DEFAULT_WEB_PORT), host: values.host as string | undefined, fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined });
+    // Its capacity area forwards to the provider's admin API (with --tls, over mutual TLS as "consumer" too).
+    web = await startConsumerWeb({
+      spine: spine.urls.spine,
+      store,
+      port: portOption(values['web-port'], DEFAULT_WEB_PORT),
+      host: values.host as string | undefined,
+      fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
+      capacity: { providerOrigin: provider.origin, tenants: provider.tenants.map((t) => ({ id: t.id, name: t.name })), fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined },
+    });
   } catch (err) {
     await close();
     throw err;
   }
   for (const t of provider.tenants) say(`${t.id}: ${t.name} (ASID ${t.asid}, ODS ${t.odsCode})`);
-  if (web) say(`open ${web.url} to book a patient as a 111 call handler`);
-  print(values, { ...spine.urls, ...(web ? { web: web.url } : {}), tenants: provider.tenants }, [...announceSpine(spine.urls), ...(web ? [`web: ${web.url}`] : []), ...provider.tenants.map((t) => t.serviceRoot)]);
+  if (web) say(`open ${web.url} to book a patient as a 111 call handler, or ${web.url}/capacity to manage a provider's capacity`);
+  const capacity = web && { url: `${web.url}/capacity`, adminToken };
+  print(values, { ...spine.urls, ...(web ? { web: web.url } : {}), ...(capacity ? { capacity } : {}), tenants: provider.tenants }, [
+    ...announceSpine(spine.urls),
+    ...(web ? [`web: ${web.url}`] : []),
+    ...(capacity ? [`capacity: ${capacity.url} (admin token: ${capacity.adminToken})`] : []),
+    ...provider.tenants.map((t) => t.serviceRoot),
+  ]);
   say('ready: press Ctrl+C to stop');
   await untilSignalled(close);
   return 0;

@@ -1,10 +1,12 @@
 /** Builds the web app (web/ → web/dist) when it is missing or older than its sources, and serves it. */
+import type { FastifyInstance } from 'fastify';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumerIdentity } from '../consumer/identity.js';
 import { buildConsumerWeb } from '../consumer/web.js';
 import type { Store } from '../store/store.js';
+import { CAPACITY_API_PREFIX, capacityProxy, noCapacityProxy, type CapacityProxyOptions } from '../web/capacity-proxy.js';
 import { say } from './io.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
@@ -28,9 +30,29 @@ export async function ensureWebBuilt(): Promise<void> {
   say(`built the web app in ${((Date.now() - started) / 1000).toFixed(1)} s: ${WEB_DIST}`);
 }
 
-export async function startConsumerWeb(options: { spine: string; store: Store; port?: number; host?: string; fetchImpl?: typeof fetch }): Promise<{ url: string; close(): Promise<void> }> {
-  await ensureWebBuilt();
+export interface WebOptions {
+  spine: string;
+  store: Store;
+  fetchImpl?: typeof fetch;
+  /** The provider whose admin API the capacity area forwards to; without it the capacity pages cannot sign in. */
+  capacity?: CapacityProxyOptions;
+}
+
+/**
+ * The web app: the call handler's booking area with its API, and (given `capacity`) the rota
+ * manager's capacity area, whose pages reach the provider's admin API through the forwarder under
+ * /capacity-api.
+ */
+export async function buildWeb(options: WebOptions): Promise<FastifyInstance> {
   const app = await buildConsumerWeb({ spine: options.spine, identity: consumerIdentity(), db: options.store.db, webDist: WEB_DIST, fetchImpl: options.fetchImpl });
+  if (options.capacity) await app.register(capacityProxy, { prefix: CAPACITY_API_PREFIX, ...options.capacity });
+  else await app.register(noCapacityProxy, { prefix: CAPACITY_API_PREFIX });
+  return app;
+}
+
+export async function startConsumerWeb(options: WebOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+  await ensureWebBuilt();
+  const app = await buildWeb(options);
   const address = await app.listen({ port: options.port ?? DEFAULT_WEB_PORT, host: options.host ?? '127.0.0.1' });
   return { url: `http://localhost:${new URL(address).port}`, close: () => app.close() };
 }

@@ -91,6 +91,9 @@ describe('the front desk and the rota manager’s day', () => {
     assert.equal(s1.booked + s1.free + s1.blocked, s1.offered);
     assert.ok(s1.bookings.length >= 4 && s1.bookings.every((b: any) => b.bookedBy === 'A1001'));
     assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled'));
+    // Each booking says what the front desk may do next, so screens offer only allowed moves.
+    for (const b of s1.bookings) assert.deepEqual(b.moves, { booked: ['arrived', 'noshow', 'cancelled'], arrived: ['fulfilled'] }[b.status as string] ?? [], b.status);
+    assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled' && b.moves.length === 0));
     const s2 = day.body.schedules.find((s: any) => s.scheduleId === 'S2');
     assert.deepEqual(s2.services.sort(), [SERVICE, '100002'].sort());
     assert.equal((await adminCall('GET', '/day?date=tomorrow')).status, 400);
