@@ -18,7 +18,7 @@ import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release
 import { ReleaseView } from '../provider/slot/release.js';
 import { setAppointmentStatus } from './front-desk.js';
 import { addExtraSlot, dayView } from './day.js';
-import { mapService, putResource, referenceType } from './directory.js';
+import { listMappings, mapService, putResource, referenceType } from './directory.js';
 import { REFERENCE_TABLES } from '../provider/resources/representation.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -48,6 +48,22 @@ export interface AdminOptions {
   adminToken?: string;
 }
 
+/**
+ * Why a parsed admin body cannot be stored, if it cannot: a NUL character (no PostgreSQL text holds
+ * one) or nesting deeper than any admin body needs.
+ */
+function unstorable(value: unknown, depth: number): string | undefined {
+  if (depth > 32) return 'is nested more than 32 levels deep';
+  if (typeof value === 'string') return value.includes('\u0000') ? 'holds a NUL character (\\u0000)' : undefined;
+  if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      const fault = (key.includes('\u0000') ? 'holds a NUL character (\\u0000)' : undefined) ?? unstorable(v, depth + 1);
+      if (fault) return fault;
+    }
+  }
+  return undefined;
+}
+
 export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Promise<void> {
   const { store } = opts;
   const { db } = store;
@@ -57,13 +73,16 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, body === '' ? {} : JSON.parse(body as string));
+      const parsed = body === '' ? {} : JSON.parse(body as string);
+      const fault = unstorable(parsed, 0);
+      done(fault ? badRequest(`The body ${fault}`, 'INVALID_REQUEST_MESSAGE') : null, parsed);
     } catch (err) {
       done(badRequest(`The body is not valid JSON: ${(err as Error).message}`, 'INVALID_REQUEST_MESSAGE'));
     }
   });
 
   app.addHook('onRequest', async (request) => {
+    if (/%00/.test(request.url)) throw badRequest('The URL holds a NUL character (%00)', 'INVALID_REQUEST_MESSAGE');
     const header = request.headers.authorization;
     const token = typeof header === 'string' && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) throw unauthorised('The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here');
@@ -224,6 +243,9 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     await announce(tenant);
     return reply.code(before ? 200 : 201).send({ resourceType: type, id, versionId: String(version) });
   });
+
+  /** Which services each schedule serves (its own actor and the mapped ones). */
+  app.get<{ Params: { tenant: string } }>('/:tenant/mappings', async (request) => ({ mappings: await listMappings(db, request.params.tenant) }));
 
   for (const mapped of [true, false]) {
     app.route<{ Params: { tenant: string; service: string; schedule: string } }>({

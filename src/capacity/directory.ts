@@ -77,3 +77,14 @@ export async function mapService(db: Kysely<Database>, tenantId: string, service
   }
   await db.deleteFrom('service_schedule').where('tenant_id', '=', tenantId).where('healthcare_service_id', '=', serviceId).where('schedule_id', '=', scheduleId).execute();
 }
+
+/** Each schedule with the services it serves: its own (the actor) and those mapped to it. */
+export async function listMappings(db: Kysely<Database>, tenantId: string): Promise<{ scheduleId: string; ownService: string; services: string[] }[]> {
+  const schedules = await db.selectFrom('schedule').select(['id', 'healthcare_service_id']).where('tenant_id', '=', tenantId).orderBy('id').execute();
+  const mapped = await db.selectFrom('service_schedule').select(['healthcare_service_id', 'schedule_id']).where('tenant_id', '=', tenantId).orderBy('healthcare_service_id').execute();
+  return schedules.map((s) => ({
+    scheduleId: s.id,
+    ownService: s.healthcare_service_id,
+    services: [...new Set([s.healthcare_service_id, ...mapped.filter((m) => m.schedule_id === s.id).map((m) => m.healthcare_service_id)])],
+  }));
+}

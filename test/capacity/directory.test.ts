@@ -67,9 +67,24 @@ describe('admin API: the provider’s directory and the service-to-schedule mapp
     assert.equal(await search(SECOND_SERVICE), false);
     assert.equal((await adminCall('PUT', `/services/${SECOND_SERVICE}/schedules/S9`)).status, 200);
     assert.equal(await search(SECOND_SERVICE), true, 'the schedule now serves both services');
+    const mappings = (await adminCall('GET', '/mappings')).body.mappings;
+    assert.deepEqual(mappings.find((m: any) => m.scheduleId === 'S9'), { scheduleId: 'S9', ownService: '100009', services: ['100009', SECOND_SERVICE] });
     assert.equal((await adminCall('DELETE', `/services/${SECOND_SERVICE}/schedules/S9`)).status, 204);
     assert.equal(await search(SECOND_SERVICE), false);
     assert.equal((await adminCall('DELETE', '/services/100009/schedules/S9')).status, 422, 'the schedule’s own service cannot be unmapped');
     assert.equal((await adminCall('PUT', `/services/${SERVICE}/schedules/NOPE`)).status, 404);
+  });
+
+  it('a NUL character in an admin body or URL is a 400 saying so, and changes nothing (PostgreSQL cannot store one)', async () => {
+    const before = (await adminCall('GET', '/resources/Location')).body.resources.length;
+    const body = await adminCall('PUT', '/resources/Location/LOCNUL', { resourceType: 'Location', name: 'a\u0000b' });
+    assert.equal(body.status, 400);
+    assert.match(body.body.issue[0].diagnostics, /NUL/);
+    const extra = await adminCall('POST', '/slots', { scheduleId: 'S\u00009', start: new Date(tomorrowAt(21)).toISOString(), end: new Date(tomorrowAt(21) + 600_000).toISOString() });
+    assert.equal(extra.status, 400);
+    const url = await adminCall('GET', '/preview?ods=A%00');
+    assert.equal(url.status, 400);
+    assert.match(url.body.issue[0].diagnostics, /NUL/);
+    assert.equal((await adminCall('GET', '/resources/Location')).body.resources.length, before);
   });
 });

@@ -3,7 +3,8 @@
  * real HTTP, and the rota manager's pages in a real browser (Debian's chromium driven by
  * playwright-core) against a real provider with a real store: sign in, create a rota, preview it,
  * save and generate it, block a morning and see the day view change, the front desk, release rules,
- * the consumer preview, an extra slot and the audit trail. Each page is checked with axe-core for
+ * the consumer preview, an extra slot, the audit trail and the provider's directory (resources added
+ * through the forms and as JSON, a refused one saving nothing, a service mapped to a schedule). Each page is checked with axe-core for
  * WCAG 2.1 A/AA; screenshots are kept under test-artifacts/web/, and the day view's is copied to
  * docs/images/capacity-day.png for the README when that is missing or UPDATE_DOC_IMAGES=1.
  */
@@ -424,6 +425,111 @@ describe('web app: capacity area in a real browser', () => {
     }
     assert.ok((await page.getByRole('cell', { name: 'rota manager', exact: true }).count()) > 0, 'under the token’s name');
     await accessible('capacity-11-audit');
+  });
+
+  it('the directory: a location and a schedule added through the forms, a bad schedule refused with nothing saved, a second service mapped and unmapped', async () => {
+    const nav = page.getByRole('navigation', { name: 'Capacity' });
+    await nav.getByRole('link', { name: 'Directory' }).click();
+    await expectHeading('Directory');
+    const row = (type: string, id: string) => page.locator(`#table-${type} tr[data-resource="${type}/${id}"]`);
+    const cells = async (type: string, id: string) => (await row(type, id).locator('td').allInnerTexts()).slice(0, -1);
+    await row('HealthcareService', '100001').waitFor();
+    assert.deepEqual(await cells('HealthcareService', '100001'), ['100001', '100001', 'Test ED (adults)', 'Test Hospital ED (LOC1)', 'Test Hospitals NHS Trust (RT1)', '1'], 'the directory service ID, location and organisation');
+    assert.deepEqual(await cells('Location', 'LOC1'), ['LOC1', 'Test Hospital ED', '1 Test Road, Leeds, LS1 4AP', '1']);
+    assert.deepEqual(await cells('Practitioner', 'PR1'), ['PR1', 'Dr Libbie Webber', 'female', '1']);
+    assert.deepEqual(await cells('PractitionerRole', 'ROLE1'), ['ROLE1', 'Dr Libbie Webber (PR1)', '', 'General Medical Practitioner', '1']);
+    assert.deepEqual(await cells('Organization', 'RT1'), ['RT1', 'RT1', 'Test Hospitals NHS Trust', '1']);
+    assert.match((await cells('Schedule', 'S1'))[1]!, /HealthcareService: Test ED \(adults\) \(100001\)\s+Practitioner: Dr Libbie Webber \(PR1\)\s+PractitionerRole: ROLE1/);
+
+    // A location through the form, then a change to it: a new version.
+    await page.getByRole('button', { name: 'Add a resource' }).click();
+    await expectHeading('Add a resource');
+    await page.getByLabel('Location', { exact: true }).check();
+    await page.getByLabel('Id', { exact: true }).fill('LOC7');
+    await page.getByLabel('Name', { exact: true }).fill('Minor injuries unit');
+    await page.getByLabel('Address line 1').fill('2 Test Road');
+    await page.getByLabel('Town or city').fill('Leeds');
+    await page.getByLabel('Postcode').fill('ls1 4ap');
+    await page.getByRole('button', { name: 'Save location' }).click();
+    await expectStatus('Location LOC7 created.');
+    assert.equal(new URL(page.url()).pathname, '/capacity/directory/Location/LOC7');
+    await page.getByLabel('Name', { exact: true }).fill('Minor injuries unit (east)');
+    await page.getByRole('button', { name: 'Save location' }).click();
+    await expectStatus('Location LOC7 updated to version 2.');
+    const locations = (await p.adminCall('GET', '/resources/Location')).body.resources;
+    const loc7 = locations.find((l: any) => l.id === 'LOC7');
+    assert.deepEqual([loc7.name, loc7.address, loc7.meta.versionId], ['Minor injuries unit (east)', { line: ['2 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' }, '2']);
+
+    // A schedule for an existing service, at the new location.
+    await page.getByRole('link', { name: 'Back to the directory' }).click();
+    await expectHeading('Directory');
+    await page.getByRole('button', { name: 'Add a resource' }).click();
+    await expectHeading('Add a resource');
+    await page.getByLabel('Schedule', { exact: true }).check();
+    await page.getByLabel('Id', { exact: true }).fill('S7');
+    await page.getByLabel('Its healthcare service').selectOption('100001');
+    await page.getByLabel('Location (optional)').selectOption('LOC7');
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    await expectStatus('Schedule S7 created.');
+    const s7 = (await p.adminCall('GET', '/resources/Schedule')).body.resources.find((s: any) => s.id === 'S7');
+    assert.deepEqual(s7.actor, [{ reference: 'HealthcareService/100001' }, { reference: 'Location/LOC7' }]);
+
+    // Refused: an id that is not a FHIR id, then (as JSON) a schedule naming a service the tenant does not have.
+    await page.getByRole('link', { name: 'Back to the directory' }).click();
+    await expectHeading('Directory');
+    await page.getByRole('button', { name: 'Add a resource' }).click();
+    await page.getByLabel('Schedule', { exact: true }).check();
+    await page.getByLabel('Id', { exact: true }).fill('new schedule');
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    const idLink = page.getByRole('alert').getByRole('link', { name: /new schedule is not a FHIR id/ });
+    await idLink.waitFor();
+    assert.equal(await idLink.getAttribute('href'), '#dir-id');
+    await page.getByLabel('Id', { exact: true }).fill('S8');
+    await page.getByRole('button', { name: 'Edit as JSON' }).click();
+    await page.getByLabel('The schedule as FHIR STU3 JSON').fill(JSON.stringify({ resourceType: 'Schedule', actor: [{ reference: 'HealthcareService/999999' }] }, null, 2));
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    const refLink = page.getByRole('alert').getByRole('link', { name: `Schedule.actor[0] names HealthcareService/999999, which ${TENANT} does not have` });
+    await refLink.waitFor();
+    assert.equal(await refLink.getAttribute('href'), '#dir-json');
+    assert.match(await page.locator('#dir-json-error').innerText(), /names HealthcareService\/999999/);
+    await accessible('capacity-12-directory-refused');
+    const schedules = (await p.adminCall('GET', '/resources/Schedule')).body.resources.map((s: any) => s.id);
+    assert.deepEqual(schedules, ['S1', 'S2', 'S7'], 'nothing was saved');
+
+    // Both new resources listed; a second service mapped to the new schedule.
+    await page.getByRole('link', { name: 'Back to the directory' }).click();
+    await expectHeading('Directory');
+    assert.deepEqual(await cells('Location', 'LOC7'), ['LOC7', 'Minor injuries unit (east)', '2 Test Road, Leeds, LS1 4AP', '2']);
+    assert.match((await cells('Schedule', 'S7'))[1]!, /HealthcareService: Test ED \(adults\) \(100001\)\s+Location: Minor injuries unit \(east\) \(LOC7\)/);
+    const serves = (schedule: string) => page.locator(`#service-mapping tr[data-schedule="${schedule}"] li`).evaluateAll((items) => items.map((li) => li.getAttribute('data-service')));
+    await page.locator('#service-mapping').waitFor();
+    assert.deepEqual(await serves('S2'), ['100002', '100001'], 'S2 serves its own service and the one the catalogue mapped to it');
+    assert.deepEqual(await serves('S7'), ['100001']);
+    await page.getByLabel('Service', { exact: true }).selectOption('100002');
+    await page.getByLabel('Schedule', { exact: true }).selectOption('S7');
+    await page.getByRole('button', { name: 'Map service to schedule' }).click();
+    await expectStatus('S7 now serves Test ED minors (100002)');
+    assert.deepEqual(await serves('S7'), ['100001', '100002']);
+    const mapped = await p.ts.store.db.selectFrom('service_schedule').select('healthcare_service_id').where('tenant_id', '=', TENANT).where('schedule_id', '=', 'S7').orderBy('healthcare_service_id').execute();
+    assert.deepEqual(mapped.map((m) => m.healthcare_service_id), ['100001', '100002']);
+    await accessible('capacity-13-directory');
+
+    // The schedule's own service cannot be unmapped; the mapped one can.
+    await page.getByLabel('Service', { exact: true }).selectOption('100001');
+    await page.getByRole('button', { name: 'Unmap service from schedule' }).click();
+    await page.getByRole('alert').getByText('Schedule S7 names HealthcareService 100001 as its actor').waitFor();
+    await page.getByRole('button', { name: 'Unmap Test ED minors (100002) from S7' }).click();
+    // (The summary of the refusal above is on the page until this answer comes, so wait for the answer itself.)
+    await page.getByRole('status').filter({ hasText: 'S7 no longer serves Test ED minors (100002).' }).waitFor();
+    assert.equal(await page.locator('.nhsuk-error-summary').count(), 0, 'the refusal is gone');
+    assert.deepEqual(await serves('S7'), ['100001']);
+
+    // The other pages choose from the directory as it is now.
+    await nav.getByRole('link', { name: 'Rotas' }).click();
+    await expectHeading('Rotas');
+    await page.getByRole('button', { name: 'Create a rota' }).click();
+    await expectHeading('Create a rota');
+    assert.ok((await page.getByLabel('Schedule').locator('option').allInnerTexts()).includes('S7 (Test ED (adults))'), 'the rota form offers the new schedule');
   });
 
   it('signing out forgets the token', async () => {

@@ -1,15 +1,18 @@
 /**
  * The capacity area: a provider's rota manager signs in with the tenant and an admin token, then
  * manages rotas, runs the day (blocking, releasing, the front desk), sets release rules, previews
- * what a consumer would see, adds an extra slot and reads the audit trail. Every call goes to the
+ * what a consumer would see, adds an extra slot, keeps the provider's directory (services,
+ * locations, practitioners, roles, organisations, schedules and the service-to-schedule mapping)
+ * and reads the audit trail. Every call goes to the
  * provider's admin API through the web server's forwarder (/capacity-api).
  */
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ErrorSummary, SubNavigation, type Problem } from '../components';
 import { navigate, useLocation } from '../router';
 import { CapacityError, capacityApi, knownTenants, resourceName, type CapacityApi, type DirectoryResource } from './api';
 import { AuditPage } from './AuditPage';
 import { DayPage } from './DayPage';
+import { DirectoryForm, DirectoryPage, directoryRoute } from './DirectoryPage';
 import { Input, Radios, errorFor } from './forms';
 import { ExtraSlotPage, PreviewPage } from './OfferPages';
 import { ReleasePage } from './ReleasePage';
@@ -22,33 +25,40 @@ export interface Directory {
   practitioners: DirectoryResource[];
   locations: DirectoryResource[];
   services: DirectoryResource[];
+  roles: DirectoryResource[];
+  organizations: DirectoryResource[];
   /** "S1 (Test ED (adults))": a schedule with the services it is the actor of. */
   scheduleLabel(id: string): string;
+  /** Reads the directory again (after the Directory page changed it), so every page's choices follow. */
+  reload(): Promise<void>;
 }
 
 function useDirectory(api: CapacityApi): { directory?: Directory; problems: Problem[] } {
   const [directory, setDirectory] = useState<Directory>();
   const [problems, setProblems] = useState<Problem[]>([]);
-  useEffect(() => {
-    let live = true;
-    Promise.all([api.resources('Schedule'), api.resources('Practitioner'), api.resources('Location'), api.resources('HealthcareService')]).then(
-      ([schedules, practitioners, locations, services]) => {
-        if (!live) return;
-        const serviceName = new Map(services.resources.map((s) => [s.id, resourceName(s)]));
-        const labels = new Map(
-          schedules.resources.map((s) => {
-            const names = (s.actor ?? []).map((a) => a.reference ?? '').filter((r) => r.startsWith('HealthcareService/')).map((r) => serviceName.get(r.slice('HealthcareService/'.length)) ?? r);
-            return [s.id, names.length ? `${s.id} (${names.join(', ')})` : s.id];
-          }),
-        );
-        setDirectory({ schedules: schedules.resources, practitioners: practitioners.resources, locations: locations.resources, services: services.resources, scheduleLabel: (id) => labels.get(id) ?? id });
-      },
-      (err) => live && setProblems([{ message: `The tenant's schedules could not be read: ${(err as Error).message}` }]),
+  const live = useRef(true);
+  const load = useCallback(async (): Promise<void> => {
+    const [schedules, practitioners, locations, services, roles, organizations] = await Promise.all(
+      (['Schedule', 'Practitioner', 'Location', 'HealthcareService', 'PractitionerRole', 'Organization'] as const).map((type) => api.resources(type).then((r) => r.resources)),
     );
-    return () => {
-      live = false;
-    };
+    if (!live.current) return;
+    const serviceName = new Map(services!.map((s) => [s.id, resourceName(s)]));
+    const labels = new Map(
+      schedules!.map((s) => {
+        const names = (s.actor ?? []).map((a) => a.reference ?? '').filter((r) => r.startsWith('HealthcareService/')).map((r) => serviceName.get(r.slice('HealthcareService/'.length)) ?? r);
+        return [s.id, names.length ? `${s.id} (${names.join(', ')})` : s.id];
+      }),
+    );
+    // The directory is replaced only once read in full: a page that is showing it keeps its state meanwhile.
+    setDirectory({ schedules: schedules!, practitioners: practitioners!, locations: locations!, services: services!, roles: roles!, organizations: organizations!, scheduleLabel: (id) => labels.get(id) ?? id, reload: load });
   }, [api]);
+  useEffect(() => {
+    live.current = true;
+    load().catch((err) => live.current && setProblems([{ message: `The tenant's schedules could not be read: ${(err as Error).message}` }]));
+    return () => {
+      live.current = false;
+    };
+  }, [load]);
   return { directory, problems };
 }
 
@@ -58,6 +68,7 @@ const PAGES = [
   { href: '/capacity/release', text: 'Release rules' },
   { href: '/capacity/preview', text: 'Consumer preview' },
   { href: '/capacity/extra-slot', text: 'Extra slot' },
+  { href: '/capacity/directory', text: 'Directory' },
   { href: '/capacity/audit', text: 'Audit trail' },
 ];
 
@@ -93,6 +104,8 @@ function SignedIn({ tenant, token }: { tenant: string; token: string }) {
         <PreviewPage api={api} directory={directory} />
       ) : page === '/capacity/extra-slot' ? (
         <ExtraSlotPage api={api} directory={directory} />
+      ) : page === '/capacity/directory' ? (
+        directoryRoute(path, query) ? <DirectoryForm api={api} directory={directory} route={directoryRoute(path, query)!} /> : <DirectoryPage api={api} directory={directory} />
       ) : (
         <AuditPage api={api} />
       )}

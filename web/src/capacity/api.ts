@@ -106,12 +106,55 @@ export interface ExtraSlot {
   deliveryChannel: string | null;
 }
 
-/** A directory resource as the admin API lists it (FHIR JSON; only what the pages show is typed). */
+export interface Reference {
+  reference?: string;
+  display?: string;
+}
+
+export interface HumanName {
+  text?: string;
+  family?: string;
+  given?: string[];
+  prefix?: string[];
+  [key: string]: unknown;
+}
+
+export interface Address {
+  line?: string[];
+  city?: string;
+  district?: string;
+  postalCode?: string;
+  [key: string]: unknown;
+}
+
+export interface CodeableConcept {
+  text?: string;
+  coding?: { system?: string; code?: string; display?: string }[];
+  [key: string]: unknown;
+}
+
+/** The resource types the admin API keeps in a tenant's directory. */
+export const DIRECTORY_TYPES = ['HealthcareService', 'Location', 'Practitioner', 'PractitionerRole', 'Organization', 'Schedule'] as const;
+export type DirectoryType = (typeof DIRECTORY_TYPES)[number];
+
+/** A directory resource as the admin API lists it (FHIR JSON; what the pages show is typed, the rest kept as it is). */
 export interface DirectoryResource {
   resourceType: string;
   id: string;
-  name?: string | { text?: string; family?: string; given?: string[]; prefix?: string[] }[];
-  actor?: { reference?: string }[];
+  meta?: { versionId?: string; [key: string]: unknown };
+  name?: string | HumanName[];
+  actor?: Reference[];
+  identifier?: { system?: string; value?: string; [key: string]: unknown }[];
+  /** A Location's address (one); an Organization's (a list). */
+  address?: Address | Address[];
+  gender?: string;
+  location?: Reference[];
+  providedBy?: Reference;
+  practitioner?: Reference;
+  organization?: Reference;
+  code?: CodeableConcept[];
+  type?: CodeableConcept[];
+  [key: string]: unknown;
 }
 
 export interface Issue {
@@ -144,6 +187,10 @@ export type CapacityApi = ReturnType<typeof capacityApi>;
 export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, onUnauthorised?: (message: string) => void) {
   const base = `/capacity-api/${encodeURIComponent(session.tenant)}`;
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await exchange<T>(method, path, body)).body;
+  }
+  /** The call, with the provider's status (201 created, 200 updated, …). */
+  async function exchange<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
@@ -154,7 +201,7 @@ export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, 
     } catch {
       throw new CapacityError(0, [{ message: 'The web app cannot be reached. Check your connection and try again.' }]);
     }
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return { status: 204, body: undefined as T };
     const json = (response.headers.get('content-type') ?? '').includes('json') ? await response.json().catch(() => undefined) : undefined;
     if (response.ok && json === undefined) throw new CapacityError(502, [{ message: `The web server did not answer with the provider's JSON (${response.status}): is it started with a provider (slotbridge start)?` }]);
     if (!response.ok) {
@@ -162,7 +209,7 @@ export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, 
       if (response.status === 401) onUnauthorised?.(error.message);
       throw error;
     }
-    return json as T;
+    return { status: response.status, body: json as T };
   }
   const id = encodeURIComponent;
   return {
@@ -170,7 +217,12 @@ export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, 
     putRota: (rota: Rota) => call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota),
     previewRota: (rota: Rota, days: number) => call<RotaPreview>('POST', `/rotas/preview?days=${days}`, rota),
     generate: (rotaId: string, horizonDays: number) => call<GenerationReport>('POST', `/rotas/${id(rotaId)}/generate`, { horizonDays }),
-    resources: (type: 'Schedule' | 'Practitioner' | 'Location' | 'HealthcareService') => call<{ resources: DirectoryResource[] }>('GET', `/resources/${type}`),
+    mappings: () => call<{ mappings: { scheduleId: string; ownService: string; services: string[] }[] }>('GET', '/mappings'),
+    resources: (type: DirectoryType) => call<{ resources: DirectoryResource[] }>('GET', `/resources/${type}`),
+    /** Creates (201) or stores a new version of (200) a directory resource; the provider checks it and every reference it makes. */
+    putResource: (type: DirectoryType, resourceId: string, resource: unknown) => exchange<{ resourceType: string; id: string; versionId: string }>('PUT', `/resources/${type}/${id(resourceId)}`, resource),
+    /** Maps a service to a schedule (or unmaps it: not the schedule's own actor service). */
+    mapService: (serviceId: string, scheduleId: string, mapped: boolean) => call<unknown>(mapped ? 'PUT' : 'DELETE', `/services/${id(serviceId)}/schedules/${id(scheduleId)}`),
     day: (date: string) => call<{ date: string; schedules: DaySchedule[] }>('GET', `/day?date=${date}`),
     availability: (action: 'block' | 'release', selection: { scheduleId: string; from: string; to: string }) => call<AvailabilityReport>('POST', `/slots/${action}`, selection),
     appointmentStatus: (appointmentId: string, status: string) => call<{ id: string; before: string; status: string; versionId: string }>('POST', `/appointments/${id(appointmentId)}/status`, { status }),
