@@ -261,6 +261,16 @@ function openSqlite(dataDir: string): Store {
   };
 }
 
+/**
+ * Text PostgreSQL can hold: its JSON reader refuses a lone UTF-16 surrogate, and no text column holds
+ * NUL, so both become U+FFFD. The audit quotes what clients sent (diagnostics, paths), which may be
+ * either; losing a character of a refused value beats losing the audit row.
+ */
+const NOT_STORABLE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g;
+export function storableText(text: string): string {
+  return text.replace(NOT_STORABLE, '\ufffd');
+}
+
 let int8ParserSet = false;
 
 async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
@@ -325,7 +335,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
       const columns = AUDIT_COLUMNS.join(', ');
       await pool.query(
         `INSERT INTO audit_event (${columns}) SELECT ${columns} FROM json_populate_recordset(null::audit_event, $1)`,
-        [JSON.stringify(events)],
+        [JSON.stringify(events, (_key, value) => (typeof value === 'string' ? storableText(value) : value))],
       );
     },
     close: async () => {

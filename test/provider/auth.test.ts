@@ -120,6 +120,21 @@ describe('audit trail', () => {
     assert.equal(row.ssp_from, '200000000001');
   });
 
+  it('P5 P35 a refused booking whose diagnostics quote a lone surrogate or a NUL from the body is still audited', async () => {
+    // Found by the booking-body property on PostgreSQL: its JSON reader refuses such text, and the row was lost.
+    const ids = ['quoted-surrogate', 'quoted-nul'];
+    for (const [i, bad] of ['x\ud800y', 'x\u0000y'].entries()) {
+      const body = bookingFor(p.catalogue.s1[0]!);
+      body.status = bad;
+      const res = await call(p.root(), '/Appointment', { method: 'POST', body, scope: SCOPE.write, requestId: ids[i] });
+      assert.equal(res.status, 422, res.text);
+    }
+    await p.provider.audit.flush();
+    const rows = await p.store.db.selectFrom('audit_event').select(['correlation_id', 'diagnostics']).where('correlation_id', 'in', ids).orderBy('correlation_id').execute();
+    assert.deepEqual(rows.map((r) => r.correlation_id), ['quoted-nul', 'quoted-surrogate']);
+    assert.ok(rows.every((r) => /status/.test(r.diagnostics ?? '')));
+  });
+
   it('P35 a malformed request is logged as a consumer system issue with the consumer\'s ODS code', async () => {
     await call(p.root(), `${search}&start=garbage`, { requestId: 'bad-req-1' });
     await p.provider.audit.flush();
