@@ -3,8 +3,8 @@
  * package (GB-ENG, GB-SCT, GB-NIR: the statutory rules, substitute days and the one-off days such as
  * the 2022 jubilee, the 2022 state funeral and the 2023 coronation), read as gov.uk lists them: a
  * day that falls on a Saturday or Sunday is not itself a bank holiday (its substitute, the next
- * free weekday, is), so only weekdays are listed. test/capacity/bank-holidays.test.ts checks the
- * answers against gov.uk's lists for 2022–2027.
+ * free weekday, is), so only weekdays are listed. test/capacity/rota-plan.test.ts checks the
+ * answers against gov.uk's lists for 2025–2027 and the one-off days since 2022.
  */
 import Holidays from 'date-holidays';
 

@@ -136,6 +136,7 @@ class SqliteWriterThread {
     worker.on('message', (m: { id: number; error?: string }) => {
       const waiting = this.pending.get(m.id);
       this.pending.delete(m.id);
+      if (this.pending.size === 0 && this.worker === worker) worker.unref();
       if (m.error) waiting?.reject(new Error(m.error));
       else waiting?.resolve();
     });
@@ -144,6 +145,8 @@ class SqliteWriterThread {
       this.pending.clear();
       this.worker = undefined;
     });
+    // Idle, the thread does not keep the process alive; while a batch awaits its answer it does
+    // (append), so a shutdown that flushes the audit trail is not cut short by an empty event loop.
     worker.unref();
     return worker;
   }
@@ -157,6 +160,7 @@ class SqliteWriterThread {
     this.worker ??= this.start();
     const id = this.next++;
     const done = new Promise<void>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker!.ref();
       this.pending.set(id, { resolve, reject });
       this.worker!.postMessage({ id, rows });
     });

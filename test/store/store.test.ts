@@ -4,6 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { addSlots, putReference, putTenant } from '../../src/capacity/catalogue.js';
 import { openStore } from '../../src/store/store.js';
 import { sql } from 'kysely';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { TEST_DATABASE_URL, testStore, type TestStore } from '../helpers/store.js';
 import { quarterHourSlots, tomorrowAt } from '../helpers/provider.js';
@@ -74,6 +78,35 @@ describe(`store (${process.env.SLOTBRIDGE_TEST_DATABASE_URL ? 'PostgreSQL' : 'SQ
       .execute();
     await assert.rejects(ts.store.db.updateTable('audit_event').set({ status: 500 }).where('request_id', '=', 'r').execute(), /append-only/);
     await assert.rejects(ts.store.db.deleteFrom('audit_event').where('request_id', '=', 'r').execute(), /append-only/);
+  });
+});
+
+describe('SQLite background writer', { skip: TEST_DATABASE_URL && 'SQLite only' }, () => {
+  it('P5 an audit batch in flight keeps the process alive until it is written (a shutdown flush is not cut short)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slotbridge-writer-'));
+    try {
+      // A process whose only work left is the audit write: with the writer thread unreferenced while a
+      // batch waits, Node would end it (exit 13, "unsettled top-level await") and the row would be lost.
+      const script = `
+        import { AUDIT_COLUMNS, openStore } from ${JSON.stringify(new URL('../../src/store/store.ts', import.meta.url).pathname)};
+        const store = await openStore({ dataDir: ${JSON.stringify(dir)} });
+        const row = { ...Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, null])), at: new Date().toISOString(), method: 'GET', path: '/shutdown', status: 200, outcome: 'ok', consumer_fault: 0, request_id: 'last-words', duration_ms: 1 };
+        await store.appendAuditEvents([row]);
+        console.log('written');
+        await store.close();`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(child.status, 0, child.stderr);
+      assert.equal(child.stdout.trim(), 'written');
+      const store = await openStore({ dataDir: dir });
+      try {
+        const row = await store.db.selectFrom('audit_event').select('path').where('request_id', '=', 'last-words').executeTakeFirst();
+        assert.equal(row?.path, '/shutdown');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
