@@ -356,7 +356,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     ? await openPostgres(url, options)
     : openSqlite(options.dataDir ?? './data');
   try {
-    await migrate(store.db, store.dialect, store.dialect === 'postgres' ? options.pgSchema : undefined);
+    // On PostgreSQL the migration tables live in the store's own schema: the one asked for, else the
+    // connection's current one (a search_path in the URL). Kysely would otherwise find another
+    // schema's tables in the same database, skip making its own and then fail to lock them.
+    const schema = store.dialect === 'postgres' ? (options.pgSchema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema) : undefined;
+    await migrate(store.db, store.dialect, schema);
   } catch (err) {
     await store.close();
     throw err;

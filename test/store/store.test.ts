@@ -110,6 +110,29 @@ describe('SQLite background writer', { skip: TEST_DATABASE_URL && 'SQLite only' 
   });
 });
 
+describe('PostgreSQL schemas', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (SLOTBRIDGE_TEST_DATABASE_URL)' }, () => {
+  it('a store chosen by a search_path in the URL migrates in that schema, though another schema of the database has migration tables', async () => {
+    // How two slotbridge processes share a schema (test/helpers/store.ts sharedCliStore); Kysely found
+    // the other schema's migration tables, made none of its own and failed to lock them.
+    const other = await testStore();
+    const schema = `sp_${process.pid}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const store = await openStore({ databaseUrl: url });
+      await store.close();
+      const tables = await admin.query(`select table_name from information_schema.tables where table_schema = $1 and table_name in ('kysely_migration', 'slot') order by 1`, [schema]);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['kysely_migration', 'slot']);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+      await other.dispose();
+    }
+  });
+});
+
 describe('PostgreSQL connection loss', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (SLOTBRIDGE_TEST_DATABASE_URL)' }, () => {
   it('an idle pooled connection ended by the server does not end the process, and the store carries on', async () => {
     const t = await testStore();
