@@ -25,7 +25,7 @@ function checkSelection(s: SlotSelection): void {
   const byIds = Array.isArray(s.slotIds) && s.slotIds.length > 0;
   const byRange = typeof s.scheduleId === 'string' && typeof s.from === 'string' && typeof s.to === 'string';
   if (byIds === byRange) throw badRequest('select slots either by slotIds, or by scheduleId with from and to', 'INVALID_PARAMETER');
-  if (byIds && (s.slotIds!.length > 5000 || !s.slotIds!.every((id) => typeof id === 'string' && id.length <= 64))) throw badRequest('slotIds must be at most 5,000 slot ids', 'INVALID_PARAMETER');
+  if (byIds && (s.slotIds!.length > 5000 || !s.slotIds!.every((id) => typeof id === 'string' && id.length <= 64))) throw badRequest('slotIds must be a list of at most 5,000 slot ids (strings of up to 64 characters)', 'INVALID_PARAMETER');
   if (byRange) {
     const from = parseInstant(s.from);
     const to = parseInstant(s.to);

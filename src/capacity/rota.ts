@@ -7,7 +7,7 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
-import { LOCAL_TIME_ZONE } from '../fhir/time.js';
+import { LOCAL_TIME_ZONE, isFhirDate, wallClockToUtc, zoneOffsetAt } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { BANK_HOLIDAY_REGIONS, isBankHoliday, isBankHolidayRegion, type BankHolidayRegion } from './bank-holidays.js';
@@ -55,8 +55,9 @@ export interface Rota {
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+/** A calendar day that exists, YYYY-MM-DD (not 2026-02-31). */
+const isDay = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && isFhirDate(v);
+export const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function fail(field: string, message: string): never {
   throw badRequest(`rota ${field}: ${message}`, 'INVALID_PARAMETER', [field]);
@@ -75,10 +76,10 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
   if (r.slotMinutes > minutes(r.end) - minutes(r.start)) fail('slotMinutes', 'is longer than the session');
   const channel = r.deliveryChannel ?? null;
   if (channel !== null && !CHANNELS.includes(channel)) fail('deliveryChannel', `must be one of ${CHANNELS.join(', ')} (or null when not known)`);
-  if (typeof r.effectiveFrom !== 'string' || !DATE.test(r.effectiveFrom) || Number.isNaN(Date.parse(r.effectiveFrom))) fail('effectiveFrom', 'must be a date, YYYY-MM-DD');
-  if (r.effectiveTo !== undefined && (typeof r.effectiveTo !== 'string' || !DATE.test(r.effectiveTo) || r.effectiveTo < r.effectiveFrom)) fail('effectiveTo', 'must be a date on or after effectiveFrom');
+  if (!isDay(r.effectiveFrom)) fail('effectiveFrom', 'must be a date, YYYY-MM-DD');
+  if (r.effectiveTo !== undefined && (!isDay(r.effectiveTo) || r.effectiveTo < r.effectiveFrom)) fail('effectiveTo', 'must be a date on or after effectiveFrom');
   const exceptions = r.exceptions ?? [];
-  if (!Array.isArray(exceptions) || !exceptions.every((d: unknown) => typeof d === 'string' && DATE.test(d))) fail('exceptions', 'must be a list of dates, YYYY-MM-DD');
+  if (!Array.isArray(exceptions) || !exceptions.every(isDay)) fail('exceptions', 'must be a list of dates, YYYY-MM-DD');
   const timeZone = r.timeZone ?? LOCAL_TIME_ZONE;
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone });
@@ -131,40 +132,8 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-/**
- * Time-zone arithmetic for generation, with one cached formatter per zone: making a formatter per
- * slot was most of the cost of a large generation.
- */
-const partFormats = new Map<string, Intl.DateTimeFormat>();
-function partsFormat(timeZone: string): Intl.DateTimeFormat {
-  let f = partFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    partFormats.set(timeZone, f);
-  }
-  return f;
-}
-
-/** How far `timeZone`'s wall clock is ahead of UTC at the instant `utcMs`, in whole minutes (as ms). */
-function offsetAt(utcMs: number, timeZone: string): number {
-  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  for (const p of partsFormat(timeZone).formatToParts(new Date(utcMs))) {
-    switch (p.type) {
-      case 'year': y = Number(p.value); break;
-      case 'month': mo = Number(p.value); break;
-      case 'day': d = Number(p.value); break;
-      case 'hour': h = Number(p.value); break;
-      case 'minute': mi = Number(p.value); break;
-      case 'second': s = Number(p.value); break;
-    }
-  }
-  return Math.round((Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(utcMs / 1000) * 1000) / MINUTE) * MINUTE;
-}
-
-/** A wall-clock time (given as if it were UTC) to the UTC instant, as src/fhir/time.ts's wallClockToUtc. */
-function wallToUtc(wall: number, timeZone: string): number {
-  return wall - offsetAt(wall - offsetAt(wall, timeZone), timeZone);
-}
+/** How far `timeZone`'s wall clock is ahead of UTC at the instant `utcMs`, in ms. */
+const offsetAt = (utcMs: number, timeZone: string) => zoneOffsetAt(utcMs, timeZone) * MINUTE;
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 /** "HH:MM" for each minute of the day. */
@@ -212,7 +181,7 @@ export function* rotaDays(rota: Rota, from: number, days: number, after = -Infin
       if (uniform) {
         start = wall - before;
       } else {
-        start = wallToUtc(wall, zone);
+        start = wallClockToUtc(wall, zone);
         const local = start + offsetAt(start, zone);
         if (Math.floor((((local % DAY) + DAY) % DAY) / MINUTE) !== m) continue; // this local time does not exist today
       }

@@ -99,6 +99,8 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
       [{ ...morning, days: ['Funday'] }, 400, /days/],
       [{ ...morning, deliveryChannel: 'Carrier pigeon' }, 400, /deliveryChannel/],
       [{ ...morning, slotMinutes: 2 }, 400, /slotMinutes/],
+      [{ ...morning, effectiveFrom: '2026-02-31' }, 400, /effectiveFrom/],
+      [{ ...morning, exceptions: ['2026-12-32'] }, 400, /exceptions/],
     ];
     for (const [body, status, message] of cases) {
       const res = await adminCall('PUT', '/rotas/bad', body);
