@@ -4,8 +4,8 @@
  * bookings in the session a slot falls in. A slot outside every rota's sitting (seeded, or squeezed
  * in outside rota hours) belongs to no session, so only the per-day cap applies to it.
  */
-import { wallClockToUtc } from '../fhir/time.js';
-import { WEEKDAYS, type Rota } from './rota.js';
+import { wallClockAt, wallClockToUtc } from '../fhir/time.js';
+import { WEEKDAYS, minutes, type Rota } from './rota.js';
 
 export interface Session {
   rotaId: string;
@@ -16,29 +16,17 @@ export interface Session {
   label: string;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', weekday: 'short' });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
 /** The session (of one of `rotas`, all of the slot's schedule) a slot starting at `start` falls in. */
 export function sessionOf(rotas: readonly Rota[], start: string): Session | undefined {
   const ms = Date.parse(start);
   for (const rota of rotas) {
-    const parts = Object.fromEntries(formatter(rota.timeZone).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
-    const date = `${parts.year}-${parts.month}-${parts.day}`;
-    if (!rota.days.includes(parts.weekday as (typeof WEEKDAYS)[number])) continue;
+    const wall = new Date(wallClockAt(ms, rota.timeZone));
+    const date = wall.toISOString().slice(0, 10);
+    if (!rota.days.includes(WEEKDAYS[(wall.getUTCDay() + 6) % 7]!)) continue;
     if (date < rota.effectiveFrom || (rota.effectiveTo && date > rota.effectiveTo)) continue;
-    const minute = Number(parts.hour) * 60 + Number(parts.minute);
-    const from = minutesOf(rota.start);
-    const to = minutesOf(rota.end);
+    const minute = wall.getUTCHours() * 60 + wall.getUTCMinutes();
+    const from = minutes(rota.start);
+    const to = minutes(rota.end);
     if (minute < from || minute >= to) continue;
     const midnight = Date.parse(`${date}T00:00:00Z`);
     return {

@@ -42,21 +42,36 @@ export function parseInstant(text: unknown): number | undefined {
   return Date.UTC(y, mo - 1, d, h, mi, s, frac) - off * 60_000;
 }
 
+/** One formatter per zone: making one per call was most of the cost of generating a large rota. */
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+function zoneFormat(zone: string): Intl.DateTimeFormat {
+  let f = zoneFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    zoneFormats.set(zone, f);
+  }
+  return f;
+}
+
+/** The zone's wall clock at an instant, as the UTC milliseconds of the same fields (whole seconds). */
+export function wallClockAt(utcMs: number, zone = LOCAL_TIME_ZONE): number {
+  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  for (const p of zoneFormat(zone).formatToParts(new Date(utcMs))) {
+    switch (p.type) {
+      case 'year': y = Number(p.value); break;
+      case 'month': mo = Number(p.value); break;
+      case 'day': d = Number(p.value); break;
+      case 'hour': h = Number(p.value); break;
+      case 'minute': mi = Number(p.value); break;
+      case 'second': s = Number(p.value); break;
+    }
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
 /** Minutes east of UTC of `zone` at the instant `utcMs`. */
-function zoneOffsetAt(utcMs: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(utcMs));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+export function zoneOffsetAt(utcMs: number, zone: string): number {
+  return Math.round((wallClockAt(utcMs, zone) - Math.floor(utcMs / 1000) * 1000) / 60_000);
 }
 
 /** Converts a wall-clock time in `zone` to a UTC instant. */

@@ -5,11 +5,10 @@
  * under test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { assertAccessible, launchChromium } from '../helpers/browser.js';
 import { putReference } from '../../src/capacity/catalogue.js';
 import { ensureWebBuilt, WEB_DIST } from '../../src/cli/web.js';
 import { registerProviderWith } from '../../src/cli/spine.js';
@@ -21,9 +20,6 @@ import { seedDemoSpine } from '../../src/spine/demo.js';
 import { OTHER_SERVICE, OTHER_TENANT, SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 
-const ARTIFACTS = new URL('../../test-artifacts/web/', import.meta.url).pathname;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NHS = '9476719931';
 
 describe('web app: booking area in a real browser', () => {
@@ -38,7 +34,6 @@ describe('web app: booking area in a real browser', () => {
   let page: Page;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     await ensureWebBuilt();
     provider = await startTestProvider();
     // The other tenant's service is booking only and has no free slots.
@@ -58,10 +53,7 @@ describe('web app: booking area in a real browser', () => {
     await registerProviderWith(base, { root: provider.root(OTHER_TENANT), asid: '999000000002', ods: 'RT2', postcode: 'LS2 9NS', dispositions: ['Dx05', 'Dx75'], requireBooking: true });
     web = await buildConsumerWeb({ spine: base, identity: consumerIdentity({ user: 'web-handler' }), db: consumerStore.store.db, webDist: WEB_DIST });
     url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -73,15 +65,7 @@ describe('web app: booking area in a real browser', () => {
     await provider?.close();
   });
 
-  async function accessible(name: string): Promise<void> {
-    await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
-    await page.addScriptTag({ path: AXE });
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return result.violations.map((v: any) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-    });
-    assert.deepEqual(violations, [], `${name}: accessibility violations`);
-  }
+  const accessible = (name: string) => assertAccessible(page, name);
 
   async function patientForm(disposition: string, nhs = NHS): Promise<void> {
     page = await browser.newPage();

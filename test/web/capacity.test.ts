@@ -12,20 +12,17 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { dirname } from 'node:path';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, assertAccessible, launchChromium } from '../helpers/browser.js';
 import { buildWeb, ensureWebBuilt } from '../../src/cli/web.js';
 import { CAPACITY_API_PREFIX, adminPath, capacityProxy } from '../../src/web/capacity-proxy.js';
 import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
 import { OTHER_TENANT, TENANT, bookingFor } from '../helpers/provider.js';
 
-const ARTIFACTS = new URL('../../test-artifacts/web/', import.meta.url).pathname;
 const DOC_IMAGE = new URL('../../docs/images/capacity-day.png', import.meta.url).pathname;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TENANTS = [
   { id: TENANT, name: 'Test Emergency Department' },
   { id: OTHER_TENANT, name: 'Other Urgent Treatment Centre' },
@@ -166,7 +163,6 @@ describe('web app: capacity area in a real browser', () => {
   let appointmentId: string;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     await ensureWebBuilt();
     p = await startAdminProvider('rota manager');
     day = londonDate(Date.parse(p.catalogue.s2[0]!.start));
@@ -176,10 +172,7 @@ describe('web app: capacity area in a real browser', () => {
     appointmentId = booked.json.id;
     web = await buildWeb({ spine: 'http://127.0.0.1:9', store: p.ts.store, capacity: { providerOrigin: p.origin, tenants: TENANTS } });
     url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'en-GB' });
   });
 
@@ -189,15 +182,7 @@ describe('web app: capacity area in a real browser', () => {
     await p?.close();
   });
 
-  async function accessible(name: string): Promise<void> {
-    await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
-    await page.addScriptTag({ path: AXE });
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return result.violations.map((v: any) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-    });
-    assert.deepEqual(violations, [], `${name}: accessibility violations`);
-  }
+  const accessible = (name: string) => assertAccessible(page, name);
 
   /** Waits for a heading; if the page shows a problem instead, fails with what it says. */
   async function expectHeading(name: string | RegExp): Promise<void> {

@@ -4,7 +4,7 @@
  * confirmation; and the patient's bookings, to cancel or rebook. NHS.UK design system markup.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { ErrorSummary, Field, SubNavigation } from '../components';
+import { ErrorSummary, Field, SubNavigation, SummaryList } from '../components';
 import { navigate, useLocation } from '../router';
 import { api, ApiError, type Booking, type FoundService, type Slot } from './api';
 
@@ -143,16 +143,7 @@ function SlotDetails({ slot }: { slot: Slot }) {
     ['With', slot.practitioner?.name ? `${slot.practitioner.name}${slot.practitioner.gender ? ` (${slot.practitioner.gender})` : ''}${slot.role ? `, ${slot.role}` : ''}` : slot.role ?? 'Not given'],
   ];
   if (slot.organisation) rows.push(['Provided by', slot.organisation]);
-  return (
-    <dl className="nhsuk-summary-list">
-      {rows.map(([k, v]) => (
-        <div className="nhsuk-summary-list__row" key={k}>
-          <dt className="nhsuk-summary-list__key">{k}</dt>
-          <dd className="nhsuk-summary-list__value">{v}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <SummaryList rows={rows} />;
 }
 
 function SlotPicker(props: { slots: Slot[]; onPick: (s: Slot) => void; busy?: boolean }) {
