@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const body = readFileSync(process.argv[2]);
-const headers: Record<string, string> = { ...JSON.parse(process.argv[3] ?? '{}'), 'content-length': String(body.length) };
+const headers: Record<string, string> = {
+  ...JSON.parse(process.argv[3] ?? '{}'),
+  'content-length': String(body.length),
+};
 const server = createServer((_req, res) => {
   res.writeHead(200, headers);
   res.end(body);

@@ -69,7 +69,11 @@ export interface GrowthLoad {
  * through `putReference`; slots are inserted through Kysely directly, 2,000 rows a statement and
  * 50,000 a transaction (`addSlots` commits every 500, which is too slow for a million).
  */
-export async function seedGrowthCatalogue(store: Store, totalSlots: number, progress: (m: string) => void): Promise<GrowthLoad> {
+export async function seedGrowthCatalogue(
+  store: Store,
+  totalSlots: number,
+  progress: (m: string) => void,
+): Promise<GrowthLoad> {
   const perSchedule = totalSlots / GROWTH_SCHEDULES;
   if (!Number.isInteger(perSchedule / 2) || perSchedule < WINDOW_SLOTS_PER_SCHEDULE) {
     throw new Error(`${totalSlots} slots cannot be spread evenly over ${GROWTH_SCHEDULES} schedules`);
@@ -80,7 +84,12 @@ export async function seedGrowthCatalogue(store: Store, totalSlots: number, prog
     const tenant = tenantId(t);
     const ods = `RB${String(t).padStart(2, '0')}`;
     await putTenant(db, { id: tenant, name: `Benchmark trust ${t}`, odsCode: ods, asid: String(300_000_000_100 + t) });
-    await putReference(db, tenant, { resourceType: 'Organization', id: ods, name: `Benchmark NHS trust ${t}`, identifier: [{ system: ODS_SYSTEM, value: ods }] });
+    await putReference(db, tenant, {
+      resourceType: 'Organization',
+      id: ods,
+      name: `Benchmark NHS trust ${t}`,
+      identifier: [{ system: ODS_SYSTEM, value: ods }],
+    });
     for (const site of ['a', 'b']) {
       await putReference(db, tenant, {
         resourceType: 'Location',
@@ -93,7 +102,9 @@ export async function seedGrowthCatalogue(store: Store, totalSlots: number, prog
       await putReference(db, tenant, {
         resourceType: 'Practitioner',
         id: `pr-${p}`,
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-user-id', value: `G${String(t * 100 + p).padStart(7, '0')}` }],
+        identifier: [
+          { system: 'https://fhir.nhs.uk/Id/sds-user-id', value: `G${String(t * 100 + p).padStart(7, '0')}` },
+        ],
         name: [{ family: `Bench${p}`, given: ['Ada'], prefix: ['Dr'] }],
         gender: p % 2 ? 'male' : 'female',
       });
@@ -101,7 +112,17 @@ export async function seedGrowthCatalogue(store: Store, totalSlots: number, prog
         resourceType: 'PractitionerRole',
         id: `role-${p}`,
         practitioner: { reference: `Practitioner/pr-${p}` },
-        code: [{ coding: [{ system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1', code: 'R0260', display: 'General Medical Practitioner' }] }],
+        code: [
+          {
+            coding: [
+              {
+                system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1',
+                code: 'R0260',
+                display: 'General Medical Practitioner',
+              },
+            ],
+          },
+        ],
       });
     }
     for (let s = 0; s < GROWTH.servicesPerTenant; s++) {
@@ -119,7 +140,11 @@ export async function seedGrowthCatalogue(store: Store, totalSlots: number, prog
         await putReference(db, tenant, {
           resourceType: 'Schedule',
           id: scheduleId(s, k),
-          actor: [{ reference: `HealthcareService/${service}` }, { reference: `Practitioner/pr-${p}` }, { reference: `PractitionerRole/role-${p}` }],
+          actor: [
+            { reference: `HealthcareService/${service}` },
+            { reference: `Practitioner/pr-${p}` },
+            { reference: `PractitionerRole/role-${p}` },
+          ],
         });
       }
     }
@@ -134,7 +159,11 @@ export async function seedGrowthCatalogue(store: Store, totalSlots: number, prog
     const rows = batch;
     batch = [];
     await store.transaction(async (trx) => {
-      for (let i = 0; i < rows.length; i += 2000) await trx.insertInto('slot').values(rows.slice(i, i + 2000) as never).execute();
+      for (let i = 0; i < rows.length; i += 2000)
+        await trx
+          .insertInto('slot')
+          .values(rows.slice(i, i + 2000) as never)
+          .execute();
     });
     progress(`     … ${written.toLocaleString('en-GB')} of ${totalSlots.toLocaleString('en-GB')} slots`);
   };
@@ -176,14 +205,43 @@ function scheduleId(s: number, k: number): string {
  * A small tenant for booking races: one service, `schedules` schedules of `perSchedule` consecutive free
  * 15-minute slots from tomorrow 08:00 UTC. Returns its slots (what `bookingFor` needs).
  */
-export async function seedRaceTenant(store: Store, tenant: string, schedules: number, perSchedule: number): Promise<NewSlot[]> {
+export async function seedRaceTenant(
+  store: Store,
+  tenant: string,
+  schedules: number,
+  perSchedule: number,
+): Promise<NewSlot[]> {
   const { db } = store;
   const ods = `R${tenant.slice(0, 4).toUpperCase()}`;
-  await putTenant(db, { id: tenant, name: `Race provider ${tenant}`, odsCode: ods, asid: String(300_000_000_900 + tenant.length) });
-  await putReference(db, tenant, { resourceType: 'Organization', id: ods, name: `Race trust ${tenant}`, identifier: [{ system: ODS_SYSTEM, value: ods }] });
-  await putReference(db, tenant, { resourceType: 'Location', id: 'loc', name: 'Race site', address: { line: ['1 Race Road'], city: 'York', postalCode: 'YO1 7HH' } });
-  await putReference(db, tenant, { resourceType: 'Practitioner', id: 'pr', name: [{ family: 'Race', given: ['Ruth'], prefix: ['Dr'] }], gender: 'female' });
-  await putReference(db, tenant, { resourceType: 'PractitionerRole', id: 'role', practitioner: { reference: 'Practitioner/pr' } });
+  await putTenant(db, {
+    id: tenant,
+    name: `Race provider ${tenant}`,
+    odsCode: ods,
+    asid: String(300_000_000_900 + tenant.length),
+  });
+  await putReference(db, tenant, {
+    resourceType: 'Organization',
+    id: ods,
+    name: `Race trust ${tenant}`,
+    identifier: [{ system: ODS_SYSTEM, value: ods }],
+  });
+  await putReference(db, tenant, {
+    resourceType: 'Location',
+    id: 'loc',
+    name: 'Race site',
+    address: { line: ['1 Race Road'], city: 'York', postalCode: 'YO1 7HH' },
+  });
+  await putReference(db, tenant, {
+    resourceType: 'Practitioner',
+    id: 'pr',
+    name: [{ family: 'Race', given: ['Ruth'], prefix: ['Dr'] }],
+    gender: 'female',
+  });
+  await putReference(db, tenant, {
+    resourceType: 'PractitionerRole',
+    id: 'role',
+    practitioner: { reference: 'Practitioner/pr' },
+  });
   await putReference(db, tenant, {
     resourceType: 'HealthcareService',
     id: '5000001',
@@ -197,7 +255,11 @@ export async function seedRaceTenant(store: Store, tenant: string, schedules: nu
     await putReference(db, tenant, {
       resourceType: 'Schedule',
       id: schedule,
-      actor: [{ reference: 'HealthcareService/5000001' }, { reference: 'Practitioner/pr' }, { reference: 'PractitionerRole/role' }],
+      actor: [
+        { reference: 'HealthcareService/5000001' },
+        { reference: 'Practitioner/pr' },
+        { reference: 'PractitionerRole/role' },
+      ],
     });
     slots.push(...quarterHourSlots(`${schedule}-slot`, schedule, tomorrowAt(8), perSchedule));
   }

@@ -28,7 +28,9 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 }
 
 export const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
+  Number.isFinite(n)
+    ? n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '–';
 export const runsText = (xs: number[], digits = 0) => `(${xs.map((x) => fmt(x, digits)).join(' / ')})`;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,7 +141,14 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
   const times: number[] = [];
   let n = 0;
   const requests = o.uniqueQuery
-    ? [{ setupRequest: (req: any) => ({ ...req, path: `${req.path}${req.path.includes('?') ? '&' : '?'}_bench=${n++}` }) }]
+    ? [
+        {
+          setupRequest: (req: any) => ({
+            ...req,
+            path: `${req.path}${req.path.includes('?') ? '&' : '?'}_bench=${n++}`,
+          }),
+        },
+      ]
     : undefined;
   if (o.pids) await waitForQuiet(o.pids);
   const stopMeter = cpuMeter(o.pids ?? []);
@@ -160,7 +169,13 @@ export async function load(o: LoadOptions): Promise<LoadResult> {
     throw new Error(`${o.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
   const sorted = Float64Array.from(times).sort();
-  return { rps: times.length / result.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), responses: times.length, cpu };
+  return {
+    rps: times.length / result.duration,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    responses: times.length,
+    cpu,
+  };
 }
 
 export interface Series {

@@ -44,18 +44,26 @@ export interface RaceResult {
 function bodyTemplates(slots: NewSlot[]): [string, string][] {
   return slots.map((slot) => {
     const body = bookingFor(slot);
-    const documentId = body.contained.find((r: any) => r.resourceType === 'DocumentReference').identifier[0].value as string;
+    const documentId = body.contained.find((r: any) => r.resourceType === 'DocumentReference').identifier[0]
+      .value as string;
     const parts = JSON.stringify(body).split(documentId);
     if (parts.length !== 2) throw new Error('the referral document id should occur once in a booking body');
     return [parts[0], parts[1]];
   });
 }
 
-export async function race(targets: RaceTarget[], slots: NewSlot[], mode: RaceMode, pids: number[], maxSeconds?: number): Promise<RaceResult> {
+export async function race(
+  targets: RaceTarget[],
+  slots: NewSlot[],
+  mode: RaceMode,
+  pids: number[],
+  maxSeconds?: number,
+): Promise<RaceResult> {
   const templates = bodyTemplates(slots);
   const totalConnections = targets.reduce((n, t) => n + t.connections, 0);
   const perClient = mode === 'walk' ? slots.length : slots.length / totalConnections;
-  if (!Number.isInteger(perClient)) throw new Error(`${slots.length} slots cannot be shared evenly by ${totalConnections} clients`);
+  if (!Number.isInteger(perClient))
+    throw new Error(`${slots.length} slots cannot be shared evenly by ${totalConnections} clients`);
 
   let created = 0;
   let refused = 0;
@@ -80,7 +88,9 @@ export async function race(targets: RaceTarget[], slots: NewSlot[], mode: RaceMo
           if (!context.order) {
             const client = nextClient++;
             context.order =
-              mode === 'walk' ? shuffled(slots.map((_, i) => i)) : Array.from({ length: perClient }, (_, i) => client + i * totalConnections);
+              mode === 'walk'
+                ? shuffled(slots.map((_, i) => i))
+                : Array.from({ length: perClient }, (_, i) => client + i * totalConnections);
           }
           const index = context.order[step] as number;
           const [before, after] = templates[index];
@@ -88,7 +98,12 @@ export async function race(targets: RaceTarget[], slots: NewSlot[], mode: RaceMo
             ...req,
             method: 'POST',
             body: before + randomUUID() + after,
-            headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization, 'x-request-id': randomUUID() },
+            headers: {
+              'content-type': 'application/fhir+json',
+              accept: 'application/fhir+json',
+              authorization,
+              'x-request-id': randomUUID(),
+            },
           };
         },
         onResponse: (status: number) => {
@@ -120,7 +135,16 @@ export async function race(targets: RaceTarget[], slots: NewSlot[], mode: RaceMo
   const cpu = stopMeter();
   const seconds = ((lastCreated || performance.now()) - started) / 1000;
   const requests = created + refused + Object.values(other).reduce((a, b) => a + b, 0);
-  return { created, refused, other, requests, seconds, bookingsPerSecond: created / seconds, requestsPerSecond: requests / seconds, cpu };
+  return {
+    created,
+    refused,
+    other,
+    requests,
+    seconds,
+    bookingsPerSecond: created / seconds,
+    requestsPerSecond: requests / seconds,
+    cpu,
+  };
 }
 
 export interface StoreCheck {
@@ -135,8 +159,16 @@ export interface StoreCheck {
 
 /** Counts what the store holds for the tenant: the proof that each slot was booked at most once. */
 export async function checkStore(store: Store, tenant: string): Promise<StoreCheck> {
-  const appointments = await store.db.selectFrom('appointment').select(['id', 'slot_id']).where('tenant_id', '=', tenant).execute();
-  const slots = await store.db.selectFrom('slot').select(['id', 'status', 'appointment_id']).where('tenant_id', '=', tenant).execute();
+  const appointments = await store.db
+    .selectFrom('appointment')
+    .select(['id', 'slot_id'])
+    .where('tenant_id', '=', tenant)
+    .execute();
+  const slots = await store.db
+    .selectFrom('slot')
+    .select(['id', 'status', 'appointment_id'])
+    .where('tenant_id', '=', tenant)
+    .execute();
   const perSlot = new Map<string, number>();
   for (const a of appointments) perSlot.set(a.slot_id, (perSlot.get(a.slot_id) ?? 0) + 1);
   const slotOf = new Map(appointments.map((a) => [a.id, a.slot_id]));

@@ -90,12 +90,21 @@ function freshDir(name: string): string {
 }
 
 /** GET with node:http (no Accept-Encoding, unlike fetch), keeping the raw headers and bytes. */
-function get(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        }),
+      );
       res.on('error', reject);
     })
       .on('error', reject)
@@ -115,7 +124,9 @@ async function probeSearch(server: RunningServer, headers: Record<string, string
   for (const t of ['Schedule', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Location', 'Organization']) {
     if (!counts[t]) throw new Error(`the search included no ${t}`);
   }
-  const shape = Object.entries(counts).map(([t, n]) => `${n} ${t}`).join(', ');
+  const shape = Object.entries(counts)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
   return { url, res, shape };
 }
 
@@ -141,10 +152,14 @@ async function slotSearchBenchmark() {
   const bodyFile = join(TMP_DIR, 'search-body.json');
   writeFileSync(bodyFile, res.body);
   const copied = Object.fromEntries(
-    Object.entries(res.headers).filter(([h]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(h)),
+    Object.entries(res.headers).filter(
+      ([h]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(h),
+    ),
   );
   const bare = await startServer('bare-server.ts', [bodyFile, JSON.stringify(copied)]);
-  log(`   ceiling: bare node:http at ${bare.origin} sending the same ${fmt(res.body.length)} bytes (${bodyFile}) with headers ${Object.keys(copied).join(', ')}`);
+  log(
+    `   ceiling: bare node:http at ${bare.origin} sending the same ${fmt(res.body.length)} bytes (${bodyFile}) with headers ${Object.keys(copied).join(', ')}`,
+  );
 
   const ceiling = emptySeries();
   const cached = emptySeries();
@@ -164,7 +179,9 @@ async function slotSearchBenchmark() {
   const disturbed = (r: LoadResult) => (r.cpu ? r.cpu.other + r.cpu.postgres > 0.25 : false);
   const discarded: string[] = [];
   for (let round = 1; ceiling.rps.length < RUNS; round++) {
-    log(`   round ${round} (${ceiling.rps.length} of ${RUNS} kept so far): ceiling, provider, provider with the cache defeated (${SEARCH_SECONDS} s each) …`);
+    log(
+      `   round ${round} (${ceiling.rps.length} of ${RUNS} kept so far): ceiling, provider, provider with the cache defeated (${SEARCH_SECONDS} s each) …`,
+    );
     const b = await load({ url: `${bare.origin}/`, connections: c, seconds: SEARCH_SECONDS, pids: barePids });
     const p = await load({ url, headers, connections: c, seconds: SEARCH_SECONDS, pids });
     const u = await load({ url, headers, connections: c, seconds: SEARCH_SECONDS, uniqueQuery: true, pids });
@@ -189,18 +206,29 @@ async function slotSearchBenchmark() {
   noteCpu('1. slot search', [...ceiling.cpu, ...cached.cpu, ...uncached.cpu]);
   const ratio = median(ratios);
   const row = (label: string, s: Series, r?: number[]) =>
-    `| ${label} | **${fmt(median(s.rps))}** ${runsText(s.rps)} | ${ms(median(s.p50))} ${runsText(s.p50, 2)} | ${ms(median(s.p99))} ${runsText(s.p99, 2)} | ${r ? `${fmt(median(r), 2)} ${runsText(r, 2)}` : '1'} | ${s.cpu.length ? runsText(s.cpu.map((c) => c.other + c.postgres), 2) : '–'} |`;
+    `| ${label} | **${fmt(median(s.rps))}** ${runsText(s.rps)} | ${ms(median(s.p50))} ${runsText(s.p50, 2)} | ${ms(median(s.p99))} ${runsText(s.p99, 2)} | ${r ? `${fmt(median(r), 2)} ${runsText(r, 2)}` : '1'} | ${
+      s.cpu.length
+        ? runsText(
+            s.cpu.map((c) => c.other + c.postgres),
+            2,
+          )
+        : '–'
+    } |`;
   sections.push(
     '## 1. Slot search: 50 slots with every include, 64 connections',
     '',
     `\`GET …/Slot?service=${SEARCH_SERVICE}&status=free&start=ge…&start=lt…\` with all six \`_include\`/\`_include:iterate\` parameters, one valid JWT (\`aud\` = the service root, scope \`organization/slot.read\`), against a store of 10,000 slots (the growth catalogue below). The answer is ${fmt(res.body.length)} bytes of JSON: ${shape}.`,
     `The ceiling is a bare \`node:http\` server in its own process answering every request with that exact Buffer and the provider's headers (${Object.keys(copied).join(', ')}). autocannon, 64 connections, ${WARM_SECONDS} s warm-up per server, then ${RUNS} rounds of ${SEARCH_SECONDS} s runs in the order ceiling → provider → provider with the cache defeated (each run after the machine is quiet, see the header); each provider run is divided by the ceiling run of its own round. Latencies are our own per-response timings.`,
     '',
-    '| server | req/s (median, runs) | p50 ms | p99 ms | ÷ ceiling (same round) | other processes\' CPU during each run, cores |',
+    "| server | req/s (median, runs) | p50 ms | p99 ms | ÷ ceiling (same round) | other processes' CPU during each run, cores |",
     '|---|---|---|---|---|---|',
     row('bare `node:http`, same bytes (the ceiling)', ceiling),
     row('Slotbridge provider', cached, ratios),
-    row('Slotbridge provider, cache defeated (a new unknown `_bench=N` parameter per request)', uncached, uncachedRatios),
+    row(
+      'Slotbridge provider, cache defeated (a new unknown `_bench=N` parameter per request)',
+      uncached,
+      uncachedRatios,
+    ),
     '',
     `CPU in use during the runs (average cores, median of the runs): ceiling runs: ${cpuText(ceiling.cpu)}; provider runs: ${cpuText(cached.cpu)}; cache defeated: ${cpuText(uncached.cpu)}.`,
     '',
@@ -263,27 +291,43 @@ async function seedRaceStore(options: StoreOptions) {
 }
 
 /** Warm-up, the race (measured), then the uncontended run (informational), on running servers. */
-async function raceRound(servers: RunningServer[], options: StoreOptions, slots: Awaited<ReturnType<typeof seedRaceStore>>): Promise<RaceRun> {
+async function raceRound(
+  servers: RunningServer[],
+  options: StoreOptions,
+  slots: Awaited<ReturnType<typeof seedRaceStore>>,
+): Promise<RaceRun> {
   const targets = (tenant: string): RaceTarget[] =>
     servers.map((s) => ({ origin: s.origin, root: s.roots[tenant], connections: 64 / servers.length }));
   const pids = servers.map((s) => s.child.pid!);
-  log(`   warming up: the same race on tenant "${WARM.tenant}" (${fmt(slots.warm.length)} slots) for ${WARM_SECONDS} s …`);
+  log(
+    `   warming up: the same race on tenant "${WARM.tenant}" (${fmt(slots.warm.length)} slots) for ${WARM_SECONDS} s …`,
+  );
   const warm = await race(targets(WARM.tenant), slots.warm, 'walk', pids, WARM_SECONDS);
-  log(`     ${fmt(warm.requests)} requests (${warm.created} booked, ${warm.refused} refused${Object.keys(warm.other).length ? `, other ${JSON.stringify(warm.other)}` : ''})`);
+  log(
+    `     ${fmt(warm.requests)} requests (${warm.created} booked, ${warm.refused} refused${Object.keys(warm.other).length ? `, other ${JSON.stringify(warm.other)}` : ''})`,
+  );
   await sleep(500);
   log(`   racing: 64 clients for the ${fmt(slots.race.length)} slots of tenant "${RACE.tenant}" …`);
   const r = await race(targets(RACE.tenant), slots.race, 'walk', pids);
-  log(`     ${fmt(r.bookingsPerSecond)} bookings/s over ${fmt(r.seconds, 2)} s; ${r.created} × 201, ${r.refused} × 422${Object.keys(r.other).length ? `, other ${JSON.stringify(r.other)}` : ''}; ${fmt(r.requestsPerSecond)} requests/s`);
+  log(
+    `     ${fmt(r.bookingsPerSecond)} bookings/s over ${fmt(r.seconds, 2)} s; ${r.created} × 201, ${r.refused} × 422${Object.keys(r.other).length ? `, other ${JSON.stringify(r.other)}` : ''}; ${fmt(r.requestsPerSecond)} requests/s`,
+  );
   await sleep(500);
-  log(`   uncontended: 64 clients each booking their own ${slots.share.length / 64} of tenant "${SHARE.tenant}"'s ${fmt(slots.share.length)} slots …`);
+  log(
+    `   uncontended: 64 clients each booking their own ${slots.share.length / 64} of tenant "${SHARE.tenant}"'s ${fmt(slots.share.length)} slots …`,
+  );
   const share = await race(targets(SHARE.tenant), slots.share, 'own-share', pids);
-  log(`     ${fmt(share.bookingsPerSecond)} bookings/s; ${share.created} × 201, ${share.refused} × 422${Object.keys(share.other).length ? `, other ${JSON.stringify(share.other)}` : ''}`);
+  log(
+    `     ${fmt(share.bookingsPerSecond)} bookings/s; ${share.created} × 201, ${share.refused} × 422${Object.keys(share.other).length ? `, other ${JSON.stringify(share.other)}` : ''}`,
+  );
   for (const s of servers) await s.stop();
   const store = await openStore(options);
   try {
     const check = await checkStore(store, RACE.tenant);
     const shareCheck = await checkStore(store, SHARE.tenant);
-    log(`     store: ${check.appointments} appointments on ${check.distinctSlots} slots, ${check.busySlots} busy slots linked back ${check.linkedSlots}, ${check.doubleBooked} booked twice`);
+    log(
+      `     store: ${check.appointments} appointments on ${check.distinctSlots} slots, ${check.busySlots} busy slots linked back ${check.linkedSlots}, ${check.doubleBooked} booked twice`,
+    );
     return { race: r, check, share, shareCheck };
   } finally {
     await store.close();
@@ -300,7 +344,10 @@ function raceTable(runs: RaceRun[], postgres = false): string[] {
     '| | median | runs |',
     '|---|---|---|',
     `| **bookings/s** (1,000 ÷ seconds from the first request to the 1,000th 201) | **${fmt(median(bps))}** | ${runsText(bps)} |`,
-    `| seconds until all 1,000 were taken | ${fmt(median(runs.map((r) => r.race.seconds)), 2)} | ${runsText(runs.map((r) => r.race.seconds), 2)} |`,
+    `| seconds until all 1,000 were taken | ${fmt(median(runs.map((r) => r.race.seconds)), 2)} | ${runsText(
+      runs.map((r) => r.race.seconds),
+      2,
+    )} |`,
     `| requests answered per second (201 + 422) | ${fmt(median(rps))} | ${runsText(rps)} |`,
     `| 201 Created | | ${col((r) => r.race.created)} |`,
     `| 422 Slot no longer available | | ${col((r) => r.race.refused)} |`,
@@ -308,7 +355,10 @@ function raceTable(runs: RaceRun[], postgres = false): string[] {
     `| appointments in the store (on distinct slots) | | ${col((r) => `${r.check.appointments} (${r.check.distinctSlots})`)} |`,
     `| busy slots (linked back to their appointment) | | ${col((r) => `${r.check.busySlots} (${r.check.linkedSlots})`)} |`,
     `| slots with two or more appointments | | ${col((r) => r.check.doubleBooked)} |`,
-    `| CPU in use during the race (average cores) | ${cpuText(runs.flatMap((r) => (r.race.cpu ? [r.race.cpu] : [])), postgres)} | |`,
+    `| CPU in use during the race (average cores) | ${cpuText(
+      runs.flatMap((r) => (r.race.cpu ? [r.race.cpu] : [])),
+      postgres,
+    )} | |`,
     `| *informational:* uncontended bookings/s (64 clients, each its own ${SHARE_PER_CLIENT} of ${fmt(SHARE_SLOTS)} slots, every POST a 201) | ${fmt(median(share))} | ${runsText(share)} |`,
     `| *informational:* uncontended 201s | | ${col((r) => r.share.created)} |`,
     `| *informational:* uncontended appointments stored (slots booked twice) | | ${col((r) => `${r.shareCheck.appointments} (${r.shareCheck.doubleBooked})`)} |`,
@@ -327,7 +377,7 @@ function serverCpuPerRequest(runs: RaceRun[]): string {
 const SHARE_SLOTS = SHARE.schedules * SHARE.perSchedule;
 const SHARE_PER_CLIENT = SHARE_SLOTS / 64;
 const RACE_METHOD =
-  'Each of 64 keep-alive connections (autocannon, one request in flight per connection, body and headers built per request in `setupRequest`) walks all 1,000 free slots in its own random order and POSTs `bookingFor(slot)` (the standard\'s booking example with the slot put in and a fresh referral document UUID) with a fresh X-Request-ID and a JWT with scope `patient/appointment.write`; a client learns only from its own answers, so it keeps trying slots others already took. The run stops when the 1,000th 201 arrives. ' +
+  "Each of 64 keep-alive connections (autocannon, one request in flight per connection, body and headers built per request in `setupRequest`) walks all 1,000 free slots in its own random order and POSTs `bookingFor(slot)` (the standard's booking example with the slot put in and a fresh referral document UUID) with a fresh X-Request-ID and a JWT with scope `patient/appointment.write`; a client learns only from its own answers, so it keeps trying slots others already took. The run stops when the 1,000th 201 arrives. " +
   `Each run has a fresh store and fresh server process(es), warmed up with ${WARM_SECONDS} s of the same race on another tenant of ${fmt(WARM.schedules * WARM.perSchedule)} slots. Afterwards the servers are stopped and the store is read directly.`;
 
 async function sqliteRaceBenchmark() {
@@ -343,7 +393,10 @@ async function sqliteRaceBenchmark() {
     rmSync(dir, { recursive: true, force: true });
   }
   const bps = median(runs.map((r) => r.race.bookingsPerSecond));
-  noteCpu('2. booking race on SQLite', runs.map((r) => r.race.cpu));
+  noteCpu(
+    '2. booking race on SQLite',
+    runs.map((r) => r.race.cpu),
+  );
   const exact = runs.every((r) => exactly(1000, r.race, r.check) && exactly(SHARE_SLOTS, r.share, r.shareCheck));
   const refusedPerBooking = median(runs.map((r) => r.race.refused / r.race.created));
   const share = median(runs.map((r) => r.share.bookingsPerSecond));
@@ -379,7 +432,9 @@ async function sqliteRaceBenchmark() {
  */
 async function dropDatabase(admin: pg.Client, database: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+    const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
+      database,
+    ]);
     if (rows[0].n === 0) break;
     await sleep(100);
   }
@@ -426,7 +481,10 @@ async function postgresRaceBenchmark() {
     await c.end();
     return `PostgreSQL ${rows[0].server_version} (synchronous_commit ${fsync})`;
   })();
-  noteCpu('4. booking race on PostgreSQL (PostgreSQL itself excluded)', runs.map((r) => r.race.cpu));
+  noteCpu(
+    '4. booking race on PostgreSQL (PostgreSQL itself excluded)',
+    runs.map((r) => r.race.cpu),
+  );
   const bps = median(runs.map((r) => r.race.bookingsPerSecond));
   const exact = runs.every((r) => exactly(1000, r.race, r.check) && exactly(SHARE_SLOTS, r.share, r.shareCheck));
   sections.push(
@@ -438,7 +496,7 @@ async function postgresRaceBenchmark() {
     '',
     `Exactly 1,000 succeeded in every run, and no slot has two appointments: ${exact ? '**yes**' : '**NO**'}. No target (informational); on 2 cores the two API processes, PostgreSQL and the load generator all compete for the same CPUs.`,
     '',
-    'Each run gets a database of its own so that nothing of a previous run (or of a test run on the shared `test` database) can touch it; the store keeps its migration tables in its own schema either way. Found while building this benchmark and fixed: the store\'s `pg.Pool` had no `error` listener, so PostgreSQL ending an idle pooled connection (a restart, `pg_terminate_backend`) ended the whole process.',
+    "Each run gets a database of its own so that nothing of a previous run (or of a test run on the shared `test` database) can touch it; the store keeps its migration tables in its own schema either way. Found while building this benchmark and fixed: the store's `pg.Pool` had no `error` listener, so PostgreSQL ending an idle pooled connection (a restart, `pg_terminate_backend`) ended the whole process.",
     '',
   );
   summary.push({
@@ -471,7 +529,10 @@ async function measureUncached(server: RunningServer, connections: number): Prom
   await load({ url, headers, connections, seconds: 2, uniqueQuery: true });
   const s = emptySeries();
   for (let i = 0; i < RUNS; i++) {
-    pushRun(s, await load({ url, headers, connections, seconds: GROWTH_SECONDS, uniqueQuery: true, pids: [server.child.pid!] }));
+    pushRun(
+      s,
+      await load({ url, headers, connections, seconds: GROWTH_SECONDS, uniqueQuery: true, pids: [server.child.pid!] }),
+    );
   }
   noteCpu(`3. growth (${connections} connection${connections > 1 ? 's' : ''})`, s.cpu);
   return s;
@@ -484,10 +545,15 @@ function slotQueryPlan(file: string): string {
     const q = `select * from "slot" where "tenant_id" = ? and "schedule_id" in (?, ?, ?, ?, ?) and "start" >= ? and "start" < ? and "status" in (?) order by "start", "id" limit ?`;
     const w = searchWindow();
     const args = [SEARCH_TENANT, ...w.scheduleIds, w.from, w.to, 'free', 1001];
-    const plan = (db.prepare(`explain query plan ${q}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
+    const plan = (db.prepare(`explain query plan ${q}`).all(...args) as { detail: string }[])
+      .map((r) => r.detail)
+      .join('; ');
     let stats = 'none';
     try {
-      const rows = db.prepare("select idx, stat from sqlite_stat1 where tbl = 'slot' order by idx").all() as { idx: string; stat: string }[];
+      const rows = db.prepare("select idx, stat from sqlite_stat1 where tbl = 'slot' order by idx").all() as {
+        idx: string;
+        stat: string;
+      }[];
       if (rows.length) stats = rows.map((r) => `${r.idx} \`${r.stat}\``).join(', ');
     } catch {
       // no sqlite_stat1: never analysed
@@ -508,7 +574,9 @@ async function growthBenchmark() {
     await store.close();
     const file = join(dir, 'slotbridge.db');
     const fileMb = statSync(file).size / 1e6;
-    log(`   loaded in ${fmt(loaded.referenceSeconds + loaded.slotSeconds, 1)} s (reference resources ${fmt(loaded.referenceSeconds, 1)} s, slots ${fmt(loaded.slotSeconds, 1)} s = ${fmt(size / loaded.slotSeconds)} rows/s); ${fmt(fileMb)} MB`);
+    log(
+      `   loaded in ${fmt(loaded.referenceSeconds + loaded.slotSeconds, 1)} s (reference resources ${fmt(loaded.referenceSeconds, 1)} s, slots ${fmt(loaded.slotSeconds, 1)} s = ${fmt(size / loaded.slotSeconds)} rows/s); ${fmt(fileMb)} MB`,
+    );
 
     const t = performance.now();
     const server = await startServer('provider-server.ts', [JSON.stringify({ dataDir: dir })]);
@@ -524,7 +592,16 @@ async function growthBenchmark() {
     log(`     16 connections: ${runsText(concurrent.rps)} req/s, p50 ${runsText(concurrent.p50, 2)} ms`);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
-    rows.push({ size, loadSeconds: loaded.slotSeconds, referenceSeconds: loaded.referenceSeconds, fileMb, startSeconds, plan, single, concurrent });
+    rows.push({
+      size,
+      loadSeconds: loaded.slotSeconds,
+      referenceSeconds: loaded.referenceSeconds,
+      fileMb,
+      startSeconds,
+      plan,
+      single,
+      concurrent,
+    });
   }
 
   const p50 = (r: GrowthRow, s: 'single' | 'concurrent') => median(r[s].p50);
@@ -585,7 +662,9 @@ async function proxyBenchmark() {
   const spineDir = freshDir('proxy-spine');
   const consumerAsid = '200000000111';
   const providerAsid = '900000000004';
-  const spine = await startServer('spine-server.ts', [JSON.stringify({ dataDir: spineDir, providerRoot: target, providerAsid, consumerAsid })]);
+  const spine = await startServer('spine-server.ts', [
+    JSON.stringify({ dataDir: spineDir, providerRoot: target, providerAsid, consumerAsid }),
+  ]);
   const headers = searchHeaders(provider);
   const direct = `${target}${fiftySlotQuery()}`;
   const proxied = `${spine.origin}/proxy/${direct}`;
@@ -620,7 +699,9 @@ async function proxyBenchmark() {
     pushRun(series.proxy16, p16);
     added50.push(p1.p50 - d1.p50);
     added99.push(p1.p99 - d1.p99);
-    log(`     1 connection: direct p50 ${ms(d1.p50)} ms, proxied ${ms(p1.p50)} ms (+${ms(p1.p50 - d1.p50)}); 16: ${fmt(d16.rps)} vs ${fmt(p16.rps)} req/s`);
+    log(
+      `     1 connection: direct p50 ${ms(d1.p50)} ms, proxied ${ms(p1.p50)} ms (+${ms(p1.p50 - d1.p50)}); 16: ${fmt(d16.rps)} vs ${fmt(p16.rps)} req/s`,
+    );
   }
   await spine.stop();
   await provider.stop();
@@ -664,7 +745,12 @@ const BIN = join(BENCH_DIR, '..', 'bin', 'slotbridge.js');
 
 /** Tomorrow's date in London (the rotas' time zone), YYYY-MM-DD. */
 function londonTomorrow(): string {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(Date.now() + 86_400_000));
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/London',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(new Date(Date.now() + 86_400_000));
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
@@ -676,15 +762,36 @@ async function seedGenerateStore(dir: string): Promise<Rota[]> {
     const { db } = store;
     const t = GENERATE.tenant;
     await putTenant(db, { id: t, name: 'Rota generation benchmark', odsCode: 'RGEN1', asid: '300000000777' });
-    await putReference(db, t, { resourceType: 'Organization', id: 'RGEN1', name: 'Generation trust', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RGEN1' }] });
+    await putReference(db, t, {
+      resourceType: 'Organization',
+      id: 'RGEN1',
+      name: 'Generation trust',
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RGEN1' }],
+    });
     await putReference(db, t, { resourceType: 'Location', id: 'site', name: 'Generation site' });
-    await putReference(db, t, { resourceType: 'HealthcareService', id: '6000001', name: 'Generation service', providedBy: { reference: 'Organization/RGEN1' }, location: [{ reference: 'Location/site' }] });
+    await putReference(db, t, {
+      resourceType: 'HealthcareService',
+      id: '6000001',
+      name: 'Generation service',
+      providedBy: { reference: 'Organization/RGEN1' },
+      location: [{ reference: 'Location/site' }],
+    });
     const from = londonTomorrow();
     const rotas: Rota[] = [];
     for (let k = 0; k < GENERATE.schedules; k++) {
       const id = `gen-${String(k).padStart(2, '0')}`;
       await putReference(db, t, { resourceType: 'Schedule', id, actor: [{ reference: 'HealthcareService/6000001' }] });
-      const rota = await checkRota(db, t, { id, scheduleId: id, days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: '00:00', end: '24:00', slotMinutes: GENERATE.slotMinutes, deliveryChannel: 'In-person', effectiveFrom: from, timeZone: 'Europe/London' });
+      const rota = await checkRota(db, t, {
+        id,
+        scheduleId: id,
+        days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+        start: '00:00',
+        end: '24:00',
+        slotMinutes: GENERATE.slotMinutes,
+        deliveryChannel: 'In-person',
+        effectiveFrom: from,
+        timeZone: 'Europe/London',
+      });
       await putRota(db, t, rota);
       rotas.push(rota);
     }
@@ -706,7 +813,20 @@ interface CliRun {
 /** Runs `slotbridge provider rota generate --all` and times it from spawn to exit, sampling its CPU from /proc. */
 function runGenerate(dir: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const args = [BIN, 'provider', 'rota', 'generate', '--tenant', GENERATE.tenant, '--all', '--days', String(GENERATE.days + 1), '--data', dir, '--json'];
+    const args = [
+      BIN,
+      'provider',
+      'rota',
+      'generate',
+      '--tenant',
+      GENERATE.tenant,
+      '--all',
+      '--days',
+      String(GENERATE.days + 1),
+      '--data',
+      dir,
+      '--json',
+    ];
     const started = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const meter = cpuMeter([]);
@@ -731,7 +851,8 @@ function runGenerate(dir: string): Promise<CliRun> {
       clearInterval(sampler);
       const seconds = (performance.now() - started) / 1000;
       const share = meter();
-      if (code !== 0) return reject(new Error(`slotbridge ${args.slice(1).join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+      if (code !== 0)
+        return reject(new Error(`slotbridge ${args.slice(1).join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
       const cores = ticks / 100 / seconds;
       resolve({
         seconds,
@@ -750,11 +871,24 @@ function bareInsert(dir: string, rotas: Rota[]): { seconds: number; rows: number
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -262144');
-  const insert = db.prepare('insert into slot (tenant_id, id, identifier, schedule_id, start, "end", status, delivery_channel, appointment_id, version_id, last_updated) values (?, ?, ?, ?, ?, ?, ?, ?, null, 1, ?) on conflict do nothing');
+  const insert = db.prepare(
+    'insert into slot (tenant_id, id, identifier, schedule_id, start, "end", status, delivery_channel, appointment_id, version_id, last_updated) values (?, ?, ?, ?, ?, ?, ?, ?, null, 1, ?) on conflict do nothing',
+  );
   const nowText = new Date().toISOString();
   let rows = 0;
   const batch = db.transaction((slots: NewSlot[]) => {
-    for (const s of slots) rows += insert.run(GENERATE.tenant, s.id, s.identifier, s.scheduleId, s.start, s.end, s.status, s.deliveryChannel, nowText).changes;
+    for (const s of slots)
+      rows += insert.run(
+        GENERATE.tenant,
+        s.id,
+        s.identifier,
+        s.scheduleId,
+        s.start,
+        s.end,
+        s.status,
+        s.deliveryChannel,
+        nowText,
+      ).changes;
   });
   const now = Date.now();
   let ms = 0;
@@ -789,28 +923,40 @@ async function generateBenchmark() {
     const rotas = await seedGenerateStore(baseDir);
     await waitForQuiet([]);
     const b = bareInsert(baseDir, rotas);
-    log(`   baseline: ${fmt(b.rows)} rows by a bare prepared statement in ${fmt(b.seconds, 1)} s (${fmt(b.rows / b.seconds)} rows/s)`);
+    log(
+      `   baseline: ${fmt(b.rows)} rows by a bare prepared statement in ${fmt(b.seconds, 1)} s (${fmt(b.rows / b.seconds)} rows/s)`,
+    );
     rmSync(baseDir, { recursive: true, force: true });
 
     const dir = freshDir(`generate-${i}`);
     await seedGenerateStore(dir);
-    log(`   slotbridge provider rota generate --tenant ${GENERATE.tenant} --all --days ${GENERATE.days + 1} --data ${dir} …`);
+    log(
+      `   slotbridge provider rota generate --tenant ${GENERATE.tenant} --all --days ${GENERATE.days + 1} --data ${dir} …`,
+    );
     await waitForQuiet([]);
     const r = await runGenerate(dir);
     const count = countSlots(dir);
-    log(`     ${fmt(r.json.added)} slots added (${fmt(count)} in the store) in ${fmt(r.seconds, 1)} s from spawn to exit (${fmt(r.json.total / r.seconds)} slots/s; the command's own timing ${fmt(r.json.seconds, 1)} s); ${r.progressLines} progress lines; the command used ${fmt(r.cores, 2)} cores, other processes ${fmt(r.other, 2)}`);
+    log(
+      `     ${fmt(r.json.added)} slots added (${fmt(count)} in the store) in ${fmt(r.seconds, 1)} s from spawn to exit (${fmt(r.json.total / r.seconds)} slots/s; the command's own timing ${fmt(r.json.seconds, 1)} s); ${r.progressLines} progress lines; the command used ${fmt(r.cores, 2)} cores, other processes ${fmt(r.other, 2)}`,
+    );
     await waitForQuiet([]);
     const a = await runGenerate(dir);
     log(`     again (nothing to add): ${fmt(a.json.added)} added in ${fmt(a.seconds, 1)} s`);
     rmSync(dir, { recursive: true, force: true });
-    if (r.json.added !== r.json.total || count !== r.json.total || a.json.added !== 0) throw new Error(`generation made ${r.json.added} of ${r.json.total} slots (${count} stored); again ${a.json.added}`);
+    if (r.json.added !== r.json.total || count !== r.json.total || a.json.added !== 0)
+      throw new Error(
+        `generation made ${r.json.added} of ${r.json.total} slots (${count} stored); again ${a.json.added}`,
+      );
     cli.push(r);
     again.push(a);
     bare.push(b.seconds);
     ratios.push(r.seconds / b.seconds);
     stored.push(count);
   }
-  noteCpu('6. rota generation', cli.map((r) => ({ loadGenerator: 0, servers: r.cores, postgres: 0, other: r.other })));
+  noteCpu(
+    '6. rota generation',
+    cli.map((r) => ({ loadGenerator: 0, servers: r.cores, postgres: 0, other: r.other })),
+  );
   const seconds = median(cli.map((r) => r.seconds));
   const total = cli[0]!.json.total as number;
   const rate = median(cli.map((r) => r.json.total / r.seconds));
@@ -823,23 +969,44 @@ async function generateBenchmark() {
     '',
     '| | median | runs |',
     '|---|---|---|',
-    `| **seconds, spawn to exit** | **${fmt(seconds, 1)}** | ${runsText(cli.map((r) => r.seconds), 1)} |`,
+    `| **seconds, spawn to exit** | **${fmt(seconds, 1)}** | ${runsText(
+      cli.map((r) => r.seconds),
+      1,
+    )} |`,
     `| slots/s | ${fmt(rate)} | ${runsText(cli.map((r) => r.json.total / r.seconds))} |`,
-    `| the command's own timing (store open to summary), s | ${fmt(median(cli.map((r) => r.json.seconds)), 1)} | ${runsText(cli.map((r) => r.json.seconds), 1)} |`,
+    `| the command's own timing (store open to summary), s | ${fmt(median(cli.map((r) => r.json.seconds)), 1)} | ${runsText(
+      cli.map((r) => r.json.seconds),
+      1,
+    )} |`,
     `| slots added / in the store afterwards | | ${cli.map((r, i) => `${fmt(r.json.added)} / ${fmt(stored[i]!)}`).join('; ')} |`,
     `| progress lines on stderr | | ${cli.map((r) => r.progressLines).join(' / ')} |`,
-    `| CPU used by the command (cores, average) / by other processes | ${fmt(median(cli.map((r) => r.cores)), 2)} / ${fmt(median(cli.map((r) => r.other)), 2)} | ${runsText(cli.map((r) => r.cores), 2)} / ${runsText(cli.map((r) => r.other), 2)} |`,
+    `| CPU used by the command (cores, average) / by other processes | ${fmt(median(cli.map((r) => r.cores)), 2)} / ${fmt(median(cli.map((r) => r.other)), 2)} | ${runsText(
+      cli.map((r) => r.cores),
+      2,
+    )} / ${runsText(
+      cli.map((r) => r.other),
+      2,
+    )} |`,
     `| baseline: bare prepared statement, insert only, s | ${fmt(median(bare), 1)} | ${runsText(bare, 1)} |`,
     `| command ÷ baseline (same run) | ${fmt(median(ratios), 2)} | ${runsText(ratios, 2)} |`,
-    `| *informational:* the same command again (nothing to add), s | ${fmt(median(again.map((r) => r.seconds)), 1)} | ${runsText(again.map((r) => r.seconds), 1)} |`,
+    `| *informational:* the same command again (nothing to add), s | ${fmt(median(again.map((r) => r.seconds)), 1)} | ${runsText(
+      again.map((r) => r.seconds),
+      1,
+    )} |`,
     '',
-    `Target: under 60 s with a progress bar. Measured **${fmt(seconds, 1)} s** ${runsText(cli.map((r) => r.seconds), 1)}: ${met(ok)}.`,
+    `Target: under 60 s with a progress bar. Measured **${fmt(seconds, 1)} s** ${runsText(
+      cli.map((r) => r.seconds),
+      1,
+    )}: ${met(ok)}.`,
     '',
   );
   summary.push({
     name: '6. Rota generation, 50 schedules × 90 days × 5 min (CLI)',
     result: `${fmt(seconds, 1)} s for ${fmt(total)} slots, ${fmt(rate)} slots/s`,
-    runs: runsText(cli.map((r) => r.seconds), 1),
+    runs: runsText(
+      cli.map((r) => r.seconds),
+      1,
+    ),
     baseline: `bare prepared insert ${fmt(median(bare), 1)} s; ratio **${fmt(median(ratios), 2)}** ${runsText(ratios, 2)}`,
     target: '< 60 s',
     verdict: met(ok),
@@ -850,11 +1017,16 @@ async function generateBenchmark() {
 function otherWork(): string[] {
   if (allCpu.length === 0) return ['- CPU use by other work during the runs: not measured (no /proc).'];
   const labels = [...new Set(allCpu.map((c) => c.label))];
-  const per = labels.map((label) => ({ label, other: median(allCpu.filter((c) => c.label === label).map((c) => c.cpu.other)) }));
+  const per = labels.map((label) => ({
+    label,
+    other: median(allCpu.filter((c) => c.label === label).map((c) => c.cpu.other)),
+  }));
   const worst = Math.max(...allCpu.map((c) => c.cpu.other));
   const line = `CPU taken by everything else on the machine during the measured runs (median per benchmark, average cores): ${per.map((p) => `${p.label} ${fmt(p.other, 2)}`).join('; ')}; worst single run ${fmt(worst, 2)}.`;
   return worst > 0.25
-    ? [`- **Other work was running on the machine during this run**, so some figures are lower than the machine can do: ${line}`]
+    ? [
+        `- **Other work was running on the machine during this run**, so some figures are lower than the machine can do: ${line}`,
+      ]
     : [`- The machine was otherwise quiet: ${line}`];
 }
 
@@ -876,7 +1048,9 @@ async function main() {
   mkdirSync(TMP_DIR, { recursive: true });
   const cpu = cpus();
   const startLoad = loadavg()[0];
-  log(`npm run bench: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, Node ${process.version}; scratch data under ${TMP_DIR}`);
+  log(
+    `npm run bench: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, Node ${process.version}; scratch data under ${TMP_DIR}`,
+  );
   const only = process.env.BENCH_ONLY?.split(',');
   const want = (n: string) => !only || only.includes(n);
   if (want('search')) await slotSearchBenchmark();
@@ -911,7 +1085,13 @@ async function main() {
     ...sections,
   ];
   const file = join(BENCH_DIR, 'results.md');
-  writeFileSync(file, `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
+  writeFileSync(
+    file,
+    `${lines
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd()}\n`,
+  );
   rmSync(TMP_DIR, { recursive: true, force: true });
   log(`\nwrote ${file} (${fmt(minutes, 1)} minutes)`);
 }

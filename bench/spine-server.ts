@@ -8,10 +8,20 @@ import { buildSpine } from '../src/spine/app.js';
 import { registerConsumer, registerProvider } from '../src/spine/registration.js';
 import { openStore } from '../src/store/store.js';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { dataDir: string; providerRoot: string; providerAsid: string; consumerAsid: string };
+const options = JSON.parse(process.argv[2] ?? '{}') as {
+  dataDir: string;
+  providerRoot: string;
+  providerAsid: string;
+  consumerAsid: string;
+};
 const store = await openStore({ dataDir: options.dataDir });
 await registerConsumer(store.db, { asid: options.consumerAsid, odsCode: 'A1001', name: 'bench consumer' });
-await registerProvider(store.db, { serviceRoot: options.providerRoot, asid: options.providerAsid, odsCode: 'B1', services: [] });
+await registerProvider(store.db, {
+  serviceRoot: options.providerRoot,
+  asid: options.providerAsid,
+  odsCode: 'B1',
+  services: [],
+});
 const spine = await buildSpine({ store });
 const address = await spine.app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`${JSON.stringify({ origin: address, roots: {} })}\n`);

@@ -210,12 +210,34 @@ const NAME_TYPES: Record<string, string> = {
 };
 
 const PRIMITIVES = [
-  'base64Binary', 'boolean', 'code', 'date', 'dateTime', 'decimal', 'id', 'instant', 'integer', 'markdown',
-  'oid', 'positiveInt', 'string', 'time', 'unsignedInt', 'uri', 'uuid',
+  'base64Binary',
+  'boolean',
+  'code',
+  'date',
+  'dateTime',
+  'decimal',
+  'id',
+  'instant',
+  'integer',
+  'markdown',
+  'oid',
+  'positiveInt',
+  'string',
+  'time',
+  'unsignedInt',
+  'uri',
+  'uuid',
 ];
 /** JSON representation of each primitive (json.html: integers and decimals are numbers). */
 const JSON_TYPE: Record<string, 'string' | 'number' | 'boolean'> = Object.fromEntries(
-  PRIMITIVES.map((p) => [p, p === 'boolean' ? 'boolean' : ['decimal', 'integer', 'positiveInt', 'unsignedInt'].includes(p) ? 'number' : 'string']),
+  PRIMITIVES.map((p) => [
+    p,
+    p === 'boolean'
+      ? 'boolean'
+      : ['decimal', 'integer', 'positiveInt', 'unsignedInt'].includes(p)
+        ? 'number'
+        : 'string',
+  ]),
 );
 const GENERIC: Record<string, string> = { string: 'string', number: 'decimal', boolean: 'boolean' };
 
@@ -257,7 +279,10 @@ function docOf(node: ts.Node): string[] {
     .filter(Boolean);
 }
 
-function describeType(node: ts.TypeNode, typeParams: Map<string, string>): Pick<Property, 'typeName' | 'keyword' | 'array'> {
+function describeType(
+  node: ts.TypeNode,
+  typeParams: Map<string, string>,
+): Pick<Property, 'typeName' | 'keyword' | 'array'> {
   const members = ts.isUnionTypeNode(node) ? [...node.types] : [node];
   let array = false;
   let chosen: ts.TypeNode | undefined;
@@ -272,7 +297,8 @@ function describeType(node: ts.TypeNode, typeParams: Map<string, string>): Pick<
     chosen ??= t;
   }
   if (!chosen) throw new Error(`no type in ${node.getText(source)}`);
-  if (chosen.kind === ts.SyntaxKind.StringKeyword || ts.isLiteralTypeNode(chosen)) return { typeName: 'string', keyword: 'string', array };
+  if (chosen.kind === ts.SyntaxKind.StringKeyword || ts.isLiteralTypeNode(chosen))
+    return { typeName: 'string', keyword: 'string', array };
   if (chosen.kind === ts.SyntaxKind.NumberKeyword) return { typeName: 'number', keyword: 'number', array };
   if (chosen.kind === ts.SyntaxKind.BooleanKeyword) return { typeName: 'boolean', keyword: 'boolean', array };
   if (ts.isTypeReferenceNode(chosen)) {
@@ -298,7 +324,13 @@ for (const node of source.statements) {
     const name = member.name.getText(source).replace(/['"]/g, '');
     if (name.startsWith('_') || name === 'resourceType') continue;
     const doc = docOf(member);
-    properties.push({ name, optional: !!member.questionToken, comment: doc.join('\n'), summary: doc[0] ?? '', ...describeType(member.type, typeParams) });
+    properties.push({
+      name,
+      optional: !!member.questionToken,
+      comment: doc.join('\n'),
+      summary: doc[0] ?? '',
+      ...describeType(member.type, typeParams),
+    });
   }
   interfaces.set(node.name.text, { name: node.name.text, base, properties });
 }
@@ -357,7 +389,11 @@ function choiceElements(iface: Interface): Map<string, { stem: string; primitive
 
 const CODE_LIST = /^[\w.:-]+( \| [\w.:-]+)+( \|? ?\+)?$/;
 
-function primitiveType(owner: Interface, p: Property, choice: { stem: string; primitive?: string } | undefined): string {
+function primitiveType(
+  owner: Interface,
+  p: Property,
+  choice: { stem: string; primitive?: string } | undefined,
+): string {
   const keyword = p.keyword!;
   const candidates = [
     choice?.primitive,
@@ -392,7 +428,11 @@ for (const [name, iface] of interfaces) {
       } else if (p.keyword) {
         const type = primitiveType(owner, p, choice);
         element = { name: p.name, type, ...common, kind: 'primitive', jsonType: JSON_TYPE[type] };
-      } else if (p.typeName === 'Resource' || p.typeName === 'FhirResource' || (interfaces.has(p.typeName) && isResource(p.typeName))) {
+      } else if (
+        p.typeName === 'Resource' ||
+        p.typeName === 'FhirResource' ||
+        (interfaces.has(p.typeName) && isResource(p.typeName))
+      ) {
         element = { name: p.name, type: 'Resource', ...common, kind: 'resource' };
       } else {
         if (!interfaces.has(p.typeName)) throw new Error(`${name}.${p.name}: unknown type ${p.typeName}`);

@@ -12,7 +12,11 @@ function nhsukAssets(): Plugin {
   return {
     name: 'nhsuk-assets',
     closeBundle() {
-      cpSync(fileURLToPath(new URL('../node_modules/nhsuk-frontend/dist/nhsuk/assets', import.meta.url)), `${dist}/assets`, { recursive: true });
+      cpSync(
+        fileURLToPath(new URL('../node_modules/nhsuk-frontend/dist/nhsuk/assets', import.meta.url)),
+        `${dist}/assets`,
+        { recursive: true },
+      );
     },
   };
 }

@@ -27,18 +27,36 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export async function createAdminToken(db: Kysely<Database>, name: string): Promise<string> {
   if (!/^[\w .@-]{1,80}$/.test(name)) throw new Error('the token name must be 1–80 letters, digits, spaces or ._@-');
   const token = `sbadm_${randomBytes(24).toString('base64url')}`;
-  await db.insertInto('admin_token').values({ token_hash: sha256(token), name, created_at: new Date().toISOString() }).execute();
+  await db
+    .insertInto('admin_token')
+    .values({ token_hash: sha256(token), name, created_at: new Date().toISOString() })
+    .execute();
   return token;
 }
 
 function unauthorised(message: string): OperationOutcomeError {
-  return new OperationOutcomeError(401, [{ severity: 'error', code: 'security', spineCode: 'NOT_AUTHORISED', diagnostics: message }], { 'WWW-Authenticate': 'Bearer realm="slotbridge-admin"' });
+  return new OperationOutcomeError(
+    401,
+    [{ severity: 'error', code: 'security', spineCode: 'NOT_AUTHORISED', diagnostics: message }],
+    { 'WWW-Authenticate': 'Bearer realm="slotbridge-admin"' },
+  );
 }
 
-export async function audit(db: Kysely<Database>, e: { tenantId: string; actor: string; action: string; target: string; before?: unknown; after?: unknown }): Promise<void> {
+export async function audit(
+  db: Kysely<Database>,
+  e: { tenantId: string; actor: string; action: string; target: string; before?: unknown; after?: unknown },
+): Promise<void> {
   await db
     .insertInto('admin_audit')
-    .values({ at: new Date().toISOString(), tenant_id: e.tenantId, actor: e.actor, action: e.action, target: e.target, before: e.before === undefined ? null : JSON.stringify(e.before), after: e.after === undefined ? null : JSON.stringify(e.after) })
+    .values({
+      at: new Date().toISOString(),
+      tenant_id: e.tenantId,
+      actor: e.actor,
+      action: e.action,
+      target: e.target,
+      before: e.before === undefined ? null : JSON.stringify(e.before),
+      after: e.after === undefined ? null : JSON.stringify(e.after),
+    })
     .execute();
 }
 
@@ -57,7 +75,8 @@ function unstorable(value: unknown, depth: number): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? 'holds a NUL character (\\u0000)' : undefined;
   if (value && typeof value === 'object') {
     for (const [key, v] of Object.entries(value)) {
-      const fault = (key.includes('\u0000') ? 'holds a NUL character (\\u0000)' : undefined) ?? unstorable(v, depth + 1);
+      const fault =
+        (key.includes('\u0000') ? 'holds a NUL character (\\u0000)' : undefined) ?? unstorable(v, depth + 1);
       if (fault) return fault;
     }
   }
@@ -85,16 +104,28 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     if (/%00/.test(request.url)) throw badRequest('The URL holds a NUL character (%00)', 'INVALID_REQUEST_MESSAGE');
     const header = request.headers.authorization;
     const token = typeof header === 'string' && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    if (!token) throw unauthorised('The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here');
-    if (opts.adminToken && token.length === opts.adminToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(opts.adminToken))) {
+    if (!token)
+      throw unauthorised(
+        'The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here',
+      );
+    if (
+      opts.adminToken &&
+      token.length === opts.adminToken.length &&
+      timingSafeEqual(Buffer.from(token), Buffer.from(opts.adminToken))
+    ) {
       actors.set(request, 'start-up admin token');
     } else {
-      const row = await db.selectFrom('admin_token').select('name').where('token_hash', '=', sha256(token)).executeTakeFirst();
+      const row = await db
+        .selectFrom('admin_token')
+        .select('name')
+        .where('token_hash', '=', sha256(token))
+        .executeTakeFirst();
       if (!row) throw unauthorised('The admin token is not known');
       actors.set(request, row.name);
     }
     const tenant = (request.params as { tenant?: string } | undefined)?.tenant;
-    if (tenant && !(await db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst())) throw notFound(`No tenant ${tenant}`);
+    if (tenant && !(await db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst()))
+      throw notFound(`No tenant ${tenant}`);
   });
   const actor = (request: FastifyRequest) => actors.get(request) ?? 'unknown';
   /** Tells every API process that the tenant's slot searches may answer differently now. */
@@ -103,15 +134,25 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     store.slotChanges.bump(tenant);
   };
 
-  app.get<{ Params: { tenant: string } }>('/:tenant/rotas', async (request) => ({ rotas: await listRotas(db, request.params.tenant) }));
+  app.get<{ Params: { tenant: string } }>('/:tenant/rotas', async (request) => ({
+    rotas: await listRotas(db, request.params.tenant),
+  }));
 
   app.put<{ Params: { tenant: string; id: string } }>('/:tenant/rotas/:id', async (request, reply) => {
     const { tenant, id } = request.params;
     const body = request.body as Record<string, unknown> | undefined;
-    if (body && typeof body === 'object' && body.id !== undefined && body.id !== id) throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
+    if (body && typeof body === 'object' && body.id !== undefined && body.id !== id)
+      throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
     const rota = await checkRota(db, tenant, { ...(body ?? {}), id });
     const before = await putRota(db, tenant, rota);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: before ? 'rota.update' : 'rota.create', target: `rota/${id}`, before, after: rota });
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: before ? 'rota.update' : 'rota.create',
+      target: `rota/${id}`,
+      before,
+      after: rota,
+    });
     return reply.code(before ? 200 : 201).send(rota);
   });
 
@@ -120,7 +161,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const { tenant } = request.params;
     const raw = (request.query as { days?: string }).days;
     const days = raw === undefined ? 28 : /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
-    if (!(days >= 1 && days <= 366)) throw badRequest('days must be a whole number from 1 to 366', 'INVALID_PARAMETER', ['days']);
+    if (!(days >= 1 && days <= 366))
+      throw badRequest('days must be a whole number from 1 to 366', 'INVALID_PARAMETER', ['days']);
     const rota = await checkRota(db, tenant, request.body);
     return previewRota(tenant, rota, days);
   });
@@ -128,9 +170,11 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   /** A region's bank holidays in a year (what a rota closed on them skips). */
   app.get<{ Params: { tenant: string } }>('/:tenant/bank-holidays', async (request) => {
     const q = request.query as { region?: string; year?: string };
-    if (!isBankHolidayRegion(q.region)) throw badRequest(`region must be one of ${BANK_HOLIDAY_REGIONS.join(', ')}`, 'INVALID_PARAMETER', ['region']);
+    if (!isBankHolidayRegion(q.region))
+      throw badRequest(`region must be one of ${BANK_HOLIDAY_REGIONS.join(', ')}`, 'INVALID_PARAMETER', ['region']);
     const year = q.year === undefined ? new Date().getUTCFullYear() : /^\d{4}$/.test(q.year) ? Number(q.year) : NaN;
-    if (!(year >= FIRST_YEAR && year <= LAST_YEAR)) throw badRequest(`year must be a year from ${FIRST_YEAR} to ${LAST_YEAR}`, 'INVALID_PARAMETER', ['year']);
+    if (!(year >= FIRST_YEAR && year <= LAST_YEAR))
+      throw badRequest(`year must be a year from ${FIRST_YEAR} to ${LAST_YEAR}`, 'INVALID_PARAMETER', ['year']);
     return { region: q.region, year, dates: bankHolidays(q.region, year) };
   });
 
@@ -139,9 +183,16 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const rota = await getRota(db, tenant, id);
     if (!rota) throw notFound(`No rota ${id} in ${tenant}`);
     const horizon = (request.body as { horizonDays?: unknown } | undefined)?.horizonDays ?? 28;
-    if (!Number.isInteger(horizon) || (horizon as number) < 1 || (horizon as number) > 366) throw badRequest('horizonDays must be a whole number from 1 to 366', 'INVALID_PARAMETER');
+    if (!Number.isInteger(horizon) || (horizon as number) < 1 || (horizon as number) > 366)
+      throw badRequest('horizonDays must be a whole number from 1 to 366', 'INVALID_PARAMETER');
     const report = await generateRotaSlots(store, tenant, rota, horizon as number);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: 'rota.generate', target: `rota/${id}`, after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon } });
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: 'rota.generate',
+      target: `rota/${id}`,
+      after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon },
+    });
     return report;
   });
 
@@ -150,14 +201,33 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       const { tenant } = request.params;
       const selection = (request.body ?? {}) as SlotSelection;
       const report = await setAvailability(store, tenant, selection, action);
-      await audit(db, { tenantId: tenant, actor: actor(request), action: `slots.${action}`, target: selection.slotIds?.length ? `slots ${selection.slotIds.length}` : `schedule/${selection.scheduleId} ${selection.from}–${selection.to}`, before: { status: action === 'block' ? 'free' : 'busy-unavailable', slots: report.changed }, after: { status: action === 'block' ? 'busy-unavailable' : 'free', skipped: report.skipped.length } });
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: `slots.${action}`,
+        target: selection.slotIds?.length
+          ? `slots ${selection.slotIds.length}`
+          : `schedule/${selection.scheduleId} ${selection.from}–${selection.to}`,
+        before: { status: action === 'block' ? 'free' : 'busy-unavailable', slots: report.changed },
+        after: { status: action === 'block' ? 'busy-unavailable' : 'free', skipped: report.skipped.length },
+      });
       return report;
     });
   }
 
   app.get<{ Params: { tenant: string } }>('/:tenant/release', async (request) => {
-    const rows = await db.selectFrom('release_rule').select('content').where('tenant_id', '=', request.params.tenant).orderBy('schedule_id').execute();
-    const types = await db.selectFrom('consumer_organisation_type').select(['ods_code', 'type']).where('tenant_id', '=', request.params.tenant).orderBy('ods_code').execute();
+    const rows = await db
+      .selectFrom('release_rule')
+      .select('content')
+      .where('tenant_id', '=', request.params.tenant)
+      .orderBy('schedule_id')
+      .execute();
+    const types = await db
+      .selectFrom('consumer_organisation_type')
+      .select(['ods_code', 'type'])
+      .where('tenant_id', '=', request.params.tenant)
+      .orderBy('ods_code')
+      .execute();
     return { rules: rows.map((r) => JSON.parse(r.content)), organisationTypes: types };
   });
 
@@ -165,7 +235,14 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const { tenant, schedule } = request.params;
     const rule = await checkReleaseRule(db, tenant, schedule, request.body);
     const before = await putReleaseRule(store, tenant, schedule, rule);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: 'release.set', target: `schedule/${schedule}`, before, after: rule });
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: 'release.set',
+      target: `schedule/${schedule}`,
+      before,
+      after: rule,
+    });
     return rule;
   });
 
@@ -173,16 +250,29 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const { tenant, schedule } = request.params;
     const before = await putReleaseRule(store, tenant, schedule, undefined);
     if (!before) throw notFound(`schedule ${schedule} has no release rule`);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: 'release.remove', target: `schedule/${schedule}`, before });
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: 'release.remove',
+      target: `schedule/${schedule}`,
+      before,
+    });
     return reply.code(204).send();
   });
 
   app.put<{ Params: { tenant: string; ods: string } }>('/:tenant/organisations/:ods', async (request) => {
     const { tenant, ods } = request.params;
     const type = (request.body as { type?: unknown } | undefined)?.type;
-    if (type !== null && typeof type !== 'string') throw badRequest('type must be an organisation type, or null to remove it', 'INVALID_PARAMETER');
+    if (type !== null && typeof type !== 'string')
+      throw badRequest('type must be an organisation type, or null to remove it', 'INVALID_PARAMETER');
     await setOrganisationType(store, tenant, ods, type ?? undefined);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: 'organisation.type', target: `organisation/${ods.toUpperCase()}`, after: { type } });
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: 'organisation.type',
+      target: `organisation/${ods.toUpperCase()}`,
+      after: { type },
+    });
     return { ods: ods.toUpperCase(), type };
   });
 
@@ -191,11 +281,13 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const { tenant } = request.params;
     const q = request.query as Record<string, string | undefined>;
     const ods = q.ods?.trim().toUpperCase();
-    if (!ods || !/^[A-Z0-9]{1,12}$/.test(ods)) throw badRequest('ods (the consumer organisation’s ODS code) is required', 'INVALID_PARAMETER');
+    if (!ods || !/^[A-Z0-9]{1,12}$/.test(ods))
+      throw badRequest('ods (the consumer organisation’s ODS code) is required', 'INVALID_PARAMETER');
     const now = Date.now();
     const from = q.from ? Date.parse(q.from) : now;
     const to = q.to ? Date.parse(q.to) : now + 7 * 86_400_000;
-    if (Number.isNaN(from) || Number.isNaN(to) || to <= from) throw badRequest('from and to must be instants, to after from', 'INVALID_PARAMETER');
+    if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
+      throw badRequest('from and to must be instants, to after from', 'INVALID_PARAMETER');
     const slots = await db
       .selectFrom('slot')
       .select(['id', 'schedule_id', 'start', 'end'])
@@ -208,13 +300,32 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       .execute();
     const view = await ReleaseView.load(db, tenant, ods);
     const decided = slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
-    return { ods, visible: decided.filter((d) => d.visible).length, withheld: decided.filter((d) => !d.visible).length, slots: decided };
+    return {
+      ods,
+      visible: decided.filter((d) => d.visible).length,
+      withheld: decided.filter((d) => !d.visible).length,
+      slots: decided,
+    };
   });
 
   app.post<{ Params: { tenant: string; id: string } }>('/:tenant/appointments/:id/status', async (request) => {
     const { tenant, id } = request.params;
-    const result = await setAppointmentStatus(store, tenant, id, (request.body as { status?: unknown } | undefined)?.status, actor(request), request.id);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: 'appointment.status', target: `appointment/${id}`, before: { status: result.before }, after: { status: result.status, versionId: result.versionId } });
+    const result = await setAppointmentStatus(
+      store,
+      tenant,
+      id,
+      (request.body as { status?: unknown } | undefined)?.status,
+      actor(request),
+      request.id,
+    );
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: 'appointment.status',
+      target: `appointment/${id}`,
+      before: { status: result.before },
+      after: { status: result.status, versionId: result.versionId },
+    });
     return result;
   });
 
@@ -222,30 +333,62 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   app.post<{ Params: { tenant: string } }>('/:tenant/slots', async (request, reply) => {
     const { tenant } = request.params;
     const slot = await addExtraSlot(store, tenant, request.body);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: 'slot.extra', target: `slot/${slot.id}`, after: slot });
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: 'slot.extra',
+      target: `slot/${slot.id}`,
+      after: slot,
+    });
     return reply.code(201).send(slot);
   });
 
   /** The day at a glance, per service and schedule: offered, booked, free, blocked, and who booked. */
-  app.get<{ Params: { tenant: string } }>('/:tenant/day', async (request) => dayView(db, request.params.tenant, (request.query as { date?: string }).date));
+  app.get<{ Params: { tenant: string } }>('/:tenant/day', async (request) =>
+    dayView(db, request.params.tenant, (request.query as { date?: string }).date),
+  );
 
   app.get<{ Params: { tenant: string; type: string } }>('/:tenant/resources/:type', async (request) => {
     const { tenant, type } = request.params;
     const table = REFERENCE_TABLES[referenceType(type)] as 'location';
-    const rows = await db.selectFrom(table).select(['id', 'version_id', 'content']).where('tenant_id', '=', tenant).orderBy('id').execute();
-    return { resources: rows.map((r) => ({ resourceType: type, id: r.id, meta: { versionId: String(r.version_id) }, ...JSON.parse(r.content) })) };
+    const rows = await db
+      .selectFrom(table)
+      .select(['id', 'version_id', 'content'])
+      .where('tenant_id', '=', tenant)
+      .orderBy('id')
+      .execute();
+    return {
+      resources: rows.map((r) => ({
+        resourceType: type,
+        id: r.id,
+        meta: { versionId: String(r.version_id) },
+        ...JSON.parse(r.content),
+      })),
+    };
   });
 
-  app.put<{ Params: { tenant: string; type: string; id: string } }>('/:tenant/resources/:type/:id', async (request, reply) => {
-    const { tenant, type, id } = request.params;
-    const { version, before } = await putResource(db, tenant, referenceType(type), id, request.body);
-    await audit(db, { tenantId: tenant, actor: actor(request), action: `${type}.put`, target: `${type}/${id}`, before, after: request.body });
-    await announce(tenant);
-    return reply.code(before ? 200 : 201).send({ resourceType: type, id, versionId: String(version) });
-  });
+  app.put<{ Params: { tenant: string; type: string; id: string } }>(
+    '/:tenant/resources/:type/:id',
+    async (request, reply) => {
+      const { tenant, type, id } = request.params;
+      const { version, before } = await putResource(db, tenant, referenceType(type), id, request.body);
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: `${type}.put`,
+        target: `${type}/${id}`,
+        before,
+        after: request.body,
+      });
+      await announce(tenant);
+      return reply.code(before ? 200 : 201).send({ resourceType: type, id, versionId: String(version) });
+    },
+  );
 
   /** Which services each schedule serves (its own actor and the mapped ones). */
-  app.get<{ Params: { tenant: string } }>('/:tenant/mappings', async (request) => ({ mappings: await listMappings(db, request.params.tenant) }));
+  app.get<{ Params: { tenant: string } }>('/:tenant/mappings', async (request) => ({
+    mappings: await listMappings(db, request.params.tenant),
+  }));
 
   for (const mapped of [true, false]) {
     app.route<{ Params: { tenant: string; service: string; schedule: string } }>({
@@ -254,7 +397,12 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       handler: async (request, reply) => {
         const { tenant, service, schedule } = request.params;
         await mapService(db, tenant, service, schedule, mapped);
-        await audit(db, { tenantId: tenant, actor: actor(request), action: mapped ? 'mapping.add' : 'mapping.remove', target: `HealthcareService/${service} Schedule/${schedule}` });
+        await audit(db, {
+          tenantId: tenant,
+          actor: actor(request),
+          action: mapped ? 'mapping.add' : 'mapping.remove',
+          target: `HealthcareService/${service} Schedule/${schedule}`,
+        });
         await announce(tenant);
         return mapped ? { service, schedule, mapped } : reply.code(204).send();
       },
@@ -262,7 +410,19 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   }
 
   app.get<{ Params: { tenant: string } }>('/:tenant/audit', async (request) => {
-    const rows = await db.selectFrom('admin_audit').selectAll().where('tenant_id', '=', request.params.tenant).orderBy('seq', 'desc').limit(200).execute();
-    return { entries: rows.map((r) => ({ ...r, before: r.before && JSON.parse(r.before), after: r.after && JSON.parse(r.after) })) };
+    const rows = await db
+      .selectFrom('admin_audit')
+      .selectAll()
+      .where('tenant_id', '=', request.params.tenant)
+      .orderBy('seq', 'desc')
+      .limit(200)
+      .execute();
+    return {
+      entries: rows.map((r) => ({
+        ...r,
+        before: r.before && JSON.parse(r.before),
+        after: r.after && JSON.parse(r.after),
+      })),
+    };
   });
 }

@@ -24,17 +24,28 @@ export interface AvailabilityReport {
 function checkSelection(s: SlotSelection): void {
   const byIds = Array.isArray(s.slotIds) && s.slotIds.length > 0;
   const byRange = typeof s.scheduleId === 'string' && typeof s.from === 'string' && typeof s.to === 'string';
-  if (byIds === byRange) throw badRequest('select slots either by slotIds, or by scheduleId with from and to', 'INVALID_PARAMETER');
-  if (byIds && (s.slotIds!.length > 5000 || !s.slotIds!.every((id) => typeof id === 'string' && id.length <= 64))) throw badRequest('slotIds must be a list of at most 5,000 slot ids (strings of up to 64 characters)', 'INVALID_PARAMETER');
+  if (byIds === byRange)
+    throw badRequest('select slots either by slotIds, or by scheduleId with from and to', 'INVALID_PARAMETER');
+  if (byIds && (s.slotIds!.length > 5000 || !s.slotIds!.every((id) => typeof id === 'string' && id.length <= 64)))
+    throw badRequest(
+      'slotIds must be a list of at most 5,000 slot ids (strings of up to 64 characters)',
+      'INVALID_PARAMETER',
+    );
   if (byRange) {
     const from = parseInstant(s.from);
     const to = parseInstant(s.to);
-    if (from === undefined || to === undefined) throw badRequest('from and to must be instants with an offset, e.g. 2026-12-01T09:00:00Z', 'INVALID_PARAMETER');
+    if (from === undefined || to === undefined)
+      throw badRequest('from and to must be instants with an offset, e.g. 2026-12-01T09:00:00Z', 'INVALID_PARAMETER');
     if (to <= from) throw badRequest('to must be after from', 'INVALID_PARAMETER');
   }
 }
 
-export async function setAvailability(store: Store, tenantId: string, selection: SlotSelection, action: 'block' | 'release'): Promise<AvailabilityReport> {
+export async function setAvailability(
+  store: Store,
+  tenantId: string,
+  selection: SlotSelection,
+  action: 'block' | 'release',
+): Promise<AvailabilityReport> {
   checkSelection(selection);
   const fromStatus = action === 'block' ? 'free' : 'busy-unavailable';
   const toStatus = action === 'block' ? 'busy-unavailable' : 'free';
@@ -42,7 +53,11 @@ export async function setAvailability(store: Store, tenantId: string, selection:
   return store.transaction(async (trx) => {
     let selected = trx.selectFrom('slot').select(['id', 'status']).where('tenant_id', '=', tenantId);
     if (selection.slotIds?.length) selected = selected.where('id', 'in', selection.slotIds);
-    else selected = selected.where('schedule_id', '=', selection.scheduleId!).where('start', '>=', new Date(parseInstant(selection.from)!).toISOString()).where('start', '<', new Date(parseInstant(selection.to)!).toISOString());
+    else
+      selected = selected
+        .where('schedule_id', '=', selection.scheduleId!)
+        .where('start', '>=', new Date(parseInstant(selection.from)!).toISOString())
+        .where('start', '<', new Date(parseInstant(selection.to)!).toISOString());
     const rows = await selected.execute();
     const candidates = rows.filter((r) => r.status === fromStatus).map((r) => r.id);
     const changed: string[] = [];

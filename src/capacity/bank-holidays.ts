@@ -12,7 +12,11 @@ export const BANK_HOLIDAY_REGIONS = ['england-and-wales', 'scotland', 'northern-
 export type BankHolidayRegion = (typeof BANK_HOLIDAY_REGIONS)[number];
 
 /** The package's state codes within GB (England and Wales share one list). */
-const STATE: Record<BankHolidayRegion, string> = { 'england-and-wales': 'ENG', scotland: 'SCT', 'northern-ireland': 'NIR' };
+const STATE: Record<BankHolidayRegion, string> = {
+  'england-and-wales': 'ENG',
+  scotland: 'SCT',
+  'northern-ireland': 'NIR',
+};
 
 /**
  * Years the calendar answers for. Before 2013 the package misses one-off days (the 2002 and 2012
@@ -38,7 +42,8 @@ const dateSets = new Map<string, Set<string>>();
 /** The region's bank holidays in a year, in date order. */
 export function bankHolidays(region: BankHolidayRegion, year: number): BankHoliday[] {
   if (!isBankHolidayRegion(region)) throw new Error(`unknown bank holiday region ${String(region)}`);
-  if (!Number.isInteger(year) || year < FIRST_YEAR || year > LAST_YEAR) throw new Error(`bank holidays are known for ${FIRST_YEAR}–${LAST_YEAR}, not ${year}`);
+  if (!Number.isInteger(year) || year < FIRST_YEAR || year > LAST_YEAR)
+    throw new Error(`bank holidays are known for ${FIRST_YEAR}–${LAST_YEAR}, not ${year}`);
   const key = `${region}/${year}`;
   let list = byYear.get(key);
   if (!list) {

@@ -3,20 +3,14 @@
  * service-to-schedule mapping (fs_slotmanagement) and slots. Every write is idempotent: writing
  * the same thing twice changes nothing, and a changed resource gets a new version.
  */
-import type {
-  HealthcareService,
-  Location,
-  Organization,
-  Practitioner,
-  PractitionerRole,
-  Schedule,
-} from 'fhir/r3.js';
+import type { HealthcareService, Location, Organization, Practitioner, PractitionerRole, Schedule } from 'fhir/r3.js';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, TenantTable } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { REFERENCE_TABLES } from '../provider/resources/representation.js';
 
-export type ReferenceResource = HealthcareService | Location | Organization | Practitioner | PractitionerRole | Schedule;
+export type ReferenceResource =
+  HealthcareService | Location | Organization | Practitioner | PractitionerRole | Schedule;
 
 export interface TenantSettings {
   id: string;
@@ -43,7 +37,11 @@ export async function putTenant(db: Kysely<Database>, t: TenantSettings): Promis
 }
 
 /** P7: the consumer organisations a tenant refuses. */
-export async function setRefusedOrganisations(db: Kysely<Database>, tenantId: string, odsCodes: string[]): Promise<boolean> {
+export async function setRefusedOrganisations(
+  db: Kysely<Database>,
+  tenantId: string,
+  odsCodes: string[],
+): Promise<boolean> {
   const result = await db
     .updateTable('tenant')
     .set({ refused_organisations: JSON.stringify([...new Set(odsCodes.map((c) => c.toUpperCase()))].sort()) })
@@ -64,7 +62,8 @@ function columnsOf(resource: ReferenceResource): Record<string, string | number 
     case 'Organization':
       return {
         name: resource.name ?? '',
-        ods_code: resource.identifier?.find((i) => i.system === 'https://fhir.nhs.uk/Id/ods-organization-code')?.value ?? null,
+        ods_code:
+          resource.identifier?.find((i) => i.system === 'https://fhir.nhs.uk/Id/ods-organization-code')?.value ?? null,
       };
     case 'Location':
       return { name: resource.name ?? '' };
@@ -95,7 +94,11 @@ function columnsOf(resource: ReferenceResource): Record<string, string | number 
 }
 
 /** Creates the resource, or stores a new version when its content changed. Returns its version. */
-export async function putReference(db: Kysely<Database>, tenantId: string, resource: ReferenceResource): Promise<number> {
+export async function putReference(
+  db: Kysely<Database>,
+  tenantId: string,
+  resource: ReferenceResource,
+): Promise<number> {
   if (!resource.id) throw new Error(`${resource.resourceType} needs an id`);
   const table = REFERENCE_TABLES[resource.resourceType] as 'location';
   const { resourceType: _t, id, meta: _m, ...rest } = resource;
@@ -130,7 +133,12 @@ export async function putReference(db: Kysely<Database>, tenantId: string, resou
 }
 
 /** fs_slotmanagement: the schedule serves this directory service (many-to-many). */
-export async function mapServiceToSchedule(db: Kysely<Database>, tenantId: string, serviceId: string, scheduleId: string) {
+export async function mapServiceToSchedule(
+  db: Kysely<Database>,
+  tenantId: string,
+  serviceId: string,
+  scheduleId: string,
+) {
   await db
     .insertInto('service_schedule')
     .values({ tenant_id: tenantId, healthcare_service_id: serviceId, schedule_id: scheduleId })
@@ -148,7 +156,8 @@ export interface NewSlot {
   deliveryChannel: 'In-person' | 'Telephone' | 'Video' | null;
 }
 
-const SLOT_COLUMNS = '"tenant_id", "id", "identifier", "schedule_id", "start", "end", "status", "delivery_channel", "appointment_id", "version_id", "last_updated"';
+const SLOT_COLUMNS =
+  '"tenant_id", "id", "identifier", "schedule_id", "start", "end", "status", "delivery_channel", "appointment_id", "version_id", "last_updated"';
 /** SQLite: rows per INSERT statement (9 parameters a row) and per transaction. */
 const SQLITE_ROWS_PER_STATEMENT = 500;
 const SQLITE_ROWS_PER_TRANSACTION = 2000;
@@ -168,7 +177,17 @@ function insertSlots(dialect: Store['dialect'], tenantId: string, slots: NewSlot
     return CompiledQuery.raw(
       `insert into "slot" (${SLOT_COLUMNS}) select $1, u.id, u.identifier, u.schedule_id, u.start, u."end", u.status, u.delivery_channel, null, 1, $2 ` +
         'from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) as u(id, identifier, schedule_id, start, "end", status, delivery_channel) on conflict do nothing',
-      [tenantId, now, column('id'), column('identifier'), column('scheduleId'), column('start'), column('end'), column('status'), column('deliveryChannel')],
+      [
+        tenantId,
+        now,
+        column('id'),
+        column('identifier'),
+        column('scheduleId'),
+        column('start'),
+        column('end'),
+        column('status'),
+        column('deliveryChannel'),
+      ],
     );
   }
   let text = sqliteInsertText.get(slots.length);
@@ -206,16 +225,25 @@ export interface AddSlotsOptions {
  * Adds slots that do not exist yet (by id); returns how many were new. Batched: by default on SQLite
  * 2,000 rows a transaction (so bookings never wait long for the write lock), on PostgreSQL 5,000.
  */
-export async function addSlots(store: Store, tenantId: string, slots: NewSlot[], options: AddSlotsOptions = {}): Promise<number> {
+export async function addSlots(
+  store: Store,
+  tenantId: string,
+  slots: NewSlot[],
+  options: AddSlotsOptions = {},
+): Promise<number> {
   const now = new Date().toISOString();
-  const perTransaction = options.rowsPerTransaction ?? (store.dialect === 'postgres' ? POSTGRES_ROWS_PER_TRANSACTION : SQLITE_ROWS_PER_TRANSACTION);
+  const perTransaction =
+    options.rowsPerTransaction ??
+    (store.dialect === 'postgres' ? POSTGRES_ROWS_PER_TRANSACTION : SQLITE_ROWS_PER_TRANSACTION);
   const perStatement = store.dialect === 'postgres' ? POSTGRES_ROWS_PER_TRANSACTION : SQLITE_ROWS_PER_STATEMENT;
   let added = 0;
   for (let i = 0; i < slots.length; i += perTransaction) {
     const batch = slots.slice(i, i + perTransaction);
     await store.transaction(async (trx) => {
       for (let j = 0; j < batch.length; j += perStatement) {
-        const result = await trx.executeQuery(insertSlots(store.dialect, tenantId, batch.slice(j, j + perStatement), now));
+        const result = await trx.executeQuery(
+          insertSlots(store.dialect, tenantId, batch.slice(j, j + perStatement), now),
+        );
         added += Number(result.numAffectedRows ?? 0n);
       }
       await store.announceSlotChange(trx, tenantId);

@@ -19,14 +19,23 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
   if (typeof b.scheduleId !== 'string') throw badRequest('scheduleId is required', 'INVALID_PARAMETER', ['scheduleId']);
   const start = parseInstant(b.start);
   const end = parseInstant(b.end);
-  if (start === undefined || end === undefined) throw badRequest('start and end must be instants with an offset', 'INVALID_PARAMETER', ['start', 'end']);
+  if (start === undefined || end === undefined)
+    throw badRequest('start and end must be instants with an offset', 'INVALID_PARAMETER', ['start', 'end']);
   if (end <= start) throw badRequest('end must be after start', 'INVALID_PARAMETER', ['end']);
   if (start < Date.now()) throw badRequest('an extra slot must start in the future', 'INVALID_PARAMETER', ['start']);
   const channel = (b.deliveryChannel ?? null) as NewSlot['deliveryChannel'];
-  if (channel !== null && !CHANNELS.includes(channel)) throw badRequest(`deliveryChannel must be one of ${CHANNELS.join(', ')}`, 'INVALID_PARAMETER', ['deliveryChannel']);
-  if (b.release !== undefined && typeof b.release !== 'boolean') throw badRequest('release must be true or false', 'INVALID_PARAMETER', ['release']);
-  const schedule = await store.db.selectFrom('schedule').select('id').where('tenant_id', '=', tenantId).where('id', '=', b.scheduleId).executeTakeFirst();
-  if (!schedule) throw unprocessable(`no schedule ${b.scheduleId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['scheduleId']);
+  if (channel !== null && !CHANNELS.includes(channel))
+    throw badRequest(`deliveryChannel must be one of ${CHANNELS.join(', ')}`, 'INVALID_PARAMETER', ['deliveryChannel']);
+  if (b.release !== undefined && typeof b.release !== 'boolean')
+    throw badRequest('release must be true or false', 'INVALID_PARAMETER', ['release']);
+  const schedule = await store.db
+    .selectFrom('schedule')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', b.scheduleId)
+    .executeTakeFirst();
+  if (!schedule)
+    throw unprocessable(`no schedule ${b.scheduleId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['scheduleId']);
   const slot: NewSlot = {
     id: `extra.${randomUUID().slice(0, 18)}`,
     identifier: randomUUID(),
@@ -42,22 +51,47 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
 
 export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined) {
   const day = date ?? new Date().toLocaleDateString('en-CA', { timeZone: LOCAL_TIME_ZONE });
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(day))) throw badRequest('date must be YYYY-MM-DD (a UK day)', 'INVALID_PARAMETER', ['date']);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(day)))
+    throw badRequest('date must be YYYY-MM-DD (a UK day)', 'INVALID_PARAMETER', ['date']);
   const midnight = Date.parse(`${day}T00:00:00Z`);
   const from = new Date(wallClockToUtc(midnight)).toISOString();
   const to = new Date(wallClockToUtc(midnight + 86_400_000)).toISOString();
   const slots = await db
     .selectFrom('slot as s')
-    .leftJoin('appointment as a', (j) => j.onRef('a.tenant_id', '=', 's.tenant_id').onRef('a.id', '=', 's.appointment_id'))
-    .select(['s.id', 's.schedule_id', 's.start', 's.end', 's.status', 'a.id as appointment_id', 'a.status as appointment_status', 'a.consumer_ods'])
+    .leftJoin('appointment as a', (j) =>
+      j.onRef('a.tenant_id', '=', 's.tenant_id').onRef('a.id', '=', 's.appointment_id'),
+    )
+    .select([
+      's.id',
+      's.schedule_id',
+      's.start',
+      's.end',
+      's.status',
+      'a.id as appointment_id',
+      'a.status as appointment_status',
+      'a.consumer_ods',
+    ])
     .where('s.tenant_id', '=', tenantId)
     .where('s.start', '>=', from)
     .where('s.start', '<', to)
     .orderBy('s.start')
     .execute();
-  const mapping = await db.selectFrom('service_schedule').select(['healthcare_service_id', 'schedule_id']).where('tenant_id', '=', tenantId).execute();
-  const primary = await db.selectFrom('schedule').select(['id', 'healthcare_service_id']).where('tenant_id', '=', tenantId).execute();
-  const servicesOf = (scheduleId: string) => [...new Set([...primary.filter((p) => p.id === scheduleId).map((p) => p.healthcare_service_id), ...mapping.filter((m) => m.schedule_id === scheduleId).map((m) => m.healthcare_service_id)])];
+  const mapping = await db
+    .selectFrom('service_schedule')
+    .select(['healthcare_service_id', 'schedule_id'])
+    .where('tenant_id', '=', tenantId)
+    .execute();
+  const primary = await db
+    .selectFrom('schedule')
+    .select(['id', 'healthcare_service_id'])
+    .where('tenant_id', '=', tenantId)
+    .execute();
+  const servicesOf = (scheduleId: string) => [
+    ...new Set([
+      ...primary.filter((p) => p.id === scheduleId).map((p) => p.healthcare_service_id),
+      ...mapping.filter((m) => m.schedule_id === scheduleId).map((m) => m.healthcare_service_id),
+    ]),
+  ];
   const schedules = [...new Set(slots.map((s) => s.schedule_id))].map((scheduleId) => {
     const own = slots.filter((s) => s.schedule_id === scheduleId);
     return {
@@ -68,7 +102,16 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
       free: own.filter((s) => s.status === 'free').length,
       blocked: own.filter((s) => s.status === 'busy-unavailable').length,
       // `moves`: what the front desk may do next (the allowed transitions), so screens offer only those.
-      bookings: own.filter((s) => s.appointment_id).map((s) => ({ slotId: s.id, start: s.start, appointmentId: s.appointment_id, status: s.appointment_status, bookedBy: s.consumer_ods, moves: TRANSITIONS[s.appointment_status ?? ''] ?? [] })),
+      bookings: own
+        .filter((s) => s.appointment_id)
+        .map((s) => ({
+          slotId: s.id,
+          start: s.start,
+          appointmentId: s.appointment_id,
+          status: s.appointment_status,
+          bookedBy: s.consumer_ods,
+          moves: TRANSITIONS[s.appointment_status ?? ''] ?? [],
+        })),
     };
   });
   return { date: day, schedules };

@@ -6,10 +6,25 @@
  * All names, codes and people are fictional.
  */
 import { createHash } from 'node:crypto';
-import type { Address, HealthcareService, Location, Organization, Practitioner, PractitionerRole, Schedule } from 'fhir/r3.js';
+import type {
+  Address,
+  HealthcareService,
+  Location,
+  Organization,
+  Practitioner,
+  PractitionerRole,
+  Schedule,
+} from 'fhir/r3.js';
 import { toUtcText, wallClockToUtc, LOCAL_TIME_ZONE } from '../fhir/time.js';
 import type { Store } from '../store/store.js';
-import { addSlots, putReference, putTenant, mapServiceToSchedule, type NewSlot, type TenantSettings } from './catalogue.js';
+import {
+  addSlots,
+  putReference,
+  putTenant,
+  mapServiceToSchedule,
+  type NewSlot,
+  type TenantSettings,
+} from './catalogue.js';
 
 export const DOS_ID_SYSTEM = 'https://fhir.nhs.uk/Id/dos-service-id';
 const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
@@ -59,13 +74,23 @@ function organization(ods: string, name: string, addr: Address): Organization {
     resourceType: 'Organization',
     id: ods,
     identifier: [{ system: ODS_SYSTEM, value: ods }],
-    type: [{ coding: [{ system: 'http://hl7.org/fhir/organization-type', code: 'prov', display: 'Healthcare Provider' }] }],
+    type: [
+      { coding: [{ system: 'http://hl7.org/fhir/organization-type', code: 'prov', display: 'Healthcare Provider' }] },
+    ],
     name,
     address: [addr],
   };
 }
 
-function location(id: string, name: string, addr: Address, phone: string, latitude: number, longitude: number, odsSite: string): Location {
+function location(
+  id: string,
+  name: string,
+  addr: Address,
+  phone: string,
+  latitude: number,
+  longitude: number,
+  odsSite: string,
+): Location {
   return {
     resourceType: 'Location',
     id,
@@ -78,7 +103,14 @@ function location(id: string, name: string, addr: Address, phone: string, latitu
   };
 }
 
-function service(dosId: string, name: string, type: string, org: string, loc: string, phone: string): HealthcareService {
+function service(
+  dosId: string,
+  name: string,
+  type: string,
+  org: string,
+  loc: string,
+  phone: string,
+): HealthcareService {
   return {
     resourceType: 'HealthcareService',
     id: dosId,
@@ -92,7 +124,14 @@ function service(dosId: string, name: string, type: string, org: string, loc: st
   };
 }
 
-function practitioner(id: string, sdsUserId: string, prefix: string, given: string, family: string, gender: string): Practitioner {
+function practitioner(
+  id: string,
+  sdsUserId: string,
+  prefix: string,
+  given: string,
+  family: string,
+  gender: string,
+): Practitioner {
   return {
     resourceType: 'Practitioner',
     id,
@@ -133,16 +172,58 @@ const northgateAddress = address(['Northgate Health Centre', '14 Northgate'], 'W
 
 export const DEMO_TENANTS: DemoTenant[] = [
   {
-    settings: { id: 'riverside-ed', name: 'Riverside General Hospital Emergency Department', odsCode: 'R9R', asid: '200000000101' },
+    settings: {
+      id: 'riverside-ed',
+      name: 'Riverside General Hospital Emergency Department',
+      odsCode: 'R9R',
+      asid: '200000000101',
+    },
     organization: organization('R9R', 'Riverside Teaching Hospitals NHS Trust', riversideAddress),
     locations: [
-      location('rgh-ed', 'Riverside General Hospital Emergency Department', riversideAddress, '0113 496 0001', 53.7996, -1.5521, 'R9R01'),
-      location('rch-ed', "Riverside Children's Emergency Department", childrensAddress, '0113 496 0002', 53.8043, -1.5531, 'R9R02'),
+      location(
+        'rgh-ed',
+        'Riverside General Hospital Emergency Department',
+        riversideAddress,
+        '0113 496 0001',
+        53.7996,
+        -1.5521,
+        'R9R01',
+      ),
+      location(
+        'rch-ed',
+        "Riverside Children's Emergency Department",
+        childrensAddress,
+        '0113 496 0002',
+        53.8043,
+        -1.5531,
+        'R9R02',
+      ),
     ],
     services: [
-      service('2000011001', 'Riverside Emergency Department (adults)', 'Emergency Department', 'R9R', 'rgh-ed', '0113 496 0001'),
-      service('2000011002', 'Riverside ED See and Treat (minor injuries)', 'Emergency Department', 'R9R', 'rgh-ed', '0113 496 0001'),
-      service('2000011003', "Riverside Children's Emergency Department", 'Emergency Department', 'R9R', 'rch-ed', '0113 496 0002'),
+      service(
+        '2000011001',
+        'Riverside Emergency Department (adults)',
+        'Emergency Department',
+        'R9R',
+        'rgh-ed',
+        '0113 496 0001',
+      ),
+      service(
+        '2000011002',
+        'Riverside ED See and Treat (minor injuries)',
+        'Emergency Department',
+        'R9R',
+        'rgh-ed',
+        '0113 496 0001',
+      ),
+      service(
+        '2000011003',
+        "Riverside Children's Emergency Department",
+        'Emergency Department',
+        'R9R',
+        'rch-ed',
+        '0113 496 0002',
+      ),
     ],
     practitioners: [
       practitioner('p-okafor', '900000000101', 'Dr', 'Adaeze', 'Okafor', 'female'),
@@ -155,8 +236,18 @@ export const DEMO_TENANTS: DemoTenant[] = [
       role('r-shah', 'p-shah', 'R9R', 'R0260', 'General Medical Practitioner'),
     ],
     sessions: [
-      { schedule: schedule('rgh-ed-adults', '2000011001', 'Adult ED arrival slots', 'p-okafor', 'r-okafor'), opens: '08:00', closes: '22:00', channel: 'In-person' },
-      { schedule: schedule('rgh-ed-minors', '2000011002', 'See and Treat clinic', 'p-shah', 'r-shah'), opens: '07:00', closes: '23:00', channel: 'In-person' },
+      {
+        schedule: schedule('rgh-ed-adults', '2000011001', 'Adult ED arrival slots', 'p-okafor', 'r-okafor'),
+        opens: '08:00',
+        closes: '22:00',
+        channel: 'In-person',
+      },
+      {
+        schedule: schedule('rgh-ed-minors', '2000011002', 'See and Treat clinic', 'p-shah', 'r-shah'),
+        opens: '07:00',
+        closes: '23:00',
+        channel: 'In-person',
+      },
       {
         schedule: schedule('rgh-ed-overflow', '2000011001', 'Shared overflow diary for both adult services'),
         opens: '10:00',
@@ -164,17 +255,59 @@ export const DEMO_TENANTS: DemoTenant[] = [
         channel: null, // SLOT-4: a diary whose delivery channel is not recorded
         alsoServes: ['2000011002'],
       },
-      { schedule: schedule('rch-ed-children', '2000011003', "Children's ED arrival slots", 'p-lindqvist', 'r-lindqvist'), opens: '09:00', closes: '21:00', channel: 'In-person' },
+      {
+        schedule: schedule(
+          'rch-ed-children',
+          '2000011003',
+          "Children's ED arrival slots",
+          'p-lindqvist',
+          'r-lindqvist',
+        ),
+        opens: '09:00',
+        closes: '21:00',
+        channel: 'In-person',
+      },
     ],
   },
   {
     settings: { id: 'northgate-utc', name: 'Northgate Urgent Treatment Centre', odsCode: 'N9G', asid: '200000000102' },
     organization: organization('N9G', 'Northgate Community Health CIC', northgateAddress),
-    locations: [location('northgate-utc', 'Northgate Urgent Treatment Centre', northgateAddress, '01924 496 010', 53.6857, -1.4977, 'N9G01')],
+    locations: [
+      location(
+        'northgate-utc',
+        'Northgate Urgent Treatment Centre',
+        northgateAddress,
+        '01924 496 010',
+        53.6857,
+        -1.4977,
+        'N9G01',
+      ),
+    ],
     services: [
-      service('2000022001', 'Northgate UTC walk-in appointments', 'Urgent Treatment Centre', 'N9G', 'northgate-utc', '01924 496 010'),
-      service('2000022002', 'Northgate GP out of hours telephone consultations', 'GP Out of Hours', 'N9G', 'northgate-utc', '01924 496 011'),
-      service('2000022003', 'Northgate GP out of hours video consultations', 'GP Out of Hours', 'N9G', 'northgate-utc', '01924 496 011'),
+      service(
+        '2000022001',
+        'Northgate UTC walk-in appointments',
+        'Urgent Treatment Centre',
+        'N9G',
+        'northgate-utc',
+        '01924 496 010',
+      ),
+      service(
+        '2000022002',
+        'Northgate GP out of hours telephone consultations',
+        'GP Out of Hours',
+        'N9G',
+        'northgate-utc',
+        '01924 496 011',
+      ),
+      service(
+        '2000022003',
+        'Northgate GP out of hours video consultations',
+        'GP Out of Hours',
+        'N9G',
+        'northgate-utc',
+        '01924 496 011',
+      ),
     ],
     practitioners: [
       practitioner('p-mensah', '900000000201', 'Dr', 'Kwame', 'Mensah', 'male'),
@@ -187,15 +320,35 @@ export const DEMO_TENANTS: DemoTenant[] = [
       role('r-wright', 'p-wright', 'N9G', 'R0260', 'General Medical Practitioner'),
     ],
     sessions: [
-      { schedule: schedule('ngt-utc-walkin', '2000022001', 'UTC booked arrival slots', 'p-wright', 'r-wright'), opens: '08:00', closes: '20:00', channel: 'In-person' },
-      { schedule: schedule('ngt-ooh-phone', '2000022002', 'GP out of hours call-backs', 'p-mensah', 'r-mensah'), opens: '08:00', closes: '22:00', channel: 'Telephone' },
-      { schedule: schedule('ngt-ooh-video', '2000022003', 'GP out of hours video calls', 'p-ferreira', 'r-ferreira'), opens: '09:00', closes: '17:00', channel: 'Video' },
+      {
+        schedule: schedule('ngt-utc-walkin', '2000022001', 'UTC booked arrival slots', 'p-wright', 'r-wright'),
+        opens: '08:00',
+        closes: '20:00',
+        channel: 'In-person',
+      },
+      {
+        schedule: schedule('ngt-ooh-phone', '2000022002', 'GP out of hours call-backs', 'p-mensah', 'r-mensah'),
+        opens: '08:00',
+        closes: '22:00',
+        channel: 'Telephone',
+      },
+      {
+        schedule: schedule('ngt-ooh-video', '2000022003', 'GP out of hours video calls', 'p-ferreira', 'r-ferreira'),
+        opens: '09:00',
+        closes: '17:00',
+        channel: 'Video',
+      },
     ],
   },
 ];
 
 function localDate(ms: number): { y: number; m: number; d: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: LOCAL_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ms));
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: LOCAL_TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return { y: get('year'), m: get('month'), d: get('day') };
 }
@@ -252,10 +405,17 @@ export async function seedDemo(store: Store, now = Date.now()): Promise<SeedRepo
     let slotsAdded = 0;
     for (const plan of t.sessions) {
       await putReference(store.db, tenantId, plan.schedule);
-      for (const serviceId of plan.alsoServes ?? []) await mapServiceToSchedule(store.db, tenantId, serviceId, plan.schedule.id!);
+      for (const serviceId of plan.alsoServes ?? [])
+        await mapServiceToSchedule(store.db, tenantId, serviceId, plan.schedule.id!);
       slotsAdded += await addSlots(store, tenantId, sessionSlots(tenantId, plan, now));
     }
-    reports.push({ tenant: tenantId, name: t.settings.name, services: t.services.length, schedules: t.sessions.length, slotsAdded });
+    reports.push({
+      tenant: tenantId,
+      name: t.settings.name,
+      services: t.services.length,
+      schedules: t.sessions.length,
+      slotsAdded,
+    });
   }
   return reports;
 }

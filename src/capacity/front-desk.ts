@@ -28,21 +28,41 @@ function staffIdentity(tenant: { id: string; ods_code: string; name: string }, a
     issuedAt: 0,
     expiresAt: 0,
     organisation: { ods: tenant.ods_code, name: tenant.name },
-    device: { system: 'https://slotbridge.dev/Id/device', value: 'slotbridge-admin', model: 'Slotbridge admin', version: '1' },
+    device: {
+      system: 'https://slotbridge.dev/Id/device',
+      value: 'slotbridge-admin',
+      model: 'Slotbridge admin',
+      version: '1',
+    },
     practitioner: { id: actor, name: actor },
   };
 }
 
-export async function setAppointmentStatus(store: Store, tenantId: string, id: string, status: unknown, actor: string, requestId: string) {
+export async function setAppointmentStatus(
+  store: Store,
+  tenantId: string,
+  id: string,
+  status: unknown,
+  actor: string,
+  requestId: string,
+) {
   if (typeof status !== 'string' || !['arrived', 'fulfilled', 'noshow', 'cancelled'].includes(status)) {
     throw badRequest('status must be arrived, fulfilled, noshow or cancelled', 'INVALID_PARAMETER', ['status']);
   }
-  const tenant = await store.db.selectFrom('tenant').select(['id', 'ods_code', 'name']).where('id', '=', tenantId).executeTakeFirst();
+  const tenant = await store.db
+    .selectFrom('tenant')
+    .select(['id', 'ods_code', 'name'])
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
   const current = tenant && (await readCurrent(store, tenantId, id));
   if (!tenant || !current) throw notFound(`Appointment ${id} is not known at ${tenantId}`);
   const allowed = TRANSITIONS[current.status] ?? [];
   if (!allowed.includes(status)) {
-    throw unprocessable(`Appointment ${id} is ${current.status}: it can ${allowed.length ? `become ${allowed.join(' or ')}` : 'no longer change'}, not ${status}`, 'INVALID_RESOURCE', ['Appointment.status']);
+    throw unprocessable(
+      `Appointment ${id} is ${current.status}: it can ${allowed.length ? `become ${allowed.join(' or ')}` : 'no longer change'}, not ${status}`,
+      'INVALID_RESOURCE',
+      ['Appointment.status'],
+    );
   }
   const stored = appointmentResource(current);
   const now = new Date().toISOString();
@@ -51,7 +71,16 @@ export async function setAppointmentStatus(store: Store, tenantId: string, id: s
     meta: { versionId: String(current.version_id + 1), lastUpdated: now, profile: [profileOf('Appointment')] },
     status,
   } as Appointment & { id: string; meta: { versionId: string; lastUpdated: string } };
-  const result = await commitStatusChange(store, { tenantId, current, cancelled: next, provenance: { identity: staffIdentity(tenant, actor), interaction: `front-desk-${status}`, requestId } }, status === 'cancelled');
+  const result = await commitStatusChange(
+    store,
+    {
+      tenantId,
+      current,
+      cancelled: next,
+      provenance: { identity: staffIdentity(tenant, actor), interaction: `front-desk-${status}`, requestId },
+    },
+    status === 'cancelled',
+  );
   if (result === 'stale') throw versionConflict(`Appointment ${id} changed meanwhile: read it again and retry`);
   return { id, before: current.status, status, versionId: next.meta.versionId };
 }

@@ -14,7 +14,8 @@ import { BANK_HOLIDAY_REGIONS, isBankHoliday, isBankHolidayRegion, type BankHoli
 import { addSlots, type AddSlotsOptions, type NewSlot } from './catalogue.js';
 
 /** Node's one-shot hash (20.12+), a good deal cheaper per slot than createHash; createHash where it is missing. */
-const sha1Hex = (text: string): string => (typeof oneShotHash === 'function' ? oneShotHash('sha1', text) : createHash('sha1').update(text).digest('hex'));
+const sha1Hex = (text: string): string =>
+  typeof oneShotHash === 'function' ? oneShotHash('sha1', text) : createHash('sha1').update(text).digest('hex');
 
 /** ./demo.ts's stableUuid (a name-based UUID from a SHA-1), computed with the one-shot hash: the same UUIDs. */
 function slotUuid(text: string): string {
@@ -67,17 +68,22 @@ function fail(field: string, message: string): never {
 export async function checkRota(db: Kysely<Database>, tenantId: string, input: unknown): Promise<Rota> {
   if (!input || typeof input !== 'object' || Array.isArray(input)) fail('body', 'must be a JSON object');
   const r = input as Record<string, any>;
-  if (typeof r.id !== 'string' || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(r.id)) fail('id', 'must be 1–40 lower-case letters, digits or - (no dots)');
+  if (typeof r.id !== 'string' || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(r.id))
+    fail('id', 'must be 1–40 lower-case letters, digits or - (no dots)');
   if (typeof r.scheduleId !== 'string' || !r.scheduleId) fail('scheduleId', 'is required');
-  if (!Array.isArray(r.days) || r.days.length === 0 || !r.days.every((d: unknown) => WEEKDAYS.includes(d as Weekday))) fail('days', `must list days from ${WEEKDAYS.join(', ')}`);
+  if (!Array.isArray(r.days) || r.days.length === 0 || !r.days.every((d: unknown) => WEEKDAYS.includes(d as Weekday)))
+    fail('days', `must list days from ${WEEKDAYS.join(', ')}`);
   if (!HHMM.test(String(r.start)) || !HHMM.test(String(r.end))) fail('start/end', 'must be HH:MM (local time)');
   if (minutes(r.end) <= minutes(r.start)) fail('end', `${r.end} is not after the start ${r.start}`);
-  if (!Number.isInteger(r.slotMinutes) || r.slotMinutes < 5 || r.slotMinutes > 480) fail('slotMinutes', 'must be a whole number of minutes from 5 to 480');
+  if (!Number.isInteger(r.slotMinutes) || r.slotMinutes < 5 || r.slotMinutes > 480)
+    fail('slotMinutes', 'must be a whole number of minutes from 5 to 480');
   if (r.slotMinutes > minutes(r.end) - minutes(r.start)) fail('slotMinutes', 'is longer than the session');
   const channel = r.deliveryChannel ?? null;
-  if (channel !== null && !CHANNELS.includes(channel)) fail('deliveryChannel', `must be one of ${CHANNELS.join(', ')} (or null when not known)`);
+  if (channel !== null && !CHANNELS.includes(channel))
+    fail('deliveryChannel', `must be one of ${CHANNELS.join(', ')} (or null when not known)`);
   if (!isDay(r.effectiveFrom)) fail('effectiveFrom', 'must be a date, YYYY-MM-DD');
-  if (r.effectiveTo !== undefined && (!isDay(r.effectiveTo) || r.effectiveTo < r.effectiveFrom)) fail('effectiveTo', 'must be a date on or after effectiveFrom');
+  if (r.effectiveTo !== undefined && (!isDay(r.effectiveTo) || r.effectiveTo < r.effectiveFrom))
+    fail('effectiveTo', 'must be a date on or after effectiveFrom');
   const exceptions = r.exceptions ?? [];
   if (!Array.isArray(exceptions) || !exceptions.every(isDay)) fail('exceptions', 'must be a list of dates, YYYY-MM-DD');
   const timeZone = r.timeZone ?? LOCAL_TIME_ZONE;
@@ -87,19 +93,54 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
     fail('timeZone', `${String(timeZone)} is not a time zone`);
   }
   const bankHolidays = r.bankHolidays ?? 'open';
-  if (bankHolidays !== 'open' && !isBankHolidayRegion(bankHolidays)) fail('bankHolidays', `must be "open" (sessions run on bank holidays) or one of ${BANK_HOLIDAY_REGIONS.join(', ')} (no sessions on that region's bank holidays)`);
+  if (bankHolidays !== 'open' && !isBankHolidayRegion(bankHolidays))
+    fail(
+      'bankHolidays',
+      `must be "open" (sessions run on bank holidays) or one of ${BANK_HOLIDAY_REGIONS.join(', ')} (no sessions on that region's bank holidays)`,
+    );
   for (const field of ['practitionerId', 'locationId'] as const) {
-    if (r[field] !== undefined && r[field] !== null && (typeof r[field] !== 'string' || !FHIR_ID.test(r[field]))) fail(field, 'must be the id of a resource in this tenant (1–64 letters, digits, - or .)');
+    if (r[field] !== undefined && r[field] !== null && (typeof r[field] !== 'string' || !FHIR_ID.test(r[field])))
+      fail(field, 'must be the id of a resource in this tenant (1–64 letters, digits, - or .)');
   }
-  const schedule = await db.selectFrom('schedule').select('id').where('tenant_id', '=', tenantId).where('id', '=', r.scheduleId).executeTakeFirst();
-  if (!schedule) throw unprocessable(`rota scheduleId: no schedule ${r.scheduleId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['scheduleId']);
+  const schedule = await db
+    .selectFrom('schedule')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', r.scheduleId)
+    .executeTakeFirst();
+  if (!schedule)
+    throw unprocessable(`rota scheduleId: no schedule ${r.scheduleId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', [
+      'scheduleId',
+    ]);
   const practitionerId: string | undefined = r.practitionerId ?? undefined;
   const locationId: string | undefined = r.locationId ?? undefined;
-  if (practitionerId && !(await db.selectFrom('practitioner').select('id').where('tenant_id', '=', tenantId).where('id', '=', practitionerId).executeTakeFirst())) {
-    throw unprocessable(`rota practitionerId: no Practitioner ${practitionerId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['practitionerId']);
+  if (
+    practitionerId &&
+    !(await db
+      .selectFrom('practitioner')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', practitionerId)
+      .executeTakeFirst())
+  ) {
+    throw unprocessable(
+      `rota practitionerId: no Practitioner ${practitionerId} in ${tenantId}`,
+      'REFERENCE_NOT_FOUND',
+      ['practitionerId'],
+    );
   }
-  if (locationId && !(await db.selectFrom('location').select('id').where('tenant_id', '=', tenantId).where('id', '=', locationId).executeTakeFirst())) {
-    throw unprocessable(`rota locationId: no Location ${locationId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', ['locationId']);
+  if (
+    locationId &&
+    !(await db
+      .selectFrom('location')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', locationId)
+      .executeTakeFirst())
+  ) {
+    throw unprocessable(`rota locationId: no Location ${locationId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', [
+      'locationId',
+    ]);
   }
   const rota: Rota = {
     id: r.id,
@@ -118,13 +159,26 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
     ...(locationId ? { locationId } : {}),
   };
   // Overlapping sessions on the same schedule would make two slots at one time.
-  const others = await db.selectFrom('rota').select(['id', 'content']).where('tenant_id', '=', tenantId).where('schedule_id', '=', rota.scheduleId).where('id', '!=', rota.id).execute();
+  const others = await db
+    .selectFrom('rota')
+    .select(['id', 'content'])
+    .where('tenant_id', '=', tenantId)
+    .where('schedule_id', '=', rota.scheduleId)
+    .where('id', '!=', rota.id)
+    .execute();
   for (const o of others) {
     const other = JSON.parse(o.content) as Rota;
     const sharedDay = other.days.some((d) => rota.days.includes(d));
-    const datesMeet = (other.effectiveTo ?? '9999-12-31') >= rota.effectiveFrom && (rota.effectiveTo ?? '9999-12-31') >= other.effectiveFrom;
+    const datesMeet =
+      (other.effectiveTo ?? '9999-12-31') >= rota.effectiveFrom &&
+      (rota.effectiveTo ?? '9999-12-31') >= other.effectiveFrom;
     const timesMeet = minutes(other.start) < minutes(rota.end) && minutes(rota.start) < minutes(other.end);
-    if (sharedDay && datesMeet && timesMeet) throw unprocessable(`rota ${rota.id} overlaps rota ${o.id} (${other.days.join(', ')} ${other.start}–${other.end}) on schedule ${rota.scheduleId}`, 'INVALID_RESOURCE', ['start', 'end']);
+    if (sharedDay && datesMeet && timesMeet)
+      throw unprocessable(
+        `rota ${rota.id} overlaps rota ${o.id} (${other.days.join(', ')} ${other.start}–${other.end}) on schedule ${rota.scheduleId}`,
+        'INVALID_RESOURCE',
+        ['start', 'end'],
+      );
   }
   return rota;
 }
@@ -170,7 +224,13 @@ export function* rotaDays(rota: Rota, from: number, days: number, after = -Infin
     const midnight = first + i * DAY;
     const date = new Date(midnight).toISOString().slice(0, 10);
     const weekday = WEEKDAYS[(new Date(midnight).getUTCDay() + 6) % 7]!;
-    if (!open.has(weekday) || date < rota.effectiveFrom || (rota.effectiveTo && date > rota.effectiveTo) || exceptions.has(date)) continue;
+    if (
+      !open.has(weekday) ||
+      date < rota.effectiveFrom ||
+      (rota.effectiveTo && date > rota.effectiveTo) ||
+      exceptions.has(date)
+    )
+      continue;
     if (region && isBankHoliday(region, date)) continue;
     const before = offsetAt(midnight - 36 * 3_600_000, zone);
     const uniform = before === offsetAt(midnight + 48 * 3_600_000, zone);
@@ -245,11 +305,18 @@ export function previewRota(tenantId: string, rota: Rota, horizonDays = 28, now 
   const preview: RotaPreview = { rota, horizonDays, total: 0, days: [], slots: [] };
   for (const day of rotaDays(rota, now, horizonDays, now)) {
     preview.total += day.starts.length;
-    preview.days.push({ date: day.date, weekday: day.weekday, count: day.starts.length, first: HHMM_TEXT[day.minutes[0]!]!, last: HHMM_TEXT[day.minutes.at(-1)!]! });
+    preview.days.push({
+      date: day.date,
+      weekday: day.weekday,
+      count: day.starts.length,
+      first: HHMM_TEXT[day.minutes[0]!]!,
+      last: HHMM_TEXT[day.minutes.at(-1)!]!,
+    });
     if (preview.slots.length < PREVIEW_SLOT_LIMIT) {
       const made: NewSlot[] = [];
       daySlots(tenantId, rota, day, made);
-      for (const s of made.slice(0, PREVIEW_SLOT_LIMIT - preview.slots.length)) preview.slots.push({ id: s.id, start: s.start, end: s.end });
+      for (const s of made.slice(0, PREVIEW_SLOT_LIMIT - preview.slots.length))
+        preview.slots.push({ id: s.id, start: s.start, end: s.end });
     }
   }
   return preview;
@@ -287,10 +354,17 @@ export async function generateRotaSlots(
   const wantedIds = new Set(wanted.map((s) => s.id));
   const nowText = new Date(now).toISOString();
   const prefix = `rota.${rota.id}.`;
-  let query = store.db.selectFrom('slot').select(['id', 'start', 'status']).where('tenant_id', '=', tenantId).where('start', '>', nowText);
+  let query = store.db
+    .selectFrom('slot')
+    .select(['id', 'start', 'status'])
+    .where('tenant_id', '=', tenantId)
+    .where('start', '>', nowText);
   // SQLite compares text byte by byte, so the id prefix is a range of its primary key; PostgreSQL's
   // collation may not sort that way, so it matches the prefix (rota ids hold no LIKE wildcards).
-  query = store.dialect === 'sqlite' ? query.where('id', '>=', prefix).where('id', '<', `rota.${rota.id}/`) : query.where('id', 'like', `${prefix}%`);
+  query =
+    store.dialect === 'sqlite'
+      ? query.where('id', '>=', prefix).where('id', '<', `rota.${rota.id}/`)
+      : query.where('id', 'like', `${prefix}%`);
   const existing = await query.execute();
   const existingIds = new Set(existing.map((s) => s.id));
   const stale = existing.filter((s) => !wantedIds.has(s.id));
@@ -299,20 +373,41 @@ export async function generateRotaSlots(
     await store.transaction(async (trx) => {
       for (let i = 0; i < stale.length; i += 500) {
         const ids = stale.slice(i, i + 500).map((s) => s.id);
-        const result = await trx.deleteFrom('slot').where('tenant_id', '=', tenantId).where('id', 'in', ids).where('status', '=', 'free').where('appointment_id', 'is', null).executeTakeFirst();
+        const result = await trx
+          .deleteFrom('slot')
+          .where('tenant_id', '=', tenantId)
+          .where('id', 'in', ids)
+          .where('status', '=', 'free')
+          .where('appointment_id', 'is', null)
+          .executeTakeFirst();
         removed += Number(result.numDeletedRows);
       }
       await store.announceSlotChange(trx, tenantId);
     });
     store.slotChanges.bump(tenantId);
   }
-  const keptRows = stale.length > removed
-    ? await store.db.selectFrom('slot').select(['id', 'start', 'status']).where('tenant_id', '=', tenantId).where('id', 'in', stale.map((s) => s.id)).execute()
-    : [];
+  const keptRows =
+    stale.length > removed
+      ? await store.db
+          .selectFrom('slot')
+          .select(['id', 'start', 'status'])
+          .where('tenant_id', '=', tenantId)
+          .where(
+            'id',
+            'in',
+            stale.map((s) => s.id),
+          )
+          .execute()
+      : [];
   const missing = wanted.filter((s) => !existingIds.has(s.id));
   const present = wanted.length - missing.length;
   onProgress?.({ done: present, total: wanted.length });
-  const added = missing.length ? await addSlots(store, tenantId, missing, { ...options, onProgress: (done) => onProgress?.({ done: present + done, total: wanted.length }) }) : 0;
+  const added = missing.length
+    ? await addSlots(store, tenantId, missing, {
+        ...options,
+        onProgress: (done) => onProgress?.({ done: present + done, total: wanted.length }),
+      })
+    : 0;
   return { rota: rota.id, added, removed, kept: keptRows };
 }
 
@@ -349,11 +444,22 @@ export async function generateRotas(
   const total = counts.reduce((a, b) => a + b, 0);
   const summary: GenerationSummary = { horizonDays, total, added: 0, removed: 0, kept: 0, reports: [] };
   let before = 0;
-  const cache = store.dialect === 'sqlite' ? ((await sql<{ cache_size: number }>`pragma cache_size`.execute(store.db)).rows[0]?.cache_size ?? -2000) : undefined;
+  const cache =
+    store.dialect === 'sqlite'
+      ? ((await sql<{ cache_size: number }>`pragma cache_size`.execute(store.db)).rows[0]?.cache_size ?? -2000)
+      : undefined;
   if (cache !== undefined) await sql.raw(`pragma cache_size = ${-BULK_SQLITE_CACHE_KIB}`).execute(store.db);
   try {
     for (const [i, rota] of rotas.entries()) {
-      const report = await generateRotaSlots(store, tenantId, rota, horizonDays, now, (p) => onProgress?.({ rota: rota.id, done: before + p.done, total }), { rowsPerTransaction: BULK_ROWS_PER_TRANSACTION, refreshStatistics: false });
+      const report = await generateRotaSlots(
+        store,
+        tenantId,
+        rota,
+        horizonDays,
+        now,
+        (p) => onProgress?.({ rota: rota.id, done: before + p.done, total }),
+        { rowsPerTransaction: BULK_ROWS_PER_TRANSACTION, refreshStatistics: false },
+      );
       before += counts[i]!;
       onProgress?.({ rota: rota.id, done: before, total });
       summary.reports.push(report);
@@ -370,13 +476,32 @@ export async function generateRotas(
 
 export async function putRota(db: Kysely<Database>, tenantId: string, rota: Rota): Promise<Rota | undefined> {
   const before = await getRota(db, tenantId, rota.id);
-  const row = { tenant_id: tenantId, id: rota.id, schedule_id: rota.scheduleId, content: JSON.stringify(rota), updated_at: new Date().toISOString() };
-  await db.insertInto('rota').values(row).onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet({ schedule_id: row.schedule_id, content: row.content, updated_at: row.updated_at })).execute();
+  const row = {
+    tenant_id: tenantId,
+    id: rota.id,
+    schedule_id: rota.scheduleId,
+    content: JSON.stringify(rota),
+    updated_at: new Date().toISOString(),
+  };
+  await db
+    .insertInto('rota')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['tenant_id', 'id'])
+        .doUpdateSet({ schedule_id: row.schedule_id, content: row.content, updated_at: row.updated_at }),
+    )
+    .execute();
   return before;
 }
 
 export async function getRota(db: Kysely<Database>, tenantId: string, id: string): Promise<Rota | undefined> {
-  const row = await db.selectFrom('rota').select('content').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('rota')
+    .select('content')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row && readRota(row.content);
 }
 
@@ -387,5 +512,7 @@ function readRota(content: string): Rota {
 }
 
 export async function listRotas(db: Kysely<Database>, tenantId: string): Promise<Rota[]> {
-  return (await db.selectFrom('rota').select('content').where('tenant_id', '=', tenantId).orderBy('id').execute()).map((r) => readRota(r.content));
+  return (await db.selectFrom('rota').select('content').where('tenant_id', '=', tenantId).orderBy('id').execute()).map(
+    (r) => readRota(r.content),
+  );
 }

@@ -15,7 +15,8 @@ export async function auditCommand(args: string[]): Promise<number> {
     limit: { type: 'string' },
   });
   const limit = values.limit === undefined ? 50 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit ${String(values.limit)} is not a positive whole number`);
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new UsageError(`--limit ${String(values.limit)} is not a positive whole number`);
   const store = await openStore(storeFrom(values));
   try {
     let query = store.db.selectFrom('audit_event').selectAll();

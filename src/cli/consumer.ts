@@ -13,7 +13,17 @@ import { DEMO_CONSUMER, consumerIdentity } from '../consumer/identity.js';
 import type { SlotView } from '../consumer/slots.js';
 import { openStore, type Store } from '../store/store.js';
 import { DEFAULT_SPINE_PORT } from './spine.js';
-import { UsageError, instantOption, parse, print, requireString, say, storeFrom, storeOptions, type Options } from './io.js';
+import {
+  UsageError,
+  instantOption,
+  parse,
+  print,
+  requireString,
+  say,
+  storeFrom,
+  storeOptions,
+  type Options,
+} from './io.js';
 
 export const CONSUMER_USAGE = `slotbridge consumer find --disposition DX --postcode PC [--age N]
 slotbridge consumer slots --service ID [--from ISO] [--to ISO]
@@ -31,15 +41,27 @@ const identityOptions = {
   ...storeOptions,
 } as const;
 
-const local = (iso: string) => new Date(iso).toLocaleString('en-GB', { timeZone: 'Europe/London', weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const local = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', {
+    timeZone: 'Europe/London',
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 
 export function slotLine(s: SlotView): string {
   const minutes = Math.round((Date.parse(s.end) - Date.parse(s.start)) / 60_000);
   return [
     `${s.id}  ${local(s.start)} (${minutes} min)`,
     s.deliveryChannel ?? 'delivery channel not given',
-    s.location?.name ? `${s.location.name}${s.location.address ? `, ${s.location.address}` : ''}` : 'location not given',
-    s.practitioner?.name ? `${s.practitioner.name}${s.practitioner.gender ? ` (${s.practitioner.gender})` : ''}${s.role ? `, ${s.role}` : ''}` : s.role ?? '',
+    s.location?.name
+      ? `${s.location.name}${s.location.address ? `, ${s.location.address}` : ''}`
+      : 'location not given',
+    s.practitioner?.name
+      ? `${s.practitioner.name}${s.practitioner.gender ? ` (${s.practitioner.gender})` : ''}${s.role ? `, ${s.role}` : ''}`
+      : (s.role ?? ''),
     s.organisation ?? '',
   ]
     .filter(Boolean)
@@ -51,7 +73,8 @@ function appointmentLine(a: Appointment): string {
 }
 
 async function withConsumer<T>(values: Options, fn: (consumer: Consumer, store: Store) => Promise<T>): Promise<T> {
-  const spine = (values.spine as string | undefined) ?? process.env.SLOTBRIDGE_SPINE ?? `http://localhost:${DEFAULT_SPINE_PORT}`;
+  const spine =
+    (values.spine as string | undefined) ?? process.env.SLOTBRIDGE_SPINE ?? `http://localhost:${DEFAULT_SPINE_PORT}`;
   const identity = consumerIdentity({
     asid: (values.asid as string | undefined) ?? process.env.SLOTBRIDGE_ASID ?? DEMO_CONSUMER.asid,
     odsCode: (values.ods as string | undefined) ?? process.env.SLOTBRIDGE_ODS,
@@ -71,7 +94,10 @@ function disposition(values: Options, required: boolean): string | undefined {
     if (required) throw new UsageError('--disposition is required (e.g. Dx05)');
     return undefined;
   }
-  if (!DISPOSITIONS[d]) throw new UsageError(`--disposition ${d} is not a known disposition (${Object.keys(DISPOSITIONS).slice(0, 6).join(', ')}, …)`);
+  if (!DISPOSITIONS[d])
+    throw new UsageError(
+      `--disposition ${d} is not a known disposition (${Object.keys(DISPOSITIONS).slice(0, 6).join(', ')}, …)`,
+    );
   return d;
 }
 
@@ -80,35 +106,69 @@ export async function consumerCommand(args: string[]): Promise<number> {
   try {
     switch (sub) {
       case 'find': {
-        const { values } = parse(rest, { ...identityOptions, disposition: { type: 'string' }, postcode: { type: 'string' }, age: { type: 'string' } });
+        const { values } = parse(rest, {
+          ...identityOptions,
+          disposition: { type: 'string' },
+          postcode: { type: 'string' },
+          age: { type: 'string' },
+        });
         const dx = disposition(values, true)!;
         const postcode = requireString(values, 'postcode');
         const age = values.age === undefined ? undefined : Number(values.age);
-        if (age !== undefined && !(Number.isInteger(age) && age >= 0 && age <= 130)) throw new UsageError('--age must be a whole number of years');
+        if (age !== undefined && !(Number.isInteger(age) && age >= 0 && age <= 130))
+          throw new UsageError('--age must be a whole number of years');
         const found = await withConsumer(values, (c) => c.findServices({ disposition: dx, postcode, age }));
-        print(values, { disposition: dx, postcode, services: found }, found.length ? found.map((f) => {
-          const s = f.service;
-          const distance = s.distanceMiles === null ? '' : ` · ${s.distanceMiles} miles`;
-          const booking = f.route.bookable
-            ? f.availability && 'free' in f.availability
-              ? `takes bookings · ${f.availability.withinTimeFrame} free slots within the ${dx} time frame${f.availability.earliestWithinTimeFrame ? ` (earliest ${local(f.availability.earliestWithinTimeFrame)})` : ''}${f.availability.free > f.availability.withinTimeFrame ? `, ${f.availability.free - f.availability.withinTimeFrame} later` : ''}`
-              : `takes bookings · slots unavailable: ${f.availability && 'error' in f.availability ? f.availability.error : '?'}`
-            : `no booking: ${f.route.message}`;
-          return `${s.rank}. ${s.id}  ${s.name} (${s.type})${distance} · ${s.openNow ? 'open now' : `closed${s.nextOpen ? `, opens ${local(s.nextOpen)}` : ''}`}${f.bookingOnly ? ' · BOOKING ONLY' : ''}\n   ${booking}`;
-        }) : [`No services take ${dx} near ${postcode}.`]);
+        print(
+          values,
+          { disposition: dx, postcode, services: found },
+          found.length
+            ? found.map((f) => {
+                const s = f.service;
+                const distance = s.distanceMiles === null ? '' : ` · ${s.distanceMiles} miles`;
+                const booking = f.route.bookable
+                  ? f.availability && 'free' in f.availability
+                    ? `takes bookings · ${f.availability.withinTimeFrame} free slots within the ${dx} time frame${f.availability.earliestWithinTimeFrame ? ` (earliest ${local(f.availability.earliestWithinTimeFrame)})` : ''}${f.availability.free > f.availability.withinTimeFrame ? `, ${f.availability.free - f.availability.withinTimeFrame} later` : ''}`
+                    : `takes bookings · slots unavailable: ${f.availability && 'error' in f.availability ? f.availability.error : '?'}`
+                  : `no booking: ${f.route.message}`;
+                return `${s.rank}. ${s.id}  ${s.name} (${s.type})${distance} · ${s.openNow ? 'open now' : `closed${s.nextOpen ? `, opens ${local(s.nextOpen)}` : ''}`}${f.bookingOnly ? ' · BOOKING ONLY' : ''}\n   ${booking}`;
+              })
+            : [`No services take ${dx} near ${postcode}.`],
+        );
         return 0;
       }
       case 'slots': {
-        const { values } = parse(rest, { ...identityOptions, service: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, disposition: { type: 'string' } });
+        const { values } = parse(rest, {
+          ...identityOptions,
+          service: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          disposition: { type: 'string' },
+        });
         const service = requireString(values, 'service');
         const from = values.from ? new Date(instantOption(values, 'from', '')) : undefined;
         const to = values.to ? new Date(instantOption(values, 'to', '')) : undefined;
-        const result = await withConsumer(values, (c) => c.slots(service, { from, to, disposition: disposition(values, false) }));
-        print(values, { service: result.service.id, serviceRoot: result.route.serviceRoot, slots: result.slots }, result.slots.length ? [`${result.service.name}: ${result.slots.length} free slots`, ...result.slots.map(slotLine)] : [`${result.service.name} has no free slots in that time.`]);
+        const result = await withConsumer(values, (c) =>
+          c.slots(service, { from, to, disposition: disposition(values, false) }),
+        );
+        print(
+          values,
+          { service: result.service.id, serviceRoot: result.route.serviceRoot, slots: result.slots },
+          result.slots.length
+            ? [`${result.service.name}: ${result.slots.length} free slots`, ...result.slots.map(slotLine)]
+            : [`${result.service.name} has no free slots in that time.`],
+        );
         return 0;
       }
       case 'book': {
-        const { values } = parse(rest, { ...identityOptions, service: { type: 'string' }, slot: { type: 'string' }, patient: { type: 'string' }, reason: { type: 'string' }, disposition: { type: 'string' }, 'approve-breach': { type: 'boolean' } });
+        const { values } = parse(rest, {
+          ...identityOptions,
+          service: { type: 'string' },
+          slot: { type: 'string' },
+          patient: { type: 'string' },
+          reason: { type: 'string' },
+          disposition: { type: 'string' },
+          'approve-breach': { type: 'boolean' },
+        });
         const file = requireString(values, 'patient');
         let patient: unknown;
         try {
@@ -117,42 +177,108 @@ export async function consumerCommand(args: string[]): Promise<number> {
           throw new UsageError(`--patient ${file}: ${(err as Error).message}`);
         }
         const booked = await withConsumer(values, (c) =>
-          c.book({ serviceId: requireString(values, 'service'), slotId: requireString(values, 'slot'), patient, reason: (values.reason as string | undefined) ?? 'Booked by NHS 111', disposition: disposition(values, false), approveBreach: Boolean(values['approve-breach']) }),
+          c.book({
+            serviceId: requireString(values, 'service'),
+            slotId: requireString(values, 'slot'),
+            patient,
+            reason: (values.reason as string | undefined) ?? 'Booked by NHS 111',
+            disposition: disposition(values, false),
+            approveBreach: Boolean(values['approve-breach']),
+          }),
         );
-        print(values, { appointmentUrl: booked.appointmentUrl, versionId: booked.versionId, documentId: booked.documentId, requestId: booked.requestId, breachMinutes: booked.breachMinutes, slot: booked.slot }, [
-          booked.appointmentUrl,
-          `version ${booked.versionId}`,
-          `booked ${slotLine(booked.slot)} at ${booked.service.name}${booked.breachMinutes ? ` (${describeMinutes(booked.breachMinutes)} outside the time frame, with clinical approval)` : ''}`,
-          `referral document ${booked.documentId} kept with the appointment's URL`,
-        ]);
+        print(
+          values,
+          {
+            appointmentUrl: booked.appointmentUrl,
+            versionId: booked.versionId,
+            documentId: booked.documentId,
+            requestId: booked.requestId,
+            breachMinutes: booked.breachMinutes,
+            slot: booked.slot,
+          },
+          [
+            booked.appointmentUrl,
+            `version ${booked.versionId}`,
+            `booked ${slotLine(booked.slot)} at ${booked.service.name}${booked.breachMinutes ? ` (${describeMinutes(booked.breachMinutes)} outside the time frame, with clinical approval)` : ''}`,
+            `referral document ${booked.documentId} kept with the appointment's URL`,
+          ],
+        );
         return 0;
       }
       case 'cancel': {
-        const { values } = parse(rest, { ...identityOptions, appointment: { type: 'string' }, service: { type: 'string' } });
+        const { values } = parse(rest, {
+          ...identityOptions,
+          appointment: { type: 'string' },
+          service: { type: 'string' },
+        });
         const url = requireString(values, 'appointment');
-        const cancelled = await withConsumer(values, (c) => c.cancel(url, { serviceId: values.service as string | undefined }));
-        print(values, cancelled, [cancelled.alreadyCancelled ? `${url} was already cancelled` : `cancelled ${url} (version ${cancelled.versionId})`]);
+        const cancelled = await withConsumer(values, (c) =>
+          c.cancel(url, { serviceId: values.service as string | undefined }),
+        );
+        print(values, cancelled, [
+          cancelled.alreadyCancelled
+            ? `${url} was already cancelled`
+            : `cancelled ${url} (version ${cancelled.versionId})`,
+        ]);
         return 0;
       }
       case 'rebook': {
-        const { values } = parse(rest, { ...identityOptions, appointment: { type: 'string' }, slot: { type: 'string' }, service: { type: 'string' }, 'approve-breach': { type: 'boolean' } });
+        const { values } = parse(rest, {
+          ...identityOptions,
+          appointment: { type: 'string' },
+          slot: { type: 'string' },
+          service: { type: 'string' },
+          'approve-breach': { type: 'boolean' },
+        });
         const url = requireString(values, 'appointment');
-        const result = await withConsumer(values, (c) => c.rebook(url, { slotId: requireString(values, 'slot'), serviceId: values.service as string | undefined, approveBreach: Boolean(values['approve-breach']) }));
-        print(values, { booked: { appointmentUrl: result.booked.appointmentUrl, versionId: result.booked.versionId, slot: result.booked.slot }, cancelled: result.cancelled }, [
-          `booked: ${result.booked.appointmentUrl} (version ${result.booked.versionId}) ${slotLine(result.booked.slot)}`,
-          'error' in result.cancelled ? `NOT cancelled: ${url}: ${result.cancelled.error}` : `cancelled: ${url} (version ${result.cancelled.versionId})`,
-        ]);
+        const result = await withConsumer(values, (c) =>
+          c.rebook(url, {
+            slotId: requireString(values, 'slot'),
+            serviceId: values.service as string | undefined,
+            approveBreach: Boolean(values['approve-breach']),
+          }),
+        );
+        print(
+          values,
+          {
+            booked: {
+              appointmentUrl: result.booked.appointmentUrl,
+              versionId: result.booked.versionId,
+              slot: result.booked.slot,
+            },
+            cancelled: result.cancelled,
+          },
+          [
+            `booked: ${result.booked.appointmentUrl} (version ${result.booked.versionId}) ${slotLine(result.booked.slot)}`,
+            'error' in result.cancelled
+              ? `NOT cancelled: ${url}: ${result.cancelled.error}`
+              : `cancelled: ${url} (version ${result.cancelled.versionId})`,
+          ],
+        );
         return 'error' in result.cancelled ? 1 : 0;
       }
       case 'show': {
-        const { values } = parse(rest, { ...identityOptions, 'nhs-number': { type: 'string' }, service: { type: 'string' } });
+        const { values } = parse(rest, {
+          ...identityOptions,
+          'nhs-number': { type: 'string' },
+          service: { type: 'string' },
+        });
         const nhs = requireString(values, 'nhs-number').replace(/\s/g, '');
         const shown = await withConsumer(values, (c) => c.show(nhs, values.service as string | undefined));
-        print(values, { nhsNumber: nhs, providers: shown }, shown.flatMap((p) => [`${p.serviceRoot} (service ${p.serviceId}): ${p.appointments.length} appointments`, ...p.appointments.map((a) => `  ${appointmentLine(a)}`)]));
+        print(
+          values,
+          { nhsNumber: nhs, providers: shown },
+          shown.flatMap((p) => [
+            `${p.serviceRoot} (service ${p.serviceId}): ${p.appointments.length} appointments`,
+            ...p.appointments.map((a) => `  ${appointmentLine(a)}`),
+          ]),
+        );
         return 0;
       }
       default:
-        throw new UsageError(`${sub ? `unknown command "consumer ${sub}"` : 'which consumer command?'}\n${CONSUMER_USAGE}`);
+        throw new UsageError(
+          `${sub ? `unknown command "consumer ${sub}"` : 'which consumer command?'}\n${CONSUMER_USAGE}`,
+        );
     }
   } catch (err) {
     if (err instanceof ConsumerError) {

@@ -9,7 +9,10 @@ export class UsageError extends Error {}
 
 export type Options = Record<string, string | boolean | string[] | undefined>;
 
-export function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Options; positionals: string[] } {
+export function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: Options; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -31,7 +34,10 @@ export const storeOptions = {
 /** `--data DIR` or `--database-url`/`DATABASE_URL` (postgres://…); the default is ./data. */
 export function storeFrom(values: Options): StoreOptions {
   const url = (values['database-url'] as string | undefined) ?? process.env.DATABASE_URL;
-  return { dataDir: (values.data as string | undefined) ?? process.env.SLOTBRIDGE_DATA ?? './data', databaseUrl: values.data ? undefined : url };
+  return {
+    dataDir: (values.data as string | undefined) ?? process.env.SLOTBRIDGE_DATA ?? './data',
+    databaseUrl: values.data ? undefined : url,
+  };
 }
 
 export function say(message: string): void {
@@ -55,6 +61,7 @@ export function instantOption(values: Options, name: string, fallback: string): 
   const v = values[name];
   if (v === undefined) return fallback;
   const d = new Date(String(v));
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${name} ${String(v)} is not a date (use YYYY-MM-DD or an ISO instant)`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(`--${name} ${String(v)} is not a date (use YYYY-MM-DD or an ISO instant)`);
   return d.toISOString();
 }

@@ -43,7 +43,10 @@ async function startCommand(args: string[]): Promise<number> {
   // The rota manager's admin token for the capacity area: SLOTBRIDGE_ADMIN_TOKEN, or a new one each start.
   const adminToken = process.env.SLOTBRIDGE_ADMIN_TOKEN || `sbadm_${randomBytes(24).toString('base64url')}`;
   const provider = await startProvider({ ...values, seed: 'demo', 'admin-token': adminToken }, store);
-  const spine = await startSpine({ port: values['spine-port'], host: values.host, seed: 'demo', tls: values.tls }, store).catch(async (err) => {
+  const spine = await startSpine(
+    { port: values['spine-port'], host: values.host, seed: 'demo', tls: values.tls },
+    store,
+  ).catch(async (err) => {
     await provider.close();
     throw err;
   });
@@ -56,7 +59,13 @@ async function startCommand(args: string[]): Promise<number> {
   };
   try {
     for (const t of provider.tenants) {
-      const result = await registerProviderWith(spine.urls.spine, { root: t.serviceRoot, asid: t.asid, ods: t.odsCode, name: t.name, tls: pki && tlsClientOptions(pki, 'spine') });
+      const result = await registerProviderWith(spine.urls.spine, {
+        root: t.serviceRoot,
+        asid: t.asid,
+        ods: t.odsCode,
+        name: t.name,
+        tls: pki && tlsClientOptions(pki, 'spine'),
+      });
       say(`registered ${t.id} with the spine: ASID ${t.asid}, services ${result.services.join(', ')}`);
     }
     // The call handler's web app (plain HTTP on this machine; with --tls it calls the spine over mutual TLS as "consumer").
@@ -67,21 +76,32 @@ async function startCommand(args: string[]): Promise<number> {
       port: portOption(values['web-port'], DEFAULT_WEB_PORT),
       host: values.host as string | undefined,
       fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
-      capacity: { providerOrigin: provider.origin, tenants: provider.tenants.map((t) => ({ id: t.id, name: t.name })), fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined },
+      capacity: {
+        providerOrigin: provider.origin,
+        tenants: provider.tenants.map((t) => ({ id: t.id, name: t.name })),
+        fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
+      },
     });
   } catch (err) {
     await close();
     throw err;
   }
   for (const t of provider.tenants) say(`${t.id}: ${t.name} (ASID ${t.asid}, ODS ${t.odsCode})`);
-  if (web) say(`open ${web.url} to book a patient as a 111 call handler, or ${web.url}/capacity to manage a provider's capacity`);
+  if (web)
+    say(
+      `open ${web.url} to book a patient as a 111 call handler, or ${web.url}/capacity to manage a provider's capacity`,
+    );
   const capacity = web && { url: `${web.url}/capacity`, adminToken };
-  print(values, { ...spine.urls, ...(web ? { web: web.url } : {}), ...(capacity ? { capacity } : {}), tenants: provider.tenants }, [
-    ...announceSpine(spine.urls),
-    ...(web ? [`web: ${web.url}`] : []),
-    ...(capacity ? [`capacity: ${capacity.url} (admin token: ${capacity.adminToken})`] : []),
-    ...provider.tenants.map((t) => t.serviceRoot),
-  ]);
+  print(
+    values,
+    { ...spine.urls, ...(web ? { web: web.url } : {}), ...(capacity ? { capacity } : {}), tenants: provider.tenants },
+    [
+      ...announceSpine(spine.urls),
+      ...(web ? [`web: ${web.url}`] : []),
+      ...(capacity ? [`capacity: ${capacity.url} (admin token: ${capacity.adminToken})`] : []),
+      ...provider.tenants.map((t) => t.serviceRoot),
+    ],
+  );
   say('ready: press Ctrl+C to stop');
   await untilSignalled(close);
   return 0;
@@ -89,7 +109,8 @@ async function startCommand(args: string[]): Promise<number> {
 
 function portOption(value: unknown, fallback: number): number {
   const port = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${String(value)} is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`${String(value)} is not a port number`);
   return port;
 }
 
@@ -99,7 +120,14 @@ async function seedCommand(args: string[]): Promise<number> {
   const store = await openStore(storeFrom(values));
   try {
     const reports = await seedDemo(store);
-    print(values, reports, reports.map((r) => `${r.tenant}: ${r.services} services, ${r.schedules} schedules, ${r.slotsAdded} new slots (${store.location})`));
+    print(
+      values,
+      reports,
+      reports.map(
+        (r) =>
+          `${r.tenant}: ${r.services} services, ${r.schedules} schedules, ${r.slotsAdded} new slots (${store.location})`,
+      ),
+    );
   } finally {
     await store.close();
   }

@@ -18,7 +18,12 @@ function duration(seconds: number): string {
   return `${m} min ${String(Math.round(seconds - m * 60)).padStart(2, '0')} s`;
 }
 
-export function progress(label: string, unit: string, stream: NodeJS.WriteStream = process.stderr, clock: () => number = () => performance.now()): Progress {
+export function progress(
+  label: string,
+  unit: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  clock: () => number = () => performance.now(),
+): Progress {
   const tty = Boolean(stream.isTTY);
   const started = clock();
   let lastDraw = -Infinity;
@@ -61,7 +66,9 @@ export function progress(label: string, unit: string, stream: NodeJS.WriteStream
       if (tenth > lastTenth && tenth > 0) {
         lastTenth = tenth;
         const { rate, left } = describe();
-        stream.write(`${label}: ${tenth * 10}% (${number(done)} / ${number(total)} ${unit}, ${number(rate)} ${unit}/s${done < total ? `, ETA ${duration(left)}` : ''})\n`);
+        stream.write(
+          `${label}: ${tenth * 10}% (${number(done)} / ${number(total)} ${unit}, ${number(rate)} ${unit}/s${done < total ? `, ETA ${duration(left)}` : ''})\n`,
+        );
       }
     },
     finish() {

@@ -45,58 +45,131 @@ function readJson(file: string): unknown {
 export async function providerDirectoryCommand(sub: string | undefined, rest: string[]): Promise<number | undefined> {
   if (sub === 'resource') {
     const [verb, ...more] = rest;
-    const { values } = parse(more, { ...storeOptions, tenant: { type: 'string' }, type: { type: 'string' }, id: { type: 'string' }, file: { type: 'string' } });
+    const { values } = parse(more, {
+      ...storeOptions,
+      tenant: { type: 'string' },
+      type: { type: 'string' },
+      id: { type: 'string' },
+      file: { type: 'string' },
+    });
     const tenant = requireString(values, 'tenant');
     const type = requireString(values, 'type');
     if (verb === 'put') {
       const id = requireString(values, 'id');
       const body = readJson(requireString(values, 'file'));
       const result = await withStore(values, async (store) => {
-        const { version, before } = await putResource(store.db, tenant, resourceType(type), id, body).catch(rethrowOutcome);
-        await audit(store.db, { tenantId: tenant, actor: actor(), action: `${type}.put`, target: `${type}/${id}`, before, after: body });
+        const { version, before } = await putResource(store.db, tenant, resourceType(type), id, body).catch(
+          rethrowOutcome,
+        );
+        await audit(store.db, {
+          tenantId: tenant,
+          actor: actor(),
+          action: `${type}.put`,
+          target: `${type}/${id}`,
+          before,
+          after: body,
+        });
         await announce(store, tenant);
         return { version, created: !before };
       });
-      print(values, { resourceType: type, id, versionId: String(result.version), created: result.created }, [`${type}/${id} ${result.created ? 'created' : 'updated'} in ${tenant} (version ${result.version})`]);
+      print(values, { resourceType: type, id, versionId: String(result.version), created: result.created }, [
+        `${type}/${id} ${result.created ? 'created' : 'updated'} in ${tenant} (version ${result.version})`,
+      ]);
       return 0;
     }
     if (verb === 'list') {
       const resources = await withStore(values, async (store) => {
         const table = REFERENCE_TABLES[resourceType(type)] as 'location';
-        const rows = await store.db.selectFrom(table).select(['id', 'version_id', 'content']).where('tenant_id', '=', tenant).orderBy('id').execute();
-        return rows.map((r) => ({ resourceType: type, id: r.id, meta: { versionId: String(r.version_id) }, ...JSON.parse(r.content) }));
+        const rows = await store.db
+          .selectFrom(table)
+          .select(['id', 'version_id', 'content'])
+          .where('tenant_id', '=', tenant)
+          .orderBy('id')
+          .execute();
+        return rows.map((r) => ({
+          resourceType: type,
+          id: r.id,
+          meta: { versionId: String(r.version_id) },
+          ...JSON.parse(r.content),
+        }));
       });
-      print(values, { resources }, resources.length ? resources.map((r) => `${type}/${r.id}  version ${r.meta.versionId}${r.name ? `  ${typeof r.name === 'string' ? r.name : JSON.stringify(r.name)}` : ''}`) : [`${tenant} has no ${type}`]);
+      print(
+        values,
+        { resources },
+        resources.length
+          ? resources.map(
+              (r) =>
+                `${type}/${r.id}  version ${r.meta.versionId}${r.name ? `  ${typeof r.name === 'string' ? r.name : JSON.stringify(r.name)}` : ''}`,
+            )
+          : [`${tenant} has no ${type}`],
+      );
       return 0;
     }
     throw new UsageError(`unknown command "provider resource ${verb ?? ''}"\n${DIRECTORY_USAGE}`);
   }
 
   if (sub === 'map') {
-    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, service: { type: 'string' }, schedule: { type: 'string' }, remove: { type: 'boolean' } });
+    const { values } = parse(rest, {
+      ...storeOptions,
+      tenant: { type: 'string' },
+      service: { type: 'string' },
+      schedule: { type: 'string' },
+      remove: { type: 'boolean' },
+    });
     const tenant = requireString(values, 'tenant');
     const service = requireString(values, 'service');
     const schedule = requireString(values, 'schedule');
     const mapped = !values.remove;
     await withStore(values, async (store) => {
       await mapService(store.db, tenant, service, schedule, mapped).catch(rethrowOutcome);
-      await audit(store.db, { tenantId: tenant, actor: actor(), action: mapped ? 'mapping.add' : 'mapping.remove', target: `HealthcareService/${service} Schedule/${schedule}` });
+      await audit(store.db, {
+        tenantId: tenant,
+        actor: actor(),
+        action: mapped ? 'mapping.add' : 'mapping.remove',
+        target: `HealthcareService/${service} Schedule/${schedule}`,
+      });
       await announce(store, tenant);
     });
-    print(values, { service, schedule, mapped }, [mapped ? `service ${service} is served by schedule ${schedule}` : `service ${service} is no longer served by schedule ${schedule}`]);
+    print(values, { service, schedule, mapped }, [
+      mapped
+        ? `service ${service} is served by schedule ${schedule}`
+        : `service ${service} is no longer served by schedule ${schedule}`,
+    ]);
     return 0;
   }
 
   if (sub === 'extra-slot') {
-    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, schedule: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' }, channel: { type: 'string' }, release: { type: 'boolean' } });
+    const { values } = parse(rest, {
+      ...storeOptions,
+      tenant: { type: 'string' },
+      schedule: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      channel: { type: 'string' },
+      release: { type: 'boolean' },
+    });
     const tenant = requireString(values, 'tenant');
-    const body = { scheduleId: requireString(values, 'schedule'), start: requireString(values, 'start'), end: requireString(values, 'end'), deliveryChannel: values.channel, release: values.release === true };
+    const body = {
+      scheduleId: requireString(values, 'schedule'),
+      start: requireString(values, 'start'),
+      end: requireString(values, 'end'),
+      deliveryChannel: values.channel,
+      release: values.release === true,
+    };
     const slot = await withStore(values, async (store) => {
       const s = await addExtraSlot(store, tenant, body).catch(rethrowOutcome);
-      await audit(store.db, { tenantId: tenant, actor: actor(), action: 'slot.extra', target: `slot/${s.id}`, after: s });
+      await audit(store.db, {
+        tenantId: tenant,
+        actor: actor(),
+        action: 'slot.extra',
+        target: `slot/${s.id}`,
+        after: s,
+      });
       return s;
     });
-    print(values, slot, [`extra slot ${slot.id} on ${slot.scheduleId}, ${slot.start} to ${slot.end}: ${slot.status === 'free' ? 'released to consumers' : 'blocked until released ("provider slots release --slot …")'}`]);
+    print(values, slot, [
+      `extra slot ${slot.id} on ${slot.scheduleId}, ${slot.start} to ${slot.end}: ${slot.status === 'free' ? 'released to consumers' : 'blocked until released ("provider slots release --slot …")'}`,
+    ]);
     return 0;
   }
 
@@ -104,9 +177,30 @@ export async function providerDirectoryCommand(sub: string | undefined, rest: st
     const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, limit: { type: 'string' } });
     const tenant = requireString(values, 'tenant');
     const limit = values.limit === undefined ? 50 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit ${String(values.limit)} is not a positive whole number`);
-    const entries = await withStore(values, (store) => store.db.selectFrom('admin_audit').selectAll().where('tenant_id', '=', tenant).orderBy('seq', 'desc').limit(limit).execute());
-    print(values, { entries: entries.map((e) => ({ ...e, before: e.before && JSON.parse(e.before), after: e.after && JSON.parse(e.after) })) }, entries.length ? entries.map((e) => `${e.at}  ${e.actor}  ${e.action}  ${e.target}`) : [`no admin changes recorded for ${tenant}`]);
+    if (!Number.isInteger(limit) || limit <= 0)
+      throw new UsageError(`--limit ${String(values.limit)} is not a positive whole number`);
+    const entries = await withStore(values, (store) =>
+      store.db
+        .selectFrom('admin_audit')
+        .selectAll()
+        .where('tenant_id', '=', tenant)
+        .orderBy('seq', 'desc')
+        .limit(limit)
+        .execute(),
+    );
+    print(
+      values,
+      {
+        entries: entries.map((e) => ({
+          ...e,
+          before: e.before && JSON.parse(e.before),
+          after: e.after && JSON.parse(e.after),
+        })),
+      },
+      entries.length
+        ? entries.map((e) => `${e.at}  ${e.actor}  ${e.action}  ${e.target}`)
+        : [`no admin changes recorded for ${tenant}`],
+    );
     return 0;
   }
   return undefined;

@@ -25,22 +25,27 @@ export interface RunningSpine {
 
 function portOf(value: unknown, fallback: number): number {
   const port = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${String(value)} is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port ${String(value)} is not a port number`);
   return port;
 }
 
 export async function startSpine(values: Options, store?: Store): Promise<RunningSpine> {
   const port = portOf(values.port, DEFAULT_SPINE_PORT);
   const host = (values.host as string | undefined) ?? '127.0.0.1';
-  if (values.seed !== undefined && values.seed !== 'demo') throw new UsageError(`--seed ${String(values.seed)}: only "demo" is known`);
+  if (values.seed !== undefined && values.seed !== 'demo')
+    throw new UsageError(`--seed ${String(values.seed)}: only "demo" is known`);
   const timeout = values['proxy-timeout'] === undefined ? undefined : Number(values['proxy-timeout']);
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw new UsageError('--proxy-timeout must be a whole number of milliseconds');
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+    throw new UsageError('--proxy-timeout must be a whole number of milliseconds');
   const ownStore = !store;
   store ??= await openStore(storeFrom(values));
   if (ownStore) say(`store: ${store.location}`);
   if (values.seed === 'demo') {
     const seeded = await seedDemoSpine(store.db);
-    say(`seeded the spine: ${seeded.consumers} consumer systems, ${seeded.directoryServices} directory services, ${seeded.sdsCases} endpoint-directory test cases`);
+    say(
+      `seeded the spine: ${seeded.consumers} consumer systems, ${seeded.directoryServices} directory services, ${seeded.sdsCases} endpoint-directory test cases`,
+    );
   }
   const pki = values.tls ? loadPki(String(values.tls)) : undefined;
   const spine = await buildSpine({
@@ -63,45 +68,77 @@ export async function startSpine(values: Options, store?: Store): Promise<Runnin
 }
 
 export function announceSpine(urls: ReturnType<typeof spineUrls>): string[] {
-  return [`spine: ${urls.spine}`, `directory: ${urls.directory}`, `endpoints: ${urls.endpoints}`, `proxy: ${urls.proxy}`];
+  return [
+    `spine: ${urls.spine}`,
+    `directory: ${urls.directory}`,
+    `endpoints: ${urls.endpoints}`,
+    `proxy: ${urls.proxy}`,
+  ];
 }
 
 /** `fetch`, presenting a client certificate when mutual TLS is on (Node's own fetch cannot). */
 export function fetchWith(tls?: { key: Buffer; cert: Buffer; ca: Buffer }): typeof fetch {
   if (!tls) return fetch;
   const dispatcher = new Agent({ connect: tls });
-  return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return ((input: string | URL, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
 async function postJson(url: string, body: unknown, fetchImpl: typeof fetch = fetch): Promise<any> {
   let response: Response;
   try {
-    response = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    response = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   } catch (err) {
-    throw new Error(`cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`);
+    throw new Error(
+      `cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`,
+    );
   }
   const text = await response.text();
   const json = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${json?.issue?.map((i: { diagnostics?: string }) => i.diagnostics).join('; ') ?? text}`);
+  if (!response.ok)
+    throw new Error(
+      `${url} answered ${response.status}: ${json?.issue?.map((i: { diagnostics?: string }) => i.diagnostics).join('; ') ?? text}`,
+    );
   return json;
 }
 
 /** Reads the provider's services (unless given) and enrols it with the spine over its admin API. */
-export async function registerProviderWith(spineUrl: string, options: {
-  root: string;
-  asid: string;
-  ods: string;
-  name?: string;
-  serviceIds?: string[];
-  postcode?: string;
-  dispositions?: string[];
-  requireBooking?: boolean;
-  /** Client certificate for a provider and spine that require mutual TLS. */
-  tls?: { key: Buffer; cert: Buffer; ca: Buffer };
-}): Promise<RegistrationResult> {
+export async function registerProviderWith(
+  spineUrl: string,
+  options: {
+    root: string;
+    asid: string;
+    ods: string;
+    name?: string;
+    serviceIds?: string[];
+    postcode?: string;
+    dispositions?: string[];
+    requireBooking?: boolean;
+    /** Client certificate for a provider and spine that require mutual TLS. */
+    tls?: { key: Buffer; cert: Buffer; ca: Buffer };
+  },
+): Promise<RegistrationResult> {
   const fetchImpl = fetchWith(options.tls);
-  const services = await servicesFromProvider({ serviceRoot: options.root, serviceIds: options.serviceIds, postcode: options.postcode, dispositions: options.dispositions, odsCode: options.ods, fetchImpl });
-  const registration: ProviderRegistration = { serviceRoot: options.root, asid: options.asid, odsCode: options.ods, name: options.name, services, requireBooking: options.requireBooking };
+  const services = await servicesFromProvider({
+    serviceRoot: options.root,
+    serviceIds: options.serviceIds,
+    postcode: options.postcode,
+    dispositions: options.dispositions,
+    odsCode: options.ods,
+    fetchImpl,
+  });
+  const registration: ProviderRegistration = {
+    serviceRoot: options.root,
+    asid: options.asid,
+    odsCode: options.ods,
+    name: options.name,
+    services,
+    requireBooking: options.requireBooking,
+  };
   return postJson(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration, fetchImpl);
 }
 
@@ -129,7 +166,8 @@ export async function spineCommand(args: string[]): Promise<number> {
       tls: { type: 'string' },
     });
     const requireBooking = values['require-booking'];
-    if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false') throw new UsageError('--require-booking must be true or false');
+    if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false')
+      throw new UsageError('--require-booking must be true or false');
     const spineUrl = spineOption(values);
     const result = await registerProviderWith(spineUrl, {
       root: requireString(values, 'root').replace(/\/+$/, ''),
@@ -138,7 +176,13 @@ export async function spineCommand(args: string[]): Promise<number> {
       name: values.name as string | undefined,
       serviceIds: values.service as string[] | undefined,
       postcode: values.postcode as string | undefined,
-      dispositions: typeof values.dispositions === 'string' ? values.dispositions.split(',').map((d) => d.trim()).filter(Boolean) : undefined,
+      dispositions:
+        typeof values.dispositions === 'string'
+          ? values.dispositions
+              .split(',')
+              .map((d) => d.trim())
+              .filter(Boolean)
+          : undefined,
       requireBooking: requireBooking === undefined ? undefined : requireBooking === 'true',
       tls: values.tls ? tlsClientOptions(loadPki(String(values.tls)), 'spine') : undefined,
     });
@@ -150,9 +194,18 @@ export async function spineCommand(args: string[]): Promise<number> {
   }
 
   if (sub === 'register-consumer') {
-    const { values } = parse(rest, { spine: { type: 'string' }, asid: { type: 'string' }, ods: { type: 'string' }, name: { type: 'string' } });
+    const { values } = parse(rest, {
+      spine: { type: 'string' },
+      asid: { type: 'string' },
+      ods: { type: 'string' },
+      name: { type: 'string' },
+    });
     const spineUrl = spineOption(values);
-    const result = await postJson(`${spineUrl}/admin/consumers`, { asid: requireString(values, 'asid'), odsCode: requireString(values, 'ods'), name: requireString(values, 'name') });
+    const result = await postJson(`${spineUrl}/admin/consumers`, {
+      asid: requireString(values, 'asid'),
+      odsCode: requireString(values, 'ods'),
+      name: requireString(values, 'name'),
+    });
     print(values, result, [`registered consumer ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}`]);
     return 0;
   }
@@ -163,16 +216,39 @@ export async function spineCommand(args: string[]): Promise<number> {
     if (values.trace) url.searchParams.set('traceId', String(values.trace));
     if (values.limit) url.searchParams.set('limit', String(values.limit));
     const response = await fetch(url);
-    const json = (await response.json()) as { calls: { at: string; trace_id: string | null; from_asid: string | null; to_asid: string | null; interaction: string | null; method: string; status: number; latency_ms: number; answered_by: string; reason: string | null }[] };
+    const json = (await response.json()) as {
+      calls: {
+        at: string;
+        trace_id: string | null;
+        from_asid: string | null;
+        to_asid: string | null;
+        interaction: string | null;
+        method: string;
+        status: number;
+        latency_ms: number;
+        answered_by: string;
+        reason: string | null;
+      }[];
+    };
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    print(values, json, json.calls.map((c) => `${c.at} ${c.status} ${c.method} ${c.interaction?.split(':').slice(-2).join(':') ?? '-'} from ${c.from_asid ?? '-'} to ${c.to_asid ?? '-'} trace ${c.trace_id ?? '-'} ${c.latency_ms.toFixed(1)} ms${c.answered_by === 'proxy' ? ` refused by the proxy: ${c.reason}` : ''}`));
+    print(
+      values,
+      json,
+      json.calls.map(
+        (c) =>
+          `${c.at} ${c.status} ${c.method} ${c.interaction?.split(':').slice(-2).join(':') ?? '-'} from ${c.from_asid ?? '-'} to ${c.to_asid ?? '-'} trace ${c.trace_id ?? '-'} ${c.latency_ms.toFixed(1)} ms${c.answered_by === 'proxy' ? ` refused by the proxy: ${c.reason}` : ''}`,
+      ),
+    );
     return 0;
   }
 
   if (sub === 'certs') {
     const { values } = parse(rest, { out: { type: 'string' }, host: { type: 'string', multiple: true } });
     const pki = await createTestPki(requireString(values, 'out'), { hosts: values.host as string[] | undefined });
-    print(values, pki, [`test CA (for tests only): ${pki.caFile}`, ...Object.entries(pki.parties).map(([name, p]) => `${name}: ${p.certFile} ${p.keyFile}`)]);
+    print(values, pki, [
+      `test CA (for tests only): ${pki.caFile}`,
+      ...Object.entries(pki.parties).map(([name, p]) => `${name}: ${p.certFile} ${p.keyFile}`),
+    ]);
     return 0;
   }
 

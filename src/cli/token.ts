@@ -5,7 +5,11 @@ import { UsageError, parse, print, requireString } from './io.js';
 export const TOKEN_USAGE =
   'slotbridge token --aud SERVICE_ROOT [--scope slot|read|write|SCOPE] [--ods CODE] [--org NAME] [--user ID] [--json]';
 
-const SHORT: Record<string, string> = { slot: SCOPES.slotRead, read: SCOPES.appointmentRead, write: SCOPES.appointmentWrite };
+const SHORT: Record<string, string> = {
+  slot: SCOPES.slotRead,
+  read: SCOPES.appointmentRead,
+  write: SCOPES.appointmentWrite,
+};
 
 export async function tokenCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -18,7 +22,8 @@ export async function tokenCommand(args: string[]): Promise<number> {
   const audience = requireString(values, 'aud');
   const scopeOption = (values.scope as string | undefined) ?? 'slot';
   const scope = SHORT[scopeOption] ?? scopeOption;
-  if (!Object.values(SCOPES).includes(scope as never)) throw new UsageError(`--scope ${scopeOption}: use slot, read or write`);
+  if (!Object.values(SCOPES).includes(scope as never))
+    throw new UsageError(`--scope ${scopeOption}: use slot, read or write`);
   const user = (values.user as string | undefined) ?? process.env.SLOTBRIDGE_USER ?? 'demo-user';
   const jwt = consumerToken({
     audience,
@@ -29,7 +34,12 @@ export async function tokenCommand(args: string[]): Promise<number> {
         odsCode: (values.ods as string | undefined) ?? process.env.SLOTBRIDGE_ODS ?? 'DEMO111',
         name: (values.org as string | undefined) ?? 'Slotbridge demo 111 service',
       },
-      device: { system: 'https://slotbridge.example/Id/device', value: 'slotbridge-cli', model: 'Slotbridge CLI', version: '0.1.0' },
+      device: {
+        system: 'https://slotbridge.example/Id/device',
+        value: 'slotbridge-cli',
+        model: 'Slotbridge CLI',
+        version: '0.1.0',
+      },
       user: { id: user, family: 'User', given: 'Demo', localSystem: 'https://slotbridge.example/Id/user' },
     },
   });

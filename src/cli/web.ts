@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { consumerIdentity } from '../consumer/identity.js';
 import { buildConsumerWeb } from '../consumer/web.js';
 import type { Store } from '../store/store.js';
-import { CAPACITY_API_PREFIX, capacityProxy, noCapacityProxy, type CapacityProxyOptions } from '../web/capacity-proxy.js';
+import {
+  CAPACITY_API_PREFIX,
+  capacityProxy,
+  noCapacityProxy,
+  type CapacityProxyOptions,
+} from '../web/capacity-proxy.js';
 import { say } from './io.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
@@ -21,7 +26,11 @@ function newest(path: string): number {
 
 export async function ensureWebBuilt(): Promise<void> {
   const index = join(WEB_DIST, 'index.html');
-  const sources = Math.max(newest(join(WEB_DIR, 'src')), newest(join(WEB_DIR, 'index.html')), newest(join(WEB_DIR, 'vite.config.ts')));
+  const sources = Math.max(
+    newest(join(WEB_DIR, 'src')),
+    newest(join(WEB_DIR, 'index.html')),
+    newest(join(WEB_DIR, 'vite.config.ts')),
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   say('building the web app (web/ → web/dist) …');
   const started = Date.now();
@@ -44,13 +53,21 @@ export interface WebOptions {
  * /capacity-api.
  */
 export async function buildWeb(options: WebOptions): Promise<FastifyInstance> {
-  const app = await buildConsumerWeb({ spine: options.spine, identity: consumerIdentity(), db: options.store.db, webDist: WEB_DIST, fetchImpl: options.fetchImpl });
+  const app = await buildConsumerWeb({
+    spine: options.spine,
+    identity: consumerIdentity(),
+    db: options.store.db,
+    webDist: WEB_DIST,
+    fetchImpl: options.fetchImpl,
+  });
   if (options.capacity) await app.register(capacityProxy, { prefix: CAPACITY_API_PREFIX, ...options.capacity });
   else await app.register(noCapacityProxy, { prefix: CAPACITY_API_PREFIX });
   return app;
 }
 
-export async function startConsumerWeb(options: WebOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startConsumerWeb(
+  options: WebOptions & { port?: number; host?: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   await ensureWebBuilt();
   const app = await buildWeb(options);
   const address = await app.listen({ port: options.port ?? DEFAULT_WEB_PORT, host: options.host ?? '127.0.0.1' });

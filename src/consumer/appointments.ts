@@ -18,15 +18,35 @@ export interface AppointmentRead {
 /** The route-relative path of an appointment URL under the route's service root. */
 export function appointmentPath(route: Route, appointmentUrl: string): string {
   const prefix = `${route.serviceRoot}/Appointment/`;
-  if (!appointmentUrl.startsWith(prefix)) throw new ConsumerError('appointment-elsewhere', `${appointmentUrl} is not an appointment of ${route.serviceRoot}.`, 'consumer');
+  if (!appointmentUrl.startsWith(prefix))
+    throw new ConsumerError(
+      'appointment-elsewhere',
+      `${appointmentUrl} is not an appointment of ${route.serviceRoot}.`,
+      'consumer',
+    );
   const id = appointmentUrl.slice(prefix.length).split('/')[0]!;
   return `/Appointment/${encodeURIComponent(id)}`;
 }
 
-export async function readAppointment(client: ProviderClient, route: Route, appointmentUrl: string): Promise<AppointmentRead> {
-  const answer = await client.call<Appointment>(route, { interaction: INTERACTION.read, scope: SCOPES.appointmentRead, method: 'GET', path: appointmentPath(route, appointmentUrl), what: 'Reading the appointment' });
+export async function readAppointment(
+  client: ProviderClient,
+  route: Route,
+  appointmentUrl: string,
+): Promise<AppointmentRead> {
+  const answer = await client.call<Appointment>(route, {
+    interaction: INTERACTION.read,
+    scope: SCOPES.appointmentRead,
+    method: 'GET',
+    path: appointmentPath(route, appointmentUrl),
+    what: 'Reading the appointment',
+  });
   const versionId = /W\/"([^"]+)"/.exec(answer.headers.get('etag') ?? '')?.[1] ?? answer.body.meta?.versionId;
-  if (!versionId) throw new ConsumerError('no-version', 'The provider sent the appointment without a version, so it cannot be changed safely.', 'provider');
+  if (!versionId)
+    throw new ConsumerError(
+      'no-version',
+      'The provider sent the appointment without a version, so it cannot be changed safely.',
+      'provider',
+    );
   return { appointment: answer.body, versionId };
 }
 
@@ -37,12 +57,21 @@ export interface Cancelled {
   alreadyCancelled: boolean;
 }
 
-export async function cancelAppointment(client: ProviderClient, route: Route, appointmentUrl: string, attempts = 3): Promise<Cancelled> {
+export async function cancelAppointment(
+  client: ProviderClient,
+  route: Route,
+  appointmentUrl: string,
+  attempts = 3,
+): Promise<Cancelled> {
   for (let attempt = 1; ; attempt++) {
     const { appointment, versionId } = await readAppointment(client, route, appointmentUrl);
     if (appointment.status === 'cancelled') return { appointmentUrl, versionId, alreadyCancelled: true };
     if (appointment.start && Date.parse(appointment.start) < Date.now()) {
-      throw new ConsumerError('appointment-past', `The appointment at ${new Date(appointment.start).toISOString()} is already in the past, so it cannot be cancelled.`, 'consumer');
+      throw new ConsumerError(
+        'appointment-past',
+        `The appointment at ${new Date(appointment.start).toISOString()} is already in the past, so it cannot be cancelled.`,
+        'consumer',
+      );
     }
     try {
       const answer = await client.call<Appointment>(route, {
@@ -54,7 +83,10 @@ export async function cancelAppointment(client: ProviderClient, route: Route, ap
         ifMatch: `W/"${versionId}"`,
         what: 'The cancellation',
       });
-      const newVersion = /W\/"([^"]+)"/.exec(answer.headers.get('etag') ?? '')?.[1] ?? answer.body.meta?.versionId ?? String(Number(versionId) + 1);
+      const newVersion =
+        /W\/"([^"]+)"/.exec(answer.headers.get('etag') ?? '')?.[1] ??
+        answer.body.meta?.versionId ??
+        String(Number(versionId) + 1);
       return { appointmentUrl, versionId: newVersion, alreadyCancelled: false };
     } catch (err) {
       const status = err instanceof ConsumerError ? err.details.status : undefined;
@@ -65,7 +97,11 @@ export async function cancelAppointment(client: ProviderClient, route: Route, ap
 }
 
 /** The patient's appointments at a provider (ABUS.20), newest first. */
-export async function patientAppointments(client: ProviderClient, route: Route, nhsNumber: string): Promise<Appointment[]> {
+export async function patientAppointments(
+  client: ProviderClient,
+  route: Route,
+  nhsNumber: string,
+): Promise<Appointment[]> {
   const answer = await client.call<Bundle>(route, {
     interaction: INTERACTION.search,
     scope: SCOPES.appointmentRead,

@@ -46,7 +46,12 @@ export interface Booked {
 
 /** The Appointment the standard's booking example shows, for this slot and patient. */
 export function buildAppointment(slot: SlotView, patient: Patient, reason: string, documentId: string): Appointment {
-  if (!slot.identifier) throw new ConsumerError('slot-unidentified', `Slot ${slot.id} carries no identifier, so it cannot be booked.`, 'provider');
+  if (!slot.identifier)
+    throw new ConsumerError(
+      'slot-unidentified',
+      `Slot ${slot.id} carries no identifier, so it cannot be booked.`,
+      'provider',
+    );
   return {
     resourceType: 'Appointment',
     meta: { profile: ['https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Appointment-1'] },
@@ -57,7 +62,15 @@ export function buildAppointment(slot: SlotView, patient: Patient, reason: strin
         meta: { profile: ['https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-DocumentReference-1'] },
         identifier: [{ system: UUID_SYSTEM, value: documentId }],
         status: 'current',
-        type: { coding: [{ system: 'urn:oid:2.16.840.1.113883.2.1.3.2.4.18.17', code: 'POCD_MT200001GB02', display: 'Integrated Urgent Care Report' }] },
+        type: {
+          coding: [
+            {
+              system: 'urn:oid:2.16.840.1.113883.2.1.3.2.4.18.17',
+              code: 'POCD_MT200001GB02',
+              display: 'Integrated Urgent Care Report',
+            },
+          ],
+        },
         indexed: new Date().toISOString(),
         content: [{ attachment: { contentType: 'application/hl7-v3+xml', language: 'en-GB' } }],
       },
@@ -84,7 +97,12 @@ export function buildAppointment(slot: SlotView, patient: Patient, reason: strin
 }
 
 /** Refuses a slot outside the time frame unless the clinician approved it; returns the minutes beyond. */
-export function checkTimeFrame(slot: SlotView, disposition: string | undefined, assessedAt: number, approved: boolean | undefined): number {
+export function checkTimeFrame(
+  slot: SlotView,
+  disposition: string | undefined,
+  assessedAt: number,
+  approved: boolean | undefined,
+): number {
   const late = breachMinutes(disposition, assessedAt, slot.start);
   if (late > 0 && !approved) {
     const frame = DISPOSITIONS[disposition!]?.text ?? disposition;
@@ -100,29 +118,48 @@ export function checkTimeFrame(slot: SlotView, disposition: string | undefined, 
 
 export async function bookSlot(client: ProviderClient, route: Route, b: BookingRequest): Promise<Booked> {
   const patient = preparePatient(b.patient);
-  if (!b.reason.trim()) throw new ConsumerError('reason-missing', 'A reason for the appointment is required.', 'consumer');
+  if (!b.reason.trim())
+    throw new ConsumerError('reason-missing', 'A reason for the appointment is required.', 'consumer');
   const late = checkTimeFrame(b.slot, b.disposition, b.assessedAt ?? Date.now(), b.approveBreach);
   const documentId = b.documentId ?? randomUUID();
   const requestId = b.requestId ?? randomUUID();
   const appointment = buildAppointment(b.slot, patient, b.reason, documentId);
-  const answer = await client.call<Appointment>(route, {
-    interaction: INTERACTION.book,
-    scope: SCOPES.appointmentWrite,
-    method: 'POST',
-    path: '/Appointment',
-    body: appointment,
-    requestId,
-    retry: true,
-    what: 'The booking',
-  }).catch((err: unknown) => {
-    if (err instanceof ConsumerError && err.details.status === 422 && /no longer available/i.test(err.message)) {
-      throw new ConsumerError('slot-gone', 'That slot has just been taken by someone else. Choose another slot.', 'provider', { ...err.details, slotId: b.slot.id });
-    }
-    throw err;
-  });
+  const answer = await client
+    .call<Appointment>(route, {
+      interaction: INTERACTION.book,
+      scope: SCOPES.appointmentWrite,
+      method: 'POST',
+      path: '/Appointment',
+      body: appointment,
+      requestId,
+      retry: true,
+      what: 'The booking',
+    })
+    .catch((err: unknown) => {
+      if (err instanceof ConsumerError && err.details.status === 422 && /no longer available/i.test(err.message)) {
+        throw new ConsumerError(
+          'slot-gone',
+          'That slot has just been taken by someone else. Choose another slot.',
+          'provider',
+          { ...err.details, slotId: b.slot.id },
+        );
+      }
+      throw err;
+    });
   const location = answer.headers.get('location');
-  if (!location) throw new ConsumerError('bad-location', 'The provider booked the slot but sent no Location header.', 'provider', { requestId });
+  if (!location)
+    throw new ConsumerError('bad-location', 'The provider booked the slot but sent no Location header.', 'provider', {
+      requestId,
+    });
   const appointmentUrl = appointmentUrlOf(location);
   const versionId = /\/_history\/([^/]+)/.exec(location)?.[1] ?? answer.body.meta?.versionId ?? '1';
-  return { appointmentUrl, appointmentId: appointmentUrl.split('/').pop()!, versionId, appointment: answer.body, documentId, requestId, breachMinutes: late };
+  return {
+    appointmentUrl,
+    appointmentId: appointmentUrl.split('/').pop()!,
+    versionId,
+    appointment: answer.body,
+    documentId,
+    requestId,
+    breachMinutes: late,
+  };
 }

@@ -46,7 +46,8 @@ export interface FoundService {
   /** `requirebooking` present and true: no referral without a booking (C2–C4). */
   bookingOnly: boolean;
   /** For bookable services: free slots within the search window and within the time frame. */
-  availability?: { free: number; withinTimeFrame: number; earliest?: string; earliestWithinTimeFrame?: string } | { error: string };
+  availability?:
+    { free: number; withinTimeFrame: number; earliest?: string; earliestWithinTimeFrame?: string } | { error: string };
 }
 
 export type BookedSlot = Booked & { service: ServiceDetails; slot: SlotView; referral: string };
@@ -65,7 +66,10 @@ export class Consumer {
 
   constructor(private readonly options: ConsumerOptions) {
     this.spine = new SpineClient(options.spine, options.fetchImpl);
-    this.client = new ProviderClient(this.spine.urls.proxy, options.identity, { fetchImpl: options.fetchImpl, retryDelaysMs: options.retryDelaysMs });
+    this.client = new ProviderClient(this.spine.urls.proxy, options.identity, {
+      fetchImpl: options.fetchImpl,
+      retryDelaysMs: options.retryDelaysMs,
+    });
     this.events = options.db ? new StoreEventSink(options.db) : NO_EVENTS;
   }
 
@@ -87,7 +91,9 @@ export class Consumer {
   }
 
   /** ABUS.01–02, ABUS.23: ranked services with booking availability and free slots in the time frame. */
-  async findServices(q: { disposition: string; postcode: string; age?: number; withSlots?: boolean } & Encounter): Promise<FoundService[]> {
+  async findServices(
+    q: { disposition: string; postcode: string; age?: number; withSlots?: boolean } & Encounter,
+  ): Promise<FoundService[]> {
     const summaries = await this.spine.searchServices({ disposition: q.disposition, postcode: q.postcode, age: q.age });
     const assessedAt = q.assessedAt ?? Date.now();
     const frameEnd = timeFrameEnd(q.disposition, assessedAt);
@@ -95,7 +101,10 @@ export class Consumer {
       summaries.map(async (service): Promise<FoundService> => {
         let route: BookingRoute;
         try {
-          route = await resolveBookingRoute(this.spine, (await this.spine.serviceDetails(service.id)) as ServiceDetails);
+          route = await resolveBookingRoute(
+            this.spine,
+            (await this.spine.serviceDetails(service.id)) as ServiceDetails,
+          );
         } catch (err) {
           route = { bookable: false, serviceId: service.id, reason: 'no-such-asid', message: (err as Error).message };
         }
@@ -104,7 +113,12 @@ export class Consumer {
           try {
             const { slots } = await searchSlots(this.client, route, { serviceId: service.id, ...this.window(q) });
             const within = slots.filter((s) => breachMinutes(q.disposition, assessedAt, s.start) === 0);
-            entry.availability = { free: slots.length, withinTimeFrame: frameEnd === undefined ? slots.length : within.length, earliest: slots[0]?.start, earliestWithinTimeFrame: within[0]?.start };
+            entry.availability = {
+              free: slots.length,
+              withinTimeFrame: frameEnd === undefined ? slots.length : within.length,
+              earliest: slots[0]?.start,
+              earliestWithinTimeFrame: within[0]?.start,
+            };
           } catch (err) {
             entry.availability = { error: (err as Error).message };
           }
@@ -112,24 +126,53 @@ export class Consumer {
         return entry;
       }),
     );
-    await this.record({ kind: 'services-shown', serviceId: summaries[0]?.id, details: { services: summaries.map((s) => s.id), bookable: found.filter((f) => f.route.bookable).map((f) => f.service.id) } }, q);
+    await this.record(
+      {
+        kind: 'services-shown',
+        serviceId: summaries[0]?.id,
+        details: {
+          services: summaries.map((s) => s.id),
+          bookable: found.filter((f) => f.route.bookable).map((f) => f.service.id),
+        },
+      },
+      q,
+    );
     return found;
   }
 
   /** C20, C27–C30: a service's free slots, earliest first, with where and with whom. */
-  async slots(serviceId: string, q: { from?: Date; to?: Date } & Encounter = {}): Promise<{ service: ServiceDetails; route: Route; slots: SlotView[] }> {
+  async slots(
+    serviceId: string,
+    q: { from?: Date; to?: Date } & Encounter = {},
+  ): Promise<{ service: ServiceDetails; route: Route; slots: SlotView[] }> {
     const { service, route } = await bookableRoute(this.spine, serviceId);
     const window = this.window(q);
-    const { slots } = await searchSlots(this.client, route, { serviceId, from: q.from ?? window.from, to: q.to ?? window.to });
+    const { slots } = await searchSlots(this.client, route, {
+      serviceId,
+      from: q.from ?? window.from,
+      to: q.to ?? window.to,
+    });
     const assessedAt = q.assessedAt ?? Date.now();
-    const within = q.disposition ? slots.filter((s) => breachMinutes(q.disposition, assessedAt, s.start) === 0).length : slots.length;
-    await this.record({ kind: slots.length ? 'slots-shown' : 'no-slots-shown', serviceId, details: { shown: slots.length, withinTimeFrame: within } }, q);
+    const within = q.disposition
+      ? slots.filter((s) => breachMinutes(q.disposition, assessedAt, s.start) === 0).length
+      : slots.length;
+    await this.record(
+      {
+        kind: slots.length ? 'slots-shown' : 'no-slots-shown',
+        serviceId,
+        details: { shown: slots.length, withinTimeFrame: within },
+      },
+      q,
+    );
     return { service, route, slots };
   }
 
   /** Records that the call handler passed over the top-ranked service that offered booking (rep-cons-05). */
   async rejectTopService(serviceId: string, encounter: Encounter & { reason?: string } = {}): Promise<void> {
-    await this.record({ kind: 'top-service-rejected', serviceId, details: { reason: encounter.reason ?? null } }, encounter);
+    await this.record(
+      { kind: 'top-service-rejected', serviceId, details: { reason: encounter.reason ?? null } },
+      encounter,
+    );
   }
 
   /**
@@ -137,31 +180,103 @@ export class Consumer {
    * appointment's URL, and remembers the booking. A slot that is no longer free gives a `slot-gone`
    * error carrying the next free slots.
    */
-  async book(b: { serviceId: string; slotId: string; patient: unknown; reason: string; approveBreach?: boolean; from?: Date; to?: Date } & Encounter): Promise<BookedSlot> {
+  async book(
+    b: {
+      serviceId: string;
+      slotId: string;
+      patient: unknown;
+      reason: string;
+      approveBreach?: boolean;
+      from?: Date;
+      to?: Date;
+    } & Encounter,
+  ): Promise<BookedSlot> {
     const patient = preparePatient(b.patient);
     const { service, route, slots } = await this.slots(b.serviceId, b);
     const slot = slots.find((s) => s.id === b.slotId);
     const nextSlots = (except: string) => slots.filter((s) => s.id !== except).slice(0, 5);
     if (!slot) {
-      await this.record({ kind: 'booking-failed', serviceId: b.serviceId, details: { slotId: b.slotId, reason: 'slot-gone', message: 'the slot is not free (or not in the search window)' } }, b);
-      throw new ConsumerError('slot-gone', `Slot ${b.slotId} is no longer free at ${service.name}. Choose another slot.`, 'provider', { nextSlots: nextSlots(b.slotId) });
+      await this.record(
+        {
+          kind: 'booking-failed',
+          serviceId: b.serviceId,
+          details: {
+            slotId: b.slotId,
+            reason: 'slot-gone',
+            message: 'the slot is not free (or not in the search window)',
+          },
+        },
+        b,
+      );
+      throw new ConsumerError(
+        'slot-gone',
+        `Slot ${b.slotId} is no longer free at ${service.name}. Choose another slot.`,
+        'provider',
+        { nextSlots: nextSlots(b.slotId) },
+      );
     }
     const documentId = randomUUID();
-    await this.record({ kind: 'booking-attempt', serviceId: b.serviceId, details: { slotId: slot.id, start: slot.start, documentId } }, b);
+    await this.record(
+      { kind: 'booking-attempt', serviceId: b.serviceId, details: { slotId: slot.id, start: slot.start, documentId } },
+      b,
+    );
     let booked: Booked;
     try {
-      booked = await bookSlot(this.client, route, { slot, patient, reason: b.reason, documentId, disposition: b.disposition, assessedAt: b.assessedAt, approveBreach: b.approveBreach });
+      booked = await bookSlot(this.client, route, {
+        slot,
+        patient,
+        reason: b.reason,
+        documentId,
+        disposition: b.disposition,
+        assessedAt: b.assessedAt,
+        approveBreach: b.approveBreach,
+      });
     } catch (err) {
-      const e = err instanceof ConsumerError ? err : new ConsumerError('unexpected', (err as Error).message, 'consumer');
-      await this.record({ kind: 'booking-failed', serviceId: b.serviceId, details: { slotId: slot.id, reason: e.code, message: e.message, status: e.details.status ?? null } }, b);
+      const e =
+        err instanceof ConsumerError ? err : new ConsumerError('unexpected', (err as Error).message, 'consumer');
+      await this.record(
+        {
+          kind: 'booking-failed',
+          serviceId: b.serviceId,
+          details: { slotId: slot.id, reason: e.code, message: e.message, status: e.details.status ?? null },
+        },
+        b,
+      );
       if (e.code === 'slot-gone') {
-        const again = await searchSlots(this.client, route, { serviceId: b.serviceId, ...this.window(b) }).catch(() => ({ slots: [] as SlotView[] }));
-        throw new ConsumerError(e.code, e.message, e.source, { ...e.details, nextSlots: again.slots.filter((s) => s.id !== slot.id).slice(0, 5) });
+        const again = await searchSlots(this.client, route, { serviceId: b.serviceId, ...this.window(b) }).catch(
+          () => ({ slots: [] as SlotView[] }),
+        );
+        throw new ConsumerError(e.code, e.message, e.source, {
+          ...e.details,
+          nextSlots: again.slots.filter((s) => s.id !== slot.id).slice(0, 5),
+        });
       }
       throw e;
     }
-    if (booked.breachMinutes > 0) await this.record({ kind: 'breach-approved', serviceId: b.serviceId, appointmentUrl: booked.appointmentUrl, details: { minutes: booked.breachMinutes } }, b);
-    await this.record({ kind: 'booked', serviceId: b.serviceId, appointmentUrl: booked.appointmentUrl, details: { slotId: slot.id, start: slot.start, requestId: booked.requestId, breachMinutes: booked.breachMinutes } }, b);
+    if (booked.breachMinutes > 0)
+      await this.record(
+        {
+          kind: 'breach-approved',
+          serviceId: b.serviceId,
+          appointmentUrl: booked.appointmentUrl,
+          details: { minutes: booked.breachMinutes },
+        },
+        b,
+      );
+    await this.record(
+      {
+        kind: 'booked',
+        serviceId: b.serviceId,
+        appointmentUrl: booked.appointmentUrl,
+        details: {
+          slotId: slot.id,
+          start: slot.start,
+          requestId: booked.requestId,
+          breachMinutes: booked.breachMinutes,
+        },
+      },
+      b,
+    );
     const referral = referralDocument({
       documentId: booked.documentId,
       appointmentUrl: booked.appointmentUrl,
@@ -170,7 +285,10 @@ export class Consumer {
       patient,
       reason: b.reason,
       disposition: b.disposition,
-      author: { organisation: this.options.identity.requester.organisation.name, user: this.options.identity.requester.user?.id ?? 'unknown' },
+      author: {
+        organisation: this.options.identity.requester.organisation.name,
+        user: this.options.identity.requester.user?.id ?? 'unknown',
+      },
     });
     if (this.options.db) {
       const now = new Date().toISOString();
@@ -197,8 +315,21 @@ export class Consumer {
         })
         .onConflict((oc) => oc.column('appointment_url').doNothing())
         .execute();
-      await storeReferral(this.options.db, { documentId: booked.documentId, appointmentUrl: booked.appointmentUrl, serviceId: b.serviceId, content: referral });
-      await this.record({ kind: 'referral-sent', serviceId: b.serviceId, appointmentUrl: booked.appointmentUrl, details: { documentId: booked.documentId, withBooking: true } }, b);
+      await storeReferral(this.options.db, {
+        documentId: booked.documentId,
+        appointmentUrl: booked.appointmentUrl,
+        serviceId: b.serviceId,
+        content: referral,
+      });
+      await this.record(
+        {
+          kind: 'referral-sent',
+          serviceId: b.serviceId,
+          appointmentUrl: booked.appointmentUrl,
+          details: { documentId: booked.documentId, withBooking: true },
+        },
+        b,
+      );
     }
     return { ...booked, service, slot, referral };
   }
@@ -208,16 +339,31 @@ export class Consumer {
     const service = await this.spine.serviceDetails(serviceId);
     if (requiresBooking(service)) {
       await this.record({ kind: 'referral-withheld', serviceId, details: { reason: 'requirebooking' } }, encounter);
-      throw new ConsumerError('booking-required', `${service.name} only accepts referrals with a booked appointment. Book a slot, or choose another service.`, 'directory');
+      throw new ConsumerError(
+        'booking-required',
+        `${service.name} only accepts referrals with a booked appointment. Book a slot, or choose another service.`,
+        'directory',
+      );
     }
     await this.record({ kind: 'referral-sent', serviceId, details: { withBooking: false } }, encounter);
   }
 
   /** The route to an appointment: from the consumer's own bookings, else through the directory by service ID. */
   async routeOf(appointmentUrl: string, serviceId?: string): Promise<{ route: Route; serviceId: string }> {
-    const mine = this.options.db && (await this.options.db.selectFrom('consumer_booking').selectAll().where('appointment_url', '=', appointmentUrl).executeTakeFirst());
+    const mine =
+      this.options.db &&
+      (await this.options.db
+        .selectFrom('consumer_booking')
+        .selectAll()
+        .where('appointment_url', '=', appointmentUrl)
+        .executeTakeFirst());
     if (mine) return { route: { asid: mine.asid, serviceRoot: mine.service_root }, serviceId: mine.service_id };
-    if (!serviceId) throw new ConsumerError('unknown-appointment', `This consumer did not make the booking ${appointmentUrl}; say which service it is with (--service ID).`, 'consumer');
+    if (!serviceId)
+      throw new ConsumerError(
+        'unknown-appointment',
+        `This consumer did not make the booking ${appointmentUrl}; say which service it is with (--service ID).`,
+        'consumer',
+      );
     const { route } = await bookableRoute(this.spine, serviceId);
     return { route, serviceId };
   }
@@ -227,42 +373,90 @@ export class Consumer {
     const { route, serviceId } = await this.routeOf(appointmentUrl, o.serviceId);
     try {
       const cancelled = await cancelAppointment(this.client, route, appointmentUrl);
-      await this.options.db?.updateTable('consumer_booking').set({ status: 'cancelled', version_id: cancelled.versionId, updated_at: new Date().toISOString() }).where('appointment_url', '=', appointmentUrl).execute();
-      const booking = await this.options.db?.selectFrom('consumer_booking').select(['encounter_id']).where('appointment_url', '=', appointmentUrl).executeTakeFirst();
+      await this.options.db
+        ?.updateTable('consumer_booking')
+        .set({ status: 'cancelled', version_id: cancelled.versionId, updated_at: new Date().toISOString() })
+        .where('appointment_url', '=', appointmentUrl)
+        .execute();
+      const booking = await this.options.db
+        ?.selectFrom('consumer_booking')
+        .select(['encounter_id'])
+        .where('appointment_url', '=', appointmentUrl)
+        .executeTakeFirst();
       const sameEncounter = Boolean(o.encounterId && booking?.encounter_id === o.encounterId);
-      await this.record({ kind: 'cancelled', serviceId, appointmentUrl, details: { alreadyCancelled: cancelled.alreadyCancelled, sameEncounter } }, o);
+      await this.record(
+        {
+          kind: 'cancelled',
+          serviceId,
+          appointmentUrl,
+          details: { alreadyCancelled: cancelled.alreadyCancelled, sameEncounter },
+        },
+        o,
+      );
       return cancelled;
     } catch (err) {
-      await this.record({ kind: 'cancel-failed', serviceId, appointmentUrl, details: { message: (err as Error).message } }, o);
+      await this.record(
+        { kind: 'cancel-failed', serviceId, appointmentUrl, details: { message: (err as Error).message } },
+        o,
+      );
       throw err;
     }
   }
 
   /** Books the new slot first, then cancels the old appointment; both outcomes are reported. */
-  async rebook(appointmentUrl: string, r: { slotId: string; serviceId?: string; reason?: string; approveBreach?: boolean } & Encounter): Promise<Rebooked> {
+  async rebook(
+    appointmentUrl: string,
+    r: { slotId: string; serviceId?: string; reason?: string; approveBreach?: boolean } & Encounter,
+  ): Promise<Rebooked> {
     const { route, serviceId } = await this.routeOf(appointmentUrl, r.serviceId);
     const { appointment } = await readAppointment(this.client, route, appointmentUrl);
     const patient = (appointment.contained ?? []).find((c) => c.resourceType === 'Patient') as Patient | undefined;
-    if (!patient) throw new ConsumerError('no-patient', 'The appointment to rebook carries no patient details to book with.', 'provider');
+    if (!patient)
+      throw new ConsumerError(
+        'no-patient',
+        'The appointment to rebook carries no patient details to book with.',
+        'provider',
+      );
     const { id: _id, ...patientWithoutId } = patient;
-    const booked = await this.book({ ...r, serviceId: r.serviceId ?? serviceId, patient: patientWithoutId, reason: r.reason ?? appointment.description ?? 'Rebooked appointment' });
+    const booked = await this.book({
+      ...r,
+      serviceId: r.serviceId ?? serviceId,
+      patient: patientWithoutId,
+      reason: r.reason ?? appointment.description ?? 'Rebooked appointment',
+    });
     let cancelled: Cancelled | { error: string };
     try {
       cancelled = await this.cancel(appointmentUrl, r);
     } catch (err) {
       cancelled = { error: (err as Error).message };
     }
-    await this.record({ kind: 'rebooked', serviceId: booked.service.id, appointmentUrl: booked.appointmentUrl, details: { from: appointmentUrl, oldCancelled: !('error' in cancelled) } }, r);
+    await this.record(
+      {
+        kind: 'rebooked',
+        serviceId: booked.service.id,
+        appointmentUrl: booked.appointmentUrl,
+        details: { from: appointmentUrl, oldCancelled: !('error' in cancelled) },
+      },
+      r,
+    );
     return { booked, cancelled };
   }
 
   /** ABUS.20: a patient's appointments at a service's provider, or at every provider this consumer booked them with. */
-  async show(nhsNumber: string, serviceId?: string): Promise<{ serviceId: string; serviceRoot: string; appointments: Appointment[] }[]> {
-    if (!/^\d{10}$/.test(nhsNumber)) throw new ConsumerError('bad-nhs-number', `NHS number ${nhsNumber} is not 10 digits.`, 'consumer');
+  async show(
+    nhsNumber: string,
+    serviceId?: string,
+  ): Promise<{ serviceId: string; serviceRoot: string; appointments: Appointment[] }[]> {
+    if (!/^\d{10}$/.test(nhsNumber))
+      throw new ConsumerError('bad-nhs-number', `NHS number ${nhsNumber} is not 10 digits.`, 'consumer');
     const routes: { serviceId: string; route: Route }[] = [];
     if (serviceId) routes.push({ serviceId, route: (await bookableRoute(this.spine, serviceId)).route });
     else if (this.options.db) {
-      const rows = await this.options.db.selectFrom('consumer_booking').select(['service_id', 'asid', 'service_root']).where('nhs_number', '=', nhsNumber).execute();
+      const rows = await this.options.db
+        .selectFrom('consumer_booking')
+        .select(['service_id', 'asid', 'service_root'])
+        .where('nhs_number', '=', nhsNumber)
+        .execute();
       const seen = new Set<string>();
       for (const r of rows) {
         if (seen.has(r.service_root)) continue;
@@ -270,7 +464,18 @@ export class Consumer {
         routes.push({ serviceId: r.service_id, route: { asid: r.asid, serviceRoot: r.service_root } });
       }
     }
-    if (routes.length === 0) throw new ConsumerError('no-provider', 'Say which service to ask (--service ID): this consumer has booked no appointments for that patient.', 'consumer');
-    return Promise.all(routes.map(async ({ serviceId: id, route }) => ({ serviceId: id, serviceRoot: route.serviceRoot, appointments: await patientAppointments(this.client, route, nhsNumber) })));
+    if (routes.length === 0)
+      throw new ConsumerError(
+        'no-provider',
+        'Say which service to ask (--service ID): this consumer has booked no appointments for that patient.',
+        'consumer',
+      );
+    return Promise.all(
+      routes.map(async ({ serviceId: id, route }) => ({
+        serviceId: id,
+        serviceRoot: route.serviceRoot,
+        appointments: await patientAppointments(this.client, route, nhsNumber),
+      })),
+    );
   }
 }

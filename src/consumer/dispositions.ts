@@ -39,7 +39,12 @@ export const DISPOSITIONS: Record<string, { text: string; frame: TimeFrame }> = 
 
 /** The end of a working day `days` ahead (UK local 18:30; Saturdays and Sundays skipped). */
 function endOfWorkingDay(from: number, days: number): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: LOCAL_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(from));
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: LOCAL_TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(new Date(from));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   let day = Date.UTC(get('year'), get('month') - 1, get('day'));
   let left = days;

@@ -26,7 +26,10 @@ export class ConsumerError extends Error {
 export function outcomeText(outcome: unknown): string | undefined {
   const issues = (outcome as OperationOutcome | undefined)?.issue;
   if (!Array.isArray(issues) || issues.length === 0) return undefined;
-  return issues.map((i) => i.diagnostics ?? i.details?.text ?? i.details?.coding?.[0]?.display ?? i.code).filter(Boolean).join('; ');
+  return issues
+    .map((i) => i.diagnostics ?? i.details?.text ?? i.details?.coding?.[0]?.display ?? i.code)
+    .filter(Boolean)
+    .join('; ');
 }
 
 /** The SSP check a proxy refusal names, or undefined when the OperationOutcome is the provider's. */
@@ -53,9 +56,24 @@ export function failureOf(what: string, status: number, outcome: unknown, reques
   const check = proxyCheck(outcome);
   const detail = outcomeText(outcome);
   if (check) {
-    const reason = status === 504 ? 'the provider did not answer in time' : status === 502 ? 'the provider could not be reached' : 'the secure proxy refused the call';
-    return new ConsumerError(`proxy-${check.toLowerCase()}`, `${what} failed: ${reason} (${detail ?? check}).`, 'proxy', { status, outcome: outcome as OperationOutcome, requestId });
+    const reason =
+      status === 504
+        ? 'the provider did not answer in time'
+        : status === 502
+          ? 'the provider could not be reached'
+          : 'the secure proxy refused the call';
+    return new ConsumerError(
+      `proxy-${check.toLowerCase()}`,
+      `${what} failed: ${reason} (${detail ?? check}).`,
+      'proxy',
+      { status, outcome: outcome as OperationOutcome, requestId },
+    );
   }
   const meaning = PROVIDER_MEANING[status] ?? `the provider answered ${status}`;
-  return new ConsumerError(`provider-${status}`, `${what} failed: ${meaning}${detail ? ` (${detail})` : ''}.`, 'provider', { status, outcome: outcome as OperationOutcome, requestId });
+  return new ConsumerError(
+    `provider-${status}`,
+    `${what} failed: ${meaning}${detail ? ` (${detail})` : ''}.`,
+    'provider',
+    { status, outcome: outcome as OperationOutcome, requestId },
+  );
 }

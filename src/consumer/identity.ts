@@ -22,7 +22,12 @@ export interface IdentityOptions {
 }
 
 /** The demo network's 111 service (src/spine/demo.ts enrols it), as a call handler. */
-export const DEMO_CONSUMER = { asid: '200000000111', odsCode: 'A1001', organisationName: 'NHS 111 North East (demo consumer)', user: 'call-handler-1' } as const;
+export const DEMO_CONSUMER = {
+  asid: '200000000111',
+  odsCode: 'A1001',
+  organisationName: 'NHS 111 North East (demo consumer)',
+  user: 'call-handler-1',
+} as const;
 
 export function consumerIdentity(o: IdentityOptions = {}): ConsumerIdentity {
   const user = o.user ?? DEMO_CONSUMER.user;
@@ -31,8 +36,16 @@ export function consumerIdentity(o: IdentityOptions = {}): ConsumerIdentity {
     asid: o.asid ?? DEMO_CONSUMER.asid,
     requester: {
       issuer: 'https://slotbridge.dev/consumer',
-      organisation: { odsCode: o.odsCode ?? DEMO_CONSUMER.odsCode, name: o.organisationName ?? (o.odsCode ? `Organisation ${o.odsCode}` : DEMO_CONSUMER.organisationName) },
-      device: { system: 'https://slotbridge.dev/Id/device', value: `slotbridge-consumer-${o.asid ?? DEMO_CONSUMER.asid}`, model: 'Slotbridge consumer', version: '0.1.0' },
+      organisation: {
+        odsCode: o.odsCode ?? DEMO_CONSUMER.odsCode,
+        name: o.organisationName ?? (o.odsCode ? `Organisation ${o.odsCode}` : DEMO_CONSUMER.organisationName),
+      },
+      device: {
+        system: 'https://slotbridge.dev/Id/device',
+        value: `slotbridge-consumer-${o.asid ?? DEMO_CONSUMER.asid}`,
+        model: 'Slotbridge consumer',
+        version: '0.1.0',
+      },
       user: {
         id: user,
         given: name.given,

@@ -10,10 +10,12 @@ import { ConsumerError } from './errors.js';
 
 export const PATIENT_PROFILE = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1';
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
-const NHS_VERIFICATION_URL = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1';
+const NHS_VERIFICATION_URL =
+  'https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1';
 const NHS_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1';
 
-const asList = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+const asList = <T>(v: T | T[] | undefined): T[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? v : [v];
 
 function invalid(message: string): never {
   throw new ConsumerError('patient-invalid', `The patient's details cannot be sent: ${message}.`, 'consumer');
@@ -21,17 +23,36 @@ function invalid(message: string): never {
 
 /** Checks and normalises a patient for a booking; ranks missing ranks in order after the given ones. */
 export function preparePatient(input: unknown): Patient {
-  if (!input || typeof input !== 'object' || (input as { resourceType?: unknown }).resourceType !== 'Patient') invalid('expected a FHIR Patient resource');
+  if (!input || typeof input !== 'object' || (input as { resourceType?: unknown }).resourceType !== 'Patient')
+    invalid('expected a FHIR Patient resource');
   const p = structuredClone(input) as Patient & Record<string, any>;
-  p.meta = { ...(p.meta ?? {}), profile: asList(p.meta?.profile as string | string[] | undefined) ?? [PATIENT_PROFILE] };
-  p.name = (asList(p.name as any) ?? []).map((n: any) => ({ ...n, ...(n.given !== undefined ? { given: asList(n.given) } : {}), ...(n.prefix !== undefined ? { prefix: asList(n.prefix) } : {}) }));
+  p.meta = {
+    ...(p.meta ?? {}),
+    profile: asList(p.meta?.profile as string | string[] | undefined) ?? [PATIENT_PROFILE],
+  };
+  p.name = (asList(p.name as any) ?? []).map((n: any) => ({
+    ...n,
+    ...(n.given !== undefined ? { given: asList(n.given) } : {}),
+    ...(n.prefix !== undefined ? { prefix: asList(n.prefix) } : {}),
+  }));
   if (!p.name!.length || !p.name!.some((n) => n.family || n.text)) invalid('a name with a family name is required');
   // The booking overrides require both (a provider answers 422 without them).
-  if (!p.birthDate || !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate)) invalid(p.birthDate ? `birthDate ${JSON.stringify(p.birthDate)} is not a date (YYYY-MM-DD)` : 'the date of birth is required');
-  if (!p.gender || !['male', 'female', 'other', 'unknown'].includes(p.gender)) invalid(p.gender ? `gender ${JSON.stringify(p.gender)} is not male, female, other or unknown` : 'the gender is required (male, female, other or unknown)');
+  if (!p.birthDate || !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate))
+    invalid(
+      p.birthDate
+        ? `birthDate ${JSON.stringify(p.birthDate)} is not a date (YYYY-MM-DD)`
+        : 'the date of birth is required',
+    );
+  if (!p.gender || !['male', 'female', 'other', 'unknown'].includes(p.gender))
+    invalid(
+      p.gender
+        ? `gender ${JSON.stringify(p.gender)} is not male, female, other or unknown`
+        : 'the gender is required (male, female, other or unknown)',
+    );
   const nhsIdentifier = p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM);
   const nhs = nhsIdentifier?.value;
-  if (nhs !== undefined && !/^\d{10}$/.test(nhs.replace(/\s/g, ''))) invalid(`NHS number ${JSON.stringify(nhs)} is not 10 digits`);
+  if (nhs !== undefined && !/^\d{10}$/.test(nhs.replace(/\s/g, '')))
+    invalid(`NHS number ${JSON.stringify(nhs)} is not 10 digits`);
   if (nhsIdentifier) {
     nhsIdentifier.value = nhs!.replace(/\s/g, '');
     // CareConnect requires the number's verification status; a number typed in by the call handler
@@ -39,7 +60,12 @@ export function preparePatient(input: unknown): Patient {
     if (!nhsIdentifier.extension?.some((e) => e.url === NHS_VERIFICATION_URL)) {
       nhsIdentifier.extension = [
         ...(nhsIdentifier.extension ?? []),
-        { url: NHS_VERIFICATION_URL, valueCodeableConcept: { coding: [{ system: NHS_VERIFICATION_SYSTEM, code: '02', display: 'Number present but not traced' }] } },
+        {
+          url: NHS_VERIFICATION_URL,
+          valueCodeableConcept: {
+            coding: [{ system: NHS_VERIFICATION_SYSTEM, code: '02', display: 'Number present but not traced' }],
+          },
+        },
       ];
     }
   }
@@ -47,15 +73,21 @@ export function preparePatient(input: unknown): Patient {
   p.address = asList(p.address as any) ?? [];
   if (p.address!.length === 0) invalid('at least one address is required (fs_patientcontact)');
   p.telecom = asList(p.telecom as any) ?? [];
-  p.contact = (asList(p.contact as any) ?? []).map((c: any) => ({ ...c, ...(c.relationship !== undefined ? { relationship: asList(c.relationship) } : {}), ...(c.telecom !== undefined ? { telecom: asList(c.telecom) } : {}) }));
+  p.contact = (asList(p.contact as any) ?? []).map((c: any) => ({
+    ...c,
+    ...(c.relationship !== undefined ? { relationship: asList(c.relationship) } : {}),
+    ...(c.telecom !== undefined ? { telecom: asList(c.telecom) } : {}),
+  }));
   for (const [i, c] of p.contact!.entries()) {
     if (!c.relationship?.length) invalid(`contact ${i + 1} needs a relationship to the patient`);
     if (!c.name?.family && !c.name?.text) invalid(`contact ${i + 1} needs a name`);
   }
   const points: ContactPoint[] = [...p.telecom!, ...p.contact!.flatMap((c) => c.telecom ?? [])];
-  if (!points.some((t) => t.value)) invalid('at least one telephone number or other contact is required (fs_patientcontact)');
+  if (!points.some((t) => t.value))
+    invalid('at least one telephone number or other contact is required (fs_patientcontact)');
   const ranked = points.filter((t) => t.rank !== undefined);
-  if (ranked.some((t) => !Number.isInteger(t.rank) || t.rank! < 1)) invalid('every contact rank must be a whole number from 1');
+  if (ranked.some((t) => !Number.isInteger(t.rank) || t.rank! < 1))
+    invalid('every contact rank must be a whole number from 1');
   const firsts = ranked.filter((t) => t.rank === 1).length;
   if (firsts > 1) invalid('only one contact may have rank 1 (the primary contact)');
   let next = Math.max(0, ...ranked.map((t) => t.rank!)) + 1;
@@ -68,7 +100,8 @@ export function preparePatient(input: unknown): Patient {
   }
   for (const t of points) if (t.rank === undefined) t.rank = next++;
   // STU3 JSON has no empty arrays: leave out what is empty.
-  for (const key of ['telecom', 'contact', 'identifier'] as const) if (Array.isArray(p[key]) && p[key]!.length === 0) delete p[key];
+  for (const key of ['telecom', 'contact', 'identifier'] as const)
+    if (Array.isArray(p[key]) && p[key]!.length === 0) delete p[key];
   return p;
 }
 

@@ -40,14 +40,29 @@ export interface FhirAnswer<T = any> {
 }
 
 export interface CallLog {
-  (entry: { at: string; interaction: string; method: string; url: string; status: number | 'network-error'; requestId: string; traceId: string; correlationId: string | null; attempt: number }): void;
+  (entry: {
+    at: string;
+    interaction: string;
+    method: string;
+    url: string;
+    status: number | 'network-error';
+    requestId: string;
+    traceId: string;
+    correlationId: string | null;
+    attempt: number;
+  }): void;
 }
 
 export class ProviderClient {
   constructor(
     private readonly proxy: string,
     private readonly identity: ConsumerIdentity,
-    private readonly options: { fetchImpl?: typeof fetch; onCall?: CallLog; retryDelaysMs?: number[]; timeoutMs?: number } = {},
+    private readonly options: {
+      fetchImpl?: typeof fetch;
+      onCall?: CallLog;
+      retryDelaysMs?: number[];
+      timeoutMs?: number;
+    } = {},
   ) {}
 
   /** The URL a call goes to: the proxy, the URL-encoded service root, the FHIR request. */
@@ -86,7 +101,17 @@ export class ProviderClient {
         networkError = err as Error;
       }
       const correlationId = response?.headers.get('x-request-id') ?? null;
-      this.options.onCall?.({ at: new Date().toISOString(), interaction: c.interaction, method: c.method, url, status: response?.status ?? 'network-error', requestId, traceId, correlationId, attempt });
+      this.options.onCall?.({
+        at: new Date().toISOString(),
+        interaction: c.interaction,
+        method: c.method,
+        url,
+        status: response?.status ?? 'network-error',
+        requestId,
+        traceId,
+        correlationId,
+        attempt,
+      });
       const transient = networkError !== undefined || (response !== undefined && response.status >= 500);
       if (transient && attempt <= delays.length) {
         await response?.body?.cancel().catch(() => {});
@@ -95,7 +120,12 @@ export class ProviderClient {
       }
       if (!response) {
         const cause = (networkError as Error & { cause?: Error }).cause?.message ?? networkError!.message;
-        throw new ConsumerError('network', `${c.what} failed: the secure proxy could not be reached (${cause}).${attempt > 1 ? ` Tried ${attempt} times with the same request ID ${requestId}.` : ''}`, 'network', { requestId });
+        throw new ConsumerError(
+          'network',
+          `${c.what} failed: the secure proxy could not be reached (${cause}).${attempt > 1 ? ` Tried ${attempt} times with the same request ID ${requestId}.` : ''}`,
+          'network',
+          { requestId },
+        );
       }
       const text = await response.text();
       let body: unknown;

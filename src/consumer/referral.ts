@@ -13,13 +13,18 @@ import { nhsNumberOf, patientName } from './patient.js';
 
 export const CDA_CONTENT_TYPE = 'application/hl7-v3+xml';
 
-const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const xml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** `https://host/…/Appointment/ID` from a Location header, without `/_history/…`. */
 export function appointmentUrlOf(location: string): string {
   const url = location.replace(/\/_history\/[^/]+\/?$/, '').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+\/.+\/Appointment\/[^/]+$/.test(url)) {
-    throw new ConsumerError('bad-location', `The provider's Location header (${location}) is not a fully qualified Appointment URL.`, 'provider');
+    throw new ConsumerError(
+      'bad-location',
+      `The provider's Location header (${location}) is not a fully qualified Appointment URL.`,
+      'provider',
+    );
   }
   return url;
 }
@@ -45,7 +50,12 @@ export interface ReferralInput {
 /** A minimal Integrated Urgent Care Report (111 CDA) carrying the appointment reference. */
 export function referralDocument(r: ReferralInput): string {
   const when = new Date(r.slotStart);
-  const date = when.toLocaleDateString('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
+  const date = when.toLocaleDateString('en-GB', {
+    timeZone: 'Europe/London',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
   const time = when.toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
   const nhs = nhsNumberOf(r.patient);
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -95,14 +105,32 @@ export function referralDocument(r: ReferralInput): string {
 }
 
 /** Stores a referral document; a document already linked to a booking is never replaced. */
-export async function storeReferral(db: Kysely<Database>, doc: { documentId: string; appointmentUrl: string | null; serviceId: string; content: string }): Promise<void> {
-  const existing = await db.selectFrom('consumer_referral').select(['appointment_url']).where('document_id', '=', doc.documentId).executeTakeFirst();
+export async function storeReferral(
+  db: Kysely<Database>,
+  doc: { documentId: string; appointmentUrl: string | null; serviceId: string; content: string },
+): Promise<void> {
+  const existing = await db
+    .selectFrom('consumer_referral')
+    .select(['appointment_url'])
+    .where('document_id', '=', doc.documentId)
+    .executeTakeFirst();
   if (existing?.appointment_url) {
-    throw new ConsumerError('referral-linked', `Referral document ${doc.documentId} is linked to the booking ${existing.appointment_url} and must not be replaced.`, 'consumer');
+    throw new ConsumerError(
+      'referral-linked',
+      `Referral document ${doc.documentId} is linked to the booking ${existing.appointment_url} and must not be replaced.`,
+      'consumer',
+    );
   }
   if (existing) await db.deleteFrom('consumer_referral').where('document_id', '=', doc.documentId).execute();
   await db
     .insertInto('consumer_referral')
-    .values({ document_id: doc.documentId, appointment_url: doc.appointmentUrl, service_id: doc.serviceId, content_type: CDA_CONTENT_TYPE, content: doc.content, created_at: new Date().toISOString() })
+    .values({
+      document_id: doc.documentId,
+      appointment_url: doc.appointmentUrl,
+      service_id: doc.serviceId,
+      content_type: CDA_CONTENT_TYPE,
+      content: doc.content,
+      created_at: new Date().toISOString(),
+    })
     .execute();
 }

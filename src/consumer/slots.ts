@@ -5,7 +5,17 @@
  * role, name and gender, organisation). Providers that leave includes out, or send extra resources,
  * are fine: whatever is missing is shown as not given.
  */
-import type { Bundle, HealthcareService, Location, Organization, Practitioner, PractitionerRole, Resource, Schedule, Slot } from 'fhir/r3.js';
+import type {
+  Bundle,
+  HealthcareService,
+  Location,
+  Organization,
+  Practitioner,
+  PractitionerRole,
+  Resource,
+  Schedule,
+  Slot,
+} from 'fhir/r3.js';
 import { INTERACTION } from './interactions.js';
 import type { ProviderClient, Route } from './provider-client.js';
 import { SCOPES } from './token.js';
@@ -57,7 +67,8 @@ export function slotSearchPath(q: SlotQuery): string {
   return `/Slot?${params.join('&')}`;
 }
 
-const refId = (reference: string | undefined, type: string) => (reference?.startsWith(`${type}/`) ? reference.slice(type.length + 1).split('/')[0] : undefined);
+const refId = (reference: string | undefined, type: string) =>
+  reference?.startsWith(`${type}/`) ? reference.slice(type.length + 1).split('/')[0] : undefined;
 
 function humanName(p: Practitioner | undefined): string | undefined {
   const n = p?.name?.[0];
@@ -80,19 +91,24 @@ export function slotViews(bundle: Bundle): SlotView[] {
     const r = e.resource;
     if (r?.resourceType && r.id) byKey.set(`${r.resourceType}/${r.id}`, r);
   }
-  const get = <T extends Resource>(type: string, id: string | undefined) => (id ? (byKey.get(`${type}/${id}`) as T | undefined) : undefined);
+  const get = <T extends Resource>(type: string, id: string | undefined) =>
+    id ? (byKey.get(`${type}/${id}`) as T | undefined) : undefined;
   const views: SlotView[] = [];
   for (const e of bundle.entry ?? []) {
     const slot = e.resource as Slot | undefined;
     if (slot?.resourceType !== 'Slot' || !slot.id || !slot.start || !slot.end) continue;
     const scheduleId = refId(slot.schedule?.reference, 'Schedule');
     const schedule = get<Schedule>('Schedule', scheduleId);
-    const actorList = schedule?.actor === undefined ? [] : Array.isArray(schedule.actor) ? schedule.actor : [schedule.actor];
+    const actorList =
+      schedule?.actor === undefined ? [] : Array.isArray(schedule.actor) ? schedule.actor : [schedule.actor];
     const actors = actorList.map((a) => a.reference ?? '');
     const serviceId = actors.map((a) => refId(a, 'HealthcareService')).find(Boolean);
     const service = get<HealthcareService>('HealthcareService', serviceId);
     const practitioner = get<Practitioner>('Practitioner', actors.map((a) => refId(a, 'Practitioner')).find(Boolean));
-    const role = get<PractitionerRole>('PractitionerRole', actors.map((a) => refId(a, 'PractitionerRole')).find(Boolean));
+    const role = get<PractitionerRole>(
+      'PractitionerRole',
+      actors.map((a) => refId(a, 'PractitionerRole')).find(Boolean),
+    );
     const location = get<Location>('Location', refId(service?.location?.[0]?.reference, 'Location'));
     const organisation = get<Organization>('Organization', refId(service?.providedBy?.reference, 'Organization'));
     const channelExtension = slot.extension?.find((x) => isDeliveryChannel(x.url));
@@ -105,7 +121,14 @@ export function slotViews(bundle: Bundle): SlotView[] {
       end: slot.end,
       status: slot.status ?? 'unknown',
       ...(channel ? { deliveryChannel: channel } : {}),
-      ...(serviceId ? { service: { id: service?.identifier?.find((i) => i.system?.includes('dos'))?.value ?? serviceId, name: service?.name } } : {}),
+      ...(serviceId
+        ? {
+            service: {
+              id: service?.identifier?.find((i) => i.system?.includes('dos'))?.value ?? serviceId,
+              name: service?.name,
+            },
+          }
+        : {}),
       ...(location ? { location: { name: location.name, address: addressText(location) } } : {}),
       ...(practitioner ? { practitioner: { name: humanName(practitioner), gender: practitioner.gender } } : {}),
       ...(role?.code?.[0]?.coding?.[0]?.display ? { role: role.code[0].coding[0].display } : {}),
@@ -115,7 +138,17 @@ export function slotViews(bundle: Bundle): SlotView[] {
   return views.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.id.localeCompare(b.id));
 }
 
-export async function searchSlots(client: ProviderClient, route: Route, q: SlotQuery): Promise<{ slots: SlotView[]; bundle: Bundle; requestId: string }> {
-  const answer = await client.call<Bundle>(route, { interaction: INTERACTION.slotSearch, scope: SCOPES.slotRead, method: 'GET', path: slotSearchPath(q), what: 'The slot search' });
+export async function searchSlots(
+  client: ProviderClient,
+  route: Route,
+  q: SlotQuery,
+): Promise<{ slots: SlotView[]; bundle: Bundle; requestId: string }> {
+  const answer = await client.call<Bundle>(route, {
+    interaction: INTERACTION.slotSearch,
+    scope: SCOPES.slotRead,
+    method: 'GET',
+    path: slotSearchPath(q),
+    what: 'The slot search',
+  });
   return { slots: slotViews(answer.body), bundle: answer.body, requestId: answer.requestId };
 }

@@ -35,7 +35,10 @@ export interface ServiceSummary {
   attributes: DirectoryAttribute[];
 }
 
-export interface ServiceDetails extends Omit<ServiceSummary, 'rank' | 'distanceKm' | 'distanceMiles' | 'openNow' | 'nextOpen'> {
+export interface ServiceDetails extends Omit<
+  ServiceSummary,
+  'rank' | 'distanceKm' | 'distanceMiles' | 'openNow' | 'nextOpen'
+> {
   endpoints: DirectoryEndpoint[];
   dispositions: string[];
 }
@@ -77,49 +80,92 @@ export class SpineClient {
     this.urls = spineUrlsOf(spine);
   }
 
-  private async get<T>(url: string, source: 'directory' | 'endpoint-directory', what: string): Promise<{ status: number; body: T }> {
+  private async get<T>(
+    url: string,
+    source: 'directory' | 'endpoint-directory',
+    what: string,
+  ): Promise<{ status: number; body: T }> {
     let response: Response;
     try {
       response = await this.fetchImpl(url, { headers: { accept: 'application/json' } });
     } catch (err) {
-      throw new ConsumerError('network', `${what} failed: cannot reach ${new URL(url).origin} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}).`, 'network');
+      throw new ConsumerError(
+        'network',
+        `${what} failed: cannot reach ${new URL(url).origin} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}).`,
+        'network',
+      );
     }
     const text = await response.text();
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ConsumerError(`${source}-bad-answer`, `${what} failed: the answer was not JSON (${response.status}).`, source, { status: response.status });
+      throw new ConsumerError(
+        `${source}-bad-answer`,
+        `${what} failed: the answer was not JSON (${response.status}).`,
+        source,
+        { status: response.status },
+      );
     }
     if (response.status >= 500 || (response.status >= 400 && response.status !== 404)) {
-      throw new ConsumerError(`${source}-${response.status}`, `${what} failed: ${outcomeText(body) ?? `status ${response.status}`}.`, source, { status: response.status });
+      throw new ConsumerError(
+        `${source}-${response.status}`,
+        `${what} failed: ${outcomeText(body) ?? `status ${response.status}`}.`,
+        source,
+        { status: response.status },
+      );
     }
     return { status: response.status, body: body as T };
   }
 
   /** Ranked services for a disposition near a postcode (like DoS CheckCapacitySummary). */
-  async searchServices(q: { disposition: string; postcode: string; age?: number; at?: Date; max?: number }): Promise<ServiceSummary[]> {
+  async searchServices(q: {
+    disposition: string;
+    postcode: string;
+    age?: number;
+    at?: Date;
+    max?: number;
+  }): Promise<ServiceSummary[]> {
     const url = new URL(`${this.urls.directory}/services`);
     url.searchParams.set('disposition', q.disposition);
     url.searchParams.set('postcode', q.postcode);
     if (q.age !== undefined) url.searchParams.set('age', String(q.age));
     if (q.at) url.searchParams.set('at', q.at.toISOString());
     if (q.max) url.searchParams.set('max', String(q.max));
-    const { status, body } = await this.get<{ services: ServiceSummary[] }>(url.toString(), 'directory', 'The directory search');
-    if (status === 404) throw new ConsumerError('directory-404', 'The directory search failed: the directory was not found at this address.', 'directory', { status });
+    const { status, body } = await this.get<{ services: ServiceSummary[] }>(
+      url.toString(),
+      'directory',
+      'The directory search',
+    );
+    if (status === 404)
+      throw new ConsumerError(
+        'directory-404',
+        'The directory search failed: the directory was not found at this address.',
+        'directory',
+        { status },
+      );
     return body.services;
   }
 
   /** One service's details with its endpoints (like DoS ServiceDetailsByID). */
   async serviceDetails(id: string): Promise<ServiceDetails> {
-    const { status, body } = await this.get<ServiceDetails>(`${this.urls.directory}/services/${encodeURIComponent(id)}`, 'directory', `Reading service ${id} from the directory`);
-    if (status === 404) throw new ConsumerError('no-such-service', `The directory has no service ${id}.`, 'directory', { status });
+    const { status, body } = await this.get<ServiceDetails>(
+      `${this.urls.directory}/services/${encodeURIComponent(id)}`,
+      'directory',
+      `Reading service ${id} from the directory`,
+    );
+    if (status === 404)
+      throw new ConsumerError('no-such-service', `The directory has no service ${id}.`, 'directory', { status });
     return body;
   }
 
   /** Step 1 of fs_sds: the accredited system (nhsAS) of an ASID, or undefined when there is none. */
   async accreditedSystem(asid: string): Promise<AccreditedSystem | undefined> {
-    const { status, body } = await this.get<AccreditedSystem>(`${this.urls.endpoints}/as/${encodeURIComponent(asid)}`, 'endpoint-directory', `Looking up ASID ${asid}`);
+    const { status, body } = await this.get<AccreditedSystem>(
+      `${this.urls.endpoints}/as/${encodeURIComponent(asid)}`,
+      'endpoint-directory',
+      `Looking up ASID ${asid}`,
+    );
     return status === 404 ? undefined : body;
   }
 
@@ -128,7 +174,11 @@ export class SpineClient {
     const url = new URL(`${this.urls.endpoints}/mhs`);
     url.searchParams.set('partyKey', partyKey);
     url.searchParams.set('interaction', interaction);
-    const { body } = await this.get<{ entries: MessageHandlingService[] }>(url.toString(), 'endpoint-directory', `Looking up the endpoints of ${partyKey}`);
+    const { body } = await this.get<{ entries: MessageHandlingService[] }>(
+      url.toString(),
+      'endpoint-directory',
+      `Looking up the endpoints of ${partyKey}`,
+    );
     return body?.entries ?? [];
   }
 }

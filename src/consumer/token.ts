@@ -77,7 +77,10 @@ export function tokenClaims(t: TokenRequest): Record<string, unknown> {
 }
 
 /** Encodes claims as an unsecured JWT (`header.payload.`). */
-export function encodeUnsecured(claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'none', typ: 'JWT' }): string {
+export function encodeUnsecured(
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'none', typ: 'JWT' },
+): string {
   return `${b64(header)}.${b64(claims)}.`;
 }
 

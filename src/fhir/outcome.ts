@@ -129,8 +129,7 @@ export const forbidden = (diagnostics: string) => fail(403, 'forbidden', 'ACCESS
 export const notFound = (diagnostics: string) => fail(404, 'not-found', 'NO_RECORD_FOUND', diagnostics);
 export const methodNotAllowed = (diagnostics: string) => fail(405, 'not-supported', 'METHOD_NOT_ALLOWED', diagnostics);
 export const versionConflict = (diagnostics: string) => fail(409, 'conflict', 'VERSION_CONFLICT', diagnostics);
-export const preconditionFailed = (diagnostics: string) =>
-  fail(412, 'processing', 'PRECONDITION_FAILED', diagnostics);
+export const preconditionFailed = (diagnostics: string) => fail(412, 'processing', 'PRECONDITION_FAILED', diagnostics);
 export const unsupportedMediaType = (diagnostics: string) =>
   fail(415, 'not-supported', 'UNSUPPORTED_MEDIA_TYPE', diagnostics);
 export const unprocessable = (diagnostics: string, spineCode: SpineCode = 'INVALID_RESOURCE', expression?: string[]) =>

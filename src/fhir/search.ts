@@ -31,7 +31,9 @@ export function parseDateCondition(name: string, raw: string, now = Date.now()):
     prefix = head;
     text = raw.slice(2);
   } else if (/^[a-z]{2}/.test(raw)) {
-    throw invalidParameter(`${name}: unknown prefix "${raw.slice(0, 2)}" (use eq, ne, gt, ge, lt, le, sa, eb or ap)`, [name]);
+    throw invalidParameter(`${name}: unknown prefix "${raw.slice(0, 2)}" (use eq, ne, gt, ge, lt, le, sa, eb or ap)`, [
+      name,
+    ]);
   }
   const range = parseSearchDateTime(text);
   if (!range) {

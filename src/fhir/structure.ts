@@ -57,7 +57,20 @@ function realDate(text: string): boolean {
   const year = Number(m[1]);
   const month = Number(m[2]);
   const day = Number(m[3]);
-  const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  const days = [
+    31,
+    year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ][month - 1];
   return day >= 1 && day <= days;
 }
 
@@ -75,11 +88,17 @@ export function primitiveProblem(type: string, value: unknown): string | undefin
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'integer':
-      return Number.isInteger(value) && Math.abs(value as number) <= INT32_MAX ? undefined : 'must be a whole number (32-bit)';
+      return Number.isInteger(value) && Math.abs(value as number) <= INT32_MAX
+        ? undefined
+        : 'must be a whole number (32-bit)';
     case 'positiveInt':
-      return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= INT32_MAX ? undefined : 'must be a whole number of 1 or more';
+      return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= INT32_MAX
+        ? undefined
+        : 'must be a whole number of 1 or more';
     case 'unsignedInt':
-      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= INT32_MAX ? undefined : 'must be a whole number of 0 or more';
+      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= INT32_MAX
+        ? undefined
+        : 'must be a whole number of 0 or more';
     case 'decimal':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a number';
   }
@@ -104,7 +123,9 @@ export function primitiveProblem(type: string, value: unknown): string | undefin
         ? undefined
         : 'is not a dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or YYYY-MM-DDThh:mm:ss[.sss] with Z or an offset)';
     case 'instant':
-      return INSTANT.test(value) && realDate(value) ? undefined : 'is not an instant (YYYY-MM-DDThh:mm:ss[.sss] with Z or an offset such as +01:00)';
+      return INSTANT.test(value) && realDate(value)
+        ? undefined
+        : 'is not an instant (YYYY-MM-DDThh:mm:ss[.sss] with Z or an offset such as +01:00)';
     case 'time':
       return TIME.test(value) ? undefined : 'is not a time (hh:mm:ss)';
     case 'base64Binary':
@@ -203,7 +224,8 @@ class Walker {
     for (const el of def.elements) {
       if (!el.required || has(out, el.name) || (el.kind === 'primitive' && has(value, `_${el.name}`))) continue;
       if (!has(value, el.name)) this.issue(`${path}.${el.name}`, 'required', `is required in ${def.name}`);
-      else if (emptied?.has(el.name)) this.issue(`${path}.${el.name}`, 'required', `is required in ${def.name}, and holds only unknown elements`);
+      else if (emptied?.has(el.name))
+        this.issue(`${path}.${el.name}`, 'required', `is required in ${def.name}, and holds only unknown elements`);
     }
     if (def.name === 'Extension' && this.reported === reportedBefore) {
       // ext-1: an extension has either a value[x] or nested extensions, not both. Checked on the copy
@@ -211,7 +233,13 @@ class Walker {
       const hasValue = def.elements.some((e) => e.choice === 'value' && has(out, e.name));
       const hasExtensions = has(out, 'extension');
       if (hasValue === hasExtensions) {
-        this.issue(path, 'value', hasValue ? 'an extension has a value[x] or nested extensions, not both' : 'an extension needs a value[x] or nested extensions');
+        this.issue(
+          path,
+          'value',
+          hasValue
+            ? 'an extension has a value[x] or nested extensions, not both'
+            : 'an extension needs a value[x] or nested extensions',
+        );
       }
     }
   }
@@ -246,7 +274,11 @@ class Walker {
         continue;
       }
       if (item === null) {
-        this.issue(itemAt, 'value', el.kind === 'primitive' ? `must not be null (unless _${el.name}[${i}] holds extensions)` : 'must not be null');
+        this.issue(
+          itemAt,
+          'value',
+          el.kind === 'primitive' ? `must not be null (unless _${el.name}[${i}] holds extensions)` : 'must not be null',
+        );
         continue;
       }
       const checked = this.single(item, el, itemAt, depth);
@@ -301,7 +333,11 @@ class Walker {
       return undefined;
     }
     if (/<!(?!--)/.test(text) || /&(?!(lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/.test(text)) {
-      this.issue(at, 'value', 'must be XHTML without declarations or entities other than &lt; &gt; &amp; &quot; &apos; and character references');
+      this.issue(
+        at,
+        'value',
+        'must be XHTML without declarations or entities other than &lt; &gt; &amp; &quot; &apos; and character references',
+      );
       return undefined;
     }
     let wellFormed: boolean;
@@ -357,7 +393,8 @@ class Walker {
     const valueList = Array.isArray(values) ? values : [];
     const out = v.map((x, i) => {
       if (x === null) {
-        if (valueList[i] === null || valueList[i] === undefined) this.issue(`${at}[${i}]`, 'value', `is null and so is ${el.name}[${i}]`);
+        if (valueList[i] === null || valueList[i] === undefined)
+          this.issue(`${at}[${i}]`, 'value', `is null and so is ${el.name}[${i}]`);
         return null;
       }
       return one(x, `${at}[${i}]`) ?? null;
@@ -377,7 +414,11 @@ export function checkStructure(input: unknown, expectedResourceType?: string): S
     resource = walker.resource(input, '', 0, expectedResourceType);
   } catch (err) {
     // Not expected; a guard so that no input (getters that throw, proxies …) escapes as an exception.
-    walker.issue(expectedResourceType ?? 'Resource', 'value', `could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    walker.issue(
+      expectedResourceType ?? 'Resource',
+      'value',
+      `could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
     resource = undefined;
   }
   return { resource, issues: walker.issues, ignored: walker.ignored };

@@ -36,9 +36,18 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 // Writing
 
 /** Characters XML 1.0 cannot carry at all (written as U+FFFD; STU3 strings should not hold them). */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NOT_XML_CHAR =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ATTRIBUTE_SPECIAL = /[&<>"\n\r\t]/;
-const ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;' };
+const ATTRIBUTE_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+  '\t': '&#9;',
+};
 
 /** An attribute value between double quotes; newlines and tabs as character references so they survive. */
 function escapeAttribute(text: string): string {
@@ -54,9 +63,11 @@ class XmlWriter {
   out = '';
 
   resource(resource: unknown, path: string, root: boolean): void {
-    if (!isObject(resource)) throw new FhirFormatError(`XML: ${path} must be a resource (a JSON object) to be written as XML`);
+    if (!isObject(resource))
+      throw new FhirFormatError(`XML: ${path} must be a resource (a JSON object) to be written as XML`);
     const type = resource.resourceType;
-    if (!isResourceType(type)) throw new FhirFormatError(`XML: ${path} has resourceType ${JSON.stringify(type)}, which is not an STU3 resource`);
+    if (!isResourceType(type))
+      throw new FhirFormatError(`XML: ${path} has resourceType ${JSON.stringify(type)}, which is not an STU3 resource`);
     this.out += root ? `<${type} xmlns="${FHIR_NS}">` : `<${type}>`;
     this.elements(resource, typeDef(type)!, root ? type : path);
     this.out += `</${type}>`;
@@ -93,7 +104,8 @@ class XmlWriter {
           }
           const values = v === undefined || v === null ? [] : v;
           const exts = ext === undefined || ext === null ? [] : ext;
-          if (!Array.isArray(values) || !Array.isArray(exts)) throw new FhirFormatError(`XML: ${at} repeats, so it must be a JSON array`);
+          if (!Array.isArray(values) || !Array.isArray(exts))
+            throw new FhirFormatError(`XML: ${at} repeats, so it must be a JSON array`);
           const n = Math.max(values.length, exts.length);
           for (let j = 0; j < n; j++) this.primitive(el, values[j], exts[j], `${at}[${j}]`);
           break;
@@ -104,7 +116,10 @@ class XmlWriter {
         case 'resource':
         case 'complex': {
           if (v === undefined || v === null) break;
-          if (el.array !== Array.isArray(v)) throw new FhirFormatError(`XML: ${at} ${el.array ? 'repeats, so it must be a JSON array' : 'does not repeat, so it cannot be a JSON array'}`);
+          if (el.array !== Array.isArray(v))
+            throw new FhirFormatError(
+              `XML: ${at} ${el.array ? 'repeats, so it must be a JSON array' : 'does not repeat, so it cannot be a JSON array'}`,
+            );
           const items = el.array ? (v as unknown[]) : [v];
           for (let j = 0; j < items.length; j++) {
             const itemPath = el.array ? `${at}[${j}]` : at;
@@ -124,7 +139,8 @@ class XmlWriter {
     if (!isObject(item)) throw new FhirFormatError(`XML: ${path} must be a JSON object (${type})`);
     let tag = `<${name}`;
     if (item.id !== undefined) tag += ` id="${escapeAttribute(this.text(item.id, `${path}.id`))}"`;
-    if (type === 'Extension' && item.url !== undefined) tag += ` url="${escapeAttribute(this.text(item.url, `${path}.url`))}"`;
+    if (type === 'Extension' && item.url !== undefined)
+      tag += ` url="${escapeAttribute(this.text(item.url, `${path}.url`))}"`;
     const def = typeDef(type)!;
     const present = this.present(item, def);
     if (present.length === 0) {
@@ -139,7 +155,8 @@ class XmlWriter {
   primitive(el: ModelElement, value: unknown, ext: unknown, path: string): void {
     const hasValue = value !== undefined && value !== null;
     if (!hasValue && (ext === undefined || ext === null)) return;
-    if (ext !== undefined && ext !== null && !isObject(ext)) throw new FhirFormatError(`XML: the _${el.name} of ${path} must be a JSON object (id and extensions)`);
+    if (ext !== undefined && ext !== null && !isObject(ext))
+      throw new FhirFormatError(`XML: the _${el.name} of ${path} must be a JSON object (id and extensions)`);
     const holder = ext as Json | undefined;
     let tag = `<${el.name}`;
     if (holder?.id !== undefined) tag += ` id="${escapeAttribute(this.text(holder.id, `${path}.id`))}"`;
@@ -149,9 +166,11 @@ class XmlWriter {
       this.out += `${tag}/>`;
       return;
     }
-    if (!Array.isArray(children)) throw new FhirFormatError(`XML: ${path}.extension repeats, so it must be a JSON array`);
+    if (!Array.isArray(children))
+      throw new FhirFormatError(`XML: ${path}.extension repeats, so it must be a JSON array`);
     this.out += `${tag}>`;
-    for (let j = 0; j < children.length; j++) this.complex('extension', EXTENSION.type, children[j], `${path}.extension[${j}]`);
+    for (let j = 0; j < children.length; j++)
+      this.complex('extension', EXTENSION.type, children[j], `${path}.extension[${j}]`);
     this.out += `</${el.name}>`;
   }
 
@@ -168,7 +187,8 @@ class XmlWriter {
   }
 
   xhtml(div: unknown, path: string): void {
-    if (typeof div !== 'string' || !/^\s*<div[\s/>]/.test(div)) throw new FhirFormatError(`XML: ${path} must be XHTML text starting with <div>`);
+    if (typeof div !== 'string' || !/^\s*<div[\s/>]/.test(div))
+      throw new FhirFormatError(`XML: ${path} must be XHTML text starting with <div>`);
     const trimmed = div.trim();
     const startTag = /^<div[^>]*>/.exec(trimmed)?.[0] ?? '';
     this.out += /\sxmlns\s*=/.test(startTag) ? trimmed : `<div xmlns="${XHTML_NS}"${trimmed.slice(4)}`;
@@ -205,7 +225,14 @@ const parser = new XMLParser({
 });
 
 function validXmlCodePoint(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 const REFERENCE = /&(?:#x([0-9a-fA-F]{1,8})|#([0-9]{1,10})|(lt|gt|amp|quot|apos));|&/g;
@@ -224,20 +251,24 @@ function decodeAttribute(raw: string, where: string): string {
 
 /** Checks (and with `decode`, replaces) every reference in `text`. */
 function checkReferences(text: string, where: string, decode: boolean): string {
-  return text.replace(REFERENCE, (whole: string, hex: string | undefined, dec: string | undefined, named: string | undefined, offset: number) => {
-    if (named) return decode ? NAMED[named] : whole;
-    if (hex === undefined && dec === undefined) {
-      const entity = /^&([^;\s&<]{0,20});/.exec(text.slice(offset))?.[1];
-      throw new FhirFormatError(
-        entity !== undefined
-          ? `XML: ${where} uses the entity &${entity}; XML without a DTD knows only &lt; &gt; &amp; &quot; &apos; and character references`
-          : `XML: ${where} contains a bare "&", which must be written &amp;`,
-      );
-    }
-    const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
-    if (!validXmlCodePoint(cp)) throw new FhirFormatError(`XML: ${where} refers to character ${whole}, which XML does not allow`);
-    return decode ? String.fromCodePoint(cp) : whole;
-  });
+  return text.replace(
+    REFERENCE,
+    (whole: string, hex: string | undefined, dec: string | undefined, named: string | undefined, offset: number) => {
+      if (named) return decode ? NAMED[named] : whole;
+      if (hex === undefined && dec === undefined) {
+        const entity = /^&([^;\s&<]{0,20});/.exec(text.slice(offset))?.[1];
+        throw new FhirFormatError(
+          entity !== undefined
+            ? `XML: ${where} uses the entity &${entity}; XML without a DTD knows only &lt; &gt; &amp; &quot; &apos; and character references`
+            : `XML: ${where} contains a bare "&", which must be written &amp;`,
+        );
+      }
+      const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
+      if (!validXmlCodePoint(cp))
+        throw new FhirFormatError(`XML: ${where} refers to character ${whole}, which XML does not allow`);
+      return decode ? String.fromCodePoint(cp) : whole;
+    },
+  );
 }
 
 function lineAndColumn(text: string, index: number): string {
@@ -265,12 +296,21 @@ class XmlReader {
   ignored: string[] = [];
 
   /** Applies the node's namespace declarations to `scope` and checks the element is in `expected`. */
-  enter(node: XmlNode, tag: string, scope: Scope, path: string, expected = FHIR_NS): { local: string; scope: Scope; attrs: Record<string, string> } {
+  enter(
+    node: XmlNode,
+    tag: string,
+    scope: Scope,
+    path: string,
+    expected = FHIR_NS,
+  ): { local: string; scope: Scope; attrs: Record<string, string> } {
     const attrs = attributesOf(node);
     let inner: Map<string, string> | undefined;
     for (const name in attrs) {
       if (name === 'xmlns' || name.startsWith('xmlns:')) {
-        (inner ??= new Map(scope)).set(name === 'xmlns' ? '' : name.slice(6), decodeAttribute(attrs[name], `the ${name} attribute of <${tag}> at ${path}`));
+        (inner ??= new Map(scope)).set(
+          name === 'xmlns' ? '' : name.slice(6),
+          decodeAttribute(attrs[name], `the ${name} attribute of <${tag}> at ${path}`),
+        );
       }
     }
     const s = inner ?? scope;
@@ -278,7 +318,8 @@ class XmlReader {
     const prefix = colon < 0 ? '' : tag.slice(0, colon);
     const local = colon < 0 ? tag : tag.slice(colon + 1);
     const ns = s.get(prefix);
-    if (ns === undefined && prefix) throw new FhirFormatError(`XML: element <${tag}> at ${path} uses the undeclared namespace prefix "${prefix}"`);
+    if (ns === undefined && prefix)
+      throw new FhirFormatError(`XML: element <${tag}> at ${path} uses the undeclared namespace prefix "${prefix}"`);
     if ((ns ?? '') !== expected) {
       throw new FhirFormatError(
         `XML: element <${tag}> at ${path} is ${ns ? `in the namespace "${ns}"` : 'in no namespace'}; ${expected === FHIR_NS ? 'FHIR elements are in the namespace' : 'the narrative div must be in the XHTML namespace'} ${expected}`,
@@ -301,7 +342,8 @@ class XmlReader {
     const tag = tagOf(node)!;
     const where = path || 'the root';
     const { local, scope: inner, attrs } = this.enter(node, tag, scope, where);
-    if (!isResourceType(local)) throw new FhirFormatError(`XML: element <${tag}> at ${where} is not an STU3 resource type`);
+    if (!isResourceType(local))
+      throw new FhirFormatError(`XML: element <${tag}> at ${where} is not an STU3 resource type`);
     this.otherAttributes(attrs, [], inner, path || local);
     const out: Json = { resourceType: local };
     this.elements(childrenOf(node, tag), typeDef(local)!, out, path || local, inner, depth + 1);
@@ -315,13 +357,22 @@ class XmlReader {
       const tag = tagOf(child);
       if (tag === undefined) {
         const text = String(child['#text'] ?? '');
-        if (text.trim()) throw new FhirFormatError(`XML: text "${text.trim().slice(0, 40)}" inside ${path} is not allowed; FHIR XML puts values in value attributes`);
+        if (text.trim())
+          throw new FhirFormatError(
+            `XML: text "${text.trim().slice(0, 40)}" inside ${path} is not allowed; FHIR XML puts values in value attributes`,
+          );
         continue;
       }
       const local = tag.slice(tag.indexOf(':') + 1);
       let el = def.byName.get(local);
       if (el && ((local === 'id' && !def.resource) || (local === 'url' && def.name === 'Extension'))) el = undefined;
-      const { scope: inner, attrs } = this.enter(child, tag, scope, `${path}.${local}`, el?.kind === 'xhtml' ? XHTML_NS : FHIR_NS);
+      const { scope: inner, attrs } = this.enter(
+        child,
+        tag,
+        scope,
+        `${path}.${local}`,
+        el?.kind === 'xhtml' ? XHTML_NS : FHIR_NS,
+      );
       if (!el) {
         this.ignored.push(`${path}.${local}`);
         continue;
@@ -331,8 +382,13 @@ class XmlReader {
         if (el.array) (primitiveArrays ??= []).includes(el) || primitiveArrays.push(el);
         continue;
       }
-      const at = el.array ? `${path}.${local}[${((out[local] as unknown[] | undefined) ?? []).length}]` : `${path}.${local}`;
-      if (!el.array && out[local] !== undefined) throw new FhirFormatError(`XML: <${tag}> appears more than once in ${path}, but ${def.name}.${local} does not repeat`);
+      const at = el.array
+        ? `${path}.${local}[${((out[local] as unknown[] | undefined) ?? []).length}]`
+        : `${path}.${local}`;
+      if (!el.array && out[local] !== undefined)
+        throw new FhirFormatError(
+          `XML: <${tag}> appears more than once in ${path}, but ${def.name}.${local} does not repeat`,
+        );
       let value: unknown;
       if (el.kind === 'xhtml') {
         value = this.xhtml(child, tag, attrs, at);
@@ -340,10 +396,16 @@ class XmlReader {
         this.otherAttributes(attrs, [], inner, at);
         const content = childrenOf(child, tag).filter((n) => {
           if (tagOf(n) !== undefined) return true;
-          if (String(n['#text'] ?? '').trim()) throw new FhirFormatError(`XML: text inside <${tag}> at ${at} is not allowed; it holds one resource element`);
+          if (String(n['#text'] ?? '').trim())
+            throw new FhirFormatError(
+              `XML: text inside <${tag}> at ${at} is not allowed; it holds one resource element`,
+            );
           return false;
         });
-        if (content.length !== 1) throw new FhirFormatError(`XML: <${tag}> at ${at} must hold exactly one resource element (found ${content.length})`);
+        if (content.length !== 1)
+          throw new FhirFormatError(
+            `XML: <${tag}> at ${at} must hold exactly one resource element (found ${content.length})`,
+          );
         value = this.resource(content[0], inner, at, depth);
       } else {
         const item: Json = {};
@@ -357,7 +419,8 @@ class XmlReader {
         if (this.ignored.length > ignoredBefore && Object.keys(item).length === 0) continue;
         value = item;
       }
-      if (el.array) ((out[local] as unknown[] | undefined) ?? (out[local] = [] as unknown[]) as unknown[]).push(value);
+      if (el.array)
+        ((out[local] as unknown[] | undefined) ?? ((out[local] = [] as unknown[]) as unknown[])).push(value);
       else out[local] = value;
     }
     // A repeating primitive whose values (or extensions) are all absent has no array of them.
@@ -369,9 +432,23 @@ class XmlReader {
     }
   }
 
-  primitive(node: XmlNode, tag: string, attrs: Record<string, string>, el: ModelElement, out: Json, path: string, scope: Scope, depth: number): void {
+  primitive(
+    node: XmlNode,
+    tag: string,
+    attrs: Record<string, string>,
+    el: ModelElement,
+    out: Json,
+    path: string,
+    scope: Scope,
+    depth: number,
+  ): void {
     const key = `_${el.name}`;
-    const index = el.array ? Math.max(((out[el.name] as unknown[] | undefined) ?? []).length, ((out[key] as unknown[] | undefined) ?? []).length) : 0;
+    const index = el.array
+      ? Math.max(
+          ((out[el.name] as unknown[] | undefined) ?? []).length,
+          ((out[key] as unknown[] | undefined) ?? []).length,
+        )
+      : 0;
     const at = el.array ? `${path}.${el.name}[${index}]` : `${path}.${el.name}`;
     if (!el.array && (out[el.name] !== undefined || out[key] !== undefined)) {
       throw new FhirFormatError(`XML: <${tag}> appears more than once in ${path}, but it does not repeat`);
@@ -380,7 +457,8 @@ class XmlReader {
     if (attrs.value !== undefined) {
       const text = decodeAttribute(attrs.value, `the value attribute of ${at}`);
       if (el.jsonType === 'boolean') {
-        if (text !== 'true' && text !== 'false') throw new FhirFormatError(`XML: ${at} has value "${text.slice(0, 40)}"; a ${el.type} is true or false`);
+        if (text !== 'true' && text !== 'false')
+          throw new FhirFormatError(`XML: ${at} has value "${text.slice(0, 40)}"; a ${el.type} is true or false`);
         value = text === 'true';
       } else if (el.jsonType === 'number') {
         if (!/^[-+]?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text) || !Number.isFinite(Number(text))) {
@@ -394,7 +472,8 @@ class XmlReader {
     this.otherAttributes(attrs, ['value', 'id'], scope, at);
     this.elements(childrenOf(node, tag), typeDef('Element')!, holder, at, scope, depth + 1);
     const ext = holder.id !== undefined || holder.extension !== undefined ? holder : undefined;
-    if (value === undefined && !ext) throw new FhirFormatError(`XML: <${tag}> at ${at} has neither a value attribute nor extensions`);
+    if (value === undefined && !ext)
+      throw new FhirFormatError(`XML: <${tag}> at ${at} has neither a value attribute nor extensions`);
     if (el.array) {
       const values = ((out[el.name] as unknown[] | undefined) ?? (out[el.name] = [] as unknown[])) as unknown[];
       const exts = ((out[key] as unknown[] | undefined) ?? (out[key] = [] as unknown[])) as unknown[];
@@ -410,12 +489,18 @@ class XmlReader {
 
   /** The narrative div, verbatim: its start tag rebuilt from the parsed attributes, its content as written. */
   xhtml(node: XmlNode, tag: string, attrs: Record<string, string>, at: string): string {
-    if (tag !== 'div') throw new FhirFormatError(`XML: the narrative at ${at} must be written <div xmlns="${XHTML_NS}">, without a prefix`);
+    if (tag !== 'div')
+      throw new FhirFormatError(
+        `XML: the narrative at ${at} must be written <div xmlns="${XHTML_NS}">, without a prefix`,
+      );
     if (attrs.xmlns === undefined || decodeAttribute(attrs.xmlns, at) !== XHTML_NS) {
-      throw new FhirFormatError(`XML: the narrative <div> at ${at} must be in the XHTML namespace: <div xmlns="${XHTML_NS}">`);
+      throw new FhirFormatError(
+        `XML: the narrative <div> at ${at} must be in the XHTML namespace: <div xmlns="${XHTML_NS}">`,
+      );
     }
     let start = '<div';
-    for (const name in attrs) start += ` ${name}="${escapeAttribute(decodeAttribute(attrs[name], `the ${name} attribute of ${at}`))}"`;
+    for (const name in attrs)
+      start += ` ${name}="${escapeAttribute(decodeAttribute(attrs[name], `the ${name} attribute of ${at}`))}"`;
     const inner = childrenOf(node, tag)
       .map((n) => (typeof n['#text'] === 'string' ? n['#text'] : ''))
       .join('');
@@ -432,31 +517,46 @@ export function xmlToResourceWithIgnored(xml: string): { resource: Record<string
   const text = xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml;
   const declaration = FORBIDDEN_DECLARATION.exec(text);
   if (declaration) {
-    throw new FhirFormatError(`XML: <!${declaration[1].toUpperCase()}> declarations are not allowed (${lineAndColumn(text, declaration.index)}); FHIR XML has no DTD`);
+    throw new FhirFormatError(
+      `XML: <!${declaration[1].toUpperCase()}> declarations are not allowed (${lineAndColumn(text, declaration.index)}); FHIR XML has no DTD`,
+    );
   }
   NOT_XML_CHAR.lastIndex = 0;
   const bad = NOT_XML_CHAR.exec(text);
   NOT_XML_CHAR.lastIndex = 0;
   if (bad) {
-    throw new FhirFormatError(`XML: character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${lineAndColumn(text, bad.index)} is not allowed in XML`);
+    throw new FhirFormatError(
+      `XML: character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${lineAndColumn(text, bad.index)} is not allowed in XML`,
+    );
   }
   const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new FhirFormatError(`XML is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  if (valid !== true)
+    throw new FhirFormatError(
+      `XML is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`,
+    );
   let nodes: XmlNode[];
   try {
     nodes = parser.parse(text) as XmlNode[];
   } catch (err) {
     const message = (err as Error).message;
-    throw new FhirFormatError(/nested/i.test(message) ? `XML: elements are nested more than ${MAX_DEPTH} deep` : `XML could not be read: ${message}`);
+    throw new FhirFormatError(
+      /nested/i.test(message)
+        ? `XML: elements are nested more than ${MAX_DEPTH} deep`
+        : `XML could not be read: ${message}`,
+    );
   }
   const roots: XmlNode[] = [];
   for (const n of nodes) {
     const tag = tagOf(n);
     if (tag === undefined) {
-      if (String(n['#text'] ?? '').trim()) throw new FhirFormatError('XML: text outside the root element is not allowed');
+      if (String(n['#text'] ?? '').trim())
+        throw new FhirFormatError('XML: text outside the root element is not allowed');
     } else if (!tag.startsWith('?')) roots.push(n);
   }
-  if (roots.length !== 1) throw new FhirFormatError(`XML: the document must hold exactly one root element, the resource (found ${roots.length})`);
+  if (roots.length !== 1)
+    throw new FhirFormatError(
+      `XML: the document must hold exactly one root element, the resource (found ${roots.length})`,
+    );
   const reader = new XmlReader();
   const resource = reader.resource(roots[0], new Map(), '', 0);
   return { resource, ignored: reader.ignored };

@@ -12,7 +12,18 @@ import { REFERENCE_TYPES, profileOf } from './resources/representation.js';
 import { SEARCH_INCLUDES } from './slot/params.js';
 
 export const SOFTWARE = { name: 'Slotbridge', version: '0.1.0' };
-const PROFILED = ['Slot', 'HealthcareService', 'Schedule', 'Appointment', 'Patient', 'DocumentReference', 'Practitioner', 'PractitionerRole', 'Organization', 'Location'];
+const PROFILED = [
+  'Slot',
+  'HealthcareService',
+  'Schedule',
+  'Appointment',
+  'Patient',
+  'DocumentReference',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Location',
+];
 
 function readable(type: string): CapabilityStatementRestResource {
   return {
@@ -45,7 +56,8 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
     rest: [
       {
         mode: 'server',
-        documentation: 'Every request needs an unsecured JWT (alg none) as a Bearer token: aud must be this service root and requested_scope must match the interaction.',
+        documentation:
+          'Every request needs an unsecured JWT (alg none) as a Bearer token: aud must be this service root and requested_scope must match the interaction.',
         security: {
           description: 'Unsecured JWT per the Booking Standard; requests arrive through the Spine Secure Proxy.',
         },
@@ -53,7 +65,13 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
           {
             type: 'Appointment',
             profile: { reference: profileOf('Appointment') },
-            interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'create' }, { code: 'update' }, { code: 'search-type' }],
+            interaction: [
+              { code: 'read' },
+              { code: 'vread' },
+              { code: 'create' },
+              { code: 'update' },
+              { code: 'search-type' },
+            ],
             versioning: 'versioned-update',
             readHistory: false,
             updateCreate: false,
@@ -64,9 +82,15 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
               ...PATIENT_PARAMETERS.map((name) => ({
                 name,
                 type: 'token',
-                documentation: 'The patient: https://fhir.nhs.uk/Id/nhs-number|{NHS number}, or the local identifier this server gave a patient without one',
+                documentation:
+                  'The patient: https://fhir.nhs.uk/Id/nhs-number|{NHS number}, or the local identifier this server gave a patient without one',
               })),
-              { name: 'date', type: 'date', documentation: 'Appointment start (prefixes ge, gt, le, lt, eq, ne); without it only appointments not yet ended are returned' },
+              {
+                name: 'date',
+                type: 'date',
+                documentation:
+                  'Appointment start (prefixes ge, gt, le, lt, eq, ne); without it only appointments not yet ended are returned',
+              },
               { name: 'status', type: 'token', documentation: 'Appointment status, comma separated' },
             ],
           },
@@ -76,11 +100,28 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchInclude: SEARCH_INCLUDES,
             searchParam: [
-              { name: 'service', type: 'token', documentation: 'The directory (DoS) service id of the HealthcareService; also accepted as schedule.actor:healthcareservice' },
+              {
+                name: 'service',
+                type: 'token',
+                documentation:
+                  'The directory (DoS) service id of the HealthcareService; also accepted as schedule.actor:healthcareservice',
+              },
               { name: 'schedule.actor:healthcareservice', type: 'token', documentation: 'Same as service' },
-              { name: 'status', type: 'token', documentation: 'busy | free | busy-unavailable | busy-tentative | entered-in-error, comma separated' },
-              { name: 'start', type: 'date', documentation: 'Slot start with prefixes ge, gt, le, lt, eq, ne, sa, eb, ap; any UTC offset' },
-              { name: '_count', type: 'number', documentation: 'At most this many slots (the server also applies its own upper limit)' },
+              {
+                name: 'status',
+                type: 'token',
+                documentation: 'busy | free | busy-unavailable | busy-tentative | entered-in-error, comma separated',
+              },
+              {
+                name: 'start',
+                type: 'date',
+                documentation: 'Slot start with prefixes ge, gt, le, lt, eq, ne, sa, eb, ap; any UTC offset',
+              },
+              {
+                name: '_count',
+                type: 'number',
+                documentation: 'At most this many slots (the server also applies its own upper limit)',
+              },
             ],
           },
           ...REFERENCE_TYPES.map(readable),

@@ -21,13 +21,20 @@ export interface ProviderReport {
 
 const percent = (part: number, whole: number) => (whole === 0 ? null : Math.round((1000 * part) / whole) / 10);
 
-export async function providerReport(store: Store, tenantId: string, from: string, to: string): Promise<ProviderReport> {
+export async function providerReport(
+  store: Store,
+  tenantId: string,
+  from: string,
+  to: string,
+): Promise<ProviderReport> {
   const { db } = store;
   const bookedRows = await db
     .selectFrom('appointment_version as v')
     .innerJoin('appointment as a', (j) => j.onRef('a.tenant_id', '=', 'v.tenant_id').onRef('a.id', '=', 'v.id'))
     .innerJoin('slot as s', (j) => j.onRef('s.tenant_id', '=', 'a.tenant_id').onRef('s.id', '=', 'a.slot_id'))
-    .innerJoin('schedule as sc', (j) => j.onRef('sc.tenant_id', '=', 's.tenant_id').onRef('sc.id', '=', 's.schedule_id'))
+    .innerJoin('schedule as sc', (j) =>
+      j.onRef('sc.tenant_id', '=', 's.tenant_id').onRef('sc.id', '=', 's.schedule_id'),
+    )
     .select(['sc.healthcare_service_id as service', (eb) => eb.fn.countAll<number>().as('booked')])
     .where('v.tenant_id', '=', tenantId)
     .where('v.version_id', '=', 1)
@@ -79,7 +86,11 @@ export async function providerReport(store: Store, tenantId: string, from: strin
     from,
     to,
     'rep-prov-01': { booked, byService },
-    'rep-prov-02': { booked: referralsBooked, referrals: referralCount, bookedPercent: percent(referralsBooked, referralCount) },
+    'rep-prov-02': {
+      booked: referralsBooked,
+      referrals: referralCount,
+      bookedPercent: percent(referralsBooked, referralCount),
+    },
     'rep-prov-03': {
       booked: Number(slots.booked),
       slotsMadeAvailable: Number(slots.available),

@@ -16,7 +16,12 @@ import { registerSpineErrors, sendOutcome, single } from './http.js';
 import { DirectoryView } from './proxy/authorisation.js';
 import { ProxyCallLog } from './proxy/log.js';
 import { proxyRoutes } from './proxy/routes.js';
-import { registerConsumer, registerProvider, type ConsumerRegistration, type ProviderRegistration } from './registration.js';
+import {
+  registerConsumer,
+  registerProvider,
+  type ConsumerRegistration,
+  type ProviderRegistration,
+} from './registration.js';
 
 export interface SpineOptions {
   store: Store;
@@ -50,7 +55,8 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
     return503OnClosing: true,
     ...(options.https ? { https: options.https } : {}),
     // URLs the router cannot read (bad percent-encoding) still get an OperationOutcome.
-    frameworkErrors: (error, _request, reply) => sendOutcome(reply, badRequest(`${error.message} (the URL could not be read)`)),
+    frameworkErrors: (error, _request, reply) =>
+      sendOutcome(reply, badRequest(`${error.message} (the URL could not be read)`)),
   } as FastifyServerOptions);
   const directory = new DirectoryView(store);
   const calls = new ProxyCallLog(store);
@@ -63,20 +69,28 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
 
   await app.register(directoryRoutes, { prefix: '/directory', store });
   await app.register(endpointRoutes, { prefix: '/endpoints', store, onChange: () => directory.invalidate() });
-  await app.register(proxyRoutes, { prefix: '/proxy', directory, log: calls, timeoutMs: options.proxyTimeoutMs, tls: options.proxyClientTls });
+  await app.register(proxyRoutes, {
+    prefix: '/proxy',
+    directory,
+    log: calls,
+    timeoutMs: options.proxyTimeoutMs,
+    tls: options.proxyClientTls,
+  });
 
   await app.register(
     async (admin) => {
       admin.post('/providers', async (request, reply) => {
         const body = request.body as ProviderRegistration | undefined;
-        if (!body || typeof body !== 'object') throw badRequest('The body must be a JSON object (a provider registration)', 'INVALID_REQUEST_MESSAGE');
+        if (!body || typeof body !== 'object')
+          throw badRequest('The body must be a JSON object (a provider registration)', 'INVALID_REQUEST_MESSAGE');
         const result = await registerProvider(store.db, body);
         directory.invalidate();
         return reply.code(201).send(result);
       });
       admin.post('/consumers', async (request, reply) => {
         const body = request.body as ConsumerRegistration | undefined;
-        if (!body || typeof body !== 'object') throw badRequest('The body must be a JSON object (a consumer registration)', 'INVALID_REQUEST_MESSAGE');
+        if (!body || typeof body !== 'object')
+          throw badRequest('The body must be a JSON object (a consumer registration)', 'INVALID_REQUEST_MESSAGE');
         const result = await registerConsumer(store.db, body);
         directory.invalidate();
         return reply.code(201).send(result);
@@ -87,7 +101,8 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
 
   app.get('/monitor/proxy-calls', async (request) => {
     const limit = Number(single(request.query, 'limit') ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit must be a whole number from 1 to 1000', 'INVALID_PARAMETER');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw badRequest('limit must be a whole number from 1 to 1000', 'INVALID_PARAMETER');
     return { calls: await calls.recent({ traceId: single(request.query, 'traceId'), limit }) };
   });
 

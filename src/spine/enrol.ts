@@ -25,7 +25,9 @@ const DIRECTORY_TYPES: [RegExp, string][] = [
 ];
 
 function directoryType(service: HealthcareService): string {
-  const text = [service.type?.[0]?.text, service.type?.[0]?.coding?.[0]?.display, service.name].filter(Boolean).join(' ');
+  const text = [service.type?.[0]?.text, service.type?.[0]?.coding?.[0]?.display, service.name]
+    .filter(Boolean)
+    .join(' ');
   return DIRECTORY_TYPES.find(([pattern]) => pattern.test(text))?.[1] ?? 'Other';
 }
 
@@ -41,12 +43,16 @@ export interface EnrolOptions {
 }
 
 async function readFhir<T>(url: string, token: string, fetchImpl: typeof fetch): Promise<T> {
-  const response = await fetchImpl(url, { headers: { accept: 'application/fhir+json', authorization: `Bearer ${token}` } });
+  const response = await fetchImpl(url, {
+    headers: { accept: 'application/fhir+json', authorization: `Bearer ${token}` },
+  });
   const text = await response.text();
   if (!response.ok) {
     let detail = text.slice(0, 300);
     try {
-      detail = (JSON.parse(text) as { issue?: { diagnostics?: string }[] }).issue?.map((i) => i.diagnostics).join('; ') ?? detail;
+      detail =
+        (JSON.parse(text) as { issue?: { diagnostics?: string }[] }).issue?.map((i) => i.diagnostics).join('; ') ??
+        detail;
     } catch {
       // not JSON: keep the text
     }
@@ -63,18 +69,27 @@ export async function servicesFromProvider(options: EnrolOptions): Promise<Omit<
     requester: {
       issuer: 'https://slotbridge.dev/spine/registration',
       organisation: { odsCode: options.odsCode, name: 'Slotbridge spine registration' },
-      device: { system: 'https://slotbridge.dev/Id/device', value: 'spine-registration', model: 'slotbridge spine register-provider', version: '1' },
+      device: {
+        system: 'https://slotbridge.dev/Id/device',
+        value: 'spine-registration',
+        model: 'slotbridge spine register-provider',
+        version: '1',
+      },
     },
   });
   const bundle = await readFhir<Bundle>(`${options.serviceRoot}/HealthcareService`, token, fetchImpl);
-  const services = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is HealthcareService => r?.resourceType === 'HealthcareService');
+  const services = (bundle.entry ?? [])
+    .map((e) => e.resource)
+    .filter((r): r is HealthcareService => r?.resourceType === 'HealthcareService');
   const wanted = options.serviceIds && new Set(options.serviceIds);
   const out: Omit<DirectoryService, 'endpoints'>[] = [];
   for (const service of services) {
     const id = service.identifier?.find((i) => i.system === DOS_ID_SYSTEM)?.value;
     if (!id || service.active === false || (wanted && !wanted.has(id))) continue;
     const locationRef = service.location?.[0]?.reference;
-    const location = locationRef ? await readFhir<Location>(`${options.serviceRoot}/${locationRef}`, token, fetchImpl).catch(() => undefined) : undefined;
+    const location = locationRef
+      ? await readFhir<Location>(`${options.serviceRoot}/${locationRef}`, token, fetchImpl).catch(() => undefined)
+      : undefined;
     const address = location?.address;
     const type = directoryType(service);
     const position = location?.position;
@@ -85,7 +100,9 @@ export async function servicesFromProvider(options: EnrolOptions): Promise<Omit<
       odsCode: service.providedBy?.reference?.split('/')[1],
       address: [...(address?.line ?? []), ...(address?.city ? [address.city] : [])],
       postcode: options.postcode ?? address?.postalCode,
-      ...(position && options.postcode === undefined ? { location: { latitude: position.latitude, longitude: position.longitude } } : {}),
+      ...(position && options.postcode === undefined
+        ? { location: { latitude: position.latitude, longitude: position.longitude } }
+        : {}),
       openingTimes: [],
       openAllHours: true,
       dispositions: options.dispositions ?? DEFAULT_DISPOSITIONS[type] ?? ['Dx05', 'Dx06'],
@@ -94,6 +111,9 @@ export async function servicesFromProvider(options: EnrolOptions): Promise<Omit<
     });
   }
   const missing = wanted ? [...wanted].filter((id) => !out.some((s) => s.id === id)) : [];
-  if (missing.length) throw new Error(`the provider at ${options.serviceRoot} has no active HealthcareService with directory ID ${missing.join(', ')}`);
+  if (missing.length)
+    throw new Error(
+      `the provider at ${options.serviceRoot} has no active HealthcareService with directory ID ${missing.join(', ')}`,
+    );
   return out;
 }

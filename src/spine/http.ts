@@ -3,7 +3,14 @@
  * OperationOutcome (the proxy's own refusals use the SSP codes of standard.md, "Proxy (SSP) errors").
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { OperationOutcomeError, badRequest, internalError, notFound, operationOutcome, unsupportedMediaType } from '../fhir/outcome.js';
+import {
+  OperationOutcomeError,
+  badRequest,
+  internalError,
+  notFound,
+  operationOutcome,
+  unsupportedMediaType,
+} from '../fhir/outcome.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 

@@ -9,7 +9,13 @@ import { badRequest } from '../fhir/outcome.js';
 import type { Database } from '../store/schema.js';
 import type { DirectoryAttribute, DirectoryEndpoint, DirectoryService } from './directory/model.js';
 import { getDirectoryService, putDirectoryService } from './directory/repository.js';
-import { checkAsid, findMessageHandlingServices, putAccreditedSystem, putMessageHandlingService, deleteMessageHandlingService } from './endpoints/repository.js';
+import {
+  checkAsid,
+  findMessageHandlingServices,
+  putAccreditedSystem,
+  putMessageHandlingService,
+  deleteMessageHandlingService,
+} from './endpoints/repository.js';
 import { BOOKING_INTERACTIONS } from './interactions.js';
 
 export interface ProviderRegistration {
@@ -38,7 +44,14 @@ export function partyKeyFor(odsCode: string, asid: string): string {
 }
 
 export function bookingEndpoint(asid: string, order = 1): DirectoryEndpoint {
-  return { order, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: `ASID:${asid}`, comment: 'Booking Standard (Care Connect) endpoint' };
+  return {
+    order,
+    transport: 'http',
+    format: 'FHIR',
+    interaction: 'Scheduling',
+    address: `ASID:${asid}`,
+    comment: 'Booking Standard (Care Connect) endpoint',
+  };
 }
 
 const REQUIRE_BOOKING: Omit<DirectoryAttribute, 'value'> = {
@@ -69,7 +82,8 @@ export async function registerProvider(db: Kysely<Database>, reg: ProviderRegist
     nhsAsSvcIA: BOOKING_INTERACTIONS,
   });
   // One endpoint per interaction, replacing whatever the party key had before (a moved root).
-  for (const old of await findMessageHandlingServices(db, partyKey)) await deleteMessageHandlingService(db, old.uniqueIdentifier);
+  for (const old of await findMessageHandlingServices(db, partyKey))
+    await deleteMessageHandlingService(db, old.uniqueIdentifier);
   for (const interaction of BOOKING_INTERACTIONS) {
     await putMessageHandlingService(db, {
       uniqueIdentifier: `${partyKey}:${interaction.split(':').slice(-2).join('-')}`,
@@ -82,17 +96,30 @@ export async function registerProvider(db: Kysely<Database>, reg: ProviderRegist
   for (const service of reg.services) {
     const existing = await getDirectoryService(db, service.id);
     // Keep the service's other endpoints (ITK, email…); replace any booking endpoint.
-    const others = (existing?.endpoints ?? []).filter((e) => !(e.transport === 'http' && e.format === 'FHIR' && e.interaction === 'Scheduling'));
+    const others = (existing?.endpoints ?? []).filter(
+      (e) => !(e.transport === 'http' && e.format === 'FHIR' && e.interaction === 'Scheduling'),
+    );
     const endpoints = [...others, bookingEndpoint(reg.asid, others.length + 1)];
     // requirebooking: set when the registration says so; else the service's own, else as listed before.
     const given = service.attributes ?? [];
-    const previous = (list: DirectoryAttribute[] | undefined) => (list ?? []).filter((a) => a.name === REQUIRE_BOOKING.name);
+    const previous = (list: DirectoryAttribute[] | undefined) =>
+      (list ?? []).filter((a) => a.name === REQUIRE_BOOKING.name);
     const requireBookingAttribute =
-      reg.requireBooking !== undefined ? [{ ...REQUIRE_BOOKING, value: String(reg.requireBooking) }] : previous(given).length ? previous(given) : previous(existing?.attributes);
+      reg.requireBooking !== undefined
+        ? [{ ...REQUIRE_BOOKING, value: String(reg.requireBooking) }]
+        : previous(given).length
+          ? previous(given)
+          : previous(existing?.attributes);
     const attributes = [...given.filter((a) => a.name !== REQUIRE_BOOKING.name), ...requireBookingAttribute];
     await putDirectoryService(db, { ...service, attributes, endpoints });
   }
-  return { asid: reg.asid, partyKey, serviceRoot: reg.serviceRoot, interactions: BOOKING_INTERACTIONS, services: reg.services.map((s) => s.id) };
+  return {
+    asid: reg.asid,
+    partyKey,
+    serviceRoot: reg.serviceRoot,
+    interactions: BOOKING_INTERACTIONS,
+    services: reg.services.map((s) => s.id),
+  };
 }
 
 export interface ConsumerRegistration {
@@ -104,11 +131,20 @@ export interface ConsumerRegistration {
 }
 
 /** Enrols a consumer system (an accredited system with no endpoints): the proxy lets it send. */
-export async function registerConsumer(db: Kysely<Database>, c: ConsumerRegistration): Promise<{ asid: string; partyKey: string; interactions: string[] }> {
+export async function registerConsumer(
+  db: Kysely<Database>,
+  c: ConsumerRegistration,
+): Promise<{ asid: string; partyKey: string; interactions: string[] }> {
   checkAsid(c.asid);
   if (typeof c.odsCode !== 'string') throw badRequest('odsCode is required', 'INVALID_PARAMETER');
   const interactions = c.interactions ?? BOOKING_INTERACTIONS;
   const partyKey = partyKeyFor(c.odsCode, c.asid);
-  await putAccreditedSystem(db, { uniqueIdentifier: c.asid, nhsMHSPartyKey: partyKey, nhsIDCode: c.odsCode, name: c.name, nhsAsSvcIA: interactions });
+  await putAccreditedSystem(db, {
+    uniqueIdentifier: c.asid,
+    nhsMHSPartyKey: partyKey,
+    nhsIDCode: c.odsCode,
+    name: c.name,
+    nhsAsSvcIA: interactions,
+  });
   return { asid: c.asid, partyKey, interactions };
 }

@@ -22,7 +22,16 @@ import {
   sign,
   type KeyObject,
 } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -150,7 +159,10 @@ function finish(cert: forge.pki.Certificate, subjectKey: KeyObject, issuerKey: K
   const spki = createPublicKey(subjectKey).export({ type: 'spki', format: 'der' }).toString('binary');
   // decodeBitStrings: false keeps the key's BIT STRING as bytes, so it is re-encoded unchanged
   // (the option is forge's but missing from its types).
-  fields[6] = (asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => forge.asn1.Asn1)(spki, { decodeBitStrings: false });
+  fields[6] = (asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => forge.asn1.Asn1)(
+    spki,
+    { decodeBitStrings: false },
+  );
   const tbsDer = asn1.toDer(tbs).getBytes();
   // For an EC key Node's sign gives the DER ECDSA-Sig-Value X.509 wants.
   const signature = sign('sha256', Buffer.from(tbsDer, 'binary'), issuerKey).toString('binary');
@@ -183,7 +195,9 @@ function layout(dir: string, parties: Iterable<string>): TestPki {
   return {
     dir: abs,
     caFile: join(abs, 'ca.crt'),
-    parties: Object.fromEntries([...parties].map((p) => [p, { certFile: join(abs, `${p}.crt`), keyFile: join(abs, `${p}.key`) }])),
+    parties: Object.fromEntries(
+      [...parties].map((p) => [p, { certFile: join(abs, `${p}.crt`), keyFile: join(abs, `${p}.key`) }]),
+    ),
   };
 }
 
@@ -232,7 +246,10 @@ function partyStillValid(files: PartyFiles, party: string, ca: X509Certificate, 
     if (!usages.includes('1.3.6.1.5.5.7.3.1') || !usages.includes('1.3.6.1.5.5.7.3.2')) return false;
     // Names are compared as written (checkHost would match a wildcard against a host, not against
     // the wildcard asked for); checkIP compares addresses, whatever the IPv6 spelling.
-    const dnsNames = (cert.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4).toLowerCase());
+    const dnsNames = (cert.subjectAltName ?? '')
+      .split(', ')
+      .filter((n) => n.startsWith('DNS:'))
+      .map((n) => n.slice(4).toLowerCase());
     return hosts.every((h) => (isIP(h) ? cert.checkIP(h) !== undefined : dnsNames.includes(h)));
   } catch {
     return false;
@@ -248,7 +265,10 @@ function nameOf(cn: string): forge.pki.CertificateField[] {
 }
 
 function keyIdentifierExtension(key: KeyObject) {
-  return { name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(key)) };
+  return {
+    name: 'subjectKeyIdentifier',
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(key)),
+  };
 }
 
 function newCa(dir: string, validDays: number): Ca {
@@ -321,7 +341,9 @@ export async function createTestPki(dir: string, options: PkiOptions = {}): Prom
   parties.forEach(checkPartyName);
   const validDays = options.validDays ?? 825;
   if (!(validDays >= 2)) throw new Error(`createTestPki: validDays must be at least 2 (got ${validDays})`);
-  const hosts = [...new Set([...ALWAYS_HOSTS, ...(options.hosts ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean)])];
+  const hosts = [
+    ...new Set([...ALWAYS_HOSTS, ...(options.hosts ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean)]),
+  ];
   for (const h of hosts) {
     // A dNSName is an IA5String of letters, digits, - and . (a leading *. for a wildcard); refuse
     // anything else here rather than write a certificate that clients then reject.
@@ -360,7 +382,8 @@ export function loadPki(dir: string): TestPki {
       throw new Error(`${join(abs, f.replace(/\.key$/, '.crt'))} is missing: ${hint}`);
     }
   }
-  if (parties.length === 0) throw new Error(`${abs} has no party certificates (${DEFAULT_PARTIES.map((p) => `${p}.crt`).join(', ')}): ${hint}`);
+  if (parties.length === 0)
+    throw new Error(`${abs} has no party certificates (${DEFAULT_PARTIES.map((p) => `${p}.crt`).join(', ')}): ${hint}`);
   const pki = layout(abs, parties);
   for (const [party, files] of Object.entries(pki.parties)) {
     if (!existsSync(files.keyFile)) throw new Error(`${files.keyFile} (the key of ${party}) is missing: ${hint}`);
@@ -373,7 +396,10 @@ type PkiLike = TestPki | PartyTlsFiles;
 function filesOf(pki: PkiLike, party: string): PartyTlsFiles {
   if ('parties' in pki) {
     const files = pki.parties[party];
-    if (!files) throw new Error(`no certificate for "${party}" in ${pki.dir} (it has: ${Object.keys(pki.parties).join(', ') || 'none'})`);
+    if (!files)
+      throw new Error(
+        `no certificate for "${party}" in ${pki.dir} (it has: ${Object.keys(pki.parties).join(', ') || 'none'})`,
+      );
     return { caFile: pki.caFile, ...files };
   }
   return pki;
@@ -385,7 +411,11 @@ function filesOf(pki: PkiLike, party: string): PartyTlsFiles {
  * handshake, before any HTTP. `requireClientCert: false` serves TLS to anyone (server auth only).
  * `party` is ignored when `pki` names its files directly.
  */
-export function tlsServerOptions(pki: PkiLike, party: string, { requireClientCert = true }: { requireClientCert?: boolean } = {}): TlsServerOptions {
+export function tlsServerOptions(
+  pki: PkiLike,
+  party: string,
+  { requireClientCert = true }: { requireClientCert?: boolean } = {},
+): TlsServerOptions {
   const f = filesOf(pki, party);
   return {
     key: readFileSync(f.keyFile),
@@ -412,7 +442,8 @@ export function tlsClientOptions(pki: PkiLike, party: string): TlsClientOptions 
  */
 export function peerOf(request: FastifyRequest): PeerCertificate | undefined {
   const socket = request.raw.socket as Partial<TLSSocket> | undefined;
-  if (!socket?.encrypted || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  if (!socket?.encrypted || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function')
+    return undefined;
   const cert = socket.getPeerCertificate();
   // Without a client certificate Node gives an empty object, not null.
   if (!cert || !cert.raw || !cert.fingerprint256) return undefined;

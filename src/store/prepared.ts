@@ -28,7 +28,10 @@ export function prepared<Args extends unknown[], R>(
       const markers = args.map((_, i) => `\u0000slotbridge-parameter-${i}\u0000`) as unknown as Args;
       const query = build(db, ...markers).compile();
       const positions = query.parameters.map((p) => (markers as unknown[]).indexOf(p));
-      if (positions.filter((p) => p >= 0).length !== args.length || new Set(positions.filter((p) => p >= 0)).size !== args.length) {
+      if (
+        positions.filter((p) => p >= 0).length !== args.length ||
+        new Set(positions.filter((p) => p >= 0)).size !== args.length
+      ) {
         throw new Error(`a prepared query must use each argument exactly once as a value: ${query.sql}`);
       }
       compiled = { query, positions };

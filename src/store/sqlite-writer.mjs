@@ -13,7 +13,9 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const columns = workerData.columns;
-const insert = db.prepare(`INSERT INTO audit_event (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+const insert = db.prepare(
+  `INSERT INTO audit_event (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+);
 const append = db.transaction((rows) => {
   for (const row of rows) insert.run(row);
 });

@@ -109,11 +109,34 @@ function cachingDatabase(raw: BetterSqlite3.Database) {
 
 /** The audit_event columns written per request (all but the generated `seq`). */
 export const AUDIT_COLUMNS = [
-  'at', 'tenant_id', 'method', 'path', 'interaction', 'status', 'outcome', 'diagnostics', 'consumer_fault',
-  'request_id', 'correlation_id', 'ssp_trace_id', 'ssp_from', 'ssp_to', 'ssp_interaction_id',
-  'organisation_ods', 'organisation_name', 'device_id', 'device_model', 'device_version',
-  'practitioner_id', 'practitioner_name', 'practitioner_sds_user_id', 'practitioner_sds_role_profile_id',
-  'resource_type', 'resource_id', 'version_id', 'duration_ms',
+  'at',
+  'tenant_id',
+  'method',
+  'path',
+  'interaction',
+  'status',
+  'outcome',
+  'diagnostics',
+  'consumer_fault',
+  'request_id',
+  'correlation_id',
+  'ssp_trace_id',
+  'ssp_from',
+  'ssp_to',
+  'ssp_interaction_id',
+  'organisation_ods',
+  'organisation_name',
+  'device_id',
+  'device_model',
+  'device_version',
+  'practitioner_id',
+  'practitioner_name',
+  'practitioner_sds_user_id',
+  'practitioner_sds_role_profile_id',
+  'resource_type',
+  'resource_id',
+  'version_id',
+  'duration_ms',
 ] as const satisfies readonly (keyof NewAuditEvent)[];
 
 /**
@@ -352,14 +375,17 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
 
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const url = options.databaseUrl;
-  const store = url && /^postgres(ql)?:\/\//.test(url)
-    ? await openPostgres(url, options)
-    : openSqlite(options.dataDir ?? './data');
+  const store =
+    url && /^postgres(ql)?:\/\//.test(url) ? await openPostgres(url, options) : openSqlite(options.dataDir ?? './data');
   try {
     // On PostgreSQL the migration tables live in the store's own schema: the one asked for, else the
     // connection's current one (a search_path in the URL). Kysely would otherwise find another
     // schema's tables in the same database, skip making its own and then fail to lock them.
-    const schema = store.dialect === 'postgres' ? (options.pgSchema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema) : undefined;
+    const schema =
+      store.dialect === 'postgres'
+        ? (options.pgSchema ??
+          (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema)
+        : undefined;
     await migrate(store.db, store.dialect, schema);
   } catch (err) {
     await store.close();

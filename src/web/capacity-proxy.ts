@@ -35,7 +35,13 @@ export const CAPACITY_API_PREFIX = '/capacity-api';
 /** Request headers the provider needs; everything else (cookies, the browser's own headers) stays here. */
 const FORWARDED_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'x-request-id'] as const;
 /** Response headers worth passing back to the page. */
-const FORWARDED_RESPONSE_HEADERS = ['content-type', 'www-authenticate', 'location', 'x-request-id', 'retry-after'] as const;
+const FORWARDED_RESPONSE_HEADERS = [
+  'content-type',
+  'www-authenticate',
+  'location',
+  'x-request-id',
+  'retry-after',
+] as const;
 
 /** An OperationOutcome of the forwarder's own, shaped like the provider's so the pages read both alike. */
 function outcome(reply: FastifyReply, status: number, code: string, diagnostics: string) {
@@ -84,7 +90,8 @@ export async function capacityProxy(app: FastifyInstance, options: CapacityProxy
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((err: Error, _request, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) return outcome(reply, status, 'invalid', `The request could not be read: ${err.message}`);
+    if (status && status >= 400 && status < 500)
+      return outcome(reply, status, 'invalid', `The request could not be read: ${err.message}`);
     reply.log.error(err);
     return outcome(reply, 500, 'exception', `The capacity forwarder failed: ${err.message}`);
   });
@@ -104,10 +111,22 @@ export async function capacityProxy(app: FastifyInstance, options: CapacityProxy
     const body = request.body instanceof Buffer && request.body.length ? request.body : undefined;
     let response: Response;
     try {
-      response = await fetchImpl(`${origin}${path}`, { method: request.method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+      response = await fetchImpl(`${origin}${path}`, {
+        method: request.method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'manual',
+      });
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') return outcome(reply, 504, 'timeout', `The provider at ${origin} did not answer within ${timeoutMs / 1000} s`);
-      return outcome(reply, 502, 'transient', `The provider at ${origin} cannot be reached (${reason(err)}): is it running?`);
+      if ((err as Error).name === 'TimeoutError')
+        return outcome(reply, 504, 'timeout', `The provider at ${origin} did not answer within ${timeoutMs / 1000} s`);
+      return outcome(
+        reply,
+        502,
+        'transient',
+        `The provider at ${origin} cannot be reached (${reason(err)}): is it running?`,
+      );
     }
     const answer = Buffer.from(await response.arrayBuffer());
     reply.code(response.status);
@@ -121,6 +140,13 @@ export async function capacityProxy(app: FastifyInstance, options: CapacityProxy
 
 /** Where the web server was started without a provider: every capacity call says so (503). */
 export async function noCapacityProxy(app: FastifyInstance): Promise<void> {
-  app.all('/*', async (_request, reply) => outcome(reply, 503, 'not-supported', 'This web server was started without a provider for the capacity area (slotbridge start gives it one)'));
+  app.all('/*', async (_request, reply) =>
+    outcome(
+      reply,
+      503,
+      'not-supported',
+      'This web server was started without a provider for the capacity area (slotbridge start gives it one)',
+    ),
+  );
   app.get('/', async () => ({ provider: null, tenants: [] }));
 }

@@ -38,7 +38,12 @@ describe('the front desk and the rota manager’s day', () => {
     assert.equal(read.json.status, 'fulfilled');
     assert.equal(read.headers.get('etag'), 'W/"3"');
     assert.equal((await call(root(), `/Appointment/${id}/_history/1`, {})).json.status, 'booked');
-    const v2 = await ts.store.db.selectFrom('appointment_version').select(['author_id', 'organisation_ods']).where('id', '=', id).where('version_id', '=', 2).executeTakeFirstOrThrow();
+    const v2 = await ts.store.db
+      .selectFrom('appointment_version')
+      .select(['author_id', 'organisation_ods'])
+      .where('id', '=', id)
+      .where('version_id', '=', 2)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(v2, { author_id: 'front desk', organisation_ods: 'RT1' });
   });
 
@@ -56,29 +61,49 @@ describe('the front desk and the rota manager’s day', () => {
     const id = await book(2);
     const slot = catalogue.s1[2]!;
     assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'cancelled' })).status, 200);
-    const row = await ts.store.db.selectFrom('slot').select(['status', 'appointment_id']).where('id', '=', slot.id).executeTakeFirstOrThrow();
+    const row = await ts.store.db
+      .selectFrom('slot')
+      .select(['status', 'appointment_id'])
+      .where('id', '=', slot.id)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(row, { status: 'free', appointment_id: null });
     assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(slot) })).status, 201);
   });
 
   it('squeeze in: an extra slot overlapping others is held back until released, then offered and booked once', async () => {
     const over = catalogue.s1[5]!;
-    const held = await adminCall('POST', '/slots', { scheduleId: 'S1', start: over.start, end: over.end, deliveryChannel: 'In-person' });
+    const held = await adminCall('POST', '/slots', {
+      scheduleId: 'S1',
+      start: over.start,
+      end: over.end,
+      deliveryChannel: 'In-person',
+    });
     assert.equal(held.status, 201);
     assert.equal(held.body.status, 'busy-unavailable');
     const search = async () => {
-      const res = await call(root(), `/Slot?service=${SERVICE}&status=free&start=ge${new Date().toISOString()}&start=le${new Date(Date.now() + 3 * 86_400_000).toISOString()}`);
+      const res = await call(
+        root(),
+        `/Slot?service=${SERVICE}&status=free&start=ge${new Date().toISOString()}&start=le${new Date(Date.now() + 3 * 86_400_000).toISOString()}`,
+      );
       return new Set((res.json.entry ?? []).map((e: any) => e.resource.id));
     };
     assert.ok(!(await search()).has(held.body.id));
-    assert.deepEqual((await adminCall('POST', '/slots/release', { slotIds: [held.body.id] })).body.changed, [held.body.id]);
+    assert.deepEqual((await adminCall('POST', '/slots/release', { slotIds: [held.body.id] })).body.changed, [
+      held.body.id,
+    ]);
     assert.ok((await search()).has(held.body.id));
     assert.ok((await search()).has(over.id), 'the slot it overlaps is still offered too');
     const extra = { ...over, id: held.body.id, identifier: held.body.identifier };
     assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(extra) })).status, 201);
     assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(extra) })).status, 422);
-    assert.equal((await adminCall('POST', '/slots', { scheduleId: 'S1', start: over.end, end: over.start })).status, 400);
-    assert.equal((await adminCall('POST', '/slots', { scheduleId: 'NOPE', start: over.start, end: over.end })).status, 422);
+    assert.equal(
+      (await adminCall('POST', '/slots', { scheduleId: 'S1', start: over.end, end: over.start })).status,
+      400,
+    );
+    assert.equal(
+      (await adminCall('POST', '/slots', { scheduleId: 'NOPE', start: over.start, end: over.end })).status,
+      422,
+    );
   });
 
   it('the day at a glance: offered, booked, free and blocked per schedule, and who booked', async () => {
@@ -92,7 +117,12 @@ describe('the front desk and the rota manager’s day', () => {
     assert.ok(s1.bookings.length >= 4 && s1.bookings.every((b: any) => b.bookedBy === 'A1001'));
     assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled'));
     // Each booking says what the front desk may do next, so screens offer only allowed moves.
-    for (const b of s1.bookings) assert.deepEqual(b.moves, { booked: ['arrived', 'noshow', 'cancelled'], arrived: ['fulfilled'] }[b.status as string] ?? [], b.status);
+    for (const b of s1.bookings)
+      assert.deepEqual(
+        b.moves,
+        { booked: ['arrived', 'noshow', 'cancelled'], arrived: ['fulfilled'] }[b.status as string] ?? [],
+        b.status,
+      );
     assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled' && b.moves.length === 0));
     const s2 = day.body.schedules.find((s: any) => s.scheduleId === 'S2');
     assert.deepEqual(s2.services.sort(), [SERVICE, '100002'].sort());

@@ -20,7 +20,10 @@ describe('release rules: which consumer sees and books which slot', () => {
   before(async () => {
     p = await startAdminProvider('capacity lead');
     ({ ts, catalogue, origin } = p);
-    for (const [ods, type] of [['A1001', 'nhs-111'], ['B2002', 'gp-practice']]) {
+    for (const [ods, type] of [
+      ['A1001', 'nhs-111'],
+      ['B2002', 'gp-practice'],
+    ]) {
       assert.equal((await adminCall('PUT', `/organisations/${ods}`, { type })).status, 200);
     }
   });
@@ -30,7 +33,11 @@ describe('release rules: which consumer sees and books which slot', () => {
   /** The schedules whose slots a consumer organisation's search returns. */
   async function seen(ods: string): Promise<string[]> {
     const now = new Date();
-    const res = await call(root(), `/Slot?service=${SERVICE}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 3 * 86_400_000).toISOString()}`, { ods });
+    const res = await call(
+      root(),
+      `/Slot?service=${SERVICE}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 3 * 86_400_000).toISOString()}`,
+      { ods },
+    );
     assert.equal(res.status, 200, res.text);
     const slots = (res.json.entry ?? []).filter((e: any) => e.resource.resourceType === 'Slot');
     return [...new Set<string>(slots.map((e: any) => e.resource.schedule.reference.split('/')[1]))].sort();
@@ -43,20 +50,48 @@ describe('release rules: which consumer sees and books which slot', () => {
     ['no rule: released to everyone', undefined, true, true, true],
     ['bookable false: no external consumer', { bookable: false }, false, false, false],
     ['organisations A1001: that organisation only', { organisations: ['A1001'] }, true, false, false],
-    ['organisationTypes nhs-111: organisations of that type only', { organisationTypes: ['nhs-111'] }, true, false, false],
+    [
+      'organisationTypes nhs-111: organisations of that type only',
+      { organisationTypes: ['nhs-111'] },
+      true,
+      false,
+      false,
+    ],
     ['organisationTypes gp-practice, nhs-111', { organisationTypes: ['gp-practice', 'nhs-111'] }, true, true, false],
-    ['types nhs-111 and organisations B2002: both must match', { organisationTypes: ['nhs-111'], organisations: ['B2002'] }, false, false, false],
-    ['types gp-practice and organisations B2002', { organisationTypes: ['gp-practice'], organisations: ['b2002'] }, false, true, false],
+    [
+      'types nhs-111 and organisations B2002: both must match',
+      { organisationTypes: ['nhs-111'], organisations: ['B2002'] },
+      false,
+      false,
+      false,
+    ],
+    [
+      'types gp-practice and organisations B2002',
+      { organisationTypes: ['gp-practice'], organisations: ['b2002'] },
+      false,
+      true,
+      false,
+    ],
     ['bookingWindowDays 0: nothing beyond today', { bookingWindowDays: 0 }, false, false, false],
     ['embargoMinutes two days: nothing that soon', { embargoMinutes: 2880 }, false, false, false],
-    ['bookingWindowDays 3 and embargo 10 minutes: tomorrow is fine', { bookingWindowDays: 3, embargoMinutes: 10 }, true, true, true],
+    [
+      'bookingWindowDays 3 and embargo 10 minutes: tomorrow is fine',
+      { bookingWindowDays: 3, embargoMinutes: 10 },
+      true,
+      true,
+      true,
+    ],
   ];
   for (const [name, body, a, b, c] of table) {
     it(`matching table: ${name}`, async () => {
       if (body) assert.equal((await rule(body)).status, 200);
       else await adminCall('DELETE', '/release/S1');
       assert.deepEqual(
-        { A1001: (await seen('A1001')).includes('S1'), B2002: (await seen('B2002')).includes('S1'), C3003: (await seen('C3003')).includes('S1') },
+        {
+          A1001: (await seen('A1001')).includes('S1'),
+          B2002: (await seen('B2002')).includes('S1'),
+          C3003: (await seen('C3003')).includes('S1'),
+        },
         { A1001: a, B2002: b, C3003: c },
       );
       // S2 has no rule: everyone still sees it.
@@ -77,24 +112,52 @@ describe('release rules: which consumer sees and books which slot', () => {
   it('capPerDay: once the day has that many bookings on the schedule, its other slots that day are withheld', async () => {
     await adminCall('DELETE', '/release/S1');
     const day = catalogue.s1[0]!.start.slice(0, 10);
-    const bookedThatDay = await ts.store.db.selectFrom('slot').select('id').where('schedule_id', '=', 'S1').where('appointment_id', 'is not', null).where('start', 'like', `${day}%`).execute();
+    const bookedThatDay = await ts.store.db
+      .selectFrom('slot')
+      .select('id')
+      .where('schedule_id', '=', 'S1')
+      .where('appointment_id', 'is not', null)
+      .where('start', 'like', `${day}%`)
+      .execute();
     assert.equal((await rule({ capPerDay: bookedThatDay.length + 1 })).status, 200);
     assert.ok((await seen('A1001')).includes('S1'));
-    const free = await ts.store.db.selectFrom('slot').selectAll().where('schedule_id', '=', 'S1').where('status', '=', 'free').orderBy('start').executeTakeFirstOrThrow();
+    const free = await ts.store.db
+      .selectFrom('slot')
+      .selectAll()
+      .where('schedule_id', '=', 'S1')
+      .where('status', '=', 'free')
+      .orderBy('start')
+      .executeTakeFirstOrThrow();
     const one = catalogue.s1.find((s) => s.id === free.id)!;
-    assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(one), ods: 'A1001' })).status, 201);
+    assert.equal(
+      (await call(root(), '/Appointment', { method: 'POST', body: bookingFor(one), ods: 'A1001' })).status,
+      201,
+    );
     assert.ok(!(await seen('A1001')).includes('S1'), 'the cap is reached');
-    const another = catalogue.s1.find((s) => s.id !== one.id && s.id !== catalogue.s1[3]!.id && s.id !== bookedThatDay[0]?.id)!;
-    assert.equal((await call(root(), '/Appointment', { method: 'POST', body: bookingFor(another), ods: 'A1001' })).status, 422);
+    const another = catalogue.s1.find(
+      (s) => s.id !== one.id && s.id !== catalogue.s1[3]!.id && s.id !== bookedThatDay[0]?.id,
+    )!;
+    assert.equal(
+      (await call(root(), '/Appointment', { method: 'POST', body: bookingFor(another), ods: 'A1001' })).status,
+      422,
+    );
   });
 
   it('capPerDay holds under concurrent bookings: of many racing for the day’s slots, only the cap’s worth succeed', async () => {
     await adminCall('DELETE', '/release/S1');
     const day = catalogue.s2[0]!.start.slice(0, 10);
-    const before = await ts.store.db.selectFrom('slot').select('id').where('schedule_id', '=', 'S2').where('appointment_id', 'is not', null).where('start', 'like', `${day}%`).execute();
+    const before = await ts.store.db
+      .selectFrom('slot')
+      .select('id')
+      .where('schedule_id', '=', 'S2')
+      .where('appointment_id', 'is not', null)
+      .where('start', 'like', `${day}%`)
+      .execute();
     assert.equal((await adminCall('PUT', '/release/S2', { capPerDay: before.length + 2 })).status, 200);
     const free = catalogue.s2.filter((s) => !before.some((b) => b.id === s.id));
-    const results = await Promise.all(free.map((slot) => call(root(), '/Appointment', { method: 'POST', body: bookingFor(slot), ods: 'A1001' })));
+    const results = await Promise.all(
+      free.map((slot) => call(root(), '/Appointment', { method: 'POST', body: bookingFor(slot), ods: 'A1001' })),
+    );
     assert.deepEqual(results.map((r) => r.status).sort(), [...Array(2).fill(201), ...Array(free.length - 2).fill(422)]);
     await adminCall('DELETE', '/release/S2');
   });
@@ -104,7 +167,10 @@ describe('release rules: which consumer sees and books which slot', () => {
     const preview = await adminCall('GET', '/preview?ods=A1001');
     assert.equal(preview.status, 200);
     const s1 = preview.body.slots.filter((s: any) => s.schedule_id === 'S1');
-    assert.ok(s1.length > 0 && s1.every((s: any) => !s.visible && /organisation types gp-practice; A1001 is of type nhs-111/.test(s.reason)));
+    assert.ok(
+      s1.length > 0 &&
+        s1.every((s: any) => !s.visible && /organisation types gp-practice; A1001 is of type nhs-111/.test(s.reason)),
+    );
     assert.ok(preview.body.slots.filter((s: any) => s.schedule_id === 'S2').every((s: any) => s.visible));
     assert.equal(preview.body.visible + preview.body.withheld, preview.body.slots.length);
     assert.equal((await adminCall('GET', '/preview')).status, 400);
@@ -112,7 +178,12 @@ describe('release rules: which consumer sees and books which slot', () => {
 
   it('bad rules are clear errors and change nothing; every change is audited', async () => {
     const before = (await adminCall('GET', '/release')).body.rules;
-    for (const [body, field] of [[{ organisationTypes: ['martians'] }, 'organisationTypes'], [{ capPerDay: -1 }, 'capPerDay'], [{ organisations: ['not an ods code'] }, 'organisations'], [{ bookable: 'yes' }, 'bookable']] as const) {
+    for (const [body, field] of [
+      [{ organisationTypes: ['martians'] }, 'organisationTypes'],
+      [{ capPerDay: -1 }, 'capPerDay'],
+      [{ organisations: ['not an ods code'] }, 'organisations'],
+      [{ bookable: 'yes' }, 'bookable'],
+    ] as const) {
       const res = await rule(body);
       assert.equal(res.status, 400, field);
       assert.match(res.body.issue[0].diagnostics, new RegExp(field));

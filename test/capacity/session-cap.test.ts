@@ -20,8 +20,20 @@ describe('release rules: capPerSession', () => {
 
   before(async () => {
     p = await startAdminProvider('session cap lead');
-    const rota = (id: string, start: string, end: string, slotMinutes: number) => ({ id, scheduleId: 'S1', days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start, end, slotMinutes, effectiveFrom: localDate(Date.now()) });
-    for (const r of [rota('early', '06:00', '07:00', 30), rota('late', '20:00', '21:00', 30), rota('mid', '12:00', '14:00', 15)]) {
+    const rota = (id: string, start: string, end: string, slotMinutes: number) => ({
+      id,
+      scheduleId: 'S1',
+      days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+      start,
+      end,
+      slotMinutes,
+      effectiveFrom: localDate(Date.now()),
+    });
+    for (const r of [
+      rota('early', '06:00', '07:00', 30),
+      rota('late', '20:00', '21:00', 30),
+      rota('mid', '12:00', '14:00', 15),
+    ]) {
       assert.ok([200, 201].includes((await p.adminCall('PUT', `/rotas/${r.id}`, r)).status));
       assert.equal((await p.adminCall('POST', `/rotas/${r.id}/generate`, { horizonDays: 4 })).status, 200);
     }
@@ -31,19 +43,39 @@ describe('release rules: capPerSession', () => {
 
   /** A rota's slots on a local day, as the tests' booking helper wants them. */
   async function sessionSlots(rotaId: string, date: string): Promise<NewSlot[]> {
-    const rows = await p.ts.store.db.selectFrom('slot').selectAll().where('id', 'like', `rota.${rotaId}.${date.replaceAll('-', '')}.%`).orderBy('start').execute();
-    return rows.map((r) => ({ id: r.id, identifier: r.identifier, scheduleId: r.schedule_id, start: r.start, end: r.end, status: 'free', deliveryChannel: r.delivery_channel as NewSlot['deliveryChannel'] }));
+    const rows = await p.ts.store.db
+      .selectFrom('slot')
+      .selectAll()
+      .where('id', 'like', `rota.${rotaId}.${date.replaceAll('-', '')}.%`)
+      .orderBy('start')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      identifier: r.identifier,
+      scheduleId: r.schedule_id,
+      start: r.start,
+      end: r.end,
+      status: 'free',
+      deliveryChannel: r.delivery_channel as NewSlot['deliveryChannel'],
+    }));
   }
 
   async function seenIds(ods: string): Promise<Set<string>> {
     const now = new Date();
-    const res = await call(p.root(), `/Slot?service=${SERVICE}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 3 * DAY).toISOString()}`, { ods });
+    const res = await call(
+      p.root(),
+      `/Slot?service=${SERVICE}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 3 * DAY).toISOString()}`,
+      { ods },
+    );
     assert.equal(res.status, 200, res.text);
-    const ids = (res.json.entry ?? []).filter((e: any) => e.resource.resourceType === 'Slot').map((e: any) => e.resource.identifier[0].value as string);
+    const ids = (res.json.entry ?? [])
+      .filter((e: any) => e.resource.resourceType === 'Slot')
+      .map((e: any) => e.resource.identifier[0].value as string);
     return new Set(ids);
   }
 
-  const book = (slot: NewSlot) => call(p.root(), '/Appointment', { method: 'POST', body: bookingFor(slot), ods: 'A1001' });
+  const book = (slot: NewSlot) =>
+    call(p.root(), '/Appointment', { method: 'POST', body: bookingFor(slot), ods: 'A1001' });
 
   it('once a session holds the cap, its other slots are withheld and refused; other sessions and non-rota slots stay bookable', async () => {
     assert.equal((await p.adminCall('PUT', '/release/S1', { capPerSession: 1 })).status, 200);
@@ -67,7 +99,10 @@ describe('release rules: capPerSession', () => {
     const preview = await p.adminCall('GET', '/preview?ods=A1001');
     const withheld = preview.body.slots.find((s: any) => s.id === early2!.id);
     assert.equal(withheld.visible, false);
-    assert.match(withheld.reason, new RegExp(`session's cap of 1 bookings is reached \\(early ${tomorrow} 06:00–07:00\\)`));
+    assert.match(
+      withheld.reason,
+      new RegExp(`session's cap of 1 bookings is reached \\(early ${tomorrow} 06:00–07:00\\)`),
+    );
   });
 
   it('capPerSession holds under concurrent bookings: of 8 racing for one session, only the cap’s worth succeed', async () => {
@@ -76,7 +111,16 @@ describe('release rules: capPerSession', () => {
     assert.equal(mid.length, 8);
     const results = await Promise.all(mid.map(book));
     assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 201, 422, 422, 422, 422, 422]);
-    const booked = await p.ts.store.db.selectFrom('slot').select('id').where('id', 'in', mid.map((s) => s.id)).where('appointment_id', 'is not', null).execute();
+    const booked = await p.ts.store.db
+      .selectFrom('slot')
+      .select('id')
+      .where(
+        'id',
+        'in',
+        mid.map((s) => s.id),
+      )
+      .where('appointment_id', 'is not', null)
+      .execute();
     assert.equal(booked.length, 3);
   });
 

@@ -59,7 +59,8 @@ describe('slotbridge', () => {
     assert.equal(res.code, 0, res.stderr);
     const reports = JSON.parse(res.stdout);
     assert.ok(reports.length >= 2);
-    for (const r of reports) assert.ok(r.slotsAdded <= 8, `${r.tenant} added ${r.slotsAdded} (only slots that just came into the horizon)`);
+    for (const r of reports)
+      assert.ok(r.slotsAdded <= 8, `${r.tenant} added ${r.slotsAdded} (only slots that just came into the horizon)`);
   });
 
   it('audit shows every request with its provenance; --json is one document on stdout', async () => {
@@ -78,14 +79,32 @@ describe('slotbridge', () => {
 
   it('P7 provider policy refuses and allows consumer organisations', async () => {
     const root = tenants[0].serviceRoot;
-    const refuse = await runCli(['provider', 'policy', '--tenant', tenants[0].id, '--refuse', 'z1234', ...data, '--json']);
+    const refuse = await runCli([
+      'provider',
+      'policy',
+      '--tenant',
+      tenants[0].id,
+      '--refuse',
+      'z1234',
+      ...data,
+      '--json',
+    ]);
     assert.equal(refuse.code, 0, refuse.stderr);
     assert.deepEqual(JSON.parse(refuse.stdout).refusedOrganisations, ['Z1234']);
     await new Promise((r) => setTimeout(r, 2100)); // the running server reloads its tenants every 2 s
     const refused = await call(root, '/metadata', { ods: 'Z1234' });
     assert.equal(refused.status, 403);
     assert.equal((await call(root, '/metadata', { ods: 'A1001' })).status, 200);
-    const allow = await runCli(['provider', 'policy', '--tenant', tenants[0].id, '--allow', 'Z1234', ...data, '--json']);
+    const allow = await runCli([
+      'provider',
+      'policy',
+      '--tenant',
+      tenants[0].id,
+      '--allow',
+      'Z1234',
+      ...data,
+      '--json',
+    ]);
     assert.deepEqual(JSON.parse(allow.stdout).refusedOrganisations, []);
     await new Promise((r) => setTimeout(r, 2100));
     assert.equal((await call(root, '/metadata', { ods: 'Z1234' })).status, 200);
@@ -95,7 +114,8 @@ describe('slotbridge', () => {
     const res = await runCli(['provider', 'report', '--tenant', tenants[0].id, ...data, '--json']);
     assert.equal(res.code, 0, res.stderr);
     const report = JSON.parse(res.stdout);
-    for (const id of ['rep-prov-01', 'rep-prov-02', 'rep-prov-03', 'rep-prov-04', 'rep-prov-05']) assert.ok(report[id], id);
+    for (const id of ['rep-prov-01', 'rep-prov-02', 'rep-prov-03', 'rep-prov-04', 'rep-prov-05'])
+      assert.ok(report[id], id);
     const human = await runCli(['provider', 'report', '--tenant', tenants[0].id, ...data]);
     assert.match(human.stdout, /rep-prov-03 booked vs slots made available: 0 of \d+/);
   });
@@ -103,7 +123,18 @@ describe('slotbridge', () => {
   it('provider referral records an arrived referral document', async () => {
     const file = join(dir, 'referral.xml');
     writeFileSync(file, '<ClinicalDocument/>');
-    const res = await runCli(['provider', 'referral', '--tenant', tenants[0].id, '--document-id', '6b9c59dd-675b-4026-98db-f608ef501e6e', '--file', file, ...data, '--json']);
+    const res = await runCli([
+      'provider',
+      'referral',
+      '--tenant',
+      tenants[0].id,
+      '--document-id',
+      '6b9c59dd-675b-4026-98db-f608ef501e6e',
+      '--file',
+      file,
+      ...data,
+      '--json',
+    ]);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(JSON.parse(res.stdout).result, 'received');
   });

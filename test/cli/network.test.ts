@@ -23,7 +23,13 @@ after(() => {
 });
 
 describe('slotbridge start: the demo network', () => {
-  let network: { spine: string; directory: string; endpoints: string; proxy: string; tenants: { id: string; serviceRoot: string; asid: string }[] };
+  let network: {
+    spine: string;
+    directory: string;
+    endpoints: string;
+    proxy: string;
+    tenants: { id: string; serviceRoot: string; asid: string }[];
+  };
 
   before(async () => {
     const started = await startCliServer(['start', '--port', '0', '--spine-port', '0', '--data', dir]);
@@ -40,20 +46,35 @@ describe('slotbridge start: the demo network', () => {
   });
 
   it('knowing only the spine: disposition + postcode → service → ASID → endpoint → slots through the proxy', async () => {
-    const found = (await (await fetch(`${network.directory}/services?disposition=Dx05&postcode=WF1%203HS`)).json()) as any;
+    const found = (await (
+      await fetch(`${network.directory}/services?disposition=Dx05&postcode=WF1%203HS`)
+    ).json()) as any;
     const utc = found.services.find((s: any) => s.id === '2000022001');
     assert.ok(utc, 'the enrolled UTC service is listed for Dx05 near Wakefield');
     const details = (await (await fetch(`${network.directory}/services/${utc.id}`)).json()) as any;
     const asid = details.endpoints.find((e: any) => e.interaction === 'Scheduling').address.replace(/^ASID:/, '');
     const as = (await (await fetch(`${network.endpoints}/as/${asid}`)).json()) as any;
-    const mhs = (await (await fetch(`${network.endpoints}/mhs?partyKey=${as.nhsMHSPartyKey}&interaction=${encodeURIComponent(INTERACTIONS.slotSearch)}`)).json()) as any;
+    const mhs = (await (
+      await fetch(
+        `${network.endpoints}/mhs?partyKey=${as.nhsMHSPartyKey}&interaction=${encodeURIComponent(INTERACTIONS.slotSearch)}`,
+      )
+    ).json()) as any;
     const root = mhs.entries[0].nhsMHSEndPoint;
     assert.ok(network.tenants.some((t) => t.serviceRoot === root));
     const now = new Date();
-    const res = await call(root, `/Slot?service=${utc.id}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 2 * 86_400_000).toISOString()}`, {
-      via: network.proxy,
-      headers: { 'ssp-traceid': randomUUID(), 'ssp-from': '200000000111', 'ssp-to': asid, 'ssp-interactionid': INTERACTIONS.slotSearch },
-    });
+    const res = await call(
+      root,
+      `/Slot?service=${utc.id}&status=free&start=ge${now.toISOString()}&start=le${new Date(now.getTime() + 2 * 86_400_000).toISOString()}`,
+      {
+        via: network.proxy,
+        headers: {
+          'ssp-traceid': randomUUID(),
+          'ssp-from': '200000000111',
+          'ssp-to': asid,
+          'ssp-interactionid': INTERACTIONS.slotSearch,
+        },
+      },
+    );
     assert.equal(res.status, 200, res.text);
     assert.ok(res.json.entry.some((e: any) => e.resource.resourceType === 'Slot'));
 
@@ -64,18 +85,57 @@ describe('slotbridge start: the demo network', () => {
 
   it('spine register-provider enrols a provider with one command; bad input exits non-zero and says why', async () => {
     const root = network.tenants[0]!.serviceRoot;
-    const ok = await runCli(['spine', 'register-provider', '--spine', network.spine, '--root', root, '--asid', '200000000777', '--ods', 'R9R', '--dispositions', 'Dx06', '--require-booking', 'true', '--json']);
+    const ok = await runCli([
+      'spine',
+      'register-provider',
+      '--spine',
+      network.spine,
+      '--root',
+      root,
+      '--asid',
+      '200000000777',
+      '--ods',
+      'R9R',
+      '--dispositions',
+      'Dx06',
+      '--require-booking',
+      'true',
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     const result = JSON.parse(ok.stdout);
     assert.ok(result.services.length >= 2);
     const details = (await (await fetch(`${network.directory}/services/${result.services[0]}`)).json()) as any;
     assert.ok(details.endpoints.some((e: any) => e.address === 'ASID:200000000777'));
-    assert.deepEqual(details.attributes.filter((a: any) => a.name === 'requirebooking').map((a: any) => a.value), ['true']);
+    assert.deepEqual(
+      details.attributes.filter((a: any) => a.name === 'requirebooking').map((a: any) => a.value),
+      ['true'],
+    );
 
-    const bad = await runCli(['spine', 'register-provider', '--spine', network.spine, '--root', root, '--asid', 'x', '--ods', 'R9R']);
+    const bad = await runCli([
+      'spine',
+      'register-provider',
+      '--spine',
+      network.spine,
+      '--root',
+      root,
+      '--asid',
+      'x',
+      '--ods',
+      'R9R',
+    ]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /ASID/);
-    const missing = await runCli(['spine', 'register-provider', '--spine', network.spine, '--asid', '1', '--ods', 'R9R']);
+    const missing = await runCli([
+      'spine',
+      'register-provider',
+      '--spine',
+      network.spine,
+      '--asid',
+      '1',
+      '--ods',
+      'R9R',
+    ]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--root is required/);
   });
@@ -96,13 +156,35 @@ describe('slotbridge start: the demo network', () => {
     const patient = join(dir, 'patient.json');
     writeFileSync(patient, readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url)));
 
-    const book = await runCli(['consumer', 'book', '--service', '2000022001', '--slot', free[0]!.id, '--patient', patient, '--disposition', 'Dx75', ...common]);
+    const book = await runCli([
+      'consumer',
+      'book',
+      '--service',
+      '2000022001',
+      '--slot',
+      free[0]!.id,
+      '--patient',
+      patient,
+      '--disposition',
+      'Dx75',
+      ...common,
+    ]);
     assert.equal(book.code, 0, book.stderr);
     const [url, version] = book.stdout.split('\n');
     assert.match(url!, /^http:\/\/localhost:\d+\/STU3\/1\/northgate-utc\/Appointment\/[^/]+$/);
     assert.equal(version, 'version 1');
 
-    const again = await runCli(['consumer', 'book', '--service', '2000022001', '--slot', free[0]!.id, '--patient', patient, ...common]);
+    const again = await runCli([
+      'consumer',
+      'book',
+      '--service',
+      '2000022001',
+      '--slot',
+      free[0]!.id,
+      '--patient',
+      patient,
+      ...common,
+    ]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /no longer free/);
     assert.match(again.stderr, /next free slots:/);
@@ -114,13 +196,26 @@ describe('slotbridge start: the demo network', () => {
     const rebook = await runCli(['consumer', 'rebook', '--appointment', url!, '--slot', free[1]!.id, ...common]);
     assert.equal(rebook.code, 0, rebook.stderr);
     assert.match(rebook.stdout, /^booked: .*\/Appointment\/.* \(version 1\)/m);
-    assert.match(rebook.stdout, new RegExp(`^cancelled: ${url!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(version 2\\)`, 'm'));
+    assert.match(
+      rebook.stdout,
+      new RegExp(`^cancelled: ${url!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(version 2\\)`, 'm'),
+    );
     const newUrl = /^booked: (\S+)/m.exec(rebook.stdout)![1]!;
     const cancel = await runCli(['consumer', 'cancel', '--appointment', newUrl, ...common]);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.match(cancel.stdout, /^cancelled /);
 
-    const bad = await runCli(['consumer', 'book', '--service', '2000022001', '--slot', free[2]!.id, '--patient', join(dir, 'missing.json'), ...common]);
+    const bad = await runCli([
+      'consumer',
+      'book',
+      '--service',
+      '2000022001',
+      '--slot',
+      free[2]!.id,
+      '--patient',
+      join(dir, 'missing.json'),
+      ...common,
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--patient .*missing\.json/);
   });

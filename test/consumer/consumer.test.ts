@@ -49,8 +49,19 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     spine = await buildSpine({ store: spineStore.store, proxyTimeoutMs: 2000 });
     base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
-    await registerProviderWith(base, { root: provider.root(), asid: PROVIDER_ASID, ods: 'RT1', postcode: 'LS1 4AP', dispositions: ['Dx05', 'Dx06', 'Dx75'] });
-    consumer = new Consumer({ spine: base, identity: consumerIdentity({ user: 'handler-7' }), db: consumerStore.store.db, retryDelaysMs: [10, 10] });
+    await registerProviderWith(base, {
+      root: provider.root(),
+      asid: PROVIDER_ASID,
+      ods: 'RT1',
+      postcode: 'LS1 4AP',
+      dispositions: ['Dx05', 'Dx06', 'Dx75'],
+    });
+    consumer = new Consumer({
+      spine: base,
+      identity: consumerIdentity({ user: 'handler-7' }),
+      db: consumerStore.store.db,
+      retryDelaysMs: [10, 10],
+    });
   });
 
   after(async () => {
@@ -100,9 +111,18 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     const ours = found.find((f) => f.service.id === SERVICE)!;
     assert.ok(ours.route.bookable);
     assert.ok(ours.availability && 'free' in ours.availability && ours.availability.free >= 16);
-    assert.equal(ours.availability && 'withinTimeFrame' in ours.availability && ours.availability.withinTimeFrame, 0, 'every slot is tomorrow: none within Dx05’s 2 hours');
-    const later = (await consumer.findServices({ disposition: 'Dx75', postcode: 'LS1 4AP' })).find((f) => f.service.id === SERVICE)!;
-    assert.ok(later.availability && 'withinTimeFrame' in later.availability && later.availability.withinTimeFrame > 0, 'Dx75 (3 working days) covers tomorrow');
+    assert.equal(
+      ours.availability && 'withinTimeFrame' in ours.availability && ours.availability.withinTimeFrame,
+      0,
+      'every slot is tomorrow: none within Dx05’s 2 hours',
+    );
+    const later = (await consumer.findServices({ disposition: 'Dx75', postcode: 'LS1 4AP' })).find(
+      (f) => f.service.id === SERVICE,
+    )!;
+    assert.ok(
+      later.availability && 'withinTimeFrame' in later.availability && later.availability.withinTimeFrame > 0,
+      'Dx75 (3 working days) covers tomorrow',
+    );
     const bookingOnly = found.find((f) => f.service.id === '2000099004')!;
     assert.equal(bookingOnly.bookingOnly, true);
     assert.equal(found.find((f) => f.service.id === '2000099005')!.bookingOnly, false, 'requirebooking false');
@@ -155,20 +175,48 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.throws(() => preparePatient(noAddress), /at least one address/);
     const noContact = { ...examplePatient, telecom: [], contact: [] };
     assert.throws(() => preparePatient(noContact), /contact is required/);
-    const twoPrimaries = { ...examplePatient, telecom: [{ system: 'phone', value: '1', rank: 1 }, { system: 'phone', value: '2', rank: 1 }] };
+    const twoPrimaries = {
+      ...examplePatient,
+      telecom: [
+        { system: 'phone', value: '1', rank: 1 },
+        { system: 'phone', value: '2', rank: 1 },
+      ],
+    };
     assert.throws(() => preparePatient(twoPrimaries), /only one contact may have rank 1/);
-    const unranked = preparePatient({ ...examplePatient, telecom: [{ system: 'phone', value: '1' }, { system: 'email', value: 'a@b' }], contact: [] });
-    assert.deepEqual(unranked.telecom!.map((t) => t.rank), [1, 2]);
+    const unranked = preparePatient({
+      ...examplePatient,
+      telecom: [
+        { system: 'phone', value: '1' },
+        { system: 'email', value: 'a@b' },
+      ],
+      contact: [],
+    });
+    assert.deepEqual(
+      unranked.telecom!.map((t) => t.rank),
+      [1, 2],
+    );
     assert.throws(() => preparePatient({ ...examplePatient, contact: [{ name: { family: 'X' } }] }), /relationship/);
   });
 
   it('BOOK, fs_xfercare: books through the proxy, keeps the URL without its version, and completes the referral document with it', async () => {
     const { slots } = await consumer.slots(SERVICE);
     const slot = slots.find((s) => s.scheduleId === 'S1')!;
-    const booked = await consumer.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'Cough for three weeks', disposition: 'Dx75', encounterId: 'enc-1', registeredPractice: 'B82001' });
+    const booked = await consumer.book({
+      serviceId: SERVICE,
+      slotId: slot.id,
+      patient: examplePatient,
+      reason: 'Cough for three weeks',
+      disposition: 'Dx75',
+      encounterId: 'enc-1',
+      registeredPractice: 'B82001',
+    });
     assert.match(booked.appointmentUrl, new RegExp(`^${provider.root()}/Appointment/[^/]+$`));
     assert.equal(booked.versionId, '1');
-    const stored = await provider.store.db.selectFrom('appointment').selectAll().where('id', '=', booked.appointmentId).executeTakeFirstOrThrow();
+    const stored = await provider.store.db
+      .selectFrom('appointment')
+      .selectAll()
+      .where('id', '=', booked.appointmentId)
+      .executeTakeFirstOrThrow();
     assert.equal(stored.slot_id, slot.id);
     assert.equal(stored.consumer_ods, 'A1001');
     // The referral document carries the unversioned URL in the encounter's id and the linkHtml href.
@@ -176,10 +224,18 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.ok(booked.referral.includes(`<linkHtml href="${booked.appointmentUrl}">`));
     assert.ok(!booked.referral.includes('_history'));
     assert.ok(booked.referral.includes(booked.documentId.toUpperCase()));
-    const referral = await consumerStore.store.db.selectFrom('consumer_referral').selectAll().where('document_id', '=', booked.documentId).executeTakeFirstOrThrow();
+    const referral = await consumerStore.store.db
+      .selectFrom('consumer_referral')
+      .selectAll()
+      .where('document_id', '=', booked.documentId)
+      .executeTakeFirstOrThrow();
     assert.equal(referral.appointment_url, booked.appointmentUrl);
     // The booking's DocumentReference names the same document.
-    const version = await provider.store.db.selectFrom('appointment_version').select('content').where('id', '=', booked.appointmentId).executeTakeFirstOrThrow();
+    const version = await provider.store.db
+      .selectFrom('appointment_version')
+      .select('content')
+      .where('id', '=', booked.appointmentId)
+      .executeTakeFirstOrThrow();
     assert.ok(version.content.includes(booked.documentId));
     const kinds = (await events()).filter((e) => e.encounter_id === 'enc-1').map((e) => e.kind);
     assert.deepEqual(kinds, ['slots-shown', 'booking-attempt', 'booked', 'referral-sent']);
@@ -197,13 +253,27 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
       }
       return response;
     };
-    const c = new Consumer({ spine: base, identity: consumerIdentity(), db: consumerStore.store.db, fetchImpl: flaky, retryDelaysMs: [10] });
+    const c = new Consumer({
+      spine: base,
+      identity: consumerIdentity(),
+      db: consumerStore.store.db,
+      fetchImpl: flaky,
+      retryDelaysMs: [10],
+    });
     const { slots } = await c.slots(SERVICE);
     const slot = slots[0]!;
     const booked = await c.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'Retry test' });
     assert.ok(dropped);
-    const onSlot = await provider.store.db.selectFrom('appointment').select('id').where('slot_id', '=', slot.id).execute();
-    assert.deepEqual(onSlot.map((r) => r.id), [booked.appointmentId], 'one appointment, the one the retry returned');
+    const onSlot = await provider.store.db
+      .selectFrom('appointment')
+      .select('id')
+      .where('slot_id', '=', slot.id)
+      .execute();
+    assert.deepEqual(
+      onSlot.map((r) => r.id),
+      [booked.appointmentId],
+      'one appointment, the one the retry returned',
+    );
     const requests = (await audit()).filter((r) => r.correlation_id === booked.requestId);
     assert.equal(requests.length, 2, 'the provider saw the first attempt and the retry, with the same X-Request-ID');
   });
@@ -212,9 +282,16 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     const { slots, route } = await consumer.slots(SERVICE);
     const slot = slots[0]!;
     await consumer.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'First' });
-    const gone = await rejectsWith(bookSlot(consumer.client, route, { slot, patient: examplePatient, reason: 'Second' }), 'slot-gone', /just been taken/);
+    const gone = await rejectsWith(
+      bookSlot(consumer.client, route, { slot, patient: examplePatient, reason: 'Second' }),
+      'slot-gone',
+      /just been taken/,
+    );
     assert.equal(gone.source, 'provider');
-    const again = await rejectsWith(consumer.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'Second' }), 'slot-gone');
+    const again = await rejectsWith(
+      consumer.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'Second' }),
+      'slot-gone',
+    );
     const next = again.details.nextSlots as { id: string }[];
     assert.ok(next.length > 0 && !next.some((s) => s.id === slot.id));
   });
@@ -222,9 +299,27 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
   it('ABUS.13: a slot after the time frame needs clinical approval, which is recorded', async () => {
     const { slots } = await consumer.slots(SERVICE);
     const slot = slots.at(-1)!;
-    const refused = await rejectsWith(consumer.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'Late', disposition: 'Dx05' }), 'breach-needs-approval', /after the Dx05 time frame ends/);
+    const refused = await rejectsWith(
+      consumer.book({
+        serviceId: SERVICE,
+        slotId: slot.id,
+        patient: examplePatient,
+        reason: 'Late',
+        disposition: 'Dx05',
+      }),
+      'breach-needs-approval',
+      /after the Dx05 time frame ends/,
+    );
     assert.ok((refused.details.breachMinutes as number) > 60);
-    const booked = await consumer.book({ serviceId: SERVICE, slotId: slot.id, patient: examplePatient, reason: 'Late', disposition: 'Dx05', approveBreach: true, encounterId: 'enc-late' });
+    const booked = await consumer.book({
+      serviceId: SERVICE,
+      slotId: slot.id,
+      patient: examplePatient,
+      reason: 'Late',
+      disposition: 'Dx05',
+      approveBreach: true,
+      encounterId: 'enc-late',
+    });
     assert.ok(booked.breachMinutes > 60);
     const approved = (await events('breach-approved')).filter((e) => e.encounter_id === 'enc-late');
     assert.equal(approved.length, 1);
@@ -232,7 +327,11 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
   });
 
   it('C2–C4: no referral without a booking to a booking-only service; allowed when requirebooking is false', async () => {
-    await rejectsWith(consumer.referWithoutBooking('2000099004', { encounterId: 'enc-ref' }), 'booking-required', /only accepts referrals with a booked appointment/);
+    await rejectsWith(
+      consumer.referWithoutBooking('2000099004', { encounterId: 'enc-ref' }),
+      'booking-required',
+      /only accepts referrals with a booked appointment/,
+    );
     await consumer.referWithoutBooking('2000099005', { encounterId: 'enc-ref' });
     const kinds = (await events()).filter((e) => e.encounter_id === 'enc-ref').map((e) => e.kind);
     assert.deepEqual(kinds, ['referral-withheld', 'referral-sent']);
@@ -240,14 +339,28 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
 
   it('ABUS.21: cancel reads the latest version and changes only status; again it says "already cancelled"; a stale version is re-read and retried', async () => {
     const { slots } = await consumer.slots(SERVICE);
-    const booked = await consumer.book({ serviceId: SERVICE, slotId: slots[0]!.id, patient: examplePatient, reason: 'To cancel' });
+    const booked = await consumer.book({
+      serviceId: SERVICE,
+      slotId: slots[0]!.id,
+      patient: examplePatient,
+      reason: 'To cancel',
+    });
     const cancelled = await consumer.cancel(booked.appointmentUrl);
     assert.deepEqual(cancelled, { appointmentUrl: booked.appointmentUrl, versionId: '2', alreadyCancelled: false });
-    const row = await provider.store.db.selectFrom('appointment').selectAll().where('id', '=', booked.appointmentId).executeTakeFirstOrThrow();
+    const row = await provider.store.db
+      .selectFrom('appointment')
+      .selectAll()
+      .where('id', '=', booked.appointmentId)
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 'cancelled');
     assert.equal((await consumer.cancel(booked.appointmentUrl)).alreadyCancelled, true);
 
-    const other = await consumer.book({ serviceId: SERVICE, slotId: slots[1]!.id, patient: examplePatient, reason: 'Stale' });
+    const other = await consumer.book({
+      serviceId: SERVICE,
+      slotId: slots[1]!.id,
+      patient: examplePatient,
+      reason: 'Stale',
+    });
     let staled = false;
     const stale: typeof fetch = (input, init) => {
       if (!staled && init?.method === 'PUT') {
@@ -265,14 +378,27 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
 
   it('rebook books the new slot first, then cancels the old one, and reports both', async () => {
     const { slots } = await consumer.slots(SERVICE);
-    const first = await consumer.book({ serviceId: SERVICE, slotId: slots[0]!.id, patient: examplePatient, reason: 'Original reason' });
+    const first = await consumer.book({
+      serviceId: SERVICE,
+      slotId: slots[0]!.id,
+      patient: examplePatient,
+      reason: 'Original reason',
+    });
     const result = await consumer.rebook(first.appointmentUrl, { slotId: slots[1]!.id, encounterId: 'enc-rebook' });
     assert.notEqual(result.booked.appointmentUrl, first.appointmentUrl);
     assert.ok(!('error' in result.cancelled));
-    const newRow = await provider.store.db.selectFrom('appointment').selectAll().where('id', '=', result.booked.appointmentId).executeTakeFirstOrThrow();
+    const newRow = await provider.store.db
+      .selectFrom('appointment')
+      .selectAll()
+      .where('id', '=', result.booked.appointmentId)
+      .executeTakeFirstOrThrow();
     assert.equal(newRow.status, 'booked');
     assert.equal(newRow.slot_id, slots[1]!.id);
-    const oldRow = await provider.store.db.selectFrom('appointment').selectAll().where('id', '=', first.appointmentId).executeTakeFirstOrThrow();
+    const oldRow = await provider.store.db
+      .selectFrom('appointment')
+      .selectAll()
+      .where('id', '=', first.appointmentId)
+      .executeTakeFirstOrThrow();
     assert.equal(oldRow.status, 'cancelled');
     const kinds = (await events()).filter((e) => e.encounter_id === 'enc-rebook').map((e) => e.kind);
     assert.ok(kinds.indexOf('booked') < kinds.indexOf('cancelled') && kinds.includes('rebooked'));
@@ -282,7 +408,10 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     const shown = await consumer.show('9476719931', SERVICE);
     assert.equal(shown.length, 1);
     assert.ok(shown[0]!.appointments.length >= 3);
-    assert.ok(shown[0]!.appointments.some((a) => a.status === 'cancelled') && shown[0]!.appointments.some((a) => a.status === 'booked'));
+    assert.ok(
+      shown[0]!.appointments.some((a) => a.status === 'cancelled') &&
+        shown[0]!.appointments.some((a) => a.status === 'booked'),
+    );
     const mine = await consumer.show('9476719931');
     assert.equal(mine[0]!.serviceRoot, provider.root());
     await rejectsWith(consumer.show('12345'), 'bad-nhs-number');
@@ -290,12 +419,19 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
 
   it('every proxy or provider error is a clear, specific message that says where the fault lies', async () => {
     const stranger = new Consumer({ spine: base, identity: consumerIdentity({ asid: '123412341234' }) });
-    const refused = await rejectsWith(stranger.slots(SERVICE), 'proxy-ssp_sender_not_authorised', /secure proxy refused the call.*123412341234/);
+    const refused = await rejectsWith(
+      stranger.slots(SERVICE),
+      'proxy-ssp_sender_not_authorised',
+      /secure proxy refused the call.*123412341234/,
+    );
     assert.equal(refused.source, 'proxy');
     const noSpine = new Consumer({ spine: 'http://127.0.0.1:9', identity: consumerIdentity() });
     await rejectsWith(noSpine.findServices({ disposition: 'Dx05', postcode: 'LS1' }), 'network', /cannot reach/);
     await rejectsWith(consumer.slots('2000099009'), 'no-booking-endpoint', /takes no bookings/);
     await rejectsWith(consumer.spine.serviceDetails('404404'), 'no-such-service');
-    await rejectsWith(consumer.book({ serviceId: SERVICE, slotId: 'no-such-slot', patient: examplePatient, reason: 'x' }), 'slot-gone');
+    await rejectsWith(
+      consumer.book({ serviceId: SERVICE, slotId: 'no-such-slot', patient: examplePatient, reason: 'x' }),
+      'slot-gone',
+    );
   });
 });

@@ -28,7 +28,13 @@ describe('booking app API', () => {
     spine = await buildSpine({ store: spineStore.store });
     const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
-    await registerProviderWith(base, { root: provider.root(), asid: '999000000001', ods: 'RT1', postcode: 'LS1 4AP', dispositions: ['Dx75'] });
+    await registerProviderWith(base, {
+      root: provider.root(),
+      asid: '999000000001',
+      ods: 'RT1',
+      postcode: 'LS1 4AP',
+      dispositions: ['Dx75'],
+    });
     web = await buildConsumerWeb({ spine: base, identity: consumerIdentity(), db: consumerStore.store.db });
     api = `${(await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')}/api`;
   });
@@ -42,17 +48,32 @@ describe('booking app API', () => {
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
 
   it('fs_xfercare: after a booking the provider can fetch the referral document by the UUID the booking carried', async () => {
     const slots = (await (await fetch(`${api}/services/${SERVICE}/slots?disposition=Dx75`)).json()) as any;
     assert.ok(slots.slots.every((s: any) => s.breachMinutes === 0));
-    const booked = await post('/bookings', { serviceId: SERVICE, slotId: slots.slots[0].id, patient, reason: 'Referral test', disposition: 'Dx75' });
+    const booked = await post('/bookings', {
+      serviceId: SERVICE,
+      slotId: slots.slots[0].id,
+      patient,
+      reason: 'Referral test',
+      disposition: 'Dx75',
+    });
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
-    const version = await provider.store.db.selectFrom('appointment_version').select('content').where('id', '=', booked.body.appointmentId).executeTakeFirstOrThrow();
-    const documentId = JSON.parse(version.content).contained.find((r: any) => r.resourceType === 'DocumentReference').identifier[0].value;
+    const version = await provider.store.db
+      .selectFrom('appointment_version')
+      .select('content')
+      .where('id', '=', booked.body.appointmentId)
+      .executeTakeFirstOrThrow();
+    const documentId = JSON.parse(version.content).contained.find((r: any) => r.resourceType === 'DocumentReference')
+      .identifier[0].value;
     const doc = await fetch(`${api}/referrals/${documentId}`);
     assert.equal(doc.status, 200);
     assert.match(doc.headers.get('content-type') ?? '', /application\/hl7-v3\+xml/);
@@ -62,7 +83,12 @@ describe('booking app API', () => {
   });
 
   it('a patient without the details a booking needs, or a missing slot, is a 4xx whose message says what to fix', async () => {
-    const noBirthDate = await post('/bookings', { serviceId: SERVICE, slotId: 'x', patient: { ...patient, birthDate: undefined }, reason: 'x' });
+    const noBirthDate = await post('/bookings', {
+      serviceId: SERVICE,
+      slotId: 'x',
+      patient: { ...patient, birthDate: undefined },
+      reason: 'x',
+    });
     assert.equal(noBirthDate.status, 400);
     assert.match(noBirthDate.body.message, /date of birth is required/);
     const gone = await post('/bookings', { serviceId: SERVICE, slotId: 'no-such-slot', patient, reason: 'x' });
@@ -72,7 +98,11 @@ describe('booking app API', () => {
     const noService = await fetch(`${api}/services?disposition=Dx05`);
     assert.equal(noService.status, 400);
     assert.equal((await fetch(`${api}/nothing`)).status, 404);
-    const notJson = await fetch(`${api}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"serviceId":' });
+    const notJson = await fetch(`${api}/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"serviceId":',
+    });
     assert.equal(notJson.status, 400, 'a malformed body is the client’s mistake, not a 500');
     assert.match(((await notJson.json()) as any).message, /could not be read/);
   });

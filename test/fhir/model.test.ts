@@ -25,11 +25,37 @@ describe('STU3 model', () => {
     assert.deepEqual(names('BackboneElement'), ['id', 'extension', 'modifierExtension']);
     assert.deepEqual(names('Slot'), [
       ...DOMAIN_ELEMENTS,
-      'identifier', 'serviceCategory', 'serviceType', 'specialty', 'appointmentType', 'schedule', 'status', 'start', 'end', 'overbooked', 'comment',
+      'identifier',
+      'serviceCategory',
+      'serviceType',
+      'specialty',
+      'appointmentType',
+      'schedule',
+      'status',
+      'start',
+      'end',
+      'overbooked',
+      'comment',
     ]);
-    assert.deepEqual(names('AppointmentParticipant'), ['id', 'extension', 'modifierExtension', 'type', 'actor', 'required', 'status']);
-    assert.deepEqual(names('Parameters'), [...RESOURCE_ELEMENTS, 'parameter'], 'Parameters is a Resource, not a DomainResource');
-    assert.deepEqual(names('Age').slice(0, 7), ['id', 'extension', 'value', 'comparator', 'unit', 'system', 'code'], 'Age extends Quantity');
+    assert.deepEqual(names('AppointmentParticipant'), [
+      'id',
+      'extension',
+      'modifierExtension',
+      'type',
+      'actor',
+      'required',
+      'status',
+    ]);
+    assert.deepEqual(
+      names('Parameters'),
+      [...RESOURCE_ELEMENTS, 'parameter'],
+      'Parameters is a Resource, not a DomainResource',
+    );
+    assert.deepEqual(
+      names('Age').slice(0, 7),
+      ['id', 'extension', 'value', 'comparator', 'unit', 'system', 'code'],
+      'Age extends Quantity',
+    );
     assert.equal(el('Slot', 'id').type, 'id', 'Resource.id is an id');
     assert.equal(el('AppointmentParticipant', 'id').type, 'string', 'Element.id is a string');
   });
@@ -39,7 +65,10 @@ describe('STU3 model', () => {
       { ...el('Slot', 'schedule') },
       { name: 'schedule', type: 'Reference', array: false, required: true, kind: 'complex' },
     );
-    assert.deepEqual({ ...el('Slot', 'start') }, { name: 'start', type: 'instant', array: false, required: true, kind: 'primitive', jsonType: 'string' });
+    assert.deepEqual(
+      { ...el('Slot', 'start') },
+      { name: 'start', type: 'instant', array: false, required: true, kind: 'primitive', jsonType: 'string' },
+    );
     assert.equal(el('Appointment', 'participant').required, true);
     assert.equal(el('Appointment', 'participant').type, 'AppointmentParticipant');
     assert.equal(el('AppointmentParticipant', 'status').required, true);
@@ -56,23 +85,61 @@ describe('STU3 model', () => {
       ['BundleEntryResponse', 'outcome', false],
       ['ParametersParameter', 'resource', false],
     ] as const) {
-      assert.deepEqual([el(type, name).kind, el(type, name).type, el(type, name).array], ['resource', 'Resource', array], `${type}.${name}`);
+      assert.deepEqual(
+        [el(type, name).kind, el(type, name).type, el(type, name).array],
+        ['resource', 'Resource', array],
+        `${type}.${name}`,
+      );
     }
   });
 
   it('keeps the STU3-only elements (Appointment.reason, Appointment.incomingReferral, DocumentReference.indexed)', () => {
     assert.deepEqual([el('Appointment', 'reason').type, el('Appointment', 'reason').array], ['CodeableConcept', true]);
-    assert.deepEqual([el('Appointment', 'incomingReferral').type, el('Appointment', 'incomingReferral').array], ['Reference', true]);
-    assert.deepEqual([el('DocumentReference', 'indexed').type, el('DocumentReference', 'indexed').required], ['instant', true]);
+    assert.deepEqual(
+      [el('Appointment', 'incomingReferral').type, el('Appointment', 'incomingReferral').array],
+      ['Reference', true],
+    );
+    assert.deepEqual(
+      [el('DocumentReference', 'indexed').type, el('DocumentReference', 'indexed').required],
+      ['instant', true],
+    );
     assert.equal(elementOf('Appointment', 'basedOn'), undefined, 'no R4 elements');
     assert.equal(elementOf('Appointment', 'reasonCode'), undefined, 'no R4 elements');
   });
 
   it('lists choice elements under their JSON names with their own types, and no `_x` siblings', () => {
-    assert.deepEqual({ ...el('Extension', 'valueString') }, { name: 'valueString', type: 'string', array: false, required: false, kind: 'primitive', jsonType: 'string', choice: 'value' });
-    assert.deepEqual([el('Extension', 'valueCodeableConcept').kind, el('Extension', 'valueCodeableConcept').type], ['complex', 'CodeableConcept']);
-    assert.deepEqual([el('Extension', 'valueDateTime').type, el('Extension', 'valuePositiveInt').type, el('Extension', 'valuePositiveInt').jsonType], ['dateTime', 'positiveInt', 'number']);
-    assert.deepEqual([el('Extension', 'valueBase64Binary').type, el('Extension', 'valueUnsignedInt').type, el('Extension', 'valueBoolean').jsonType], ['base64Binary', 'unsignedInt', 'boolean']);
+    assert.deepEqual(
+      { ...el('Extension', 'valueString') },
+      {
+        name: 'valueString',
+        type: 'string',
+        array: false,
+        required: false,
+        kind: 'primitive',
+        jsonType: 'string',
+        choice: 'value',
+      },
+    );
+    assert.deepEqual(
+      [el('Extension', 'valueCodeableConcept').kind, el('Extension', 'valueCodeableConcept').type],
+      ['complex', 'CodeableConcept'],
+    );
+    assert.deepEqual(
+      [
+        el('Extension', 'valueDateTime').type,
+        el('Extension', 'valuePositiveInt').type,
+        el('Extension', 'valuePositiveInt').jsonType,
+      ],
+      ['dateTime', 'positiveInt', 'number'],
+    );
+    assert.deepEqual(
+      [
+        el('Extension', 'valueBase64Binary').type,
+        el('Extension', 'valueUnsignedInt').type,
+        el('Extension', 'valueBoolean').jsonType,
+      ],
+      ['base64Binary', 'unsignedInt', 'boolean'],
+    );
     assert.equal(elementOf('Extension', 'value'), undefined);
     assert.equal(el('Observation', 'effectiveDateTime').type, 'dateTime');
     assert.equal(el('Observation', 'effectivePeriod').type, 'Period');
@@ -83,22 +150,51 @@ describe('STU3 model', () => {
     assert.equal(el('Procedure', 'reasonCode').choice, undefined);
     assert.equal(el('Procedure', 'reasonReference').choice, undefined);
     for (const name of typeNames()) {
-      for (const e of typeDef(name)!.elements) assert.ok(!e.name.startsWith('_') && e.name !== 'resourceType', `${name}.${e.name}`);
+      for (const e of typeDef(name)!.elements)
+        assert.ok(!e.name.startsWith('_') && e.name !== 'resourceType', `${name}.${e.name}`);
     }
   });
 
   it('has the primitive types validation relies on (the hand table)', () => {
     const expected: Record<string, string> = {
-      'Appointment.start': 'instant', 'Appointment.end': 'instant', 'Slot.start': 'instant', 'Slot.end': 'instant',
-      'Period.start': 'dateTime', 'Period.end': 'dateTime', 'Appointment.created': 'dateTime', 'DocumentReference.created': 'dateTime',
-      'Patient.birthDate': 'date', 'Practitioner.birthDate': 'date', 'DocumentReference.indexed': 'instant', 'Meta.lastUpdated': 'instant',
-      'CapabilityStatement.date': 'dateTime', 'Observation.issued': 'instant', 'DiagnosticReport.issued': 'instant',
-      'Appointment.id': 'id', 'Meta.versionId': 'id', 'Appointment.status': 'code', 'AppointmentParticipant.status': 'code',
-      'Slot.status': 'code', 'Patient.gender': 'code', 'Identifier.use': 'code', 'ContactPoint.use': 'code', 'Address.use': 'code',
-      'HumanName.use': 'code', 'Resource.language': 'code', 'ContactPoint.rank': 'positiveInt', 'Bundle.total': 'unsignedInt',
-      'Appointment.priority': 'unsignedInt', 'Appointment.minutesDuration': 'positiveInt', 'Identifier.system': 'uri',
-      'Coding.system': 'uri', 'Meta.profile': 'uri', 'Extension.url': 'uri', 'Attachment.size': 'unsignedInt',
-      'BundleEntrySearch.score': 'decimal', 'Schedule.active': 'boolean', 'BundleEntryResponse.status': 'string',
+      'Appointment.start': 'instant',
+      'Appointment.end': 'instant',
+      'Slot.start': 'instant',
+      'Slot.end': 'instant',
+      'Period.start': 'dateTime',
+      'Period.end': 'dateTime',
+      'Appointment.created': 'dateTime',
+      'DocumentReference.created': 'dateTime',
+      'Patient.birthDate': 'date',
+      'Practitioner.birthDate': 'date',
+      'DocumentReference.indexed': 'instant',
+      'Meta.lastUpdated': 'instant',
+      'CapabilityStatement.date': 'dateTime',
+      'Observation.issued': 'instant',
+      'DiagnosticReport.issued': 'instant',
+      'Appointment.id': 'id',
+      'Meta.versionId': 'id',
+      'Appointment.status': 'code',
+      'AppointmentParticipant.status': 'code',
+      'Slot.status': 'code',
+      'Patient.gender': 'code',
+      'Identifier.use': 'code',
+      'ContactPoint.use': 'code',
+      'Address.use': 'code',
+      'HumanName.use': 'code',
+      'Resource.language': 'code',
+      'ContactPoint.rank': 'positiveInt',
+      'Bundle.total': 'unsignedInt',
+      'Appointment.priority': 'unsignedInt',
+      'Appointment.minutesDuration': 'positiveInt',
+      'Identifier.system': 'uri',
+      'Coding.system': 'uri',
+      'Meta.profile': 'uri',
+      'Extension.url': 'uri',
+      'Attachment.size': 'unsignedInt',
+      'BundleEntrySearch.score': 'decimal',
+      'Schedule.active': 'boolean',
+      'BundleEntryResponse.status': 'string',
     };
     for (const [path, type] of Object.entries(expected)) {
       const [t, n] = path.split('.');
@@ -106,7 +202,7 @@ describe('STU3 model', () => {
     }
   });
 
-  it('agrees with the STU3 definitions (fhirpath\'s STU3 model): arrays exactly, primitive types exactly or looser', () => {
+  it("agrees with the STU3 definitions (fhirpath's STU3 model): arrays exactly, primitive types exactly or looser", () => {
     const require = createRequire(import.meta.url);
     const stu3 = require('fhirpath/fhir-context/stu3') as {
       path2Type: Record<string, string>;
@@ -130,9 +226,28 @@ describe('STU3 model', () => {
     // Looser than STU3 but never refusing an STU3 value: the generic type of the JSON type, or dateTime for date/instant.
     const looser = (mine: string, theirs: string) =>
       mine === 'string' || mine === 'decimal' || (mine === 'dateTime' && (theirs === 'date' || theirs === 'instant'));
-    const primitives = new Set(['base64Binary', 'boolean', 'code', 'date', 'dateTime', 'decimal', 'id', 'instant', 'integer', 'markdown', 'oid', 'positiveInt', 'string', 'time', 'unsignedInt', 'uri', 'uuid']);
+    const primitives = new Set([
+      'base64Binary',
+      'boolean',
+      'code',
+      'date',
+      'dateTime',
+      'decimal',
+      'id',
+      'instant',
+      'integer',
+      'markdown',
+      'oid',
+      'positiveInt',
+      'string',
+      'time',
+      'unsignedInt',
+      'uri',
+      'uuid',
+    ]);
     // The types Booking Standard traffic is made of: every primitive type exact.
-    const booking = /^(Appointment|Slot|Schedule|Patient|Practitioner|PractitionerRole|Organization|Location|HealthcareService|DocumentReference|Bundle|OperationOutcome|Parameters)[A-Z]?|^(Element|BackboneElement|Resource|DomainResource|Extension|Meta|Narrative|Identifier|HumanName|ContactPoint|Address|Coding|CodeableConcept|Reference|Period|Attachment)$/;
+    const booking =
+      /^(Appointment|Slot|Schedule|Patient|Practitioner|PractitionerRole|Organization|Location|HealthcareService|DocumentReference|Bundle|OperationOutcome|Parameters)[A-Z]?|^(Element|BackboneElement|Resource|DomainResource|Extension|Meta|Narrative|Identifier|HumanName|ContactPoint|Address|Coding|CodeableConcept|Reference|Period|Attachment)$/;
     const problems: string[] = [];
     let exact = 0;
     let primitivesSeen = 0;
@@ -151,7 +266,9 @@ describe('STU3 model', () => {
         let repeats: boolean;
         if (e.choice !== undefined) {
           const suffix = e.name.slice(e.choice.length);
-          theirs = primitives.has(suffix[0].toLowerCase() + suffix.slice(1)) ? suffix[0].toLowerCase() + suffix.slice(1) : suffix;
+          theirs = primitives.has(suffix[0].toLowerCase() + suffix.slice(1))
+            ? suffix[0].toLowerCase() + suffix.slice(1)
+            : suffix;
           repeats = false;
         } else {
           assert.ok(declared, `${name}.${e.name} (${path}) is an STU3 element`);
@@ -160,14 +277,17 @@ describe('STU3 model', () => {
         }
         checked++;
         // ImplementationGuide.page.page is 0..*; fhirpath's table reads it from ImplementationGuide.page (0..1).
-        if (e.array !== repeats && `${name}.${e.name}` !== 'ImplementationGuidePage.page') problems.push(`${name}.${e.name}: array ${e.array}, STU3 ${repeats}`);
+        if (e.array !== repeats && `${name}.${e.name}` !== 'ImplementationGuidePage.page')
+          problems.push(`${name}.${e.name}: array ${e.array}, STU3 ${repeats}`);
         if (e.kind === 'primitive') {
           primitivesSeen++;
           if (e.type === theirs) exact++;
-          else if (!looser(e.type, theirs) || booking.test(name)) problems.push(`${name}.${e.name}: ${e.type}, STU3 ${theirs}`);
+          else if (!looser(e.type, theirs) || booking.test(name))
+            problems.push(`${name}.${e.name}: ${e.type}, STU3 ${theirs}`);
         } else if (e.kind === 'complex' && !['BackboneElement', 'Element'].includes(theirs) && theirs !== e.type) {
           problems.push(`${name}.${e.name}: ${e.type}, STU3 ${theirs}`);
-        } else if (e.kind === 'resource' && theirs !== 'Resource') problems.push(`${name}.${e.name}: Resource, STU3 ${theirs}`);
+        } else if (e.kind === 'resource' && theirs !== 'Resource')
+          problems.push(`${name}.${e.name}: Resource, STU3 ${theirs}`);
       }
     }
     assert.deepEqual(problems, []);
@@ -181,7 +301,18 @@ describe('STU3 model', () => {
     assert.equal(isResourceType('Parameters'), true);
     assert.equal(isResourceType('ReferralRequest'), true, 'STU3');
     assert.equal(isResourceType('ServiceRequest'), false, 'R4 only');
-    for (const name of ['Resource', 'DomainResource', 'Narrative', 'AppointmentParticipant', '__proto__', 'constructor', 'toString', '', 42, undefined]) {
+    for (const name of [
+      'Resource',
+      'DomainResource',
+      'Narrative',
+      'AppointmentParticipant',
+      '__proto__',
+      'constructor',
+      'toString',
+      '',
+      42,
+      undefined,
+    ]) {
       assert.equal(isResourceType(name), false, String(name));
     }
     assert.equal(typeDef('__proto__'), undefined);
@@ -196,7 +327,10 @@ describe('STU3 model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stu3-model-'));
     try {
       const out = join(dir, 'model.json');
-      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/generate-stu3-model.ts', out], { cwd: new URL('../../', import.meta.url), stdio: 'pipe' });
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/generate-stu3-model.ts', out], {
+        cwd: new URL('../../', import.meta.url),
+        stdio: 'pipe',
+      });
       const checkedIn = readFileSync(new URL('../../src/fhir/stu3-model.json', import.meta.url), 'utf8');
       assert.ok(readFileSync(out, 'utf8') === checkedIn, 'run `npm run generate:model` and check in the result');
       assert.equal(checkedIn.split('\n').length, 490 + 3, 'one line per type');

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { checkStructure, primitiveProblem, type StructureIssue } from '../../src/fhir/structure.js';
 
-const example = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/examples/${name}`, import.meta.url), 'utf8'));
+const example = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../fixtures/examples/${name}`, import.meta.url), 'utf8'));
 const found = (issues: StructureIssue[]) => issues.map((i) => `${i.path} ${i.kind}`).sort();
 /** A minimal valid Slot, for tests that change one thing. */
 const slot = (extra: Record<string, unknown> = {}) => ({
@@ -18,7 +19,7 @@ const slot = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('STU3 structure check', () => {
-  it("book-request.json passes with zero issues (given participant.status, which STU3 requires and the example omits)", () => {
+  it('book-request.json passes with zero issues (given participant.status, which STU3 requires and the example omits)', () => {
     const body = example('book-request.json');
     const bare = checkStructure(body, 'Appointment');
     assert.deepEqual(found(bare.issues), ['Appointment.participant[0].status required']);
@@ -45,7 +46,10 @@ describe('STU3 structure check', () => {
     const index = body.contained.findIndex((r: { resourceType: string }) => r.resourceType === 'Slot');
     delete body.contained[index].schedule;
     const { issues } = checkStructure(body, 'Appointment');
-    assert.deepEqual(issues.map((i) => [i.path, i.kind]), [[`Appointment.contained[${index}].schedule`, 'required']]);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.kind]),
+      [[`Appointment.contained[${index}].schedule`, 'required']],
+    );
   });
 
   it('an instant needs seconds and a zone: 2019-01-17T15:00:00 is refused', () => {
@@ -53,38 +57,92 @@ describe('STU3 structure check', () => {
     body.participant[0].status = 'accepted';
     body.start = '2019-01-17T15:00:00';
     const { issues } = checkStructure(body, 'Appointment');
-    assert.deepEqual(issues.map((i) => [i.path, i.kind]), [['Appointment.start', 'value']]);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.kind]),
+      [['Appointment.start', 'value']],
+    );
     assert.match(issues[0].message, /instant/);
-    assert.deepEqual(checkStructure(slot({ start: '2019-01-17T15:00Z' })).issues.map((i) => i.path), ['Slot.start']);
+    assert.deepEqual(
+      checkStructure(slot({ start: '2019-01-17T15:00Z' })).issues.map((i) => i.path),
+      ['Slot.start'],
+    );
     assert.deepEqual(checkStructure(slot({ start: '2019-01-17T15:00:00.123+01:00' })).issues, []);
   });
 
   it('checks primitive formats by STU3 type', () => {
     const cases: [string, unknown, boolean][] = [
-      ['instant', '2019-01-17T15:00:00Z', true], ['instant', '2019-01-17T15:00:00.000+14:00', true], ['instant', '2019-01-17', false],
-      ['instant', '2019-01-17T15:00:00+15:00', false], ['instant', '2019-02-30T10:00:00Z', false], ['instant', '2019-01-17T24:00:00Z', false],
-      ['dateTime', '2019', true], ['dateTime', '2019-01', true], ['dateTime', '2019-01-17', true], ['dateTime', '2019-01-17T15:00:00+01:00', true],
-      ['dateTime', '2019-01-17T15:00', false], ['dateTime', '2019-01-17T15:00:00', false], ['dateTime', '2019-13', false],
-      ['date', '1974-12-25', true], ['date', '2000-02-29', true], ['date', '1900-02-29', false], ['date', '1974-02-30', false], ['date', '1974-12-25T00:00:00Z', false],
-      ['time', '15:00:00', true], ['time', '15:00', false],
-      ['id', 'slot-002.a', true], ['id', 'has space', false], ['id', 'x'.repeat(65), false], ['id', 'under_score', false],
-      ['code', 'booked', true], ['code', 'two words', true], ['code', ' male', false], ['code', 'a  b', false], ['code', '', false],
-      ['uri', 'https://fhir.nhs.uk/Id/nhs-number', true], ['uri', 'urn:oid:2.16.840.1', true], ['uri', 'a b', false],
-      ['oid', 'urn:oid:2.16.840.1.113883', true], ['oid', '2.16.840', false],
-      ['uuid', 'urn:uuid:6b9c59dd-675b-4026-98db-f608ef501e6e', true], ['uuid', 'urn:uuid:6B9C59DD-675B-4026-98DB-F608EF501E6E', false],
-      ['positiveInt', 1, true], ['positiveInt', 0, false], ['positiveInt', 1.5, false],
-      ['unsignedInt', 0, true], ['unsignedInt', -1, false], ['unsignedInt', 2 ** 31, false],
-      ['integer', -5, true], ['integer', 1.5, false], ['decimal', 1.5, true], ['decimal', Number.NaN, false],
-      ['boolean', true, true], ['boolean', 'true', false],
-      ['base64Binary', 'aGVsbG8=', true], ['base64Binary', 'aGVsbG8', false],
-      ['string', 'anything at all', true], ['string', '', false], ['string', 'nul\u0000', false], ['markdown', '# x', true],
+      ['instant', '2019-01-17T15:00:00Z', true],
+      ['instant', '2019-01-17T15:00:00.000+14:00', true],
+      ['instant', '2019-01-17', false],
+      ['instant', '2019-01-17T15:00:00+15:00', false],
+      ['instant', '2019-02-30T10:00:00Z', false],
+      ['instant', '2019-01-17T24:00:00Z', false],
+      ['dateTime', '2019', true],
+      ['dateTime', '2019-01', true],
+      ['dateTime', '2019-01-17', true],
+      ['dateTime', '2019-01-17T15:00:00+01:00', true],
+      ['dateTime', '2019-01-17T15:00', false],
+      ['dateTime', '2019-01-17T15:00:00', false],
+      ['dateTime', '2019-13', false],
+      ['date', '1974-12-25', true],
+      ['date', '2000-02-29', true],
+      ['date', '1900-02-29', false],
+      ['date', '1974-02-30', false],
+      ['date', '1974-12-25T00:00:00Z', false],
+      ['time', '15:00:00', true],
+      ['time', '15:00', false],
+      ['id', 'slot-002.a', true],
+      ['id', 'has space', false],
+      ['id', 'x'.repeat(65), false],
+      ['id', 'under_score', false],
+      ['code', 'booked', true],
+      ['code', 'two words', true],
+      ['code', ' male', false],
+      ['code', 'a  b', false],
+      ['code', '', false],
+      ['uri', 'https://fhir.nhs.uk/Id/nhs-number', true],
+      ['uri', 'urn:oid:2.16.840.1', true],
+      ['uri', 'a b', false],
+      ['oid', 'urn:oid:2.16.840.1.113883', true],
+      ['oid', '2.16.840', false],
+      ['uuid', 'urn:uuid:6b9c59dd-675b-4026-98db-f608ef501e6e', true],
+      ['uuid', 'urn:uuid:6B9C59DD-675B-4026-98DB-F608EF501E6E', false],
+      ['positiveInt', 1, true],
+      ['positiveInt', 0, false],
+      ['positiveInt', 1.5, false],
+      ['unsignedInt', 0, true],
+      ['unsignedInt', -1, false],
+      ['unsignedInt', 2 ** 31, false],
+      ['integer', -5, true],
+      ['integer', 1.5, false],
+      ['decimal', 1.5, true],
+      ['decimal', Number.NaN, false],
+      ['boolean', true, true],
+      ['boolean', 'true', false],
+      ['base64Binary', 'aGVsbG8=', true],
+      ['base64Binary', 'aGVsbG8', false],
+      ['string', 'anything at all', true],
+      ['string', '', false],
+      ['string', 'nul\u0000', false],
+      ['markdown', '# x', true],
     ];
     for (const [type, value, ok] of cases) {
       assert.equal(primitiveProblem(type, value) === undefined, ok, `${type} ${JSON.stringify(value)}`);
     }
-    const patient = { resourceType: 'Patient', id: 'has space', birthDate: '1974-02-30', gender: ' male', telecom: [{ system: 'phone', value: '1', rank: 0 }], active: 'true' };
+    const patient = {
+      resourceType: 'Patient',
+      id: 'has space',
+      birthDate: '1974-02-30',
+      gender: ' male',
+      telecom: [{ system: 'phone', value: '1', rank: 0 }],
+      active: 'true',
+    };
     assert.deepEqual(found(checkStructure(patient).issues), [
-      'Patient.active type', 'Patient.birthDate value', 'Patient.gender value', 'Patient.id value', 'Patient.telecom[0].rank value',
+      'Patient.active type',
+      'Patient.birthDate value',
+      'Patient.gender value',
+      'Patient.id value',
+      'Patient.telecom[0].rank value',
     ]);
   });
 
@@ -106,7 +164,11 @@ describe('STU3 structure check', () => {
       'Appointment.start array',
       'Appointment.text type',
     ]);
-    assert.deepEqual(resource, { resourceType: 'Appointment', status: 'booked', participant: [{ status: 'accepted' }] }, 'faulty values are left out of the copy');
+    assert.deepEqual(
+      resource,
+      { resourceType: 'Appointment', status: 'booked', participant: [{ status: 'accepted' }] },
+      'faulty values are left out of the copy',
+    );
   });
 
   it('STU3 forbids empty strings, empty objects, empty arrays and nulls', () => {
@@ -130,11 +192,24 @@ describe('STU3 structure check', () => {
 
   it('repeating primitives: a null needs its _name partner, and the arrays run in step', () => {
     const name = (n: Record<string, unknown>) => checkStructure({ resourceType: 'Patient', name: [n] });
-    assert.deepEqual(name({ given: ['A', null], _given: [null, { extension: [{ url: 'http://x', valueString: 'B' }] }] }).issues, []);
+    assert.deepEqual(
+      name({ given: ['A', null], _given: [null, { extension: [{ url: 'http://x', valueString: 'B' }] }] }).issues,
+      [],
+    );
     assert.deepEqual(found(name({ given: ['A', null] }).issues), ['Patient.name[0].given[1] value']);
-    assert.deepEqual(found(name({ given: ['A', 'B'], _given: [null] }).issues), ['Patient.name[0]._given array', 'Patient.name[0]._given value']);
+    assert.deepEqual(found(name({ given: ['A', 'B'], _given: [null] }).issues), [
+      'Patient.name[0]._given array',
+      'Patient.name[0]._given value',
+    ]);
     assert.deepEqual(found(name({ given: 'A' }).issues), ['Patient.name[0].given array']);
-    assert.deepEqual(checkStructure({ resourceType: 'Patient', birthDate: '1974-12-25', _birthDate: { extension: [{ url: 'http://x', valueDateTime: '1974-12-25T14:35:45-05:00' }] } }).issues, []);
+    assert.deepEqual(
+      checkStructure({
+        resourceType: 'Patient',
+        birthDate: '1974-12-25',
+        _birthDate: { extension: [{ url: 'http://x', valueDateTime: '1974-12-25T14:35:45-05:00' }] },
+      }).issues,
+      [],
+    );
   });
 
   it('unknown elements are dropped from the copy and listed (never issues), at any depth, without touching the input', () => {
@@ -165,12 +240,21 @@ describe('STU3 structure check', () => {
   });
 
   it('an element holding nothing but unknown elements is left out of the copy, not kept as {}', () => {
-    const patient = checkStructure({ resourceType: 'Patient', birthDate: '1974-12-25', _birthDate: { zz: 1 }, address: [{ zz: 1 }], name: [{ family: 'A' }, { zz: 1 }] });
+    const patient = checkStructure({
+      resourceType: 'Patient',
+      birthDate: '1974-12-25',
+      _birthDate: { zz: 1 },
+      address: [{ zz: 1 }],
+      name: [{ family: 'A' }, { zz: 1 }],
+    });
     assert.deepEqual(patient.issues, []);
     assert.deepEqual(patient.ignored, ['Patient._birthDate.zz', 'Patient.address[0].zz', 'Patient.name[1].zz']);
     assert.deepEqual(patient.resource, { resourceType: 'Patient', birthDate: '1974-12-25', name: [{ family: 'A' }] });
     const noSchedule = checkStructure(slot({ schedule: { zz: 1 } }));
-    assert.deepEqual(noSchedule.issues.map((i) => [i.path, i.kind]), [['Slot.schedule', 'required']]);
+    assert.deepEqual(
+      noSchedule.issues.map((i) => [i.path, i.kind]),
+      [['Slot.schedule', 'required']],
+    );
     assert.match(noSchedule.issues[0].message, /only unknown elements/);
   });
 
@@ -179,18 +263,41 @@ describe('STU3 structure check', () => {
     const fine = withExtension({ url: 'https://example.org/anything-at-all', valueQuantity: { value: 1 } });
     assert.deepEqual(fine.issues, []);
     assert.deepEqual(fine.ignored, []);
-    assert.deepEqual((fine.resource as any).extension, [{ url: 'https://example.org/anything-at-all', valueQuantity: { value: 1 } }]);
+    assert.deepEqual((fine.resource as any).extension, [
+      { url: 'https://example.org/anything-at-all', valueQuantity: { value: 1 } },
+    ]);
     assert.deepEqual(withExtension({ url: 'https://x', extension: [{ url: 'a', valueString: 'b' }] }).issues, []);
-    assert.deepEqual(found(withExtension({ url: 'https://x', valueString: 'a', valueCode: 'b' }).issues), ['Slot.extension[0].valueCode value', 'Slot.modifierExtension[0].valueCode value']);
-    assert.deepEqual(found(withExtension({ valueString: 'a' }).issues), ['Slot.extension[0].url required', 'Slot.modifierExtension[0].url required']);
-    assert.deepEqual(found(withExtension({ url: 'https://x' }).issues), ['Slot.extension[0] value', 'Slot.modifierExtension[0] value']);
-    assert.deepEqual(found(withExtension({ url: 'https://x', valueString: 'a', extension: [{ url: 'y', valueString: 'z' }] }).issues), ['Slot.extension[0] value', 'Slot.modifierExtension[0] value']);
+    assert.deepEqual(found(withExtension({ url: 'https://x', valueString: 'a', valueCode: 'b' }).issues), [
+      'Slot.extension[0].valueCode value',
+      'Slot.modifierExtension[0].valueCode value',
+    ]);
+    assert.deepEqual(found(withExtension({ valueString: 'a' }).issues), [
+      'Slot.extension[0].url required',
+      'Slot.modifierExtension[0].url required',
+    ]);
+    assert.deepEqual(found(withExtension({ url: 'https://x' }).issues), [
+      'Slot.extension[0] value',
+      'Slot.modifierExtension[0] value',
+    ]);
+    assert.deepEqual(
+      found(withExtension({ url: 'https://x', valueString: 'a', extension: [{ url: 'y', valueString: 'z' }] }).issues),
+      ['Slot.extension[0] value', 'Slot.modifierExtension[0] value'],
+    );
     // A value that held only unknown elements is no value: the copy must not keep a value-less extension.
-    assert.deepEqual(found(withExtension({ url: 'https://x', valueCodeableConcept: { zz: 1 } }).issues), ['Slot.extension[0] value', 'Slot.modifierExtension[0] value']);
+    assert.deepEqual(found(withExtension({ url: 'https://x', valueCodeableConcept: { zz: 1 } }).issues), [
+      'Slot.extension[0] value',
+      'Slot.modifierExtension[0] value',
+    ]);
   });
 
   it('at most one element of a choice', () => {
-    const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, effectiveDateTime: '2019-01-01', effectivePeriod: { start: '2019-01-01' } };
+    const obs = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      effectiveDateTime: '2019-01-01',
+      effectivePeriod: { start: '2019-01-01' },
+    };
     assert.deepEqual(found(checkStructure(obs).issues), ['Observation.effectivePeriod value']);
   });
 
@@ -210,7 +317,10 @@ describe('STU3 structure check', () => {
       'Bundle.entry[1].resource.resourceType type',
       'Bundle.entry[2].response.outcome.issue[0].code required',
     ]);
-    const parameters = { resourceType: 'Parameters', parameter: [{ name: 'p', resource: { resourceType: 'Patient', gender: 'm ale  x' } }] };
+    const parameters = {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'p', resource: { resourceType: 'Patient', gender: 'm ale  x' } }],
+    };
     assert.deepEqual(found(checkStructure(parameters).issues), ['Parameters.parameter[0].resource.gender value']);
   });
 
@@ -218,7 +328,11 @@ describe('STU3 structure check', () => {
     for (const input of [null, undefined, 'Appointment', 42, true, [], [{ resourceType: 'Appointment' }]]) {
       const r = checkStructure(input, 'Appointment');
       assert.equal(r.resource, undefined);
-      assert.deepEqual(r.issues.map((i) => [i.path, i.kind]), [['Appointment', 'type']], JSON.stringify(input));
+      assert.deepEqual(
+        r.issues.map((i) => [i.path, i.kind]),
+        [['Appointment', 'type']],
+        JSON.stringify(input),
+      );
     }
     assert.deepEqual(found(checkStructure({ status: 'booked' }, 'Appointment').issues), ['Appointment type']);
     assert.deepEqual(found(checkStructure({ resourceType: 'Nonsense' }).issues), ['Resource.resourceType type']);
@@ -229,7 +343,8 @@ describe('STU3 structure check', () => {
   });
 
   it('checks the narrative div is XHTML', () => {
-    const withDiv = (div: unknown) => found(checkStructure({ resourceType: 'Patient', text: { status: 'generated', div } }).issues);
+    const withDiv = (div: unknown) =>
+      found(checkStructure({ resourceType: 'Patient', text: { status: 'generated', div } }).issues);
     assert.deepEqual(withDiv('<div xmlns="http://www.w3.org/1999/xhtml"><p>ok &amp; fine</p></div>'), []);
     assert.deepEqual(withDiv('plain text'), ['Patient.text.div value']);
     assert.deepEqual(withDiv('<div><p>unclosed</div>'), ['Patient.text.div value']);
@@ -244,7 +359,12 @@ describe('STU3 structure check', () => {
     );
     const { issues, ignored, resource } = checkStructure(input, 'Appointment');
     assert.deepEqual(issues, []);
-    assert.deepEqual(ignored.sort(), ['Appointment.__proto__', 'Appointment.constructor', 'Appointment.meta.__proto__', 'Appointment.participant[0].__proto__']);
+    assert.deepEqual(ignored.sort(), [
+      'Appointment.__proto__',
+      'Appointment.constructor',
+      'Appointment.meta.__proto__',
+      'Appointment.participant[0].__proto__',
+    ]);
     assert.equal(({} as any).polluted, undefined);
     assert.equal(Object.getPrototypeOf(resource), Object.prototype);
     assert.equal(Object.hasOwn(resource!, '__proto__'), false);
@@ -261,35 +381,82 @@ describe('STU3 structure check', () => {
     assert.match(issues[0].message, /nested more than 64 levels/);
     assert.match(issues[0].path, /^Slot\.extension\[0\](\.extension\[0\]){64}$/);
     let contained: Record<string, unknown> = slot();
-    for (let i = 0; i < 10_000; i++) contained = { resourceType: 'Appointment', status: 'booked', participant: [{ status: 'accepted' }], contained: [contained] };
+    for (let i = 0; i < 10_000; i++)
+      contained = {
+        resourceType: 'Appointment',
+        status: 'booked',
+        participant: [{ status: 'accepted' }],
+        contained: [contained],
+      };
     assert.ok(checkStructure(contained).issues.some((i) => /nested more than 64/.test(i.message)));
   });
 
   it('never throws, whatever JSON it is given (property-based)', () => {
     const booking = example('book-request.json');
-    const keys = fc.constantFrom('resourceType', 'status', 'participant', 'contained', 'extension', '_start', 'start', 'meta', 'profile', 'text', 'div', 'url', 'valueString', '__proto__', 'constructor', 'toString', 'identifier', 'entry', 'resource');
+    const keys = fc.constantFrom(
+      'resourceType',
+      'status',
+      'participant',
+      'contained',
+      'extension',
+      '_start',
+      'start',
+      'meta',
+      'profile',
+      'text',
+      'div',
+      'url',
+      'valueString',
+      '__proto__',
+      'constructor',
+      'toString',
+      'identifier',
+      'entry',
+      'resource',
+    );
     const json = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small' }, fc.jsonValue(), fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.oneof(keys, fc.string()), tie('value'), { maxKeys: 6 })),
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue(),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(fc.oneof(keys, fc.string()), tie('value'), { maxKeys: 6 }),
+      ),
     })).value;
     fc.assert(
-      fc.property(json, fc.constantFrom(undefined, 'Appointment', 'Bundle', 'Nonsense'), fc.array(fc.tuple(keys, json), { maxLength: 4 }), (value, expected, patches) => {
-        // Random JSON, and the booking example with random parts replaced.
-        const patched = structuredClone(booking);
-        let target: any = patched;
-        for (const [k, v] of patches) {
-          target[k] = v;
-          if (v && typeof v === 'object') target = v;
-        }
-        for (const input of [value, patched, { resourceType: 'Appointment', ...(value && typeof value === 'object' ? value : {}) }]) {
-          const r = checkStructure(input, expected);
-          assert.ok(Array.isArray(r.issues) && Array.isArray(r.ignored));
-          JSON.stringify(r.resource);
-        }
-      }),
+      fc.property(
+        json,
+        fc.constantFrom(undefined, 'Appointment', 'Bundle', 'Nonsense'),
+        fc.array(fc.tuple(keys, json), { maxLength: 4 }),
+        (value, expected, patches) => {
+          // Random JSON, and the booking example with random parts replaced.
+          const patched = structuredClone(booking);
+          let target: any = patched;
+          for (const [k, v] of patches) {
+            target[k] = v;
+            if (v && typeof v === 'object') target = v;
+          }
+          for (const input of [
+            value,
+            patched,
+            { resourceType: 'Appointment', ...(value && typeof value === 'object' ? value : {}) },
+          ]) {
+            const r = checkStructure(input, expected);
+            assert.ok(Array.isArray(r.issues) && Array.isArray(r.ignored));
+            JSON.stringify(r.resource);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
     // Objects that throw on access are reported, not thrown.
-    const hostile = new Proxy({ resourceType: 'Slot' }, { ownKeys: () => { throw new Error('boom'); } });
+    const hostile = new Proxy(
+      { resourceType: 'Slot' },
+      {
+        ownKeys: () => {
+          throw new Error('boom');
+        },
+      },
+    );
     assert.deepEqual(found(checkStructure(hostile).issues), ['Resource value']);
     assert.equal(({} as any).polluted, undefined);
   });

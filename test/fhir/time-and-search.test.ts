@@ -17,11 +17,30 @@ describe('times', () => {
   });
 
   it('a search dateTime stands for the range its precision covers; without a zone it is UK local time', () => {
-    assert.deepEqual(parseSearchDateTime('2019-05-09'), { low: ms('2019-05-08T23:00:00Z'), high: ms('2019-05-09T23:00:00Z') }, 'BST day');
-    assert.deepEqual(parseSearchDateTime('2019-01-09'), { low: ms('2019-01-09T00:00:00Z'), high: ms('2019-01-10T00:00:00Z') }, 'GMT day');
-    assert.deepEqual(parseSearchDateTime('2019-05-09T10:00:00+00:00'), { low: ms('2019-05-09T10:00:00Z'), high: ms('2019-05-09T10:00:01Z') });
-    assert.deepEqual(parseSearchDateTime('2019-05-09T10:00:00 00:00'), parseSearchDateTime('2019-05-09T10:00:00+00:00'), 'a + that became a space');
-    assert.deepEqual(parseSearchDateTime('2019-05'), { low: ms('2019-04-30T23:00:00Z'), high: ms('2019-05-31T23:00:00Z') }, 'a month');
+    assert.deepEqual(
+      parseSearchDateTime('2019-05-09'),
+      { low: ms('2019-05-08T23:00:00Z'), high: ms('2019-05-09T23:00:00Z') },
+      'BST day',
+    );
+    assert.deepEqual(
+      parseSearchDateTime('2019-01-09'),
+      { low: ms('2019-01-09T00:00:00Z'), high: ms('2019-01-10T00:00:00Z') },
+      'GMT day',
+    );
+    assert.deepEqual(parseSearchDateTime('2019-05-09T10:00:00+00:00'), {
+      low: ms('2019-05-09T10:00:00Z'),
+      high: ms('2019-05-09T10:00:01Z'),
+    });
+    assert.deepEqual(
+      parseSearchDateTime('2019-05-09T10:00:00 00:00'),
+      parseSearchDateTime('2019-05-09T10:00:00+00:00'),
+      'a + that became a space',
+    );
+    assert.deepEqual(
+      parseSearchDateTime('2019-05'),
+      { low: ms('2019-04-30T23:00:00Z'), high: ms('2019-05-31T23:00:00Z') },
+      'a month',
+    );
     assert.equal(parseSearchDateTime('tomorrow'), undefined);
   });
 
@@ -60,7 +79,9 @@ describe('content negotiation', () => {
     assert.deepEqual(negotiate(undefined, undefined, 'application/fhir+xml'), { format: 'xml' });
     assert.deepEqual(negotiate(undefined, '*/*', 'application/xml'), { format: 'xml' });
     assert.deepEqual(negotiate(undefined, undefined, undefined), { format: 'json' });
-    assert.deepEqual(negotiate(undefined, 'application/fhir+xml;q=0.5, application/fhir+json', undefined), { format: 'json' });
+    assert.deepEqual(negotiate(undefined, 'application/fhir+xml;q=0.5, application/fhir+json', undefined), {
+      format: 'json',
+    });
     assert.ok('unsupported' in negotiate('html', undefined, undefined));
     assert.ok('unsupported' in negotiate(undefined, 'text/html', undefined));
   });

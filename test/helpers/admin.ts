@@ -20,7 +20,12 @@ export interface AdminProvider {
 export async function startAdminProvider(actor: string, options: { adminToken?: string } = {}): Promise<AdminProvider> {
   const ts = await testStore();
   const catalogue = await seedCatalogue(ts.store);
-  const provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5, adminToken: options.adminToken });
+  const provider = await buildProvider({
+    store: ts.store,
+    publicOrigin: 'http://placeholder',
+    auditFlushMs: 5,
+    adminToken: options.adminToken,
+  });
   const origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
   provider.tenants.publicOrigin = origin;
   const admin = await createAdminToken(ts.store.db, actor);
@@ -34,7 +39,10 @@ export async function startAdminProvider(actor: string, options: { adminToken?: 
     adminCall: async (method, path, body, auth = admin) => {
       const res = await fetch(`${origin}/admin/${TENANT}${path}`, {
         method,
-        headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };

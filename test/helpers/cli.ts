@@ -12,7 +12,10 @@ export interface CliResult {
 
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -23,9 +26,15 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 }
 
 /** Starts a long-running command and resolves once its stdout holds a complete JSON document. */
-export function startCliServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; json: any; stderr: () => string }> {
+export function startCliServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; json: any; stderr: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`no JSON from slotbridge ${args.join(' ')}: ${stderr}`)), 60_000);

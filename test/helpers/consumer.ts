@@ -30,7 +30,12 @@ export function token(o: TokenOptions): string {
     requester: {
       issuer: 'https://consumer.example.nhs.uk/',
       organisation: { odsCode: o.ods ?? 'A1001', name: o.orgName ?? '111 North East Service' },
-      device: { system: 'https://consumersupplier.com/Id/device-identifier', value: 'CONS-APP-4', model: 'Test consumer', version: '1.0.0' },
+      device: {
+        system: 'https://consumersupplier.com/Id/device-identifier',
+        value: 'CONS-APP-4',
+        model: 'Test consumer',
+        version: '1.0.0',
+      },
       user:
         o.practitioner === false
           ? undefined
@@ -81,13 +86,15 @@ export interface CallResult {
 /** Calls `root + path` as a consumer would (JSON by default, a fresh JWT for `aud = root`). */
 export async function call(root: string, path: string, o: CallOptions = {}): Promise<CallResult> {
   const method = o.method ?? 'GET';
-  const scope = o.scope ?? (method === 'GET' ? (path.startsWith('/Appointment') ? SCOPE.read : SCOPE.slotRead) : SCOPE.write);
+  const scope =
+    o.scope ?? (method === 'GET' ? (path.startsWith('/Appointment') ? SCOPE.read : SCOPE.slotRead) : SCOPE.write);
   const headers: Record<string, string> = {
     accept: o.accept ?? 'application/fhir+json',
     'x-request-id': o.requestId ?? randomUUID(),
     ...o.headers,
   };
-  if (o.authorization !== null) headers.authorization = o.authorization ?? `Bearer ${token({ aud: root, scope, ods: o.ods })}`;
+  if (o.authorization !== null)
+    headers.authorization = o.authorization ?? `Bearer ${token({ aud: root, scope, ods: o.ods })}`;
   let body: string | undefined;
   if (o.text !== undefined) body = o.text;
   else if (o.body !== undefined) body = JSON.stringify(o.body);

@@ -20,7 +20,13 @@ export function tomorrowAt(hour = 10): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), hour);
 }
 
-export function quarterHourSlots(prefix: string, scheduleId: string, first: number, count: number, channel: NewSlot['deliveryChannel'] = 'In-person'): NewSlot[] {
+export function quarterHourSlots(
+  prefix: string,
+  scheduleId: string,
+  first: number,
+  count: number,
+  channel: NewSlot['deliveryChannel'] = 'In-person',
+): NewSlot[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `${prefix}-${String(i).padStart(3, '0')}`,
     identifier: randomUUID(),
@@ -44,14 +50,24 @@ export interface Catalogue {
 export async function seedCatalogue(store: Store): Promise<Catalogue> {
   const { db } = store;
   await putTenant(db, { id: TENANT, name: 'Test Emergency Department', odsCode: 'RT1', asid: '999000000001' });
-  await putTenant(db, { id: OTHER_TENANT, name: 'Other Urgent Treatment Centre', odsCode: 'RT2', asid: '999000000002' });
+  await putTenant(db, {
+    id: OTHER_TENANT,
+    name: 'Other Urgent Treatment Centre',
+    odsCode: 'RT2',
+    asid: '999000000002',
+  });
   await putReference(db, TENANT, {
     resourceType: 'Organization',
     id: 'RT1',
     identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RT1' }],
     name: 'Test Hospitals NHS Trust',
   });
-  await putReference(db, TENANT, { resourceType: 'Location', id: 'LOC1', name: 'Test Hospital ED', address: { line: ['1 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' } });
+  await putReference(db, TENANT, {
+    resourceType: 'Location',
+    id: 'LOC1',
+    name: 'Test Hospital ED',
+    address: { line: ['1 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' },
+  });
   await putReference(db, TENANT, {
     resourceType: 'HealthcareService',
     id: SERVICE,
@@ -78,18 +94,40 @@ export async function seedCatalogue(store: Store): Promise<Catalogue> {
     resourceType: 'PractitionerRole',
     id: 'ROLE1',
     practitioner: { reference: 'Practitioner/PR1' },
-    code: [{ coding: [{ system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1', code: 'R0260', display: 'General Medical Practitioner' }] }],
+    code: [
+      {
+        coding: [
+          {
+            system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1',
+            code: 'R0260',
+            display: 'General Medical Practitioner',
+          },
+        ],
+      },
+    ],
   });
   await putReference(db, TENANT, {
     resourceType: 'Schedule',
     id: 'S1',
-    actor: [{ reference: `HealthcareService/${SERVICE}` }, { reference: 'Practitioner/PR1' }, { reference: 'PractitionerRole/ROLE1' }],
+    actor: [
+      { reference: `HealthcareService/${SERVICE}` },
+      { reference: 'Practitioner/PR1' },
+      { reference: 'PractitionerRole/ROLE1' },
+    ],
   });
-  await putReference(db, TENANT, { resourceType: 'Schedule', id: 'S2', actor: [{ reference: `HealthcareService/${SECOND_SERVICE}` }] });
+  await putReference(db, TENANT, {
+    resourceType: 'Schedule',
+    id: 'S2',
+    actor: [{ reference: `HealthcareService/${SECOND_SERVICE}` }],
+  });
   await mapServiceToSchedule(db, TENANT, SERVICE, 'S2');
 
   await putReference(db, OTHER_TENANT, { resourceType: 'HealthcareService', id: OTHER_SERVICE, name: 'Other UTC' });
-  await putReference(db, OTHER_TENANT, { resourceType: 'Schedule', id: 'T1', actor: [{ reference: `HealthcareService/${OTHER_SERVICE}` }] });
+  await putReference(db, OTHER_TENANT, {
+    resourceType: 'Schedule',
+    id: 'T1',
+    actor: [{ reference: `HealthcareService/${OTHER_SERVICE}` }],
+  });
 
   const s1 = quarterHourSlots('s1', 'S1', tomorrowAt(10), 16);
   const s2 = quarterHourSlots('s2', 'S2', tomorrowAt(14), 8, null);
@@ -128,7 +166,9 @@ export async function startTestProvider(existing?: TestStore): Promise<TestProvi
   };
 }
 
-const bookExample = JSON.parse(readFileSync(new URL('../fixtures/examples/book-request.json', import.meta.url), 'utf8')) as Appointment;
+const bookExample = JSON.parse(
+  readFileSync(new URL('../fixtures/examples/book-request.json', import.meta.url), 'utf8'),
+) as Appointment;
 
 /** The standard's own booking example with a real slot put in (and a fresh referral document UUID). */
 export function bookingFor(slot: NewSlot, changes: { start?: string; end?: string } = {}): any {

@@ -29,8 +29,14 @@ export async function assertStoreWhole(db: Kysely<Database>, what: string, scope
 
 async function allRows(db: Kysely<Database>) {
   const [appointments, versions, slots, requests, documents] = await Promise.all([
-    db.selectFrom('appointment').select(['tenant_id', 'id', 'version_id', 'status', 'slot_id', 'consumer_ods']).execute(),
-    db.selectFrom('appointment_version').select(['tenant_id', 'id', 'version_id', 'status', 'correlation_id']).execute(),
+    db
+      .selectFrom('appointment')
+      .select(['tenant_id', 'id', 'version_id', 'status', 'slot_id', 'consumer_ods'])
+      .execute(),
+    db
+      .selectFrom('appointment_version')
+      .select(['tenant_id', 'id', 'version_id', 'status', 'correlation_id'])
+      .execute(),
     db.selectFrom('slot').select(['tenant_id', 'id', 'status', 'appointment_id']).execute(),
     db.selectFrom('booking_request').select(['tenant_id', 'consumer_ods', 'request_id', 'appointment_id']).execute(),
     db.selectFrom('referral_document').select(['tenant_id', 'document_id', 'appointment_id']).execute(),
@@ -41,9 +47,19 @@ async function allRows(db: Kysely<Database>) {
 async function scopedRows(db: Kysely<Database>, scope: Scope) {
   const t = scope.tenantId;
   const none = ['~no such id~']; // keeps every IN list non-empty
-  const slots = await db.selectFrom('slot').select(['tenant_id', 'id', 'status', 'appointment_id']).where('tenant_id', '=', t).where('id', 'in', scope.slotIds.length ? scope.slotIds : none).execute();
+  const slots = await db
+    .selectFrom('slot')
+    .select(['tenant_id', 'id', 'status', 'appointment_id'])
+    .where('tenant_id', '=', t)
+    .where('id', 'in', scope.slotIds.length ? scope.slotIds : none)
+    .execute();
   const requestIds = scope.requestIds?.length ? scope.requestIds : none;
-  const named = await db.selectFrom('booking_request').select('appointment_id').where('tenant_id', '=', t).where('request_id', 'in', requestIds).execute();
+  const named = await db
+    .selectFrom('booking_request')
+    .select('appointment_id')
+    .where('tenant_id', '=', t)
+    .where('request_id', 'in', requestIds)
+    .execute();
   const appointments = await db
     .selectFrom('appointment')
     .select(['tenant_id', 'id', 'version_id', 'status', 'slot_id', 'consumer_ods'])
@@ -51,25 +67,43 @@ async function scopedRows(db: Kysely<Database>, scope: Scope) {
     .where((eb) =>
       eb.or([
         eb('slot_id', 'in', scope.slotIds.length ? scope.slotIds : none),
-        eb('id', 'in', [...none, ...slots.flatMap((s) => (s.appointment_id ? [s.appointment_id] : [])), ...named.map((r) => r.appointment_id)]),
+        eb('id', 'in', [
+          ...none,
+          ...slots.flatMap((s) => (s.appointment_id ? [s.appointment_id] : [])),
+          ...named.map((r) => r.appointment_id),
+        ]),
       ]),
     )
     .execute();
   const ids = [...none, ...appointments.map((a) => a.id)];
   const [versions, requests, documents] = await Promise.all([
-    db.selectFrom('appointment_version').select(['tenant_id', 'id', 'version_id', 'status', 'correlation_id']).where('tenant_id', '=', t).where('id', 'in', ids).execute(),
+    db
+      .selectFrom('appointment_version')
+      .select(['tenant_id', 'id', 'version_id', 'status', 'correlation_id'])
+      .where('tenant_id', '=', t)
+      .where('id', 'in', ids)
+      .execute(),
     db
       .selectFrom('booking_request')
       .select(['tenant_id', 'consumer_ods', 'request_id', 'appointment_id'])
       .where('tenant_id', '=', t)
       .where((eb) => eb.or([eb('appointment_id', 'in', ids), eb('request_id', 'in', requestIds)]))
       .execute(),
-    db.selectFrom('referral_document').select(['tenant_id', 'document_id', 'appointment_id']).where('tenant_id', '=', t).where('appointment_id', 'in', ids).execute(),
+    db
+      .selectFrom('referral_document')
+      .select(['tenant_id', 'document_id', 'appointment_id'])
+      .where('tenant_id', '=', t)
+      .where('appointment_id', 'in', ids)
+      .execute(),
   ]);
   return { appointments, versions, slots, requests, documents };
 }
 
-function check({ appointments, versions, slots, requests, documents }: Awaited<ReturnType<typeof allRows>>, what: string, scoped: boolean): void {
+function check(
+  { appointments, versions, slots, requests, documents }: Awaited<ReturnType<typeof allRows>>,
+  what: string,
+  scoped: boolean,
+): void {
   const key = (tenant: string, id: string) => `${tenant}/${id}`;
   const versionsOf = new Map<string, typeof versions>();
   for (const v of versions) {
@@ -85,7 +119,11 @@ function check({ appointments, versions, slots, requests, documents }: Awaited<R
   for (const a of appointments) {
     const k = key(a.tenant_id, a.id);
     const own = (versionsOf.get(k) ?? []).map((v) => v.version_id).sort((x, y) => x - y);
-    assert.deepEqual(own, Array.from({ length: a.version_id }, (_, i) => i + 1), `${what}: the versions of appointment ${k}`);
+    assert.deepEqual(
+      own,
+      Array.from({ length: a.version_id }, (_, i) => i + 1),
+      `${what}: the versions of appointment ${k}`,
+    );
     const current = versionsOf.get(k)!.find((v) => v.version_id === a.version_id)!;
     assert.equal(current.status, a.status, `${what}: appointment ${k} and its current version disagree on status`);
     const sk = key(a.tenant_id, a.slot_id);
@@ -97,13 +135,18 @@ function check({ appointments, versions, slots, requests, documents }: Awaited<R
     }
     if (a.status === 'booked') {
       assert.equal(slot.status, 'busy', `${what}: slot ${slot.id} of booked appointment ${k} is ${slot.status}`);
-      assert.equal(slot.appointment_id, a.id, `${what}: slot ${slot.id} of booked appointment ${k} names ${slot.appointment_id}`);
+      assert.equal(
+        slot.appointment_id,
+        a.id,
+        `${what}: slot ${slot.id} of booked appointment ${k} names ${slot.appointment_id}`,
+      );
       bookedPerSlot.set(sk, [...(bookedPerSlot.get(sk) ?? []), a.id]);
     } else {
       assert.notEqual(slot.appointment_id, a.id, `${what}: slot ${slot.id} still names ${a.status} appointment ${k}`);
     }
   }
-  for (const [slot, ids] of bookedPerSlot) assert.equal(ids.length, 1, `${what}: slot ${slot} has ${ids.length} booked appointments (${ids.join(', ')})`);
+  for (const [slot, ids] of bookedPerSlot)
+    assert.equal(ids.length, 1, `${what}: slot ${slot} has ${ids.length} booked appointments (${ids.join(', ')})`);
   for (const s of slots) {
     if (s.appointment_id === null) continue;
     const a = appointmentOf.get(key(s.tenant_id, s.appointment_id));
@@ -115,12 +158,23 @@ function check({ appointments, versions, slots, requests, documents }: Awaited<R
   for (const r of requests) {
     const a = appointmentOf.get(key(r.tenant_id, r.appointment_id));
     assert.ok(a, `${what}: booking_request ${r.request_id} names missing appointment ${r.appointment_id}`);
-    assert.equal(a.consumer_ods, r.consumer_ods, `${what}: booking_request ${r.request_id} and its appointment name different consumers`);
+    assert.equal(
+      a.consumer_ods,
+      r.consumer_ods,
+      `${what}: booking_request ${r.request_id} and its appointment name different consumers`,
+    );
     const first = versionsOf.get(key(r.tenant_id, r.appointment_id))!.find((v) => v.version_id === 1)!;
-    assert.equal(first.correlation_id, r.request_id, `${what}: appointment ${a.id} was not made by the request its booking_request names`);
+    assert.equal(
+      first.correlation_id,
+      r.request_id,
+      `${what}: appointment ${a.id} was not made by the request its booking_request names`,
+    );
   }
   for (const d of documents) {
     if (d.appointment_id === null) continue;
-    assert.ok(appointmentOf.has(key(d.tenant_id, d.appointment_id)), `${what}: referral document ${d.document_id} names missing appointment ${d.appointment_id}`);
+    assert.ok(
+      appointmentOf.has(key(d.tenant_id, d.appointment_id)),
+      `${what}: referral document ${d.document_id} names missing appointment ${d.appointment_id}`,
+    );
   }
 }

@@ -54,7 +54,9 @@ export async function testStore(): Promise<TestStore> {
 export function sharedCliStore(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), `slotbridge-${prefix}-`));
   const schema = `${prefix.replace(/[^a-z]/g, '')}_${process.pid}`;
-  const pgUrl = TEST_DATABASE_URL ? `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}` : undefined;
+  const pgUrl = TEST_DATABASE_URL
+    ? `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+    : undefined;
   const admin = async (statement: string) => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
@@ -65,7 +67,9 @@ export function sharedCliStore(prefix: string) {
     /** The CLI's store options. */
     args: pgUrl ? ['--database-url', pgUrl] : ['--data', dir],
     /** The same store, for opening it in the test itself. */
-    options: (TEST_DATABASE_URL ? { databaseUrl: TEST_DATABASE_URL, pgSchema: schema } : { dataDir: dir }) as StoreOptions,
+    options: (TEST_DATABASE_URL
+      ? { databaseUrl: TEST_DATABASE_URL, pgSchema: schema }
+      : { dataDir: dir }) as StoreOptions,
     async create(): Promise<void> {
       if (TEST_DATABASE_URL) await admin(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     },

@@ -16,7 +16,11 @@ async function booked(index: number) {
   return res.json;
 }
 const put = (id: string, body: unknown, ifMatch?: string) =>
-  call(p.root(), `/Appointment/${id}`, { method: 'PUT', body, headers: ifMatch === undefined ? {} : { 'if-match': ifMatch } });
+  call(p.root(), `/Appointment/${id}`, {
+    method: 'PUT',
+    body,
+    headers: ifMatch === undefined ? {} : { 'if-match': ifMatch },
+  });
 const cancelled = (appt: any) => ({ ...appt, status: 'cancelled' });
 
 describe('read an appointment', () => {
@@ -32,7 +36,7 @@ describe('read an appointment', () => {
     assert.equal(missing.json.issue[0].code, 'not-found');
   });
 
-  it('tenancy: an appointment is not visible through another tenant\'s service root', async () => {
+  it("tenancy: an appointment is not visible through another tenant's service root", async () => {
     const appt = await booked(1);
     const res = await call(p.root(OTHER_TENANT), `/Appointment/${appt.id}`);
     assert.equal(res.status, 404);
@@ -58,7 +62,12 @@ describe('cancel an appointment', () => {
     const v3 = await call(p.root(), `/Appointment/${appt.id}/_history/3`);
     assert.equal(v3.status, 404);
 
-    const slot = await p.store.db.selectFrom('slot').selectAll().where('tenant_id', '=', 'test-ed').where('id', '=', p.catalogue.s1[2].id).executeTakeFirstOrThrow();
+    const slot = await p.store.db
+      .selectFrom('slot')
+      .selectAll()
+      .where('tenant_id', '=', 'test-ed')
+      .where('id', '=', p.catalogue.s1[2].id)
+      .executeTakeFirstOrThrow();
     assert.equal(slot.status, 'free');
     assert.equal(slot.appointment_id, null);
     const rebook = await call(p.root(), '/Appointment', { method: 'POST', body: bookingFor(p.catalogue.s1[2]) });
@@ -119,18 +128,24 @@ describe('cancel an appointment', () => {
   });
 });
 
-describe('search a patient\'s appointments', () => {
-  it('READ-2 finds the patient\'s future appointments by NHS number, in every spelling', async () => {
+describe("search a patient's appointments", () => {
+  it("READ-2 finds the patient's future appointments by NHS number, in every spelling", async () => {
     const a = await booked(8);
     const nhs = 'https://fhir.nhs.uk/Id/nhs-number|1234554321';
     for (const param of ['patient.identifier', 'Appointment.participant.actor:Patient.identifier', 'identifier']) {
       const res = await call(p.root(), `/Appointment?${param}=${encodeURIComponent(nhs)}`);
       assert.equal(res.status, 200, param);
       assert.equal(res.json.type, 'searchset');
-      assert.ok(res.json.entry.some((e: any) => e.resource.id === a.id), param);
+      assert.ok(
+        res.json.entry.some((e: any) => e.resource.id === a.id),
+        param,
+      );
       assert.equal(res.json.link.length, 1, 'no paging');
     }
-    const other = await call(p.root(), `/Appointment?patient.identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9434765919')}`);
+    const other = await call(
+      p.root(),
+      `/Appointment?patient.identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9434765919')}`,
+    );
     assert.equal(other.json.total, 0);
   });
 

@@ -26,19 +26,33 @@ async function expect401(jwt: string | null, pattern: RegExp) {
 describe('JWT', () => {
   it('a valid unsecured token is accepted', async () => {
     assert.equal((await withToken(token(good()))).status, 200);
-    assert.equal((await withToken(token({ ...good(), practitioner: false }))).status, 200, 'requesting_practitioner is optional');
+    assert.equal(
+      (await withToken(token({ ...good(), practitioner: false }))).status,
+      200,
+      'requesting_practitioner is optional',
+    );
   });
 
   it('P1 a token whose text is not well-formed Unicode (a lone surrogate) is a 401, and every request around it is still audited', async () => {
     // Found by the token property on PostgreSQL: such a claim could not be stored, and the audit batch
     // holding it was lost with its neighbours.
-    const payload = Buffer.from(token(good()).split('.')[1]!, 'base64url').toString().replace('"Jones"', '"Jo\\ud800nes"');
+    const payload = Buffer.from(token(good()).split('.')[1]!, 'base64url')
+      .toString()
+      .replace('"Jones"', '"Jo\\ud800nes"');
     const jwt = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}.`;
     await expect401(jwt, /not well-formed Unicode/);
     const ids = ['surrogate-a', 'surrogate-b', 'surrogate-c'];
-    await Promise.all(ids.map((requestId, i) => call(p.root(), search, { requestId, authorization: i === 1 ? `Bearer ${jwt}` : undefined })));
+    await Promise.all(
+      ids.map((requestId, i) =>
+        call(p.root(), search, { requestId, authorization: i === 1 ? `Bearer ${jwt}` : undefined }),
+      ),
+    );
     await p.provider.audit.flush();
-    const rows = await p.store.db.selectFrom('audit_event').select('correlation_id').where('correlation_id', 'in', ids).execute();
+    const rows = await p.store.db
+      .selectFrom('audit_event')
+      .select('correlation_id')
+      .where('correlation_id', 'in', ids)
+      .execute();
     assert.deepEqual(rows.map((r) => r.correlation_id).sort(), ids);
   });
 
@@ -48,7 +62,17 @@ describe('JWT', () => {
     await expect401(token(good()).slice(0, -1), /three/);
     await expect401(`${token(good())}c2ln`, /signature must be empty/);
     await expect401(token({ ...good(), header: { alg: 'HS256', typ: 'JWT' } }), /alg/);
-    for (const claim of ['iss', 'sub', 'aud', 'exp', 'iat', 'reason_for_request', 'requested_scope', 'requesting_device', 'requesting_organization']) {
+    for (const claim of [
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'reason_for_request',
+      'requested_scope',
+      'requesting_device',
+      'requesting_organization',
+    ]) {
       await expect401(token({ ...good(), claims: { [claim]: undefined } }), new RegExp(`${claim} is missing`));
     }
     await expect401(token({ ...good(), claims: { reason_for_request: 'secondaryuses' } }), /directcare/);
@@ -69,7 +93,7 @@ describe('JWT', () => {
     assert.equal((await withToken(token({ ...good(), iat: now - 330, exp: now - 30 }))).status, 200);
   });
 
-  it('P3 aud must be this tenant\'s service root exactly', async () => {
+  it("P3 aud must be this tenant's service root exactly", async () => {
     await expect401(token({ ...good(), aud: p.root('other-utc') }), /aud/);
     await expect401(token({ ...good(), aud: `${p.root()}/` }), /aud/);
   });
@@ -82,7 +106,9 @@ describe('JWT', () => {
       authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.read })}`,
     });
     assert.equal(book.status, 401);
-    const read = await call(p.root(), '/Appointment/x', { authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.slotRead })}` });
+    const read = await call(p.root(), '/Appointment/x', {
+      authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.slotRead })}`,
+    });
     assert.equal(read.status, 401);
   });
 
@@ -102,10 +128,19 @@ describe('audit trail', () => {
   it('P5 every request is audited with the JWT provenance, the SSP headers and both request ids', async () => {
     const res = await call(p.root(), search, {
       requestId: 'audit-me-1',
-      headers: { 'ssp-traceid': 'trace-123', 'ssp-from': '200000000001', 'ssp-to': '999000000001', 'ssp-interactionid': 'urn:nhs:names:services:careconnect:fhir:rest:read:slot' },
+      headers: {
+        'ssp-traceid': 'trace-123',
+        'ssp-from': '200000000001',
+        'ssp-to': '999000000001',
+        'ssp-interactionid': 'urn:nhs:names:services:careconnect:fhir:rest:read:slot',
+      },
     });
     await p.provider.audit.flush();
-    const row = await p.store.db.selectFrom('audit_event').selectAll().where('correlation_id', '=', 'audit-me-1').executeTakeFirstOrThrow();
+    const row = await p.store.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('correlation_id', '=', 'audit-me-1')
+      .executeTakeFirstOrThrow();
     assert.equal(row.request_id, res.headers.get('x-request-id'));
     assert.equal(row.tenant_id, 'test-ed');
     assert.equal(row.interaction, 'search-slots');
@@ -130,15 +165,27 @@ describe('audit trail', () => {
       assert.equal(res.status, 422, res.text);
     }
     await p.provider.audit.flush();
-    const rows = await p.store.db.selectFrom('audit_event').select(['correlation_id', 'diagnostics']).where('correlation_id', 'in', ids).orderBy('correlation_id').execute();
-    assert.deepEqual(rows.map((r) => r.correlation_id), ['quoted-nul', 'quoted-surrogate']);
+    const rows = await p.store.db
+      .selectFrom('audit_event')
+      .select(['correlation_id', 'diagnostics'])
+      .where('correlation_id', 'in', ids)
+      .orderBy('correlation_id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.correlation_id),
+      ['quoted-nul', 'quoted-surrogate'],
+    );
     assert.ok(rows.every((r) => /status/.test(r.diagnostics ?? '')));
   });
 
-  it('P35 a malformed request is logged as a consumer system issue with the consumer\'s ODS code', async () => {
+  it("P35 a malformed request is logged as a consumer system issue with the consumer's ODS code", async () => {
     await call(p.root(), `${search}&start=garbage`, { requestId: 'bad-req-1' });
     await p.provider.audit.flush();
-    const row = await p.store.db.selectFrom('audit_event').selectAll().where('correlation_id', '=', 'bad-req-1').executeTakeFirstOrThrow();
+    const row = await p.store.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('correlation_id', '=', 'bad-req-1')
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 400);
     assert.equal(row.consumer_fault, 1);
     assert.equal(row.organisation_ods, 'A1001');
@@ -146,9 +193,17 @@ describe('audit trail', () => {
   });
 
   it('P5 provenance: every write records its author, organisation, device, time and interaction', async () => {
-    const res = await call(p.root(), '/Appointment', { method: 'POST', body: bookingFor(p.catalogue.s1[1]), requestId: 'write-1' });
+    const res = await call(p.root(), '/Appointment', {
+      method: 'POST',
+      body: bookingFor(p.catalogue.s1[1]),
+      requestId: 'write-1',
+    });
     assert.equal(res.status, 201);
-    const v = await p.store.db.selectFrom('appointment_version').selectAll().where('id', '=', res.json.id).executeTakeFirstOrThrow();
+    const v = await p.store.db
+      .selectFrom('appointment_version')
+      .selectAll()
+      .where('id', '=', res.json.id)
+      .executeTakeFirstOrThrow();
     assert.equal(v.author_id, 'user-10019');
     assert.equal(v.author_name, 'Dr Claire Jones');
     assert.equal(v.author_role, '444555666777');

@@ -15,15 +15,23 @@ const book = (body: unknown, o: { requestId?: string; ods?: string; tenant?: str
   call(p.root(o.tenant), '/Appointment', { method: 'POST', body, requestId: o.requestId, ods: o.ods });
 
 async function slotRow(id: string) {
-  return p.store.db.selectFrom('slot').selectAll().where('tenant_id', '=', 'test-ed').where('id', '=', id).executeTakeFirstOrThrow();
+  return p.store.db
+    .selectFrom('slot')
+    .selectAll()
+    .where('tenant_id', '=', 'test-ed')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 async function appointmentCount() {
-  const r = await p.store.db.selectFrom('appointment').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await p.store.db
+    .selectFrom('appointment')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
 describe('book an appointment', () => {
-  it('P25 P26 P27 books the standard\'s own example into a free slot: 201, Location, ETag, Last-Modified, body', async () => {
+  it("P25 P26 P27 books the standard's own example into a free slot: 201, Location, ETag, Last-Modified, body", async () => {
     const slot = p.catalogue.s1[0];
     const res = await book(bookingFor(slot));
     assert.equal(res.status, 201, res.text);
@@ -33,11 +41,14 @@ describe('book an appointment', () => {
     assert.equal(appt.meta.versionId, '1');
     assert.equal(res.headers.get('location'), `${p.root()}/Appointment/${appt.id}/_history/1`);
     assert.equal(res.headers.get('etag'), 'W/"1"');
-    assert.equal(new Date(res.headers.get('last-modified')!).toUTCString(), new Date(appt.meta.lastUpdated).toUTCString());
+    assert.equal(
+      new Date(res.headers.get('last-modified')!).toUTCString(),
+      new Date(appt.meta.lastUpdated).toUTCString(),
+    );
     assert.equal(appt.status, 'booked');
     assert.equal(appt.participant[0].status, 'accepted', 'decisions.md: a missing participant status is accepted');
     assert.equal(appt.contained.length, 3);
-    assert.ok(Math.abs(Date.parse(appt.created) - Date.now()) < 60_000, 'created is the provider\'s booking time');
+    assert.ok(Math.abs(Date.parse(appt.created) - Date.now()) < 60_000, "created is the provider's booking time");
     const row = await slotRow(slot.id);
     assert.equal(row.status, 'busy');
     assert.equal(row.appointment_id, appt.id);
@@ -112,8 +123,14 @@ describe('book an appointment', () => {
     const stored = res.json.contained.find((r: any) => r.resourceType === 'Patient');
     const local = stored.identifier[0];
     assert.equal(local.system, `${p.root()}/Id/local-patient-identifier`);
-    const search = await call(p.root(), `/Appointment?patient.identifier=${encodeURIComponent(`${local.system}|${local.value}`)}`);
-    assert.deepEqual(search.json.entry.map((e: any) => e.resource.id), [res.json.id]);
+    const search = await call(
+      p.root(),
+      `/Appointment?patient.identifier=${encodeURIComponent(`${local.system}|${local.value}`)}`,
+    );
+    assert.deepEqual(
+      search.json.entry.map((e: any) => e.resource.id),
+      [res.json.id],
+    );
   });
 
   it('decisions.md: the contained slot may name the slot by id; times with any offset are stored in UTC', async () => {
@@ -134,7 +151,7 @@ describe('book an appointment', () => {
     assert.equal(res.json.end, new Date(start + 600_000).toISOString());
   });
 
-  it('BOOK-2 an unknown slot, another tenant\'s slot, or a mismatched schedule or start is a 422 and writes nothing', async () => {
+  it("BOOK-2 an unknown slot, another tenant's slot, or a mismatched schedule or start is a 422 and writes nothing", async () => {
     const before = await appointmentCount();
     const unknown = bookingFor({ ...p.catalogue.s1[11], identifier: randomUUID(), id: 'nope' });
     unknown.contained.find((r: any) => r.resourceType === 'Slot').id = 'nope';
@@ -152,7 +169,9 @@ describe('book an appointment', () => {
     assert.equal(c.status, 422);
     assert.match(c.json.issue[0].diagnostics, /schedule/);
 
-    const outside = bookingFor(p.catalogue.s1[11], { end: new Date(Date.parse(p.catalogue.s1[11].end) + 60_000).toISOString() });
+    const outside = bookingFor(p.catalogue.s1[11], {
+      end: new Date(Date.parse(p.catalogue.s1[11].end) + 60_000).toISOString(),
+    });
     const d = await book(outside);
     assert.equal(d.status, 422);
     assert.match(d.json.issue[0].diagnostics, /within slot/);
@@ -161,7 +180,7 @@ describe('book an appointment', () => {
     assert.equal((await slotRow(p.catalogue.s1[11].id)).status, 'free');
   });
 
-  it('the slot\'s own tenant books it', async () => {
+  it("the slot's own tenant books it", async () => {
     const res = await book(bookingFor(p.catalogue.other[0]), { tenant: OTHER_TENANT });
     assert.equal(res.status, 201, res.text);
   });
@@ -196,7 +215,9 @@ describe('book an appointment', () => {
 
   it('BOOK-1 the older, looser example shape is refused with a 400 naming the faults', async () => {
     const { readFileSync } = await import('node:fs');
-    const older = JSON.parse(readFileSync(new URL('../fixtures/examples/audit-appointment-older-shape.json', import.meta.url), 'utf8'));
+    const older = JSON.parse(
+      readFileSync(new URL('../fixtures/examples/audit-appointment-older-shape.json', import.meta.url), 'utf8'),
+    );
     const res = await book(older);
     assert.equal(res.status, 400);
     const text = res.json.issue.map((i: any) => i.diagnostics).join('\n');
@@ -215,7 +236,15 @@ describe('book an appointment', () => {
   it('a booking must not start in the past', async () => {
     const { addSlots } = await import('../../src/capacity/catalogue.js');
     const start = Date.now() - 2 * 3_600_000;
-    const slot = { id: 'old-1', identifier: randomUUID(), scheduleId: 'S1', start: new Date(start).toISOString(), end: new Date(start + 900_000).toISOString(), status: 'free' as const, deliveryChannel: null };
+    const slot = {
+      id: 'old-1',
+      identifier: randomUUID(),
+      scheduleId: 'S1',
+      start: new Date(start).toISOString(),
+      end: new Date(start + 900_000).toISOString(),
+      status: 'free' as const,
+      deliveryChannel: null,
+    };
     await addSlots(p.store, 'test-ed', [slot]);
     const res = await book(bookingFor(slot));
     assert.equal(res.status, 422);

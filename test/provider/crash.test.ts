@@ -31,7 +31,9 @@ const children: ChildProcess[] = [];
 const agent = new http.Agent({ keepAlive: true });
 
 const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
 after(async () => {
   // Whatever happened, no provider outlives the test.
@@ -57,7 +59,7 @@ function generator(a: number): () => number {
   };
 }
 const random = generator(seed);
-const pick = <T,>(list: T[]): T => list[Math.floor(random() * list.length)];
+const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
 
 interface Provider {
   child: ChildProcess;
@@ -69,11 +71,18 @@ interface Provider {
 async function startProvider(): Promise<Provider> {
   const started = await startCliServer(['provider', '--port', '0', '--data', dir, '--seed', 'demo']);
   children.push(started.child);
-  const tenants = started.json.tenants as { id: string; name: string; serviceRoot: string; asid: string; odsCode: string }[];
+  const tenants = started.json.tenants as {
+    id: string;
+    name: string;
+    serviceRoot: string;
+    asid: string;
+    odsCode: string;
+  }[];
   assert.ok(Array.isArray(tenants), `startup JSON: ${JSON.stringify(started.json)}`);
   const roots: Record<string, string> = {};
   for (const t of tenants) {
-    for (const field of ['id', 'name', 'serviceRoot', 'asid', 'odsCode'] as const) assert.equal(typeof t[field], 'string', `tenant ${t.id} ${field}`);
+    for (const field of ['id', 'name', 'serviceRoot', 'asid', 'odsCode'] as const)
+      assert.equal(typeof t[field], 'string', `tenant ${t.id} ${field}`);
     assert.notEqual(new URL(t.serviceRoot).port, '0', 'the service root carries the port picked');
     roots[t.id] = t.serviceRoot;
   }
@@ -181,8 +190,14 @@ async function snapshot() {
   const store = await openStore({ dataDir: dir });
   try {
     await assertStoreWhole(store.db, 'after the kill');
-    const appointments = await store.db.selectFrom('appointment').select(['tenant_id', 'id', 'status', 'slot_id', 'consumer_ods']).execute();
-    const requests = await store.db.selectFrom('booking_request').select(['tenant_id', 'consumer_ods', 'request_id', 'appointment_id']).execute();
+    const appointments = await store.db
+      .selectFrom('appointment')
+      .select(['tenant_id', 'id', 'status', 'slot_id', 'consumer_ods'])
+      .execute();
+    const requests = await store.db
+      .selectFrom('booking_request')
+      .select(['tenant_id', 'consumer_ods', 'request_id', 'appointment_id'])
+      .execute();
     const firstVersions = await store.db
       .selectFrom('appointment_version')
       .select(['tenant_id', 'id', 'organisation_ods', 'correlation_id'])
@@ -202,7 +217,10 @@ async function snapshot() {
 async function appointmentCount(provider: Provider): Promise<number> {
   let n = 0;
   for (const tenant of TENANTS) {
-    const res = await call(provider.roots[tenant], `/Appointment?patient.identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|1234554321')}`);
+    const res = await call(
+      provider.roots[tenant],
+      `/Appointment?patient.identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|1234554321')}`,
+    );
     assert.equal(res.status, 200, res.text.slice(0, 300));
     n += res.json.total;
   }
@@ -223,7 +241,11 @@ describe('crash in the middle of a booking storm', () => {
     for (let cycle = 0; cycle < CYCLES || (replayedInAll === 0 && cycle < 6); cycle++) {
       // The storm: 32 clients book among 120 free slots of both tenants (so about eight try each
       // slot); one request in ten is sent twice at once with the same X-Request-ID.
-      const free = (await Promise.all(TENANTS.map(async (tenant) => (await freeSlots(provider, tenant)).map((slot) => ({ tenant, slot }))))).flat();
+      const free = (
+        await Promise.all(
+          TENANTS.map(async (tenant) => (await freeSlots(provider, tenant)).map((slot) => ({ tenant, slot }))),
+        )
+      ).flat();
       assert.ok(free.length >= 120, `only ${free.length} free slots left`);
       for (let i = free.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
@@ -233,7 +255,14 @@ describe('crash in the middle of a booking storm', () => {
       const roots = provider.roots;
       const attempt = (ods: string): Attempt => {
         const target = pick(targets);
-        const a: Attempt = { tenant: target.tenant, ods, requestId: randomUUID(), slot: `${target.tenant}|${target.slot.id}`, body: bookingFor(target.slot), cycle };
+        const a: Attempt = {
+          tenant: target.tenant,
+          ods,
+          requestId: randomUUID(),
+          slot: `${target.tenant}|${target.slot.id}`,
+          body: bookingFor(target.slot),
+          cycle,
+        };
         return a;
       };
       /** Sends a request (one in ten twice at once, with the same X-Request-ID); returns when it is written. */
@@ -275,12 +304,17 @@ describe('crash in the middle of a booking storm', () => {
       const mine = attempts.filter((a) => a.cycle === cycle);
       const lost = mine.filter((a) => !a.seen);
       const confirmedNow = mine.filter((a) => a.seen?.status === 201);
-      t.diagnostic(`cycle ${cycle + 1}: killed ${delay} ms into the storm; ${mine.length} requests, ${confirmedNow.length} confirmed, ${lost.length} unanswered`);
+      t.diagnostic(
+        `cycle ${cycle + 1}: killed ${delay} ms into the storm; ${mine.length} requests, ${confirmedNow.length} confirmed, ${lost.length} unanswered`,
+      );
       assert.ok(lost.length > 0, 'the kill came in the middle of the storm (some requests never got an answer)');
       assert.ok(confirmedNow.length > 0, 'some bookings were confirmed before the kill');
       for (const a of mine) {
         if (!a.seen) continue;
-        assert.ok([200, 201, 422].includes(a.seen.status), `storm answer ${a.seen.status}: ${a.seen.text.slice(0, 300)}`);
+        assert.ok(
+          [200, 201, 422].includes(a.seen.status),
+          `storm answer ${a.seen.status}: ${a.seen.text.slice(0, 300)}`,
+        );
         if (a.seen.status === 200 || a.seen.status === 201) a.appointmentId = a.seen.json.id;
       }
 
@@ -288,14 +322,20 @@ describe('crash in the middle of a booking storm', () => {
       for (const a of attempts) {
         if (a.seen?.status !== 201) continue;
         const other = bookedSlot.get(a.slot);
-        assert.ok(other === undefined || other === a.seen.json.id, `slot ${a.slot} was confirmed to two appointments (${other}, ${a.seen.json.id})`);
+        assert.ok(
+          other === undefined || other === a.seen.json.id,
+          `slot ${a.slot} was confirmed to two appointments (${other}, ${a.seen.json.id})`,
+        );
         bookedSlot.set(a.slot, a.seen.json.id);
       }
       const answeredIds = new Map<string, string>();
       for (const a of attempts) {
         if (!a.appointmentId) continue;
         const k = requestKey(a);
-        assert.ok(!answeredIds.has(k) || answeredIds.get(k) === a.appointmentId, `X-Request-ID ${k} was answered with two appointments`);
+        assert.ok(
+          !answeredIds.has(k) || answeredIds.get(k) === a.appointmentId,
+          `X-Request-ID ${k} was answered with two appointments`,
+        );
         answeredIds.set(k, a.appointmentId);
       }
 
@@ -306,7 +346,11 @@ describe('crash in the middle of a booking storm', () => {
         const stored = after.appointments.get(`${a.tenant}|${a.seen.json.id}`);
         assert.ok(stored, `confirmed booking ${a.seen.json.id} (cycle ${a.cycle + 1}) was lost in the crash`);
         assert.equal(stored.status, 'booked');
-        assert.equal(after.committed.get(requestKey(a)), a.seen.json.id, `the X-Request-ID of confirmed booking ${a.seen.json.id} was lost`);
+        assert.equal(
+          after.committed.get(requestKey(a)),
+          a.seen.json.id,
+          `the X-Request-ID of confirmed booking ${a.seen.json.id} was lost`,
+        );
       }
 
       // Restart on the same data: a new port, so new service roots and new tokens (aud).
@@ -327,14 +371,22 @@ describe('crash in the middle of a booking storm', () => {
       assert.equal(before, after.appointments.size, 'the API and the store count the same appointments');
       for (const a of confirmed) {
         const retry = await book(roots2[a.tenant], a);
-        assert.equal(retry.status, 200, `retry of confirmed ${requestKey(a)} → ${retry.status} ${retry.text.slice(0, 200)}`);
+        assert.equal(
+          retry.status,
+          200,
+          `retry of confirmed ${requestKey(a)} → ${retry.status} ${retry.text.slice(0, 200)}`,
+        );
         assert.equal(retry.json.id, a.seen!.json.id, 'the retry replays the confirmed booking');
       }
       // The same X-Request-ID from another consumer organisation is another request: its slot is taken.
       for (const a of confirmed.slice(0, 10)) {
         const other = CONSUMERS.find((c) => c !== a.ods)!;
         const res = await book(roots2[a.tenant], a, other);
-        assert.equal(res.status, 422, `${other} reusing ${a.ods}'s X-Request-ID → ${res.status} ${res.text.slice(0, 200)}`);
+        assert.equal(
+          res.status,
+          422,
+          `${other} reusing ${a.ods}'s X-Request-ID → ${res.status} ${res.text.slice(0, 200)}`,
+        );
       }
       assert.equal(await appointmentCount(provider), before, 'retries of confirmed bookings booked nothing');
 
@@ -348,11 +400,18 @@ describe('crash in the middle of a booking storm', () => {
         const committed = known.get(requestKey(a));
         const retry = await book(roots2[a.tenant], a);
         if (committed) {
-          assert.equal(retry.status, 200, `unanswered ${requestKey(a)} had committed, but its retry → ${retry.status} ${retry.text.slice(0, 200)}`);
+          assert.equal(
+            retry.status,
+            200,
+            `unanswered ${requestKey(a)} had committed, but its retry → ${retry.status} ${retry.text.slice(0, 200)}`,
+          );
           assert.equal(retry.json.id, committed, 'the retry replays what had committed');
           replayed++;
         } else {
-          assert.ok([201, 422].includes(retry.status), `unanswered ${requestKey(a)} had not committed; its retry → ${retry.status} ${retry.text.slice(0, 200)}`);
+          assert.ok(
+            [201, 422].includes(retry.status),
+            `unanswered ${requestKey(a)} had not committed; its retry → ${retry.status} ${retry.text.slice(0, 200)}`,
+          );
           if (retry.status === 201) {
             fresh++;
             known.set(requestKey(a), retry.json.id);
@@ -366,9 +425,15 @@ describe('crash in the middle of a booking storm', () => {
           bookedSlot.set(a.slot, retry.json.id);
         }
       }
-      t.diagnostic(`cycle ${cycle + 1}: of ${lost.length} unanswered requests ${replayed} had committed (replayed), ${fresh} were booked on retry`);
+      t.diagnostic(
+        `cycle ${cycle + 1}: of ${lost.length} unanswered requests ${replayed} had committed (replayed), ${fresh} were booked on retry`,
+      );
       replayedInAll += replayed;
-      assert.equal(await appointmentCount(provider), before + fresh, 'retries of unanswered requests booked only those that had not committed');
+      assert.equal(
+        await appointmentCount(provider),
+        before + fresh,
+        'retries of unanswered requests booked only those that had not committed',
+      );
     }
 
     assert.ok(replayedInAll > 0, 'in six crashes no request committed without its client seeing the answer');
@@ -378,7 +443,8 @@ describe('crash in the middle of a booking storm', () => {
     const end = await snapshot();
     const perSlot = new Map<string, number>();
     for (const a of end.appointments.values()) {
-      if (a.status === 'booked') perSlot.set(`${a.tenant_id}|${a.slot_id}`, (perSlot.get(`${a.tenant_id}|${a.slot_id}`) ?? 0) + 1);
+      if (a.status === 'booked')
+        perSlot.set(`${a.tenant_id}|${a.slot_id}`, (perSlot.get(`${a.tenant_id}|${a.slot_id}`) ?? 0) + 1);
     }
     for (const [slot, n] of perSlot) assert.equal(n, 1, `slot ${slot} has ${n} booked appointments`);
     const perRequest = new Map<string, number>();
@@ -390,7 +456,11 @@ describe('crash in the middle of a booking storm', () => {
     for (const [k, n] of perRequest) assert.equal(n, 1, `X-Request-ID ${k} made ${n} appointments`);
     for (const a of attempts) {
       if (!a.appointmentId) continue;
-      assert.equal(end.committed.get(requestKey(a)), a.appointmentId, `X-Request-ID ${requestKey(a)} maps to another appointment than its client was told`);
+      assert.equal(
+        end.committed.get(requestKey(a)),
+        a.appointmentId,
+        `X-Request-ID ${requestKey(a)} maps to another appointment than its client was told`,
+      );
     }
     t.diagnostic(`${attempts.length} booking requests, ${end.appointments.size} appointments`);
   });

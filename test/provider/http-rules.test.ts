@@ -31,7 +31,9 @@ describe('formats', () => {
   it('API-2 _format beats Accept, in short and MIME form', async () => {
     const a = await call(p.root(), `${slots}&_format=xml`, { accept: 'application/fhir+json' });
     assert.match(a.headers.get('content-type')!, /fhir\+xml/);
-    const b = await call(p.root(), `${slots}&_format=${encodeURIComponent('application/fhir+json')}`, { accept: 'application/fhir+xml' });
+    const b = await call(p.root(), `${slots}&_format=${encodeURIComponent('application/fhir+json')}`, {
+      accept: 'application/fhir+xml',
+    });
     assert.match(b.headers.get('content-type')!, /fhir\+json/);
   });
 
@@ -64,13 +66,20 @@ describe('formats', () => {
   it('API-4 gzip when asked', async () => {
     const raw = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
       const url = new URL(p.root() + slots);
-      const req = request(url, {
-        headers: { 'accept-encoding': 'gzip', authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.slotRead })}` },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-      });
+      const req = request(
+        url,
+        {
+          headers: {
+            'accept-encoding': 'gzip',
+            authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.slotRead })}`,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -84,18 +93,22 @@ describe('transfer', () => {
     const { bookingFor } = await import('../helpers/provider.js');
     const body = JSON.stringify(bookingFor(p.catalogue.s1[15]));
     const result = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(new URL(`${p.root()}/Appointment`), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/fhir+json',
-          'transfer-encoding': 'chunked',
-          authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.write })}`,
+      const req = request(
+        new URL(`${p.root()}/Appointment`),
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/fhir+json',
+            'transfer-encoding': 'chunked',
+            authorization: `Bearer ${token({ aud: p.root(), scope: SCOPE.write })}`,
+          },
         },
-      }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < body.length; i += 500) req.write(body.slice(i, i + 500));
       req.end();
@@ -164,17 +177,42 @@ describe('capability', () => {
     assert.deepEqual(cs.format, ['application/fhir+json', 'application/fhir+xml']);
     assert.equal(cs.implementation.url, p.root());
     const profiles = cs.profile.map((x: any) => x.reference);
-    for (const name of ['Slot', 'Schedule', 'HealthcareService', 'Appointment', 'Patient', 'DocumentReference', 'Practitioner', 'PractitionerRole', 'Organization', 'Location']) {
+    for (const name of [
+      'Slot',
+      'Schedule',
+      'HealthcareService',
+      'Appointment',
+      'Patient',
+      'DocumentReference',
+      'Practitioner',
+      'PractitionerRole',
+      'Organization',
+      'Location',
+    ]) {
       assert.ok(profiles.includes(`https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-${name}-1`), name);
     }
     const appointment = cs.rest[0].resource.find((r: any) => r.type === 'Appointment');
-    assert.deepEqual(appointment.interaction.map((i: any) => i.code).sort(), ['create', 'read', 'search-type', 'update', 'vread']);
+    assert.deepEqual(appointment.interaction.map((i: any) => i.code).sort(), [
+      'create',
+      'read',
+      'search-type',
+      'update',
+      'vread',
+    ]);
     const slot = cs.rest[0].resource.find((r: any) => r.type === 'Slot');
-    assert.deepEqual(slot.searchParam.map((s: any) => s.name).slice(0, 4), ['service', 'schedule.actor:healthcareservice', 'status', 'start']);
+    assert.deepEqual(slot.searchParam.map((s: any) => s.name).slice(0, 4), [
+      'service',
+      'schedule.actor:healthcareservice',
+      'status',
+      'start',
+    ]);
     // Truthful: every include it lists is one the search accepts.
     for (const include of slot.searchInclude) {
       const r = await call(p.root(), `/Slot?service=${SERVICE}&_include=${encodeURIComponent(include)}`);
-      assert.ok((r.json.entry ?? []).some((e: any) => e.search.mode === 'include'), include);
+      assert.ok(
+        (r.json.entry ?? []).some((e: any) => e.search.mode === 'include'),
+        include,
+      );
     }
   });
 });

@@ -34,21 +34,36 @@ after(async () => {
 });
 
 function asNewSlot(slot: any) {
-  return { id: slot.id, identifier: slot.identifier[0].value, scheduleId: slot.schedule.reference.split('/')[1], start: slot.start, end: slot.end, status: 'free' as const, deliveryChannel: null };
+  return {
+    id: slot.id,
+    identifier: slot.identifier[0].value,
+    scheduleId: slot.schedule.reference.split('/')[1],
+    start: slot.start,
+    end: slot.end,
+    status: 'free' as const,
+    deliveryChannel: null,
+  };
 }
 
 describe('two API processes on one store', () => {
   it('P24 P25 racing bookings through both processes book each slot exactly once', async () => {
     const search = await call(roots[0], '/Slot?service=2000011002&status=free&_count=30');
-    const slots = search.json.entry.filter((e: any) => e.resource.resourceType === 'Slot').map((e: any) => asNewSlot(e.resource));
+    const slots = search.json.entry
+      .filter((e: any) => e.resource.resourceType === 'Slot')
+      .map((e: any) => asNewSlot(e.resource));
     assert.ok(slots.length >= 20);
     const attempts = slots.flatMap((slot: any) => Array.from({ length: 6 }, (_, i) => ({ slot, root: roots[i % 2] })));
     attempts.sort(() => Math.random() - 0.5);
     const results = await Promise.all(
-      attempts.map((a: any) => call(a.root, '/Appointment', { method: 'POST', body: bookingFor(a.slot), requestId: randomUUID() })),
+      attempts.map((a: any) =>
+        call(a.root, '/Appointment', { method: 'POST', body: bookingFor(a.slot), requestId: randomUUID() }),
+      ),
     );
     const created = results.filter((r) => r.status === 201);
-    assert.ok(results.every((r) => r.status === 201 || r.status === 422), results.map((r) => r.status).join(','));
+    assert.ok(
+      results.every((r) => r.status === 201 || r.status === 422),
+      results.map((r) => r.status).join(','),
+    );
     assert.equal(created.length, slots.length, `${created.length} bookings for ${slots.length} slots`);
     const bySlot = new Map<string, number>();
     for (const r of created) {
@@ -56,10 +71,15 @@ describe('two API processes on one store', () => {
       const key = contained.identifier[0].value;
       bySlot.set(key, (bySlot.get(key) ?? 0) + 1);
     }
-    assert.ok([...bySlot.values()].every((n) => n === 1), 'no slot booked twice');
+    assert.ok(
+      [...bySlot.values()].every((n) => n === 1),
+      'no slot booked twice',
+    );
     // Each process sees the other's bookings: the slots are no longer offered as free.
     const after = await call(roots[1], '/Slot?service=2000011002&status=free&_count=30');
-    const stillFree = new Set(after.json.entry?.filter((e: any) => e.resource.resourceType === 'Slot').map((e: any) => e.resource.id) ?? []);
+    const stillFree = new Set(
+      after.json.entry?.filter((e: any) => e.resource.resourceType === 'Slot').map((e: any) => e.resource.id) ?? [],
+    );
     assert.ok(slots.every((s: any) => !stillFree.has(s.id)));
   });
 
@@ -71,7 +91,11 @@ describe('two API processes on one store', () => {
     const appt = booked.json;
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        call(roots[i % 2], `/Appointment/${appt.id}`, { method: 'PUT', body: { ...appt, status: 'cancelled' }, headers: { 'if-match': 'W/"1"' } }),
+        call(roots[i % 2], `/Appointment/${appt.id}`, {
+          method: 'PUT',
+          body: { ...appt, status: 'cancelled' },
+          headers: { 'if-match': 'W/"1"' },
+        }),
       ),
     );
     const statuses = results.map((r) => r.status).sort();

@@ -24,7 +24,16 @@ import { resourceToXml } from '../../src/fhir/xml.js';
 import { SCOPE, token } from '../helpers/consumer.js';
 import { assertStoreWhole as assertStoreWholeIn } from '../helpers/store-invariants.js';
 import { addSlots, type NewSlot } from '../../src/capacity/catalogue.js';
-import { OTHER_TENANT, SERVICE, TENANT, bookingFor, quarterHourSlots, startTestProvider, tomorrowAt, type TestProvider } from '../helpers/provider.js';
+import {
+  OTHER_TENANT,
+  SERVICE,
+  TENANT,
+  bookingFor,
+  quarterHourSlots,
+  startTestProvider,
+  tomorrowAt,
+  type TestProvider,
+} from '../helpers/provider.js';
 
 let p: TestProvider;
 let port: number;
@@ -36,14 +45,32 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
  * Free slots of schedule S1 for each property's bookings, one pool per property, so that whatever
  * one property leaves behind (even a booking it found cannot be cancelled) never touches another.
  */
-const pools = { json: [] as NewSlot[], raw: [] as NewSlot[], xml: [] as NewSlot[], ids: [] as NewSlot[], paths: [] as NewSlot[], cancel: [] as NewSlot[], mix: [] as NewSlot[], tokens: [] as NewSlot[] };
+const pools = {
+  json: [] as NewSlot[],
+  raw: [] as NewSlot[],
+  xml: [] as NewSlot[],
+  ids: [] as NewSlot[],
+  paths: [] as NewSlot[],
+  cancel: [] as NewSlot[],
+  mix: [] as NewSlot[],
+  tokens: [] as NewSlot[],
+};
 
 before(async () => {
   p = await startTestProvider();
   const url = new URL(p.root());
   port = Number(url.port);
   rootPath = url.pathname;
-  const sizes: Record<keyof typeof pools, number> = { json: 12, raw: 12, xml: 12, ids: 2, paths: 1, cancel: 1, mix: 3, tokens: 1 };
+  const sizes: Record<keyof typeof pools, number> = {
+    json: 12,
+    raw: 12,
+    xml: 12,
+    ids: 2,
+    paths: 1,
+    cancel: 1,
+    mix: 3,
+    tokens: 1,
+  };
   let day = 1;
   for (const name of Object.keys(pools) as (keyof typeof pools)[]) {
     pools[name] = quarterHourSlots(`p${name}`, 'S1', tomorrowAt(8) + day++ * 86_400_000, sizes[name]);
@@ -60,14 +87,27 @@ const statuses = new Map<number, number>();
 beforeEach(() => statuses.clear());
 afterEach((t) => {
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-  if ('diagnostic' in t) t.diagnostic(`${total} answers: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+  if ('diagnostic' in t)
+    t.diagnostic(
+      `${total} answers: ${[...statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
+    );
 });
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const path = process.env.FC_PATH || undefined;
 const scale = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 1;
 /** fast-check's parameters: the runs, and FC_SEED / FC_PATH to replay a failure. */
-const runs = <T,>(n: number): fc.Parameters<T> => ({ numRuns: Math.max(1, Math.round(n * scale)), seed, path, endOnFailure: true, includeErrorInReport: true, verbose: process.env.FC_VERBOSE ? Number(process.env.FC_VERBOSE) : 0 });
+const runs = <T>(n: number): fc.Parameters<T> => ({
+  numRuns: Math.max(1, Math.round(n * scale)),
+  seed,
+  path,
+  endOnFailure: true,
+  includeErrorInReport: true,
+  verbose: process.env.FC_VERBOSE ? Number(process.env.FC_VERBOSE) : 0,
+});
 
 // ---- HTTP -----------------------------------------------------------------------------------
 
@@ -114,11 +154,15 @@ function send(method: string, target: string, headers: Headers = {}, body?: stri
 }
 
 /** Any text as a header value HTTP allows: its UTF-8 bytes as latin1, control characters replaced. */
-const headerSafe = (s: string) => Buffer.from(s, 'utf8').toString('latin1').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
+const headerSafe = (s: string) =>
+  Buffer.from(s, 'utf8')
+    .toString('latin1')
+    .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
 /** Any text as URL characters node:http sends (0x21–0xFF): spaces and non-latin1 percent-encoded. */
 const pathSafe = (s: string) => s.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c));
 
-const bearer = (scope: string, o: { ods?: string; aud?: string } = {}) => `Bearer ${token({ aud: o.aud ?? p.root(), scope, ods: o.ods })}`;
+const bearer = (scope: string, o: { ods?: string; aud?: string } = {}) =>
+  `Bearer ${token({ aud: o.aud ?? p.root(), scope, ods: o.ods })}`;
 
 function jsonHeaders(scope: string, extra: Headers = {}): Headers {
   return { accept: 'application/fhir+json', authorization: bearer(scope), ...extra };
@@ -129,7 +173,11 @@ function jsonHeaders(scope: string, extra: Headers = {}): Headers {
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'issue' });
 
 /** The OperationOutcome in a response, read by the format its Content-Type declares. */
-function outcomeOf(res: Res): { resourceType?: string; id?: unknown; issue?: { severity?: unknown; code?: unknown; diagnostics?: unknown }[] } | undefined {
+function outcomeOf(
+  res: Res,
+):
+  | { resourceType?: string; id?: unknown; issue?: { severity?: unknown; code?: unknown; diagnostics?: unknown }[] }
+  | undefined {
   const type = String(res.headers['content-type'] ?? '');
   if (type.startsWith('application/fhir+json')) return res.json;
   if (type.startsWith('application/fhir+xml')) {
@@ -144,7 +192,11 @@ function outcomeOf(res: Res): { resourceType?: string; id?: unknown; issue?: { s
     return {
       resourceType: 'OperationOutcome',
       id: oo.id?.value,
-      issue: (oo.issue ?? []).map((i: any) => ({ severity: i.severity?.value, code: i.code?.value, diagnostics: i.diagnostics?.value })),
+      issue: (oo.issue ?? []).map((i: any) => ({
+        severity: i.severity?.value,
+        code: i.code?.value,
+        diagnostics: i.diagnostics?.value,
+      })),
     };
   }
   return undefined;
@@ -160,9 +212,15 @@ function assertWellFormed(res: Res, what: string): void {
     assert.equal(oo.resourceType, 'OperationOutcome', show());
     assert.ok(typeof oo.id === 'string' && oo.id.length > 0, `OperationOutcome without id: ${show()}`);
     const issue = oo.issue?.[0];
-    assert.ok(issue && ['fatal', 'error', 'warning', 'information'].includes(issue.severity as string), `issue[0].severity: ${show()}`);
+    assert.ok(
+      issue && ['fatal', 'error', 'warning', 'information'].includes(issue.severity as string),
+      `issue[0].severity: ${show()}`,
+    );
     assert.ok(typeof issue.code === 'string' && issue.code.length > 0, `issue[0].code: ${show()}`);
-    assert.ok(typeof issue.diagnostics === 'string' && issue.diagnostics.trim().length > 0, `issue[0].diagnostics: ${show()}`);
+    assert.ok(
+      typeof issue.diagnostics === 'string' && issue.diagnostics.trim().length > 0,
+      `issue[0].diagnostics: ${show()}`,
+    );
   } else if (res.text.length > 0) {
     assert.match(String(res.headers['content-type']), /^application\/fhir\+(json|xml); charset=utf-8/, show());
   }
@@ -172,7 +230,11 @@ function assertWellFormed(res: Res, what: string): void {
 
 /** No half-written record in the provider's store (test/helpers/store-invariants.ts). */
 const assertStoreWhole = (what: string, slots?: NewSlot[], requestIds?: string[]) =>
-  assertStoreWholeIn(p.store.db, what, slots ? { tenantId: TENANT, slotIds: slots.map((s) => s.id), requestIds } : undefined);
+  assertStoreWholeIn(
+    p.store.db,
+    what,
+    slots ? { tenantId: TENANT, slotIds: slots.map((s) => s.id), requestIds } : undefined,
+  );
 
 // ---- a 201 made a whole booking -----------------------------------------------------------------
 
@@ -198,7 +260,12 @@ function only<T extends { resourceType?: string }>(list: T[], type: string, what
  * valid booked Appointment (the standard's overrides hold for it), the slot is busy and names it, it
  * reads back the same, and it can be cancelled as read (which frees the slot for later runs).
  */
-async function assertWholeBooking(res: Res, what: string, requested: { names: unknown[] }, slotPool: NewSlot[]): Promise<void> {
+async function assertWholeBooking(
+  res: Res,
+  what: string,
+  requested: { names: unknown[] },
+  slotPool: NewSlot[],
+): Promise<void> {
   const a = res.json;
   assert.ok(a, `${what}: the 201 is not JSON`);
   assert.equal(a.resourceType, 'Appointment', what);
@@ -208,12 +275,25 @@ async function assertWholeBooking(res: Res, what: string, requested: { names: un
   assert.equal(res.headers.location, `${p.root()}/Appointment/${a.id}/_history/1`, what);
   assert.equal(res.headers.etag, 'W/"1"', what);
 
-  const row = await p.store.db.selectFrom('appointment').selectAll().where('tenant_id', '=', TENANT).where('id', '=', a.id).executeTakeFirst();
+  const row = await p.store.db
+    .selectFrom('appointment')
+    .selectAll()
+    .where('tenant_id', '=', TENANT)
+    .where('id', '=', a.id)
+    .executeTakeFirst();
   assert.ok(row, `${what}: the confirmed appointment ${a.id} is not stored`);
   assert.equal(row.status, 'booked');
   assert.equal(row.version_id, 1);
-  const slot = await p.store.db.selectFrom('slot').selectAll().where('tenant_id', '=', TENANT).where('id', '=', row.slot_id).executeTakeFirstOrThrow();
-  assert.ok(slotPool.some((s) => s.id === slot.id), `${what}: booked slot ${slot.id}, which the request did not name`);
+  const slot = await p.store.db
+    .selectFrom('slot')
+    .selectAll()
+    .where('tenant_id', '=', TENANT)
+    .where('id', '=', row.slot_id)
+    .executeTakeFirstOrThrow();
+  assert.ok(
+    slotPool.some((s) => s.id === slot.id),
+    `${what}: booked slot ${slot.id}, which the request did not name`,
+  );
   assert.ok(
     requested.names.includes(slot.identifier) || requested.names.includes(slot.id),
     `${what}: booked slot ${slot.id} but the request's contained Slot names ${JSON.stringify(requested.names)}`,
@@ -230,18 +310,27 @@ async function assertWholeBooking(res: Res, what: string, requested: { names: un
     (cslot.identifier ?? []).some((i: any) => i.value === slot.identifier) || cslot.id === slot.id,
     `${what}: the contained Slot does not name slot ${slot.id}`,
   );
-  assert.ok(String(cslot.schedule?.reference).endsWith(`Schedule/${slot.schedule_id}`), `${what}: contained Slot schedule`);
+  assert.ok(
+    String(cslot.schedule?.reference).endsWith(`Schedule/${slot.schedule_id}`),
+    `${what}: contained Slot schedule`,
+  );
   assert.equal(Date.parse(cslot.start), Date.parse(slot.start), `${what}: contained Slot start`);
   const start = Date.parse(a.start);
   const end = Date.parse(a.end);
-  assert.ok(Date.parse(slot.start) <= start && start < end && end <= Date.parse(slot.end), `${what}: ${a.start}–${a.end} is not within ${slot.start}–${slot.end}`);
+  assert.ok(
+    Date.parse(slot.start) <= start && start < end && end <= Date.parse(slot.end),
+    `${what}: ${a.start}–${a.end} is not within ${slot.start}–${slot.end}`,
+  );
   assert.equal(new Date(start).toISOString(), row.start, what);
   assert.ok(typeof a.description === 'string' && a.description.trim(), `${what}: description`);
   assert.equal(a.slot?.length, 1, `${what}: Appointment.slot`);
   assert.equal(a.slot[0].reference, `#${cslot.id}`, `${what}: Appointment.slot reference`);
   assert.equal(a.participant?.length, 1, `${what}: participant`);
   assert.equal(a.participant[0].actor?.reference, `#${patient.id}`, `${what}: participant actor`);
-  assert.ok(['accepted', 'declined', 'tentative', 'needs-action'].includes(a.participant[0].status), `${what}: participant status`);
+  assert.ok(
+    ['accepted', 'declined', 'tentative', 'needs-action'].includes(a.participant[0].status),
+    `${what}: participant status`,
+  );
   assert.equal(a.supportingInformation?.length, 1, `${what}: supportingInformation`);
   assert.equal(a.supportingInformation[0].reference, `#${document.id}`, `${what}: supportingInformation reference`);
   assert.equal(patient.name?.length, 1, `${what}: patient name`);
@@ -254,7 +343,12 @@ async function assertWholeBooking(res: Res, what: string, requested: { names: un
   else assert.equal(pid.system, `${p.root()}/Id/local-patient-identifier`, `${what}: patient identifier system`);
   assert.equal(row.patient_identifier, `${pid.system}|${pid.value}`, what);
   assert.equal(document.status, 'current', `${what}: document status`);
-  assert.ok((document.identifier ?? []).some((i: any) => i.system === 'https://tools.ietf.org/html/rfc4122' && UUID.test(i.value)), `${what}: document identifier`);
+  assert.ok(
+    (document.identifier ?? []).some(
+      (i: any) => i.system === 'https://tools.ietf.org/html/rfc4122' && UUID.test(i.value),
+    ),
+    `${what}: document identifier`,
+  );
 
   // It reads back as confirmed.
   const read = await send('GET', `${rootPath}/Appointment/${a.id}`, jsonHeaders(SCOPE.read));
@@ -268,8 +362,17 @@ async function assertWholeBooking(res: Res, what: string, requested: { names: un
     jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'if-match': 'W/"1"' }),
     JSON.stringify({ ...a, status: 'cancelled' }),
   );
-  assert.equal(cancel.status, 200, `${what}: cancelling the booking as read → ${cancel.status} ${cancel.text.slice(0, 300)}`);
-  const freed = await p.store.db.selectFrom('slot').select(['status', 'appointment_id']).where('tenant_id', '=', TENANT).where('id', '=', slot.id).executeTakeFirstOrThrow();
+  assert.equal(
+    cancel.status,
+    200,
+    `${what}: cancelling the booking as read → ${cancel.status} ${cancel.text.slice(0, 300)}`,
+  );
+  const freed = await p.store.db
+    .selectFrom('slot')
+    .select(['status', 'appointment_id'])
+    .where('tenant_id', '=', TENANT)
+    .where('id', '=', slot.id)
+    .executeTakeFirstOrThrow();
   assert.deepEqual(freed, { status: 'free', appointment_id: null }, `${what}: the cancel did not free slot ${slot.id}`);
 }
 
@@ -282,12 +385,20 @@ async function freeSlots(slots: NewSlot[]): Promise<void> {
     .selectFrom('slot')
     .select(['id', 'appointment_id'])
     .where('tenant_id', '=', TENANT)
-    .where('id', 'in', slots.map((s) => s.id))
+    .where(
+      'id',
+      'in',
+      slots.map((s) => s.id),
+    )
     .where('appointment_id', 'is not', null)
     .execute();
   for (const row of rows) {
     const read = await send('GET', `${rootPath}/Appointment/${row.appointment_id}`, jsonHeaders(SCOPE.read));
-    assert.equal(read.status, 200, `slot ${row.id} names appointment ${row.appointment_id}, which does not read: ${read.status}`);
+    assert.equal(
+      read.status,
+      200,
+      `slot ${row.id} names appointment ${row.appointment_id}, which does not read: ${read.status}`,
+    );
     const res = await send(
       'PUT',
       `${rootPath}/Appointment/${read.json.id}`,
@@ -300,11 +411,16 @@ async function freeSlots(slots: NewSlot[]): Promise<void> {
 
 // ---- arbitraries: values and mutations ------------------------------------------------------------
 
-const loneSurrogates = fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 3 });
+const loneSurrogates = fc.string({
+  unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 3,
+});
 /** Nesting `depth` levels deep: arrays, objects, or extensions (elements the model knows, so they are walked). */
 function deepValue(depth: number, shape: 'array' | 'object' | 'extension'): unknown {
   let v: unknown = shape === 'array' ? [] : shape === 'object' ? {} : { url: 'x', valueString: 'x' };
-  for (let i = 0; i < depth; i++) v = shape === 'array' ? [v] : shape === 'object' ? { a: v } : { url: 'x', extension: [v] };
+  for (let i = 0; i < depth; i++)
+    v = shape === 'array' ? [v] : shape === 'object' ? { a: v } : { url: 'x', extension: [v] };
   return v;
 }
 
@@ -324,7 +440,15 @@ const junkValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant('   '),
   fc.jsonValue({ maxDepth: 3 }),
   fc.constantFrom('1', '0', '-1', '1e3', '0x10', 'NaN', 'Infinity', 'true', 'null', '[]', '{}'),
-  fc.constantFrom('2019-01-17T15:00:00', '2019-01-17', '2019-02-30T10:00:00Z', '9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2019-01-17T25:00:00Z', '2019-01-17T15:00:00+15:00'),
+  fc.constantFrom(
+    '2019-01-17T15:00:00',
+    '2019-01-17',
+    '2019-02-30T10:00:00Z',
+    '9999-12-31T23:59:59Z',
+    '0000-01-01T00:00:00Z',
+    '2019-01-17T25:00:00Z',
+    '2019-01-17T15:00:00+15:00',
+  ),
   fc.constantFrom('#P1', '#123', '#slot002', 'Patient/P1', '#', 'booked', 'cancelled', 'current', 'male'),
   fc.constantFrom('\u0000', '\u202e\u200b\ufeff', '😀', 'e\u0301', '\uffff'),
 );
@@ -381,10 +505,14 @@ const FHIR_KEYS = new Set(['id', 'extension']);
  * `before` must be there unchanged, and no element STU3 defines may be added (unknown ones may).
  */
 function materiallyChanged(before: unknown, after: unknown): boolean {
-  if (Array.isArray(before)) return !Array.isArray(after) || after.length !== before.length || before.some((v, i) => materiallyChanged(v, after[i]));
+  if (Array.isArray(before))
+    return (
+      !Array.isArray(after) || after.length !== before.length || before.some((v, i) => materiallyChanged(v, after[i]))
+    );
   if (isObject(before)) {
     if (!isObject(after)) return true;
-    if (Object.keys(before).some((k) => !Object.hasOwn(after, k) || materiallyChanged(before[k], after[k]))) return true;
+    if (Object.keys(before).some((k) => !Object.hasOwn(after, k) || materiallyChanged(before[k], after[k])))
+      return true;
     return Object.keys(after).some((k) => !Object.hasOwn(before, k) && FHIR_KEYS.has(k));
   }
   return before !== after;
@@ -396,8 +524,8 @@ function retyped(v: unknown, flip: boolean): unknown {
   if (typeof v === 'number') return flip ? String(v) : [v];
   if (typeof v === 'boolean') return flip ? String(v) : Number(v);
   if (v === null) return flip ? {} : [];
-  if (Array.isArray(v)) return flip ? { ...v } : v[0] ?? {};
-  return flip ? [v] : Object.values(v as object)[0] ?? [];
+  if (Array.isArray(v)) return flip ? { ...v } : (v[0] ?? {});
+  return flip ? [v] : (Object.values(v as object)[0] ?? []);
 }
 
 type Mutation =
@@ -419,19 +547,62 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
     kind: fc.constant('key' as const),
     at: fc.nat(),
-    key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'resourceType', '_status', '_start', 'extension', 'modifierExtension', 'id', 'contained', 'slot'), fc.string({ maxLength: 8 })),
+    key: fc.oneof(
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'resourceType',
+        '_status',
+        '_start',
+        'extension',
+        'modifierExtension',
+        'id',
+        'contained',
+        'slot',
+      ),
+      fc.string({ maxLength: 8 }),
+    ),
     value: junkValue,
   }),
   fc.record({
     kind: fc.constant('resourceType' as const),
     at: fc.nat(),
-    value: fc.oneof(fc.constantFrom('Appointment', 'Patient', 'Slot', 'DocumentReference', 'Bundle', 'OperationOutcome', 'Resource', 'DomainResource', 'appointment', '', 'constructor', '__proto__'), fc.string({ maxLength: 12 })),
+    value: fc.oneof(
+      fc.constantFrom(
+        'Appointment',
+        'Patient',
+        'Slot',
+        'DocumentReference',
+        'Bundle',
+        'OperationOutcome',
+        'Resource',
+        'DomainResource',
+        'appointment',
+        '',
+        'constructor',
+        '__proto__',
+      ),
+      fc.string({ maxLength: 12 }),
+    ),
   }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('move' as const), at: fc.nat(), to: fc.nat() }),
   fc.record({ kind: fc.constant('unknownOnly' as const), at: fc.nat(), key: fc.stringMatching(/^zz[a-z]{0,6}$/) }),
-  fc.record({ kind: fc.constant('huge' as const), at: fc.nat(), size: fc.constantFrom(10_000, 300_000, 1_100_000), char: fc.constantFrom('x', 'é', '😀', '\u0000', ' ') }),
-  fc.record({ kind: fc.constant('deep' as const), at: fc.nat(), depth: fc.integer({ min: 10, max: 1000 }), shape: fc.constantFrom('array' as const, 'object' as const, 'extension' as const) }),
+  fc.record({
+    kind: fc.constant('huge' as const),
+    at: fc.nat(),
+    size: fc.constantFrom(10_000, 300_000, 1_100_000),
+    char: fc.constantFrom('x', 'é', '😀', '\u0000', ' '),
+  }),
+  fc.record({
+    kind: fc.constant('deep' as const),
+    at: fc.nat(),
+    depth: fc.integer({ min: 10, max: 1000 }),
+    shape: fc.constantFrom('array' as const, 'object' as const, 'extension' as const),
+  }),
 );
 
 function mutate(body: Json, m: Mutation): Json {
@@ -488,12 +659,26 @@ type Benign =
   | { kind: 'dropOptional'; which: 'created' | 'meta' | 'telecom' | 'display' };
 
 const benignArb: fc.Arbitrary<Benign> = fc.oneof(
-  fc.record({ kind: fc.constant('unknown' as const), at: fc.nat(), key: fc.stringMatching(/^zz[a-zA-Z]{0,8}$/), value: fc.jsonValue({ maxDepth: 2 }) }),
-  fc.record({ kind: fc.constant('offset' as const), zone: fc.constantFrom('+01:00', '-05:30', '+14:00', '-12:00', '+00:00') }),
+  fc.record({
+    kind: fc.constant('unknown' as const),
+    at: fc.nat(),
+    key: fc.stringMatching(/^zz[a-zA-Z]{0,8}$/),
+    value: fc.jsonValue({ maxDepth: 2 }),
+  }),
+  fc.record({
+    kind: fc.constant('offset' as const),
+    zone: fc.constantFrom('+01:00', '-05:30', '+14:00', '-12:00', '+00:00'),
+  }),
   fc.record({ kind: fc.constant('noNhsNumber' as const) }),
-  fc.record({ kind: fc.constant('participantStatus' as const), status: fc.constantFrom('accepted', 'tentative', 'needs-action') }),
+  fc.record({
+    kind: fc.constant('participantStatus' as const),
+    status: fc.constantFrom('accepted', 'tentative', 'needs-action'),
+  }),
   fc.record({ kind: fc.constant('text' as const), text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }) }),
-  fc.record({ kind: fc.constant('dropOptional' as const), which: fc.constantFrom('created' as const, 'meta' as const, 'telecom' as const, 'display' as const) }),
+  fc.record({
+    kind: fc.constant('dropOptional' as const),
+    which: fc.constantFrom('created' as const, 'meta' as const, 'telecom' as const, 'display' as const),
+  }),
 );
 
 function withOffset(instant: string, zone: string): string {
@@ -550,16 +735,37 @@ function objectPathIndex(at: Path): number {
  * one of them in place a booking must be refused (422), whatever else is right.
  */
 const wrongButWellFormed: fc.Arbitrary<{ at: Path; value: unknown }> = fc.oneof(
-  fc.record({ at: fc.constant<Path>(['status']), value: fc.constantFrom('proposed', 'pending', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error') }),
-  fc.record({ at: fc.constant<Path>(['contained', 0, 'status']), value: fc.constantFrom('superseded', 'entered-in-error') }),
-  fc.record({ at: fc.constant<Path>(['participant', 0, 'actor', 'reference']), value: fc.constantFrom('#P2', 'Patient/P1', '#123') }),
+  fc.record({
+    at: fc.constant<Path>(['status']),
+    value: fc.constantFrom('proposed', 'pending', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error'),
+  }),
+  fc.record({
+    at: fc.constant<Path>(['contained', 0, 'status']),
+    value: fc.constantFrom('superseded', 'entered-in-error'),
+  }),
+  fc.record({
+    at: fc.constant<Path>(['participant', 0, 'actor', 'reference']),
+    value: fc.constantFrom('#P2', 'Patient/P1', '#123'),
+  }),
   fc.record({ at: fc.constant<Path>(['slot', 0, 'reference']), value: fc.constantFrom('#other', '#P1') }),
-  fc.record({ at: fc.constant<Path>(['supportingInformation', 0, 'reference']), value: fc.constantFrom('#999', '#slot002') }),
-  fc.record({ at: fc.constant<Path>(['contained', 1, 'identifier', 0, 'value']), value: fc.constantFrom('1234567890', '0000000001', '123455432') }),
+  fc.record({
+    at: fc.constant<Path>(['supportingInformation', 0, 'reference']),
+    value: fc.constantFrom('#999', '#slot002'),
+  }),
+  fc.record({
+    at: fc.constant<Path>(['contained', 1, 'identifier', 0, 'value']),
+    value: fc.constantFrom('1234567890', '0000000001', '123455432'),
+  }),
   fc.record({ at: fc.constant<Path>(['contained', 1, 'gender']), value: fc.constant(undefined) }),
   fc.record({ at: fc.constant<Path>(['description']), value: fc.constant(undefined) }),
-  fc.record({ at: fc.constant<Path>(['contained', 2, 'start']), value: fc.constantFrom('2019-01-17T15:00:00Z', '2099-01-01T00:00:00Z') }),
-  fc.record({ at: fc.constant<Path>(['contained', 2, 'schedule', 'reference']), value: fc.constantFrom('Schedule/S2', 'Schedule/nope') }),
+  fc.record({
+    at: fc.constant<Path>(['contained', 2, 'start']),
+    value: fc.constantFrom('2019-01-17T15:00:00Z', '2099-01-01T00:00:00Z'),
+  }),
+  fc.record({
+    at: fc.constant<Path>(['contained', 2, 'schedule', 'reference']),
+    value: fc.constantFrom('Schedule/S2', 'Schedule/nope'),
+  }),
   fc.record({ at: fc.constant<Path>(['end']), value: fc.constant('start') }),
 );
 
@@ -572,7 +778,12 @@ function exampleBooking(slot: NewSlot, documentId: string): Json {
 /** Every identifier value and id the request's contained Slot(s) carry: the slot it names is one of them. */
 const requestedSlot = (body: Json): { names: unknown[] } => {
   const slots = Array.isArray(body?.contained) ? body.contained.filter((r: Json) => r?.resourceType === 'Slot') : [];
-  return { names: slots.flatMap((r: Json) => [r.id, ...(Array.isArray(r.identifier) ? r.identifier.map((i: Json) => i?.value) : [])]) };
+  return {
+    names: slots.flatMap((r: Json) => [
+      r.id,
+      ...(Array.isArray(r.identifier) ? r.identifier.map((i: Json) => i?.value) : []),
+    ]),
+  };
 };
 
 const JSON_TYPES = ['application/fhir+json', 'application/json+fhir', 'application/json'];
@@ -648,11 +859,26 @@ describe('robustness under random input', () => {
         }
         const what = `booking ${[...junk.map((j) => j.kind), ...(wrong ? [`wrong ${m.wrong!.at.join('.')}`] : [])].join('+') || 'valid'} (${text.slice(0, 200)})`;
         const requestId = `${m.requestId}-${n++}`;
-        const res = await send('POST', `${rootPath}/Appointment`, jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'x-request-id': requestId }), text);
+        const res = await send(
+          'POST',
+          `${rootPath}/Appointment`,
+          jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'x-request-id': requestId }),
+          text,
+        );
         assertWellFormed(res, what);
         if (valid) assert.equal(res.status, 201, `a valid booking was refused: ${what} → ${res.text.slice(0, 300)}`);
-        if (wrong) assert.notEqual(res.status, 201, `booked although ${m.wrong!.at.join('.')} is ${JSON.stringify(getAt(body, m.wrong!.at))}: ${what}`);
-        if (wrong && junk.length === 0) assert.equal(res.status, 422, `${m.wrong!.at.join('.')} = ${JSON.stringify(getAt(body, m.wrong!.at))} → ${res.status} ${res.text.slice(0, 300)}`);
+        if (wrong)
+          assert.notEqual(
+            res.status,
+            201,
+            `booked although ${m.wrong!.at.join('.')} is ${JSON.stringify(getAt(body, m.wrong!.at))}: ${what}`,
+          );
+        if (wrong && junk.length === 0)
+          assert.equal(
+            res.status,
+            422,
+            `${m.wrong!.at.join('.')} = ${JSON.stringify(getAt(body, m.wrong!.at))} → ${res.status} ${res.text.slice(0, 300)}`,
+          );
         if (res.status === 201) {
           booked++;
           await assertWholeBooking(res, what, requestedSlot(body), pools.json);
@@ -666,7 +892,18 @@ describe('robustness under random input', () => {
         // Found by this property (fixed by the structure check rewrite in 002a841): an element holding only
         // unknown elements was booked as an empty object ("period": {}), which is not FHIR and made the
         // booking impossible to cancel as read.
-        examples: [[{ slot: 0, documentId: '9b1f9a4e-5d43-4c5e-9d55-0c1f2b7d3a10', requestId: 'e0d1c2b3-a4f5-4e6d-8c7b-6a5f4e3d2c1b', benign: [], junk: [{ kind: 'unknownOnly', at: objectPathIndex(['contained', 1, 'address', 0]), key: 'zz' }], wrong: null }]],
+        examples: [
+          [
+            {
+              slot: 0,
+              documentId: '9b1f9a4e-5d43-4c5e-9d55-0c1f2b7d3a10',
+              requestId: 'e0d1c2b3-a4f5-4e6d-8c7b-6a5f4e3d2c1b',
+              benign: [],
+              junk: [{ kind: 'unknownOnly', at: objectPathIndex(['contained', 1, 'address', 0]), key: 'zz' }],
+              wrong: null,
+            },
+          ],
+        ],
       },
     );
     assert.ok(booked > 50, `only ${booked} bookings succeeded: the property hardly exercised the 201 path`);
@@ -675,36 +912,72 @@ describe('robustness under random input', () => {
 
   it('API-7 API-1 BOOK-1 raw bodies under random, missing and mis-declared Content-Types: a 201 only for a valid booking in the declared format', async () => {
     const bodyArb = fc.oneof(
-      fc.record({ kind: fc.constant('json' as const), slot: fc.nat(pools.raw.length - 1), documentId: fc.uuid({ version: 4 }) }),
-      fc.record({ kind: fc.constant('xml' as const), slot: fc.nat(pools.raw.length - 1), documentId: fc.uuid({ version: 4 }) }),
-      fc.record({ kind: fc.constant('text' as const), text: fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json(), fc.constantFrom('', ' ', 'null', '[]', '{}', '"x"', '<x/>', '<?xml version="1.0"?>', '\ufeff{}', '{"resourceType":"Appointment"}')) }),
+      fc.record({
+        kind: fc.constant('json' as const),
+        slot: fc.nat(pools.raw.length - 1),
+        documentId: fc.uuid({ version: 4 }),
+      }),
+      fc.record({
+        kind: fc.constant('xml' as const),
+        slot: fc.nat(pools.raw.length - 1),
+        documentId: fc.uuid({ version: 4 }),
+      }),
+      fc.record({
+        kind: fc.constant('text' as const),
+        text: fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.json(),
+          fc.constantFrom(
+            '',
+            ' ',
+            'null',
+            '[]',
+            '{}',
+            '"x"',
+            '<x/>',
+            '<?xml version="1.0"?>',
+            '\ufeff{}',
+            '{"resourceType":"Appointment"}',
+          ),
+        ),
+      }),
       fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 200 }) }),
     );
     await fc.assert(
-      fc.asyncProperty(bodyArb, contentTypeArb, fc.constantFrom(undefined, 'gzip', 'identity', 'br'), async (b, contentType, contentEncoding) => {
-        let payload: string | Buffer;
-        let requested: { names: unknown[] } = { names: [] };
-        if (b.kind === 'json' || b.kind === 'xml') {
-          await freeSlots([pools.raw[b.slot]]);
-          const booking = exampleBooking(pools.raw[b.slot], b.documentId);
-          requested = requestedSlot(booking);
-          payload = b.kind === 'json' ? JSON.stringify(booking) : resourceToXml(booking);
-        } else payload = b.kind === 'text' ? b.text : Buffer.from(b.bytes);
-        const what = `${b.kind} body as ${String(contentType)} (encoding ${String(contentEncoding)})`;
-        const res = await send(
-          'POST',
-          `${rootPath}/Appointment`,
-          jsonHeaders(SCOPE.write, { 'content-type': contentType, 'content-encoding': contentEncoding }),
-          payload,
-        );
-        assertWellFormed(res, what);
-        if (res.status === 201) {
-          assert.ok(b.kind === 'json' || b.kind === 'xml', `${what}: random text was booked`);
-          assert.equal(declared(contentType), b.kind, `${what}: booked although the Content-Type declares ${String(declared(contentType))}`);
-          await assertWholeBooking(res, what, requested, pools.raw);
-        }
-        if (b.kind === 'json' || b.kind === 'xml') await assertStoreWhole(what, [pools.raw[b.slot]]);
-      }),
+      fc.asyncProperty(
+        bodyArb,
+        contentTypeArb,
+        fc.constantFrom(undefined, 'gzip', 'identity', 'br'),
+        async (b, contentType, contentEncoding) => {
+          let payload: string | Buffer;
+          let requested: { names: unknown[] } = { names: [] };
+          if (b.kind === 'json' || b.kind === 'xml') {
+            await freeSlots([pools.raw[b.slot]]);
+            const booking = exampleBooking(pools.raw[b.slot], b.documentId);
+            requested = requestedSlot(booking);
+            payload = b.kind === 'json' ? JSON.stringify(booking) : resourceToXml(booking);
+          } else payload = b.kind === 'text' ? b.text : Buffer.from(b.bytes);
+          const what = `${b.kind} body as ${String(contentType)} (encoding ${String(contentEncoding)})`;
+          const res = await send(
+            'POST',
+            `${rootPath}/Appointment`,
+            jsonHeaders(SCOPE.write, { 'content-type': contentType, 'content-encoding': contentEncoding }),
+            payload,
+          );
+          assertWellFormed(res, what);
+          if (res.status === 201) {
+            assert.ok(b.kind === 'json' || b.kind === 'xml', `${what}: random text was booked`);
+            assert.equal(
+              declared(contentType),
+              b.kind,
+              `${what}: booked although the Content-Type declares ${String(declared(contentType))}`,
+            );
+            await assertWholeBooking(res, what, requested, pools.raw);
+          }
+          if (b.kind === 'json' || b.kind === 'xml') await assertStoreWhole(what, [pools.raw[b.slot]]);
+        },
+      ),
       runs(700),
     );
     await assertStoreWhole('after raw bodies');
@@ -724,7 +997,25 @@ describe('robustness under random input', () => {
       | { how: 'prolog'; text: string };
     const xmlMutation: fc.Arbitrary<XmlMutation> = fc.oneof(
       fc.record({ how: fc.constant('truncate' as const), at: fc.nat() }),
-      fc.record({ how: fc.constant('rename' as const), at: fc.nat(), name: fc.oneof(fc.constantFrom('Bogus', 'Patient', 'status', 'extension', '__proto__', 'constructor', 'toString', 'a:b', 'x-y', 'contained'), fc.stringMatching(/^[A-Za-z_][A-Za-z0-9._-]{0,10}$/)) }),
+      fc.record({
+        how: fc.constant('rename' as const),
+        at: fc.nat(),
+        name: fc.oneof(
+          fc.constantFrom(
+            'Bogus',
+            'Patient',
+            'status',
+            'extension',
+            '__proto__',
+            'constructor',
+            'toString',
+            'a:b',
+            'x-y',
+            'contained',
+          ),
+          fc.stringMatching(/^[A-Za-z_][A-Za-z0-9._-]{0,10}$/),
+        ),
+      }),
       fc.record({ how: fc.constant('dropAttribute' as const), at: fc.nat() }),
       fc.record({
         how: fc.constant('doctype' as const),
@@ -735,18 +1026,64 @@ describe('robustness under random input', () => {
           '<!doctype html>',
         ),
       }),
-      fc.record({ how: fc.constant('entity' as const), at: fc.nat(), ref: fc.constantFrom('&lt;', '&amp;', '&#x1F600;', '&#0;', '&#xD800;', '&unknown;', '&', '&#x110000;', '&quot;') }),
-      fc.record({ how: fc.constant('junk' as const), at: fc.nat(), text: fc.oneof(fc.constantFrom('<<', '&&', '>', '<![CDATA[x]]>', '<!-- c -->', '<?pi x?>', '</Appointment>', '<a', '"', '\u0000', '\ud800'), fc.string({ maxLength: 10 })) }),
-      fc.record({ how: fc.constant('namespace' as const), ns: fc.constantFrom('', 'http://hl7.org/fhir/', 'http://www.w3.org/1999/xhtml', 'urn:x') }),
+      fc.record({
+        how: fc.constant('entity' as const),
+        at: fc.nat(),
+        ref: fc.constantFrom(
+          '&lt;',
+          '&amp;',
+          '&#x1F600;',
+          '&#0;',
+          '&#xD800;',
+          '&unknown;',
+          '&',
+          '&#x110000;',
+          '&quot;',
+        ),
+      }),
+      fc.record({
+        how: fc.constant('junk' as const),
+        at: fc.nat(),
+        text: fc.oneof(
+          fc.constantFrom(
+            '<<',
+            '&&',
+            '>',
+            '<![CDATA[x]]>',
+            '<!-- c -->',
+            '<?pi x?>',
+            '</Appointment>',
+            '<a',
+            '"',
+            '\u0000',
+            '\ud800',
+          ),
+          fc.string({ maxLength: 10 }),
+        ),
+      }),
+      fc.record({
+        how: fc.constant('namespace' as const),
+        ns: fc.constantFrom('', 'http://hl7.org/fhir/', 'http://www.w3.org/1999/xhtml', 'urn:x'),
+      }),
       fc.record({ how: fc.constant('duplicate' as const), at: fc.nat() }),
       fc.record({ how: fc.constant('deep' as const), depth: fc.integer({ min: 10, max: 5000 }) }),
-      fc.record({ how: fc.constant('prolog' as const), text: fc.constantFrom('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="UTF-16"?>', '\ufeff', '<?xml version="2.0"?>', '  ', '<?xml?>') }),
+      fc.record({
+        how: fc.constant('prolog' as const),
+        text: fc.constantFrom(
+          '<?xml version="1.0" encoding="UTF-8"?>',
+          '<?xml version="1.0" encoding="UTF-16"?>',
+          '\ufeff',
+          '<?xml version="2.0"?>',
+          '  ',
+          '<?xml?>',
+        ),
+      }),
     );
     const apply = (doc: string, m: XmlMutation): string => {
       const tags = [...doc.matchAll(/<([A-Za-z_][\w.:-]*)/g)];
       const attributes = [...doc.matchAll(/ (value|url|id|xmlns)="[^"]*"/g)];
       const values = [...doc.matchAll(/ value="([^"]*)"/g)];
-      const nth = <T,>(list: T[], n: number) => list[n % Math.max(list.length, 1)];
+      const nth = <T>(list: T[], n: number) => list[n % Math.max(list.length, 1)];
       switch (m.how) {
         case 'truncate':
           return doc.slice(0, m.at % doc.length);
@@ -766,7 +1103,9 @@ describe('robustness under random input', () => {
           return a ? doc.slice(0, a.index!) + doc.slice(a.index! + a[0].length) : doc;
         }
         case 'doctype':
-          return doc.replace('<Appointment', `${m.decl}<Appointment`).replace('value="Reason for calling"', 'value="&c;"');
+          return doc
+            .replace('<Appointment', `${m.decl}<Appointment`)
+            .replace('value="Reason for calling"', 'value="&c;"');
         case 'entity': {
           const v = nth(values, m.at);
           return v ? doc.slice(0, v.index! + 8) + m.ref + doc.slice(v.index! + 8) : doc;
@@ -783,21 +1122,34 @@ describe('robustness under random input', () => {
           return s ? doc.slice(0, s.index!) + s[0] + doc.slice(s.index!) : doc;
         }
         case 'deep':
-          return doc.replace('<status value="booked"/>', `<status value="booked"/><modifierExtension url="x">${'<extension url="x">'.repeat(m.depth)}${'</extension>'.repeat(m.depth)}</modifierExtension>`);
+          return doc.replace(
+            '<status value="booked"/>',
+            `<status value="booked"/><modifierExtension url="x">${'<extension url="x">'.repeat(m.depth)}${'</extension>'.repeat(m.depth)}</modifierExtension>`,
+          );
         case 'prolog':
           return m.text + doc;
       }
     };
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ slot: fc.nat(pools.xml.length - 1), documentId: fc.uuid({ version: 4 }), mutations: fc.array(xmlMutation, { minLength: 1, maxLength: 3 }), contentType: fc.constantFrom(...XML_TYPES) }),
+        fc.record({
+          slot: fc.nat(pools.xml.length - 1),
+          documentId: fc.uuid({ version: 4 }),
+          mutations: fc.array(xmlMutation, { minLength: 1, maxLength: 3 }),
+          contentType: fc.constantFrom(...XML_TYPES),
+        }),
         async (m) => {
           await freeSlots([pools.xml[m.slot]]);
           const booking = exampleBooking(pools.xml[m.slot], m.documentId);
           let doc = resourceToXml(booking);
           for (const x of m.mutations) doc = apply(doc, x);
           const what = `XML ${m.mutations.map((x) => x.how).join('+')}: ${doc.slice(0, 300)}`;
-          const res = await send('POST', `${rootPath}/Appointment`, jsonHeaders(SCOPE.write, { 'content-type': m.contentType }), doc);
+          const res = await send(
+            'POST',
+            `${rootPath}/Appointment`,
+            jsonHeaders(SCOPE.write, { 'content-type': m.contentType }),
+            doc,
+          );
           assertWellFormed(res, what);
           if (res.status === 201) {
             for (const x of m.mutations) {
@@ -816,10 +1168,40 @@ describe('robustness under random input', () => {
   it('API-7 API-8 random query strings on GET /Slot and GET /Appointment: never a 5xx, a 200 is a searchset of the right resources', async () => {
     const names = fc.oneof(
       fc.constantFrom(
-        'service', 'schedule.actor:healthcareservice', 'status', 'start', '_include', '_include:iterate', '_include:recurse', '_count', '_format',
-        'start:missing', 'status:not', 'service:exact', '_count:x', 'patient.identifier', 'identifier', 'patient:Patient.identifier',
-        'Appointment.participant.actor:Patient.identifier', 'actor:Patient.identifier', 'date', 'date:above', '_sort', '_summary', '_elements',
-        '_lastUpdated', '_id', 'colour', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', '[]', 'a[b]', 'status[]',
+        'service',
+        'schedule.actor:healthcareservice',
+        'status',
+        'start',
+        '_include',
+        '_include:iterate',
+        '_include:recurse',
+        '_count',
+        '_format',
+        'start:missing',
+        'status:not',
+        'service:exact',
+        '_count:x',
+        'patient.identifier',
+        'identifier',
+        'patient:Patient.identifier',
+        'Appointment.participant.actor:Patient.identifier',
+        'actor:Patient.identifier',
+        'date',
+        'date:above',
+        '_sort',
+        '_summary',
+        '_elements',
+        '_lastUpdated',
+        '_id',
+        'colour',
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        '',
+        '[]',
+        'a[b]',
+        'status[]',
       ),
       fc.string({ maxLength: 10 }),
     );
@@ -827,7 +1209,21 @@ describe('robustness under random input', () => {
       .record({
         prefix: fc.constantFrom('', 'eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap', 'zz', 'EQ', 'g'),
         y: fc.constantFrom('2019', '2026', '2027', '0000', '9999', '1', '20266'),
-        rest: fc.constantFrom('', '-01', '-12-31', '-02-30', '-13-01', '-01-01T10:00', '-01-01T10:00:00', '-01-01T10:00:00.123Z', '-01-01T10:00:00+01:00', '-01-01T10:00:00 01:00', '-01-01T24:00:00Z', '-01-01T10:00:00+15:00', 'T'),
+        rest: fc.constantFrom(
+          '',
+          '-01',
+          '-12-31',
+          '-02-30',
+          '-13-01',
+          '-01-01T10:00',
+          '-01-01T10:00:00',
+          '-01-01T10:00:00.123Z',
+          '-01-01T10:00:00+01:00',
+          '-01-01T10:00:00 01:00',
+          '-01-01T24:00:00Z',
+          '-01-01T10:00:00+15:00',
+          'T',
+        ),
       })
       .map((d) => d.prefix + d.y + d.rest);
     const values = fc.oneof(
@@ -835,21 +1231,80 @@ describe('robustness under random input', () => {
       fc.string({ unit: 'grapheme', maxLength: 12 }),
       dateValue,
       fc.constantFrom(
-        'free', 'busy', 'free,busy', 'free,,busy', ',', 'free\\,busy', SERVICE, `${SERVICE},200001`, '|', `https://fhir.nhs.uk/Id/nhs-number|1234554321`, '|1234554321', 'x|',
-        'Slot:schedule', 'Schedule:actor:HealthcareService', 'HealthcareService:location', '*', 'constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty',
-        'xml', 'json', 'application/fhir+xml', 'html', '0', '-1', '1.5', '1e3', '1e400', '99999999999999999999', 'NaN', 'booked', 'cancelled',
+        'free',
+        'busy',
+        'free,busy',
+        'free,,busy',
+        ',',
+        'free\\,busy',
+        SERVICE,
+        `${SERVICE},200001`,
+        '|',
+        `https://fhir.nhs.uk/Id/nhs-number|1234554321`,
+        '|1234554321',
+        'x|',
+        'Slot:schedule',
+        'Schedule:actor:HealthcareService',
+        'HealthcareService:location',
+        '*',
+        'constructor',
+        '__proto__',
+        'toString',
+        'valueOf',
+        'hasOwnProperty',
+        'xml',
+        'json',
+        'application/fhir+xml',
+        'html',
+        '0',
+        '-1',
+        '1.5',
+        '1e3',
+        '1e400',
+        '99999999999999999999',
+        'NaN',
+        'booked',
+        'cancelled',
       ),
     );
     /** Percent-encoding junk and raw separators, sent unencoded. */
-    const rawJunk = fc.constantFrom('%', '%zz', '%E0%A4%A', '%00', '%C0%AF', '%FF', '%2', '+', '++', '&', '&&', '=', '==', ';', '%26', '%3D', '%25', '?', '??', '%u0041', '%%');
-    const pair = fc.tuple(names, fc.oneof({ weight: 4, arbitrary: values.map((v) => encodeURIComponent(v)) }, { weight: 1, arbitrary: rawJunk }), fc.boolean());
+    const rawJunk = fc.constantFrom(
+      '%',
+      '%zz',
+      '%E0%A4%A',
+      '%00',
+      '%C0%AF',
+      '%FF',
+      '%2',
+      '+',
+      '++',
+      '&',
+      '&&',
+      '=',
+      '==',
+      ';',
+      '%26',
+      '%3D',
+      '%25',
+      '?',
+      '??',
+      '%u0041',
+      '%%',
+    );
+    const pair = fc.tuple(
+      names,
+      fc.oneof({ weight: 4, arbitrary: values.map((v) => encodeURIComponent(v)) }, { weight: 1, arbitrary: rawJunk }),
+      fc.boolean(),
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.array(pair, { maxLength: 8 }),
         fc.constantFrom('/Slot', '/Appointment'),
         fc.constantFrom('application/fhir+json', 'application/fhir+xml', undefined),
         async (pairs, resource, accept) => {
-          const qs = pairs.map(([k, v, bare]) => (bare && !v ? pathSafe(k) : `${pathSafe(encodeURIComponent(k))}=${v}`)).join('&');
+          const qs = pairs
+            .map(([k, v, bare]) => (bare && !v ? pathSafe(k) : `${pathSafe(encodeURIComponent(k))}=${v}`))
+            .join('&');
           const target = `${rootPath}${resource}?${qs}`;
           const scope = resource === '/Slot' ? SCOPE.slotRead : SCOPE.read;
           const res = await send('GET', target, { accept, authorization: bearer(scope) });
@@ -879,11 +1334,51 @@ describe('robustness under random input', () => {
   });
 
   it('API-7 random paths and methods (percent-encoding junk, long ids, unknown tenants): never a 5xx, every 4xx an OperationOutcome', async () => {
-    const booked = await send('POST', `${rootPath}/Appointment`, jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json' }), JSON.stringify(exampleBooking(pools.paths[0], '0b0e3a44-6f52-4c3b-9d36-2b9a1c1d0e01')));
+    const booked = await send(
+      'POST',
+      `${rootPath}/Appointment`,
+      jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json' }),
+      JSON.stringify(exampleBooking(pools.paths[0], '0b0e3a44-6f52-4c3b-9d36-2b9a1c1d0e01')),
+    );
     assert.equal(booked.status, 201, booked.text);
     const segment = fc.oneof(
-      fc.constantFrom('Appointment', 'Slot', 'Schedule', 'HealthcareService', 'Location', 'Practitioner', 'PractitionerRole', 'Organization', 'metadata', '_history', '1', booked.json.id, SERVICE, 'S1', 's1-000', 'Patient', '_search', '$book'),
-      fc.constantFrom('%zz', '%', '%E0%A4%A', '%00', '%2F', '%2e%2e', '..', '.', 'a%20b', '%C0%AF', '%FF%FE', '~', '__proto__', 'constructor', ';x=1'),
+      fc.constantFrom(
+        'Appointment',
+        'Slot',
+        'Schedule',
+        'HealthcareService',
+        'Location',
+        'Practitioner',
+        'PractitionerRole',
+        'Organization',
+        'metadata',
+        '_history',
+        '1',
+        booked.json.id,
+        SERVICE,
+        'S1',
+        's1-000',
+        'Patient',
+        '_search',
+        '$book',
+      ),
+      fc.constantFrom(
+        '%zz',
+        '%',
+        '%E0%A4%A',
+        '%00',
+        '%2F',
+        '%2e%2e',
+        '..',
+        '.',
+        'a%20b',
+        '%C0%AF',
+        '%FF%FE',
+        '~',
+        '__proto__',
+        'constructor',
+        ';x=1',
+      ),
       fc.nat({ max: 400 }).map((n) => 'a'.repeat(n)),
       fc.string({ maxLength: 12 }).map((s) => pathSafe(encodeURIComponent(s))),
     );
@@ -897,8 +1392,20 @@ describe('robustness under random input', () => {
         async (method, t, segments, query) => {
           const target = `/STU3/1/${t}/${segments.join('/')}${query}`;
           const scope = method === 'GET' ? (segments[0] === 'Appointment' ? SCOPE.read : SCOPE.slotRead) : SCOPE.write;
-          const body = method === 'PUT' || method === 'POST' || method === 'PATCH' ? JSON.stringify({ ...booked.json, status: 'cancelled' }) : undefined;
-          const res = await send(method, target, { authorization: bearer(scope, { aud: `${p.origin}/STU3/1/${t}` }), 'content-type': body ? 'application/fhir+json' : undefined, 'if-match': 'W/"1"' }, body);
+          const body =
+            method === 'PUT' || method === 'POST' || method === 'PATCH'
+              ? JSON.stringify({ ...booked.json, status: 'cancelled' })
+              : undefined;
+          const res = await send(
+            method,
+            target,
+            {
+              authorization: bearer(scope, { aud: `${p.origin}/STU3/1/${t}` }),
+              'content-type': body ? 'application/fhir+json' : undefined,
+              'if-match': 'W/"1"',
+            },
+            body,
+          );
           if (method === 'HEAD') assert.ok(res.status < 500, `HEAD ${target} → ${res.status}`);
           else assertWellFormed(res, `${method} ${target}`);
           if (method === 'PUT' && res.status === 200) {
@@ -906,7 +1413,8 @@ describe('robustness under random input', () => {
             assert.equal(t, TENANT);
             assert.equal(res.json.id, booked.json.id);
           }
-          if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') await assertStoreWhole(`${method} ${target}`, pools.paths);
+          if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS')
+            await assertStoreWhole(`${method} ${target}`, pools.paths);
         },
       ),
       {
@@ -939,39 +1447,72 @@ describe('robustness under random input', () => {
       'two parts': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead }).split('.').slice(0, 2).join('.')}`,
       'four parts': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead })}.`,
       signature: () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead })}c2lnbmF0dXJl`,
-      'alg HS256': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { alg: 'HS256', typ: 'JWT' } })}`,
-      'alg RS256': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { alg: 'RS256', typ: 'JWT' } })}`,
+      'alg HS256': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { alg: 'HS256', typ: 'JWT' } })}`,
+      'alg RS256': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { alg: 'RS256', typ: 'JWT' } })}`,
       'alg None': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { alg: 'None', typ: 'JWT' } })}`,
       'no alg': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { typ: 'JWT' } })}`,
       'typ JWS': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, header: { alg: 'none', typ: 'JWS' } })}`,
-      'payload not JSON': () => `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{not json').toString('base64url')}.`,
-      'payload an array': () => `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('[1,2]').toString('base64url')}.`,
-      'payload not base64url': () => `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.a+b/c==.`,
+      'payload not JSON': () =>
+        `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{not json').toString('base64url')}.`,
+      'payload an array': () =>
+        `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('[1,2]').toString('base64url')}.`,
+      'payload not base64url': () =>
+        `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.a+b/c==.`,
       expired: () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, iat: now() - 1000, exp: now() - 700 })}`,
-      'issued in the future': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, iat: now() + 600, exp: now() + 800 })}`,
-      'lifetime over 5 minutes': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, iat: now(), exp: now() + 301 })}`,
+      'issued in the future': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, iat: now() + 600, exp: now() + 800 })}`,
+      'lifetime over 5 minutes': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, iat: now(), exp: now() + 301 })}`,
       'exp before iat': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, iat: now(), exp: now() - 1 })}`,
-      'exp not an integer': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { exp: now() + 100.5 } })}`,
-      'exp a string': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { exp: String(now() + 100) } })}`,
+      'exp not an integer': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { exp: now() + 100.5 } })}`,
+      'exp a string': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { exp: String(now() + 100) } })}`,
       'aud another tenant': () => `Bearer ${token({ aud: p.root(OTHER_TENANT), scope: SCOPE.slotRead })}`,
       'aud with a slash': () => `Bearer ${token({ aud: `${root()}/`, scope: SCOPE.slotRead })}`,
       'aud the origin': () => `Bearer ${token({ aud: p.origin, scope: SCOPE.slotRead })}`,
       'scope appointment.read': () => `Bearer ${token({ aud: root(), scope: SCOPE.read })}`,
       'scope appointment.write': () => `Bearer ${token({ aud: root(), scope: SCOPE.write })}`,
       'scope with a space': () => `Bearer ${token({ aud: root(), scope: `${SCOPE.slotRead} ${SCOPE.read}` })}`,
-      'reason not directcare': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { reason_for_request: 'secondaryuses' } })}`,
-      'sub is not the practitioner': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { sub: 'someone-else' } })}`,
-      'device not a Device': () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { requesting_device: { resourceType: 'Patient' } } })}`,
+      'reason not directcare': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { reason_for_request: 'secondaryuses' } })}`,
+      'sub is not the practitioner': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { sub: 'someone-else' } })}`,
+      'device not a Device': () =>
+        `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { requesting_device: { resourceType: 'Patient' } } })}`,
       'organisation without ODS code': () =>
         `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { requesting_organization: { resourceType: 'Organization', name: 'x', identifier: [{ system: 'urn:x', value: 'A1' }] } } })}`,
       ...Object.fromEntries(
-        ['iss', 'sub', 'aud', 'exp', 'iat', 'reason_for_request', 'requested_scope', 'requesting_device', 'requesting_organization'].map((claim) => [
+        [
+          'iss',
+          'sub',
+          'aud',
+          'exp',
+          'iat',
+          'reason_for_request',
+          'requested_scope',
+          'requesting_device',
+          'requesting_organization',
+        ].map((claim) => [
           `no ${claim}`,
           () => `Bearer ${token({ aud: root(), scope: SCOPE.slotRead, claims: { [claim]: undefined } })}`,
         ]),
       ),
     };
-    const CHECKED = ['iss', 'sub', 'aud', 'exp', 'iat', 'reason_for_request', 'requested_scope', 'requesting_device', 'requesting_organization', 'requesting_practitioner'];
+    const CHECKED = [
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'reason_for_request',
+      'requested_scope',
+      'requesting_device',
+      'requesting_organization',
+      'requesting_practitioner',
+    ];
     /** The standard's rules for a token, written here independently of src (for the random ones). */
     function tokenProblem(authorization: string | undefined): string | undefined {
       const m = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
@@ -993,39 +1534,65 @@ describe('robustness under random input', () => {
       if (c.aud !== p.root()) return 'aud';
       if (c.requested_scope !== SCOPE.slotRead) return 'scope';
       if (c.reason_for_request !== 'directcare') return 'reason';
-      if (!Number.isInteger(c.exp) || !Number.isInteger(c.iat) || c.exp <= c.iat || c.exp - c.iat > 300) return 'exp/iat';
+      if (!Number.isInteger(c.exp) || !Number.isInteger(c.iat) || c.exp <= c.iat || c.exp - c.iat > 300)
+        return 'exp/iat';
       if (c.iat > now() + 60 || c.exp + 60 <= now()) return 'time';
       if (c.requesting_device?.resourceType !== 'Device') return 'device';
       const org = c.requesting_organization;
-      if (org?.resourceType !== 'Organization' || !org.identifier?.some?.((i: any) => i?.system === 'https://fhir.nhs.uk/Id/ods-organization-code' && text(i.value))) return 'organisation';
+      if (
+        org?.resourceType !== 'Organization' ||
+        !org.identifier?.some?.(
+          (i: any) => i?.system === 'https://fhir.nhs.uk/Id/ods-organization-code' && text(i.value),
+        )
+      )
+        return 'organisation';
       if (c.requesting_practitioner !== undefined && c.requesting_practitioner?.id !== c.sub) return 'practitioner';
       return undefined;
     }
     const claimChange = fc.record({ claim: fc.constantFrom(...CHECKED), value: junkValue, remove: fc.boolean() });
     const tokenArb = fc.oneof(
-      fc.record({ kind: fc.constant('invalid' as const), rule: fc.constantFrom(...Object.keys(invalid)), extra: fc.dictionary(fc.stringMatching(/^x_[a-z]{1,6}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }) }),
+      fc.record({
+        kind: fc.constant('invalid' as const),
+        rule: fc.constantFrom(...Object.keys(invalid)),
+        extra: fc.dictionary(fc.stringMatching(/^x_[a-z]{1,6}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
+      }),
       fc.record({
         kind: fc.constant('benign' as const),
         extra: fc.dictionary(fc.stringMatching(/^x_[a-z]{1,6}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
         scheme: fc.constantFrom('Bearer', 'bearer', 'BEARER'),
         practitioner: fc.boolean(),
       }),
-      fc.record({ kind: fc.constant('random claims' as const), changes: fc.array(claimChange, { minLength: 1, maxLength: 3 }) }),
+      fc.record({
+        kind: fc.constant('random claims' as const),
+        changes: fc.array(claimChange, { minLength: 1, maxLength: 3 }),
+      }),
       fc.record({
         kind: fc.constant('garbage' as const),
         text: fc.oneof(
           fc.string().map((s) => `Bearer ${s}`),
           fc.base64String({ maxLength: 200 }).map((s) => `Bearer ${s}.${s}.`),
           fc.base64String({ maxLength: 200 }).map((s) => `Bearer ${s.replace(/[+/=]/g, '')}`),
-          fc.tuple(fc.jsonValue(), fc.jsonValue()).map(([h, b]) => `Bearer ${Buffer.from(JSON.stringify(h)).toString('base64url')}.${Buffer.from(JSON.stringify(b)).toString('base64url')}.`),
+          fc
+            .tuple(fc.jsonValue(), fc.jsonValue())
+            .map(
+              ([h, b]) =>
+                `Bearer ${Buffer.from(JSON.stringify(h)).toString('base64url')}.${Buffer.from(JSON.stringify(b)).toString('base64url')}.`,
+            ),
           fc.constantFrom('Bearer ..', 'Bearer .', 'Bearer  a.b.', `Bearer ${'a'.repeat(20_000)}..`, 'Bearer e30.e30.'),
         ),
       }),
       // A valid token whose organisation has an odd ODS code or name, used to book (what it says is stored).
       fc.record({
         kind: fc.constant('odd organisation' as const),
-        ods: fc.oneof(fc.constantFrom('A\u0000B', 'Ä1', '🙂', ' A1 ', 'x'.repeat(500), '\u202e1', 'a\tb'), fc.string({ unit: 'binary', minLength: 1, maxLength: 12 })),
-        name: fc.oneof(fc.constant('111 North East Service'), fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constant('N\u0000E')),
+        ods: fc.oneof(
+          fc.constantFrom('A\u0000B', 'Ä1', '🙂', ' A1 ', 'x'.repeat(500), '\u202e1', 'a\tb'),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+        ),
+        name: fc.oneof(
+          fc.constant('111 North East Service'),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }),
+          fc.constant('N\u0000E'),
+        ),
       }),
     );
     const sent: string[] = [];
@@ -1035,14 +1602,31 @@ describe('robustness under random input', () => {
         const requestId = `token-run-${n++}`;
         if (t.kind === 'odd organisation') {
           await freeSlots(pools.tokens);
-          const authorization = headerSafe(`Bearer ${token({ aud: root(), scope: SCOPE.write, ods: t.ods, orgName: t.name })}`);
+          const authorization = headerSafe(
+            `Bearer ${token({ aud: root(), scope: SCOPE.write, ods: t.ods, orgName: t.name })}`,
+          );
           const body = JSON.stringify(exampleBooking(pools.tokens[0], '7d3c2b1a-0f9e-4d8c-b7a6-958473625140'));
-          const res = await send('POST', `${rootPath}/Appointment`, { accept: 'application/fhir+json', 'content-type': 'application/fhir+json', 'x-request-id': requestId, authorization }, body);
+          const res = await send(
+            'POST',
+            `${rootPath}/Appointment`,
+            {
+              accept: 'application/fhir+json',
+              'content-type': 'application/fhir+json',
+              'x-request-id': requestId,
+              authorization,
+            },
+            body,
+          );
           const what = `booking by organisation ${JSON.stringify(t.ods)} (${JSON.stringify(t.name)})`;
           sent.push(requestId);
           assertWellFormed(res, what);
           if (res.status === 201) {
-            const row = await p.store.db.selectFrom('appointment').select('consumer_ods').where('tenant_id', '=', TENANT).where('id', '=', res.json.id).executeTakeFirstOrThrow();
+            const row = await p.store.db
+              .selectFrom('appointment')
+              .select('consumer_ods')
+              .where('tenant_id', '=', TENANT)
+              .where('id', '=', res.json.id)
+              .executeTakeFirstOrThrow();
             assert.equal(row.consumer_ods, t.ods, `${what}: stored as ${JSON.stringify(row.consumer_ods)}`);
           } else assert.equal(res.status, 401, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
           await assertStoreWhole(what, pools.tokens, [requestId]);
@@ -1061,14 +1645,20 @@ describe('robustness under random input', () => {
         } else authorization = t.text;
         const safe = authorization === undefined ? undefined : headerSafe(authorization);
         const what = `${t.kind} ${'rule' in t ? t.rule : ''} token ${String(safe).slice(0, 120)}`;
-        const res = await send('GET', `${rootPath}/Slot?service=${SERVICE}`, { accept: 'application/fhir+json', authorization: safe, 'x-request-id': requestId });
+        const res = await send('GET', `${rootPath}/Slot?service=${SERVICE}`, {
+          accept: 'application/fhir+json',
+          authorization: safe,
+          'x-request-id': requestId,
+        });
         // (Headers over 16 KB are refused by Node's HTTP parser, before the provider sees a request to audit.)
         if (res.status !== 431) sent.push(requestId);
         assertWellFormed(res, what);
-        if (t.kind === 'invalid') assert.ok(res.status === 401 || res.status === 431, `${what} → ${res.status}, not 401`);
+        if (t.kind === 'invalid')
+          assert.ok(res.status === 401 || res.status === 431, `${what} → ${res.status}, not 401`);
         if (t.kind === 'benign') assert.equal(res.status, 200, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
         if (res.status === 200) assert.equal(tokenProblem(safe), undefined, `${what} was accepted`);
-        if (res.status === 401) assert.match(String(res.headers['www-authenticate']), /^Bearer/, `${what}: 401 without WWW-Authenticate`);
+        if (res.status === 401)
+          assert.match(String(res.headers['www-authenticate']), /^Bearer/, `${what}: 401 without WWW-Authenticate`);
       }),
       {
         ...runs(1000),
@@ -1082,7 +1672,13 @@ describe('robustness under random input', () => {
     await new Promise((r) => setTimeout(r, 50));
     await p.provider.audit.flush();
     const audited = new Set(
-      (await p.store.db.selectFrom('audit_event').select('correlation_id').where('correlation_id', 'like', 'token-run-%').execute()).map((r) => r.correlation_id),
+      (
+        await p.store.db
+          .selectFrom('audit_event')
+          .select('correlation_id')
+          .where('correlation_id', 'like', 'token-run-%')
+          .execute()
+      ).map((r) => r.correlation_id),
     );
     const missing = sent.filter((id) => !audited.has(id));
     assert.deepEqual(missing.slice(0, 10), [], `${missing.length} of ${sent.length} requests left no audit row`);
@@ -1091,23 +1687,73 @@ describe('robustness under random input', () => {
   it('API-2 API-3 API-9 random Accept, _format, Accept-Encoding and X-Request-ID headers: never a 5xx, the format asked for, the X-Request-ID echoed', async () => {
     /** API-2: `_format` takes json, xml and the FHIR MIME types (parameters such as q= aside). */
     const formats: Record<string, 'json' | 'xml'> = {
-      json: 'json', xml: 'xml', 'application/fhir+json': 'json', 'application/json+fhir': 'json', 'application/json': 'json', 'text/json': 'json',
-      'application/fhir+xml': 'xml', 'application/xml+fhir': 'xml', 'application/xml': 'xml', 'text/xml': 'xml',
+      json: 'json',
+      xml: 'xml',
+      'application/fhir+json': 'json',
+      'application/json+fhir': 'json',
+      'application/json': 'json',
+      'text/json': 'json',
+      'application/fhir+xml': 'xml',
+      'application/xml+fhir': 'xml',
+      'application/xml': 'xml',
+      'text/xml': 'xml',
     };
-    const formatOf = (value: string) => (Object.hasOwn(formats, value.split(';')[0].trim().toLowerCase()) ? formats[value.split(';')[0].trim().toLowerCase()] : undefined);
+    const formatOf = (value: string) =>
+      Object.hasOwn(formats, value.split(';')[0].trim().toLowerCase())
+        ? formats[value.split(';')[0].trim().toLowerCase()]
+        : undefined;
     const arb = fc.record({
       accept: fc.oneof(
-        { weight: 3, arbitrary: fc.constantFrom(undefined, 'application/fhir+json', 'application/fhir+xml', 'application/fhir+json;q=0.1, application/fhir+xml', '*/*', 'application/*', 'text/*', 'text/html', '', ';;;,,q=x', 'application/fhir+xml;q=0', 'application/json', 'xml') },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            undefined,
+            'application/fhir+json',
+            'application/fhir+xml',
+            'application/fhir+json;q=0.1, application/fhir+xml',
+            '*/*',
+            'application/*',
+            'text/*',
+            'text/html',
+            '',
+            ';;;,,q=x',
+            'application/fhir+xml;q=0',
+            'application/json',
+            'xml',
+          ),
+        },
         { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map(headerSafe) },
       ),
       format: fc.oneof(
         { weight: 4, arbitrary: fc.constant(undefined) },
-        { weight: 3, arbitrary: fc.constantFrom(...Object.keys(formats), 'html', 'XML', 'application/fhir+json;q=1', '', 'constructor', '__proto__') },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            ...Object.keys(formats),
+            'html',
+            'XML',
+            'application/fhir+json;q=1',
+            '',
+            'constructor',
+            '__proto__',
+          ),
+        },
         { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
       ),
       encoding: fc.constantFrom(undefined, 'gzip', 'deflate', 'br', 'gzip;q=0', 'identity', '*', 'x-junk'),
-      requestId: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.nat({ max: 6000 }).map((n) => 'r'.repeat(n)), fc.constantFrom('é\u0000', ' padded ', '', '\t')),
-      path: fc.constantFrom(`/Slot?service=${SERVICE}&_include=Slot:schedule`, '/Slot?status=nope', '/metadata', '/Appointment/nope'),
+      requestId: fc.oneof(
+        fc.uuid(),
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.nat({ max: 6000 }).map((n) => 'r'.repeat(n)),
+        fc.constantFrom('é\u0000', ' padded ', '', '\t'),
+      ),
+      path: fc.constantFrom(
+        `/Slot?service=${SERVICE}&_include=Slot:schedule`,
+        '/Slot?status=nope',
+        '/metadata',
+        '/Appointment/nope',
+      ),
     });
     await fc.assert(
       fc.asyncProperty(arb, async (h) => {
@@ -1115,7 +1761,12 @@ describe('robustness under random input', () => {
         const target = `${rootPath}${h.path}${h.format === undefined ? '' : `${sep}_format=${encodeURIComponent(h.format)}`}`;
         const requestId = headerSafe(h.requestId);
         const scope = h.path.startsWith('/Appointment') ? SCOPE.read : SCOPE.slotRead;
-        const res = await send('GET', target, { accept: h.accept, 'accept-encoding': h.encoding, 'x-request-id': requestId, authorization: bearer(scope) });
+        const res = await send('GET', target, {
+          accept: h.accept,
+          'accept-encoding': h.encoding,
+          'x-request-id': requestId,
+          authorization: bearer(scope),
+        });
         const what = `GET ${target} accept ${String(h.accept)} encoding ${String(h.encoding)} x-request-id ${requestId.slice(0, 60)}`;
         assertWellFormed(res, what);
         // A server may refuse an X-Request-ID it cannot keep unchanged (too long): then nothing else applies.
@@ -1123,21 +1774,36 @@ describe('robustness under random input', () => {
         // API-2 API-3: _format decides; one we do not speak is a 415.
         if (h.format !== undefined) {
           const wanted = formatOf(h.format);
-          if (wanted) assert.match(String(res.headers['content-type']), new RegExp(`^application/fhir\\+${wanted}`), what);
+          if (wanted)
+            assert.match(String(res.headers['content-type']), new RegExp(`^application/fhir\\+${wanted}`), what);
           else assert.equal(res.status, 415, `${what}: _format=${h.format} → ${res.status}`);
-        } else if (h.format === undefined && (h.accept === 'application/fhir+json' || h.accept === 'application/fhir+xml')) {
+        } else if (
+          h.format === undefined &&
+          (h.accept === 'application/fhir+json' || h.accept === 'application/fhir+xml')
+        ) {
           assert.equal(String(res.headers['content-type']).split(';')[0], h.accept, what);
         }
         // API-9: our own id on every response; the caller's echoed unchanged (or refused).
         assert.match(String(res.headers['x-request-id']), UUID, `${what}: X-Request-ID`);
         // (Only visible ASCII is compared: Node writes other header bytes back UTF-8 encoded.)
         const sent = requestId.trim();
-        if (sent && /^[\x20-\x7e]+$/.test(sent)) assert.equal(res.headers['x-correlation-id'], sent, `${what}: X-Correlation-ID is not the X-Request-ID sent`);
+        if (sent && /^[\x20-\x7e]+$/.test(sent))
+          assert.equal(res.headers['x-correlation-id'], sent, `${what}: X-Correlation-ID is not the X-Request-ID sent`);
       }),
       {
         ...runs(800),
         // Found by this property (fixed in 5036758): an X-Request-ID over 256 characters was echoed cut short.
-        examples: [[{ accept: 'application/fhir+json', format: undefined, encoding: undefined, requestId: `${'r'.repeat(300)}-1`, path: '/metadata' }]],
+        examples: [
+          [
+            {
+              accept: 'application/fhir+json',
+              format: undefined,
+              encoding: undefined,
+              requestId: `${'r'.repeat(300)}-1`,
+              path: '/metadata',
+            },
+          ],
+        ],
       },
     );
     await assertStoreWhole('after headers');
@@ -1160,7 +1826,12 @@ describe('robustness under random input', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
           if (m) statuses.set(Number(m[1]), (statuses.get(Number(m[1])) ?? 0) + 1);
-          if (!m) return reject(new Error(`no HTTP answer to ${JSON.stringify(head.toString('latin1').slice(0, 200))}: ${JSON.stringify(text.slice(0, 200))}`));
+          if (!m)
+            return reject(
+              new Error(
+                `no HTTP answer to ${JSON.stringify(head.toString('latin1').slice(0, 200))}: ${JSON.stringify(text.slice(0, 200))}`,
+              ),
+            );
           const split = text.indexOf('\r\n\r\n');
           let body = text.slice(split + 4);
           const headers = text.slice(0, split);
@@ -1186,16 +1857,27 @@ describe('robustness under random input', () => {
       fc.record({ where: fc.constant('value' as const), bytes }),
       fc.record({ where: fc.constant('name' as const), bytes }),
       fc.record({ where: fc.constant('line' as const), bytes }),
-      fc.record({ where: fc.constant('method' as const), bytes: fc.constantFrom('FOO', 'get', 'TRACE', 'PROPFIND', 'G ET').map((s) => Buffer.from(s)) }),
+      fc.record({
+        where: fc.constant('method' as const),
+        bytes: fc.constantFrom('FOO', 'get', 'TRACE', 'PROPFIND', 'G ET').map((s) => Buffer.from(s)),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(arb, async (g) => {
         const target = `${rootPath}/Slot?service=${SERVICE}`;
-        const base = (method: string, line = `${method} ${target} HTTP/1.1`) => `${line}\r\nHost: x\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n`;
+        const base = (method: string, line = `${method} ${target} HTTP/1.1`) =>
+          `${line}\r\nHost: x\r\nAuthorization: Bearer ${tok}\r\nConnection: close\r\n`;
         let head: Buffer;
-        if (g.where === 'value') head = Buffer.concat([Buffer.from(`${base('GET')}X-Request-ID: `), g.bytes, Buffer.from('\r\n\r\n')]);
-        else if (g.where === 'name') head = Buffer.concat([Buffer.from(base('GET')), g.bytes, Buffer.from(': x\r\n\r\n')]);
-        else if (g.where === 'line') head = Buffer.concat([Buffer.from(`GET ${target}`), g.bytes, Buffer.from(` HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)]);
+        if (g.where === 'value')
+          head = Buffer.concat([Buffer.from(`${base('GET')}X-Request-ID: `), g.bytes, Buffer.from('\r\n\r\n')]);
+        else if (g.where === 'name')
+          head = Buffer.concat([Buffer.from(base('GET')), g.bytes, Buffer.from(': x\r\n\r\n')]);
+        else if (g.where === 'line')
+          head = Buffer.concat([
+            Buffer.from(`GET ${target}`),
+            g.bytes,
+            Buffer.from(` HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+          ]);
         else head = Buffer.from(`${base(g.bytes.toString())}\r\n`);
         const res = await raw(head);
         const what = `raw ${g.where} ${JSON.stringify(g.bytes.toString('latin1'))} → ${res.status} ${res.body.slice(0, 200)}`;
@@ -1214,8 +1896,16 @@ describe('robustness under random input', () => {
     const [slotA, slotB] = pools.ids;
     const idPair = fc.oneof(
       fc.tuple(fc.uuid(), fc.uuid()),
-      fc.tuple(fc.string({ unit: 'binary', minLength: 0, maxLength: 600 }), fc.constantFrom('1', '2', 'a', 'b'), fc.constantFrom('3', '4', 'c', 'd')).map(([prefix, a, b]) => [prefix + a, prefix + b] as [string, string]),
-      fc.tuple(fc.nat({ max: 1000 }), fc.string({ minLength: 1, maxLength: 5 })).map(([n, s]) => [`${'x'.repeat(n)}-1-${s}`, `${'x'.repeat(n)}-2-${s}`] as [string, string]),
+      fc
+        .tuple(
+          fc.string({ unit: 'binary', minLength: 0, maxLength: 600 }),
+          fc.constantFrom('1', '2', 'a', 'b'),
+          fc.constantFrom('3', '4', 'c', 'd'),
+        )
+        .map(([prefix, a, b]) => [prefix + a, prefix + b] as [string, string]),
+      fc
+        .tuple(fc.nat({ max: 1000 }), fc.string({ minLength: 1, maxLength: 5 }))
+        .map(([n, s]) => [`${'x'.repeat(n)}-1-${s}`, `${'x'.repeat(n)}-2-${s}`] as [string, string]),
       // Long ids that do not compress (a database index holds a few kilobytes at most).
       fc.tuple(fc.integer({ min: 1000, max: 12_000 }), fc.integer()).map(([n, s]) => {
         const random = noise(n, s);
@@ -1231,7 +1921,12 @@ describe('robustness under random input', () => {
         fc.pre(idA !== idB && idA.length > 0 && idB.length > 0);
         await freeSlots([slotA, slotB]);
         const book = (slot: NewSlot, doc: string, requestId: string) =>
-          send('POST', `${rootPath}/Appointment`, jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'x-request-id': requestId }), JSON.stringify(exampleBooking(slot, doc)));
+          send(
+            'POST',
+            `${rootPath}/Appointment`,
+            jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'x-request-id': requestId }),
+            JSON.stringify(exampleBooking(slot, doc)),
+          );
         const what = `X-Request-IDs ${JSON.stringify(idA.slice(-40))} (${idA.length}) and ${JSON.stringify(idB.slice(-40))} (${idB.length})`;
         const a = await book(slotA, docA, idA);
         assertWellFormed(a, what);
@@ -1240,7 +1935,11 @@ describe('robustness under random input', () => {
         const made: Res[] = [];
         for (const r of [a, b]) {
           if (r.status === 201) made.push(r);
-          else assert.ok(r.status === 400, `${what}: a first request with its own X-Request-ID → ${r.status} ${r.text.slice(0, 900)}`);
+          else
+            assert.ok(
+              r.status === 400,
+              `${what}: a first request with its own X-Request-ID → ${r.status} ${r.text.slice(0, 900)}`,
+            );
         }
         if (a.status === 201 && b.status === 201) assert.notEqual(a.json.id, b.json.id, what);
         // The same X-Request-ID again (another body even) replays its own booking, and books nothing.
@@ -1249,7 +1948,8 @@ describe('robustness under random input', () => {
           assert.equal(again.status, 200, `${what}: retry → ${again.status}`);
           assert.equal(again.json.id, a.json.id, `${what}: the retry replayed another booking`);
         }
-        for (const r of made) await assertWholeBooking(r, what, requestedSlot(exampleBooking(r === a ? slotA : slotB, '')), [slotA, slotB]);
+        for (const r of made)
+          await assertWholeBooking(r, what, requestedSlot(exampleBooking(r === a ? slotA : slotB, '')), [slotA, slotB]);
         await assertStoreWhole(what, [slotA, slotB], [idA, idB]);
       }),
       {
@@ -1257,10 +1957,18 @@ describe('robustness under random input', () => {
         // Found by this property (fixed in 5036758): X-Request-IDs that differ only after their 256th character
         // were taken for one request, so the second booking was answered with the first one's appointment.
         examples: [
-          [[`${'x'.repeat(300)}-1`, `${'x'.repeat(300)}-2`], '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b', '4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d'],
+          [
+            [`${'x'.repeat(300)}-1`, `${'x'.repeat(300)}-2`],
+            '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b',
+            '4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d',
+          ],
           // Found by this property on PostgreSQL: an X-Request-ID of a few thousand characters (allowed
           // since 5036758) does not fit booking_request's primary-key index, and the booking was a 500.
-          [[`${noise(4000, 7)}-1`, `${noise(4000, 7)}-2`], '5b6c7d8e-9fa0-4b1c-8d2e-3f4a5b6c7d8e', '6c7d8e9f-a0b1-4c2d-9e3f-4a5b6c7d8e9f'],
+          [
+            [`${noise(4000, 7)}-1`, `${noise(4000, 7)}-2`],
+            '5b6c7d8e-9fa0-4b1c-8d2e-3f4a5b6c7d8e',
+            '6c7d8e9f-a0b1-4c2d-9e3f-4a5b6c7d8e9f',
+          ],
         ],
       },
     );
@@ -1270,19 +1978,43 @@ describe('robustness under random input', () => {
     const slot = pools.cancel[0];
     let current: Json | undefined;
     async function bookAgain(): Promise<Json> {
-      const res = await send('POST', `${rootPath}/Appointment`, jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json' }), JSON.stringify(bookingFor(slot)));
+      const res = await send(
+        'POST',
+        `${rootPath}/Appointment`,
+        jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json' }),
+        JSON.stringify(bookingFor(slot)),
+      );
       assert.equal(res.status, 201, `re-booking the cancel property's slot: ${res.text.slice(0, 300)}`);
       return res.json;
     }
     const tagArb = fc.oneof(
-      fc.constantFrom('none', 'W/"{v}"', '"{v}"', '{v}', ' W/"{v}" ', 'W/"{v-1}"', 'W/"{v+1}"', 'W/"0"', 'W/"x"', '*', '', 'W/', 'W/"1", W/"2"', 'W/"9999999999"', 'w/"{v}"'),
+      fc.constantFrom(
+        'none',
+        'W/"{v}"',
+        '"{v}"',
+        '{v}',
+        ' W/"{v}" ',
+        'W/"{v-1}"',
+        'W/"{v+1}"',
+        'W/"0"',
+        'W/"x"',
+        '*',
+        '',
+        'W/',
+        'W/"1", W/"2"',
+        'W/"9999999999"',
+        'w/"{v}"',
+      ),
       fc.string({ maxLength: 12 }),
     );
     const arb = fc.record({
       rebook: fc.boolean(),
       tag: tagArb,
       status: fc.constantFrom('cancelled', 'cancelled', 'booked', 'noshow', 'Cancelled'),
-      changes: fc.oneof({ weight: 2, arbitrary: fc.constant([] as Mutation[]) }, { weight: 3, arbitrary: fc.array(mutationArb, { minLength: 1, maxLength: 2 }) }),
+      changes: fc.oneof(
+        { weight: 2, arbitrary: fc.constant([] as Mutation[]) },
+        { weight: 3, arbitrary: fc.array(mutationArb, { minLength: 1, maxLength: 2 }) },
+      ),
       format: fc.constantFrom('json', 'json', 'xml'),
       target: fc.constantFrom('self', 'self', 'self', 'unknown', 'other-tenant'),
     });
@@ -1291,31 +2023,67 @@ describe('robustness under random input', () => {
         if (!current || (current.status === 'cancelled' && m.rebook)) current = await bookAgain();
         const before = current;
         const v = Number(before.meta.versionId);
-        const tag = m.tag === 'none' ? undefined : headerSafe(m.tag.replace('{v}', String(v)).replace('{v-1}', String(v - 1)).replace('{v+1}', String(v + 1)));
+        const tag =
+          m.tag === 'none'
+            ? undefined
+            : headerSafe(
+                m.tag
+                  .replace('{v}', String(v))
+                  .replace('{v-1}', String(v - 1))
+                  .replace('{v+1}', String(v + 1)),
+              );
         let body: Json = { ...structuredClone(before), status: m.status };
         for (const c of m.changes) body = mutate(body, c);
-        const text = m.format === 'xml' ? (() => { try { return resourceToXml(body); } catch { return '<Appointment xmlns="http://hl7.org/fhir"/>'; } })() : JSON.stringify(body) ?? 'null';
+        const text =
+          m.format === 'xml'
+            ? (() => {
+                try {
+                  return resourceToXml(body);
+                } catch {
+                  return '<Appointment xmlns="http://hl7.org/fhir"/>';
+                }
+              })()
+            : (JSON.stringify(body) ?? 'null');
         const id = m.target === 'unknown' ? '6b0f1c3e-0000-4000-8000-000000000000' : before.id;
         const root = m.target === 'other-tenant' ? `/STU3/1/${OTHER_TENANT}` : rootPath;
         const aud = m.target === 'other-tenant' ? p.root(OTHER_TENANT) : p.root();
         const what = `PUT (${m.target}) If-Match ${JSON.stringify(tag)} status ${m.status} ${m.changes.map((c) => c.kind).join('+')} as ${m.format} on v${v} ${before.status}`;
-        const res = await send('PUT', `${root}/Appointment/${id}`, {
-          accept: 'application/fhir+json',
-          authorization: bearer(SCOPE.write, { aud }),
-          'content-type': m.format === 'xml' ? 'application/fhir+xml' : 'application/fhir+json',
-          'if-match': tag,
-        }, text);
+        const res = await send(
+          'PUT',
+          `${root}/Appointment/${id}`,
+          {
+            accept: 'application/fhir+json',
+            authorization: bearer(SCOPE.write, { aud }),
+            'content-type': m.format === 'xml' ? 'application/fhir+xml' : 'application/fhir+json',
+            'if-match': tag,
+          },
+          text,
+        );
         assertWellFormed(res, what);
 
         const exactTag = tag !== undefined && new RegExp(`^\\s*(W/)?"?0*${v}"?\\s*$`).test(tag);
         // (A body the server cannot read at all — too large, or XML it cannot parse — is refused first.)
-        if (tag === undefined && m.target === 'self' && res.status !== 413 && !(m.format === 'xml' && res.status === 400)) assert.equal(res.status, 412, `${what}: no If-Match → ${res.status}`);
+        if (
+          tag === undefined &&
+          m.target === 'self' &&
+          res.status !== 413 &&
+          !(m.format === 'xml' && res.status === 400)
+        )
+          assert.equal(res.status, 412, `${what}: no If-Match → ${res.status}`);
         const untouched = m.changes.length === 0;
         if (untouched && exactTag && m.target === 'self' && m.status === 'cancelled') {
-          if (before.status === 'booked') assert.equal(res.status, 200, `${what}: a valid cancel was refused: ${res.text.slice(0, 300)}`);
+          if (before.status === 'booked')
+            assert.equal(res.status, 200, `${what}: a valid cancel was refused: ${res.text.slice(0, 300)}`);
           else assert.equal(res.status, 422, `${what}: cancelling a cancelled appointment → ${res.status}`);
         }
-        if (untouched && tag !== undefined && /^W\/"\d{1,9}"$/.test(tag) && !exactTag && m.target === 'self' && m.status === 'cancelled') {
+        if (
+          untouched &&
+          tag !== undefined &&
+          /^W\/"\d{1,9}"$/.test(tag) &&
+          !exactTag &&
+          m.target === 'self' &&
+          m.status === 'cancelled'
+        ) {
           assert.equal(res.status, 409, `${what}: a stale If-Match → ${res.status}`);
         }
         if (res.status === 200) {
@@ -1323,10 +2091,17 @@ describe('robustness under random input', () => {
           assert.equal(m.target, 'self', what);
           assert.ok(exactTag, `${what}: succeeded without naming the current version`);
           assert.equal(before.status, 'booked', `${what}: a cancelled appointment was cancelled again`);
-          assert.equal(body?.status, 'cancelled', `${what}: succeeded although the body's status is ${JSON.stringify(body?.status)}`);
+          assert.equal(
+            body?.status,
+            'cancelled',
+            `${what}: succeeded although the body's status is ${JSON.stringify(body?.status)}`,
+          );
           const { meta: _bm, status: _bs, ...sentRest } = isObject(body) ? body : ({} as Json);
           const { meta: _am, status: _as, ...wasRest } = before;
-          assert.ok(!materiallyChanged(wasRest, sentRest), `${what}: succeeded although the body changed more than status: ${JSON.stringify(body).slice(0, 300)}`);
+          assert.ok(
+            !materiallyChanged(wasRest, sentRest),
+            `${what}: succeeded although the body changed more than status: ${JSON.stringify(body).slice(0, 300)}`,
+          );
           const after = res.json;
           assert.equal(after.status, 'cancelled', what);
           assert.equal(after.meta.versionId, String(v + 1), what);
@@ -1338,7 +2113,12 @@ describe('robustness under random input', () => {
           const first = await send('GET', `${rootPath}/Appointment/${before.id}/_history/1`, jsonHeaders(SCOPE.read));
           assert.equal(first.status, 200, `${what}: version 1 is no longer readable`);
           assert.equal(first.json.status, 'booked', what);
-          const freed = await p.store.db.selectFrom('slot').select(['status', 'appointment_id']).where('tenant_id', '=', TENANT).where('id', '=', slot.id).executeTakeFirstOrThrow();
+          const freed = await p.store.db
+            .selectFrom('slot')
+            .select(['status', 'appointment_id'])
+            .where('tenant_id', '=', TENANT)
+            .where('id', '=', slot.id)
+            .executeTakeFirstOrThrow();
           assert.deepEqual(freed, { status: 'free', appointment_id: null }, `${what}: slot not freed`);
           current = after;
         } else {
@@ -1355,7 +2135,12 @@ describe('robustness under random input', () => {
   it('P24 P25 BOOK-5 P31 random concurrent mixes of bookings, retries and cancels on a few slots keep one booking per slot and one per X-Request-ID', async () => {
     const pool = pools.mix;
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('book' as const), slot: fc.nat(pool.length - 1), key: fc.nat(3), ods: fc.constantFrom('A1001', 'B2002') }),
+      fc.record({
+        kind: fc.constant('book' as const),
+        slot: fc.nat(pool.length - 1),
+        key: fc.nat(3),
+        ods: fc.constantFrom('A1001', 'B2002'),
+      }),
       fc.record({ kind: fc.constant('cancel' as const), slot: fc.nat(pool.length - 1) }),
     );
     await fc.assert(
@@ -1367,19 +2152,30 @@ describe('robustness under random input', () => {
               const res = await send(
                 'POST',
                 `${rootPath}/Appointment`,
-                { ...jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'x-request-id': requestId }), authorization: bearer(SCOPE.write, { ods: o.ods }) },
+                {
+                  ...jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'x-request-id': requestId }),
+                  authorization: bearer(SCOPE.write, { ods: o.ods }),
+                },
                 JSON.stringify(bookingFor(pool[o.slot])),
               );
               return { o, res, requestId };
             }
-            const row = await p.store.db.selectFrom('slot').select('appointment_id').where('tenant_id', '=', TENANT).where('id', '=', pool[o.slot].id).executeTakeFirstOrThrow();
+            const row = await p.store.db
+              .selectFrom('slot')
+              .select('appointment_id')
+              .where('tenant_id', '=', TENANT)
+              .where('id', '=', pool[o.slot].id)
+              .executeTakeFirstOrThrow();
             if (!row.appointment_id) return { o, res: undefined, requestId: '' };
             const read = await send('GET', `${rootPath}/Appointment/${row.appointment_id}`, jsonHeaders(SCOPE.read));
             if (read.status !== 200) return { o, res: read, requestId: '' };
             const res = await send(
               'PUT',
               `${rootPath}/Appointment/${read.json.id}`,
-              jsonHeaders(SCOPE.write, { 'content-type': 'application/fhir+json', 'if-match': read.headers.etag as string }),
+              jsonHeaders(SCOPE.write, {
+                'content-type': 'application/fhir+json',
+                'if-match': read.headers.etag as string,
+              }),
               JSON.stringify({ ...read.json, status: 'cancelled' }),
             );
             return { o, res, requestId: '' };
@@ -1395,13 +2191,28 @@ describe('robustness under random input', () => {
               const k = `${r.o.ods}/${r.requestId}`;
               byRequest.set(k, (byRequest.get(k) ?? new Set()).add(r.res.json.id));
               // An X-Request-ID is scoped to its consumer: the answer is an appointment that consumer booked.
-              const owner = await p.store.db.selectFrom('appointment').select('consumer_ods').where('tenant_id', '=', TENANT).where('id', '=', r.res.json.id).executeTakeFirst();
-              assert.equal(owner?.consumer_ods, r.o.ods, `${r.o.ods} with X-Request-ID ${r.requestId} was answered with ${owner?.consumer_ods}'s appointment`);
+              const owner = await p.store.db
+                .selectFrom('appointment')
+                .select('consumer_ods')
+                .where('tenant_id', '=', TENANT)
+                .where('id', '=', r.res.json.id)
+                .executeTakeFirst();
+              assert.equal(
+                owner?.consumer_ods,
+                r.o.ods,
+                `${r.o.ods} with X-Request-ID ${r.requestId} was answered with ${owner?.consumer_ods}'s appointment`,
+              );
             }
-          } else assert.ok([200, 409, 422].includes(r.res.status), `cancel → ${r.res.status} ${r.res.text.slice(0, 200)}`);
+          } else
+            assert.ok([200, 409, 422].includes(r.res.status), `cancel → ${r.res.status} ${r.res.text.slice(0, 200)}`);
         }
-        for (const [k, ids] of byRequest) assert.equal(ids.size, 1, `X-Request-ID ${k} answered with ${ids.size} different appointments`);
-        await assertStoreWhole(`concurrent ${ops.map((o) => o.kind).join(',')}`, pool, results.map((r) => r.requestId).filter(Boolean));
+        for (const [k, ids] of byRequest)
+          assert.equal(ids.size, 1, `X-Request-ID ${k} answered with ${ids.size} different appointments`);
+        await assertStoreWhole(
+          `concurrent ${ops.map((o) => o.kind).join(',')}`,
+          pool,
+          results.map((r) => r.requestId).filter(Boolean),
+        );
       }),
       runs(120),
     );

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call } from '../helpers/consumer.js';
-import { OTHER_TENANT, SECOND_SERVICE, SERVICE, startTestProvider, tomorrowAt, type TestProvider } from '../helpers/provider.js';
+import {
+  OTHER_TENANT,
+  SECOND_SERVICE,
+  SERVICE,
+  startTestProvider,
+  tomorrowAt,
+  type TestProvider,
+} from '../helpers/provider.js';
 
 let p: TestProvider;
 before(async () => {
@@ -76,23 +83,38 @@ describe('slot search', () => {
     const t10 = tomorrowAt(10);
     const iso = (ms: number) => new Date(ms).toISOString();
     const window = resources(
-      (await call(p.root(), `/Slot?service=${SERVICE}&start=ge${iso(t10 + 3_600_000)}&start=lt${iso(t10 + 7_200_000)}`)).json,
+      (await call(p.root(), `/Slot?service=${SERVICE}&start=ge${iso(t10 + 3_600_000)}&start=lt${iso(t10 + 7_200_000)}`))
+        .json,
       'Slot',
     );
     assert.equal(window.length, 4);
-    assert.ok(window.every((s: any) => Date.parse(s.start) >= t10 + 3_600_000 && Date.parse(s.start) < t10 + 7_200_000));
+    assert.ok(
+      window.every((s: any) => Date.parse(s.start) >= t10 + 3_600_000 && Date.parse(s.start) < t10 + 7_200_000),
+    );
 
     // 12:00+01:00 is 11:00Z; `+` sent unencoded arrives as a space and still means +.
     const offsetText = `${day()}T12:00:00+01:00`;
-    const encoded = resources((await call(p.root(), `/Slot?service=${SERVICE}&start=le${encodeURIComponent(offsetText)}`)).json, 'Slot');
+    const encoded = resources(
+      (await call(p.root(), `/Slot?service=${SERVICE}&start=le${encodeURIComponent(offsetText)}`)).json,
+      'Slot',
+    );
     const unencoded = resources((await call(p.root(), `/Slot?service=${SERVICE}&start=le${offsetText}`)).json, 'Slot');
     assert.equal(encoded.length, 5, '10:00, 10:15, 10:30, 10:45, 11:00');
-    assert.deepEqual(unencoded.map((s: any) => s.id), encoded.map((s: any) => s.id));
+    assert.deepEqual(
+      unencoded.map((s: any) => s.id),
+      encoded.map((s: any) => s.id),
+    );
 
-    const gt = resources((await call(p.root(), `/Slot?service=${SERVICE}&start=gt${iso(t10 + 3 * 900_000)}`)).json, 'Slot');
+    const gt = resources(
+      (await call(p.root(), `/Slot?service=${SERVICE}&start=gt${iso(t10 + 3 * 900_000)}`)).json,
+      'Slot',
+    );
     assert.ok(gt.every((s: any) => Date.parse(s.start) > t10 + 3 * 900_000));
     const eq = resources((await call(p.root(), `/Slot?service=${SERVICE}&start=eq${iso(t10 + 900_000)}`)).json, 'Slot');
-    assert.deepEqual(eq.map((s: any) => s.id), ['s1-001']);
+    assert.deepEqual(
+      eq.map((s: any) => s.id),
+      ['s1-001'],
+    );
     const wholeDay = resources((await call(p.root(), `/Slot?service=${SERVICE}&start=eq${day()}`)).json, 'Slot');
     assert.equal(wholeDay.length, 24);
   });
@@ -127,11 +149,23 @@ describe('slot search', () => {
     ].join('&');
     const res = await call(p.root(), `/Slot?service=${SERVICE}&${includes}`);
     const types = resources(res.json).map((r: any) => `${r.resourceType}/${r.id}`);
-    for (const expected of ['Schedule/S1', 'Schedule/S2', `HealthcareService/${SERVICE}`, `HealthcareService/${SECOND_SERVICE}`, 'Practitioner/PR1', 'PractitionerRole/ROLE1', 'Location/LOC1', 'Organization/RT1']) {
+    for (const expected of [
+      'Schedule/S1',
+      'Schedule/S2',
+      `HealthcareService/${SERVICE}`,
+      `HealthcareService/${SECOND_SERVICE}`,
+      'Practitioner/PR1',
+      'PractitionerRole/ROLE1',
+      'Location/LOC1',
+      'Organization/RT1',
+    ]) {
       assert.equal(types.filter((t: string) => t === expected).length, 1, `${expected} exactly once`);
     }
     for (const schedule of resources(res.json, 'Schedule')) {
-      assert.ok(schedule.actor.some((a: any) => a.reference.startsWith('HealthcareService/')), 'P13 HealthcareService actor');
+      assert.ok(
+        schedule.actor.some((a: any) => a.reference.startsWith('HealthcareService/')),
+        'P13 HealthcareService actor',
+      );
     }
     const modes = res.json.entry.filter((e: any) => e.resource.resourceType !== 'Slot').map((e: any) => e.search.mode);
     assert.ok(modes.every((m: string) => m === 'include'));
@@ -157,15 +191,23 @@ describe('slot search', () => {
     const slots = resources((await call(p.root(), `/Slot?service=${SERVICE}`)).json, 'Slot');
     const s1 = slots.find((s: any) => s.schedule.reference === 'Schedule/S1');
     const s2 = slots.find((s: any) => s.schedule.reference === 'Schedule/S2');
-    assert.deepEqual(s1.extension, [{ url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2', valueCode: 'In-person' }]);
+    assert.deepEqual(s1.extension, [
+      {
+        url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2',
+        valueCode: 'In-person',
+      },
+    ]);
     assert.equal(s2.extension, undefined);
   });
 
-  it('tenancy: one tenant never sees another tenant\'s slots', async () => {
+  it("tenancy: one tenant never sees another tenant's slots", async () => {
     const ours = resources((await call(p.root(), '/Slot')).json, 'Slot');
     assert.ok(ours.every((s: any) => !s.id.startsWith('t1-')));
     const theirs = resources((await call(p.root(OTHER_TENANT), '/Slot')).json, 'Slot');
-    assert.deepEqual(theirs.map((s: any) => s.id), ['t1-000', 't1-001', 't1-002', 't1-003']);
+    assert.deepEqual(
+      theirs.map((s: any) => s.id),
+      ['t1-000', 't1-001', 't1-002', 't1-003'],
+    );
     const cross = await call(p.root(OTHER_TENANT), `/Slot?service=${SERVICE}`);
     assert.equal(resources(cross.json, 'Slot').length, 0);
   });
@@ -174,7 +216,15 @@ describe('slot search', () => {
     const { addSlots } = await import('../../src/capacity/catalogue.js');
     const past = Date.now() - 3_600_000;
     await addSlots(p.store, 'test-ed', [
-      { id: 'past-1', identifier: crypto.randomUUID(), scheduleId: 'S1', start: new Date(past).toISOString(), end: new Date(past + 900_000).toISOString(), status: 'free', deliveryChannel: null },
+      {
+        id: 'past-1',
+        identifier: crypto.randomUUID(),
+        scheduleId: 'S1',
+        start: new Date(past).toISOString(),
+        end: new Date(past + 900_000).toISOString(),
+        status: 'free',
+        deliveryChannel: null,
+      },
     ]);
     const slots = resources((await call(p.root(), `/Slot?service=${SERVICE}&start=ge2000-01-01`)).json, 'Slot');
     assert.ok(!slots.some((s: any) => s.id === 'past-1'));

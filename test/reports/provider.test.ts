@@ -12,7 +12,10 @@ before(async () => {
   // A referral document that arrives before its booking (BOOK-4) …
   const early = bookingFor(p.catalogue.s1[0]);
   const earlyDoc = early.contained.find((r: any) => r.resourceType === 'DocumentReference').identifier[0].value;
-  assert.equal(await receiveReferral(p.store, 'test-ed', earlyDoc, '<ClinicalDocument/>', 'application/hl7-v3+xml'), 'received');
+  assert.equal(
+    await receiveReferral(p.store, 'test-ed', earlyDoc, '<ClinicalDocument/>', 'application/hl7-v3+xml'),
+    'received',
+  );
   // … three bookings (one on a schedule shared with the second service) …
   for (const body of [early, bookingFor(p.catalogue.s1[1]), bookingFor(p.catalogue.s2[0])]) {
     const res = await call(p.root(), '/Appointment', { method: 'POST', body });
@@ -21,15 +24,34 @@ before(async () => {
   }
   // … one of them cancelled …
   const appt = (await call(p.root(), `/Appointment/${documents[1]}`)).json;
-  const cancel = await call(p.root(), `/Appointment/${appt.id}`, { method: 'PUT', body: { ...appt, status: 'cancelled' }, headers: { 'if-match': 'W/"1"' } });
+  const cancel = await call(p.root(), `/Appointment/${appt.id}`, {
+    method: 'PUT',
+    body: { ...appt, status: 'cancelled' },
+    headers: { 'if-match': 'W/"1"' },
+  });
   assert.equal(cancel.status, 200);
   // … and two referrals that never got a booking.
-  await receiveReferral(p.store, 'test-ed', 'aaaaaaaa-0000-4000-8000-000000000001', '<ClinicalDocument/>', 'application/hl7-v3+xml');
-  await receiveReferral(p.store, 'test-ed', 'aaaaaaaa-0000-4000-8000-000000000002', '<ClinicalDocument/>', 'application/hl7-v3+xml');
+  await receiveReferral(
+    p.store,
+    'test-ed',
+    'aaaaaaaa-0000-4000-8000-000000000001',
+    '<ClinicalDocument/>',
+    'application/hl7-v3+xml',
+  );
+  await receiveReferral(
+    p.store,
+    'test-ed',
+    'aaaaaaaa-0000-4000-8000-000000000002',
+    '<ClinicalDocument/>',
+    'application/hl7-v3+xml',
+  );
 });
 after(() => p.close());
 
-const range = () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3 * 86_400_000).toISOString() });
+const range = () => ({
+  from: new Date(Date.now() - 3_600_000).toISOString(),
+  to: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+});
 
 describe('provider reports', () => {
   it('P38 rep-prov-01 counts appointments booked in the range, by service', async () => {
@@ -62,7 +84,12 @@ describe('provider reports', () => {
   });
 
   it('BOOK-4 a booking is linked to its referral document, whether it arrived before or after; a cancel decouples it', async () => {
-    const rows = await p.store.db.selectFrom('referral_document').selectAll().where('tenant_id', '=', 'test-ed').orderBy('document_id').execute();
+    const rows = await p.store.db
+      .selectFrom('referral_document')
+      .selectAll()
+      .where('tenant_id', '=', 'test-ed')
+      .orderBy('document_id')
+      .execute();
     const linked = rows.filter((r) => r.appointment_id);
     assert.equal(linked.length, 3);
     const early = linked.find((r) => r.appointment_id === documents[0])!;
@@ -71,7 +98,16 @@ describe('provider reports', () => {
     assert.ok(cancelled.decoupled_at, 'decoupled from the cancelled booking');
     assert.equal(linked.find((r) => r.appointment_id === documents[2])!.decoupled_at, null);
     // A document arriving after its booking is linked to it.
-    assert.equal(await receiveReferral(p.store, 'test-ed', linked.find((r) => r.appointment_id === documents[2])!.document_id, '<ClinicalDocument/>', 'application/hl7-v3+xml'), 'linked');
+    assert.equal(
+      await receiveReferral(
+        p.store,
+        'test-ed',
+        linked.find((r) => r.appointment_id === documents[2])!.document_id,
+        '<ClinicalDocument/>',
+        'application/hl7-v3+xml',
+      ),
+      'linked',
+    );
   });
 
   it('a range with nothing in it reports zeros, and another tenant sees none of this', async () => {

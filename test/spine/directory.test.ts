@@ -45,7 +45,11 @@ describe('service directory (DoS stand-in)', () => {
     return { status: res.status, body: (await res.json()) as any };
   };
   const put = async (id: string, body: unknown, raw?: string, contentType = 'application/json') => {
-    const res = await fetch(`${base}/services/${id}`, { method: 'PUT', headers: { 'content-type': contentType }, body: raw ?? JSON.stringify(body) });
+    const res = await fetch(`${base}/services/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': contentType },
+      body: raw ?? JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const ids = (body: any): string[] => body.services.map((s: any) => s.id);
@@ -68,7 +72,13 @@ describe('service directory (DoS stand-in)', () => {
     await put('T-HEAD', service('T-HEAD', 'LS6 2AL'));
     await put('T-WAKE', service('T-WAKE', 'WF1 2SN'));
     // Open 09:00–17:00 on weekdays only, next door to the patient.
-    await put('T-DAYS', service('T-DAYS', 'LS2 7HY', { openAllHours: false, openingTimes: WEEKDAYS.map((day) => ({ day, open: '09:00', close: '17:00' })) }));
+    await put(
+      'T-DAYS',
+      service('T-DAYS', 'LS2 7HY', {
+        openAllHours: false,
+        openingTimes: WEEKDAYS.map((day) => ({ day, open: '09:00', close: '17:00' })),
+      }),
+    );
     await put('T-KIDS', service('T-KIDS', 'LS2 9NS', { ageRange: { min: 0, max: 15 } }));
     await put('T-DX06', service('T-DX06', 'LS1 4AP', { dispositions: ['Dx06'] }));
   });
@@ -80,13 +90,21 @@ describe('service directory (DoS stand-in)', () => {
 
   describe('search (like DoS CheckCapacitySummary)', () => {
     it('ABUS.01: services for the disposition, nearest first, with distance in km and miles and no endpoints', async () => {
-      const { status, body } = await get(`/services?disposition=Dx05&postcode=LS1%204AP&age=40&at=${WEDNESDAY_NOON_BST}`);
+      const { status, body } = await get(
+        `/services?disposition=Dx05&postcode=LS1%204AP&age=40&at=${WEDNESDAY_NOON_BST}`,
+      );
       assert.equal(status, 200);
       assert.deepEqual(ids(body), ['T-LEEDS', 'T-DAYS', 'T-HEAD', 'T-WAKE']);
-      assert.deepEqual(body.services.map((s: any) => s.rank), [1, 2, 3, 4]);
+      assert.deepEqual(
+        body.services.map((s: any) => s.rank),
+        [1, 2, 3, 4],
+      );
       assert.equal(body.services[0].distanceKm, 0, 'same district as the patient');
       const wake = body.services.find((s: any) => s.id === 'T-WAKE');
-      assert.ok(wake.distanceKm > 10 && wake.distanceKm < 20, `Leeds to Wakefield is about 13 km, not ${wake.distanceKm}`);
+      assert.ok(
+        wake.distanceKm > 10 && wake.distanceKm < 20,
+        `Leeds to Wakefield is about 13 km, not ${wake.distanceKm}`,
+      );
       assert.ok(Math.abs(wake.distanceMiles * 1.609344 - wake.distanceKm) < 0.2);
       assert.deepEqual(wake.address, ['1 Test Street'], 'the address where care is given (ABUS.01)');
       assert.equal(wake.postcode, 'WF1 2SN');
@@ -115,7 +133,10 @@ describe('service directory (DoS stand-in)', () => {
     });
 
     it('ABUS.01: opening follows UK local time across GMT and BST; `at` takes any offset', async () => {
-      const daysAt = async (at: string) => (await get(`/services?disposition=Dx05&postcode=LS1&at=${encodeURIComponent(at)}`)).body.services.find((s: any) => s.id === 'T-DAYS');
+      const daysAt = async (at: string) =>
+        (await get(`/services?disposition=Dx05&postcode=LS1&at=${encodeURIComponent(at)}`)).body.services.find(
+          (s: any) => s.id === 'T-DAYS',
+        );
       // Friday 18:00 GMT: it next opens Monday 09:00 GMT.
       assert.equal((await daysAt('2026-11-27T18:00:00Z')).nextOpen, '2026-11-30T09:00:00.000Z');
       // Winter: 16:59 GMT open, 17:00 GMT closed.
@@ -151,9 +172,17 @@ describe('service directory (DoS stand-in)', () => {
 
     it('a disposition no standard list holds becomes known once a listed service accepts it (local configuration)', async () => {
       assertOutcome(await get('/services?disposition=Dx9001&postcode=LS1'), 400, 'before');
-      assert.equal((await put('T-LOCAL', service('T-LOCAL', 'LS1', { dispositions: ['Dx9001'], ageRange: { min: 65, max: 130 } }))).status, 201);
+      assert.equal(
+        (await put('T-LOCAL', service('T-LOCAL', 'LS1', { dispositions: ['Dx9001'], ageRange: { min: 65, max: 130 } })))
+          .status,
+        201,
+      );
       assert.deepEqual(ids((await get('/services?disposition=Dx9001&postcode=LS1')).body), ['T-LOCAL']);
-      assert.deepEqual(await get('/services?disposition=Dx9001&postcode=LS1&age=30'), { status: 200, body: { services: [] } }, 'known, but not for this age');
+      assert.deepEqual(
+        await get('/services?disposition=Dx9001&postcode=LS1&age=30'),
+        { status: 200, body: { services: [] } },
+        'known, but not for this age',
+      );
       // Dx900 is not Dx9001, although its JSON text is a prefix of it.
       assertOutcome(await get('/services?disposition=Dx900&postcode=LS1'), 400, 'prefix');
       assert.equal((await fetch(`${base}/services/T-LOCAL`, { method: 'DELETE' })).status, 204);
@@ -199,18 +228,46 @@ describe('service directory (DoS stand-in)', () => {
 
   describe('details (like DoS ServiceDetailsByID)', () => {
     it('C1, ABUS.23: details by ID carry the endpoints (in order) and attributes; the position comes from the postcode', async () => {
-      await put('T-EP', service('T-EP', 'ls14ap', {
-        endpoints: [
-          { order: 2, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: 'ASID:918999198999', comment: 'a comment' },
-          { order: 1, transport: 'email', format: 'HTML', interaction: 'urn:nhs-itk:interaction:x', businessScenario: 'Primary', address: 'a@b.example', compression: 'uncompressed' },
-        ],
-        attributes: [{ name: 'requirebooking', dataType: 'boolean', value: 'true' }],
-      }));
+      await put(
+        'T-EP',
+        service('T-EP', 'ls14ap', {
+          endpoints: [
+            {
+              order: 2,
+              transport: 'http',
+              format: 'FHIR',
+              interaction: 'Scheduling',
+              address: 'ASID:918999198999',
+              comment: 'a comment',
+            },
+            {
+              order: 1,
+              transport: 'email',
+              format: 'HTML',
+              interaction: 'urn:nhs-itk:interaction:x',
+              businessScenario: 'Primary',
+              address: 'a@b.example',
+              compression: 'uncompressed',
+            },
+          ],
+          attributes: [{ name: 'requirebooking', dataType: 'boolean', value: 'true' }],
+        }),
+      );
       const { status, body } = await get('/services/T-EP');
       assert.equal(status, 200);
-      assert.deepEqual(body.endpoints.map((e: any) => e.order), [1, 2]);
+      assert.deepEqual(
+        body.endpoints.map((e: any) => e.order),
+        [1, 2],
+      );
       assert.equal(body.endpoints.filter(isBookingEndpoint).length, 1);
-      assert.deepEqual(body.endpoints[1], { order: 2, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: 'ASID:918999198999', comment: 'a comment' });
+      assert.deepEqual(body.endpoints[1], {
+        order: 2,
+        transport: 'http',
+        format: 'FHIR',
+        interaction: 'Scheduling',
+        address: 'ASID:918999198999',
+        comment: 'a comment',
+      });
       assert.equal(body.endpoints[0].businessScenario, 'Primary');
       assert.deepEqual(body.attributes, [{ name: 'requirebooking', dataType: 'boolean', value: 'true' }]);
       assert.equal(body.postcode, 'LS1 4AP', 'the postcode is stored in its written form');
@@ -252,13 +309,22 @@ describe('service directory (DoS stand-in)', () => {
     });
 
     it('two first PUTs of one ID at the same moment: one creates (201), the other replaces (200)', async () => {
-      const results = await Promise.all([put('T-RACE', service('T-RACE', 'LS1')), put('T-RACE', service('T-RACE', 'LS1'))]);
+      const results = await Promise.all([
+        put('T-RACE', service('T-RACE', 'LS1')),
+        put('T-RACE', service('T-RACE', 'LS1')),
+      ]);
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 201]);
     });
 
     it('a bad body is a 400 whose message names the field; nothing is written', async () => {
       const ok = service('X1', 'LS1');
-      const booking = { order: 1, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: 'ASID:918999198999' };
+      const booking = {
+        order: 1,
+        transport: 'http',
+        format: 'FHIR',
+        interaction: 'Scheduling',
+        address: 'ASID:918999198999',
+      };
       for (const [body, field] of [
         [{ ...ok, dispositions: ['5'] }, 'dispositions'],
         [{ ...ok, dispositions: 'Dx05' }, 'dispositions'],
@@ -313,7 +379,10 @@ describe('service directory (DoS stand-in)', () => {
 
     it('putDirectoryService is safe to run twice, returns whether the ID was new, and fills the position', async () => {
       const db = ts.store.db;
-      const fresh = service('T-REPO', 'wf12sn', { openAllHours: undefined, openingTimes: [{ day: 'Sun', open: '00:00', close: '24:00' }] });
+      const fresh = service('T-REPO', 'wf12sn', {
+        openAllHours: undefined,
+        openingTimes: [{ day: 'Sun', open: '00:00', close: '24:00' }],
+      });
       assert.equal(await putDirectoryService(db, fresh), true);
       assert.equal(await putDirectoryService(db, fresh), false);
       const rows = await db.selectFrom('directory_service').select('id').where('id', '=', 'T-REPO').execute();
@@ -323,12 +392,19 @@ describe('service directory (DoS stand-in)', () => {
       assert.deepEqual(stored?.location, positionOf('WF1'));
       assert.equal(stored?.openAllHours, undefined);
       // Sunday 23:59 BST is inside 00:00–24:00.
-      const late = await searchDirectory(db, { disposition: 'Dx05', postcode: 'WF1', at: new Date('2026-06-14T22:59:00Z') });
+      const late = await searchDirectory(db, {
+        disposition: 'Dx05',
+        postcode: 'WF1',
+        at: new Date('2026-06-14T22:59:00Z'),
+      });
       assert.equal(late.find((s) => s.id === 'T-REPO')?.openNow, true);
       // A position given explicitly wins over the postcode's district.
       await putDirectoryService(db, { ...fresh, location: { latitude: 53.5, longitude: -1.5 } });
       assert.deepEqual((await getDirectoryService(db, 'T-REPO'))?.location, { latitude: 53.5, longitude: -1.5 });
-      await assert.rejects(putDirectoryService(db, { ...fresh, dispositions: ['DX5'] }), (err: any) => err.status === 400 && /dispositions/.test(err.message));
+      await assert.rejects(
+        putDirectoryService(db, { ...fresh, dispositions: ['DX5'] }),
+        (err: any) => err.status === 400 && /dispositions/.test(err.message),
+      );
     });
   });
 
@@ -357,58 +433,104 @@ describe('service directory (DoS stand-in)', () => {
     before(async () => {
       assert.equal(await seedDemoDirectory(ts.store.db), DEMO_DIRECTORY.length);
       await seedDemoDirectory(ts.store.db);
-      details = await Promise.all(DEMO_DIRECTORY.map(async (s) => (await get(`/services/${s.id}`)).body as DirectoryService));
+      details = await Promise.all(
+        DEMO_DIRECTORY.map(async (s) => (await get(`/services/${s.id}`)).body as DirectoryService),
+      );
     });
 
     it('seeding twice changes nothing; its IDs are 2000099xxx and not the demo provider’s', async () => {
-      const rows = await ts.store.db.selectFrom('directory_service').select('id').where('id', 'like', '20000990%').execute();
+      const rows = await ts.store.db
+        .selectFrom('directory_service')
+        .select('id')
+        .where('id', 'like', '20000990%')
+        .execute();
       assert.equal(rows.length, DEMO_DIRECTORY.length);
       for (const s of DEMO_DIRECTORY) assert.match(s.id, /^2000099\d{3}$/);
-      assert.deepEqual(details.map((s) => s.id), DEMO_DIRECTORY.map((s) => s.id));
+      assert.deepEqual(
+        details.map((s) => s.id),
+        DEMO_DIRECTORY.map((s) => s.id),
+      );
     });
 
     it('C7, C8: one service has two booking endpoints, some have none (an ITK or email endpoint only)', () => {
-      assert.ok(details.some((s) => bookingCount(s) === 2), 'C7: two booking endpoints');
+      assert.ok(
+        details.some((s) => bookingCount(s) === 2),
+        'C7: two booking endpoints',
+      );
       const none = details.filter((s) => bookingCount(s) === 0);
       assert.ok(none.length > 0, 'C8: no booking endpoint');
-      assert.ok(none.every((s) => s.endpoints.length > 0), 'but still a referral endpoint');
+      assert.ok(
+        none.every((s) => s.endpoints.length > 0),
+        'but still a referral endpoint',
+      );
     });
 
     it('C2–C4: requirebooking present-and-true, present-and-false and absent, each on a bookable service', () => {
-      assert.ok(details.some((s) => bookingCount(s) === 1 && requireBooking(s) === 'true'), 'C4: requirebooking true');
-      assert.ok(details.some((s) => bookingCount(s) === 1 && requireBooking(s) === 'false'), 'C3: requirebooking false');
-      assert.ok(details.some((s) => bookingCount(s) === 1 && requireBooking(s) === undefined), 'C2: requirebooking absent');
+      assert.ok(
+        details.some((s) => bookingCount(s) === 1 && requireBooking(s) === 'true'),
+        'C4: requirebooking true',
+      );
+      assert.ok(
+        details.some((s) => bookingCount(s) === 1 && requireBooking(s) === 'false'),
+        'C3: requirebooking false',
+      );
+      assert.ok(
+        details.some((s) => bookingCount(s) === 1 && requireBooking(s) === undefined),
+        'C2: requirebooking absent',
+      );
     });
 
     it('C11–C17: the booking endpoints name the endpoint directory’s test ASIDs', () => {
       for (const asid of ['200000000901', '200000000902', '200000000903', '200000000904', '200000000905']) {
-        assert.equal(details.filter((s) => s.endpoints.some((e) => isBookingEndpoint(e) && e.address === `ASID:${asid}`)).length, 1, asid);
+        assert.equal(
+          details.filter((s) => s.endpoints.some((e) => isBookingEndpoint(e) && e.address === `ASID:${asid}`)).length,
+          1,
+          asid,
+        );
       }
-      for (const s of details) for (const e of s.endpoints.filter(isBookingEndpoint)) assert.match(e.address, /^ASID:2000000009\d\d$/);
+      for (const s of details)
+        for (const e of s.endpoints.filter(isBookingEndpoint)) assert.match(e.address, /^ASID:2000000009\d\d$/);
     });
 
     it('ABUS.23: a pharmacy, a dental service, 24/7 services, weekdays 09:00–17:00 only, and children only', () => {
       assert.ok(details.some((s) => s.type === 'Pharmacy') && details.some((s) => s.type === 'Dental'));
       assert.ok(details.some((s) => s.openAllHours === true));
       assert.ok(
-        details.some((s) => !s.openAllHours && s.openingTimes.length === 5 && s.openingTimes.every((t) => WEEKDAYS.includes(t.day as 'Mon') && t.open === '09:00' && t.close === '17:00')),
+        details.some(
+          (s) =>
+            !s.openAllHours &&
+            s.openingTimes.length === 5 &&
+            s.openingTimes.every((t) => WEEKDAYS.includes(t.day as 'Mon') && t.open === '09:00' && t.close === '17:00'),
+        ),
         'weekdays 09:00–17:00',
       );
       assert.ok(details.some((s) => s.ageRange.min === 0 && s.ageRange.max === 15));
-      assert.ok(details.every((s) => /^(LS|WF)\d/.test(s.postcode ?? '') && s.location), 'Leeds and Wakefield, placed on the map');
+      assert.ok(
+        details.every((s) => /^(LS|WF)\d/.test(s.postcode ?? '') && s.location),
+        'Leeds and Wakefield, placed on the map',
+      );
     });
 
     it('ABUS.01: a late Saturday search from Leeds ranks the 24/7 services first, nearest first; a child sees the children’s service', async () => {
       // Saturday 23:00 BST.
-      const { body } = await get('/services?disposition=Dx05&postcode=LS1%204AP&age=40&at=2026-06-13T22:00:00Z&max=100');
+      const { body } = await get(
+        '/services?disposition=Dx05&postcode=LS1%204AP&age=40&at=2026-06-13T22:00:00Z&max=100',
+      );
       const demo = body.services.filter((s: any) => s.id.startsWith('2000099'));
       const open = demo.filter((s: any) => s.openNow).map((s: any) => s.id);
       assert.deepEqual(open, ['2000099007', '2000099009'], 'St James’s (LS9) is nearer than Wakefield (WF1)');
-      assert.ok(demo.slice(open.length).every((s: any) => !s.openNow && s.nextOpen), 'the closed ones follow, each with its next opening');
+      assert.ok(
+        demo.slice(open.length).every((s: any) => !s.openNow && s.nextOpen),
+        'the closed ones follow, each with its next opening',
+      );
       assert.ok(!demo.some((s: any) => s.id === '2000099008'), 'the children’s service is not listed for an adult');
       const child = await get('/services?disposition=Dx05&postcode=WF1&age=8&at=2026-06-13T12:00:00Z');
       const childDemo = child.body.services.filter((s: any) => s.id.startsWith('2000099'));
-      assert.deepEqual(childDemo.slice(0, 2).map((s: any) => s.id), ['2000099008', '2000099009'], 'open, and in the child’s own district (ties by ID)');
+      assert.deepEqual(
+        childDemo.slice(0, 2).map((s: any) => s.id),
+        ['2000099008', '2000099009'],
+        'open, and in the child’s own district (ties by ID)',
+      );
     });
   });
 });

@@ -39,18 +39,35 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     pki = await createTestPki(dir);
     providerStore = await testStore();
     await seedCatalogue(providerStore.store);
-    provider = await buildProvider({ store: providerStore.store, publicOrigin: 'https://placeholder', https: tlsServerOptions(pki, 'provider', { requireClientCert: true }) });
+    provider = await buildProvider({
+      store: providerStore.store,
+      publicOrigin: 'https://placeholder',
+      https: tlsServerOptions(pki, 'provider', { requireClientCert: true }),
+    });
     const providerAddress = await provider.app.listen({ port: 0, host: '127.0.0.1' });
     provider.tenants.publicOrigin = providerAddress;
     root = `${providerAddress}/STU3/1/test-ed`;
 
     spineStore = await testStore();
     await registerConsumer(spineStore.store.db, { asid: CONSUMER, odsCode: 'A1001', name: 'consumer' });
-    await registerProvider(spineStore.store.db, { serviceRoot: root, asid: PROVIDER_ASID, odsCode: 'RT1', services: [] });
-    spine = await buildSpine({ store: spineStore.store, https: tlsServerOptions(pki, 'spine', { requireClientCert: true }), proxyClientTls: tlsClientOptions(pki, 'spine') });
+    await registerProvider(spineStore.store.db, {
+      serviceRoot: root,
+      asid: PROVIDER_ASID,
+      odsCode: 'RT1',
+      services: [],
+    });
+    spine = await buildSpine({
+      store: spineStore.store,
+      https: tlsServerOptions(pki, 'spine', { requireClientCert: true }),
+      proxyClientTls: tlsClientOptions(pki, 'spine'),
+    });
     proxy = `${await spine.app.listen({ port: 0, host: '127.0.0.1' })}/proxy`;
     // The same spine data, but a proxy that has no client certificate of its own.
-    spineWithoutCert = await buildSpine({ store: spineStore.store, https: tlsServerOptions(pki, 'spine', { requireClientCert: true }), proxyClientTls: { ca: tlsClientOptions(pki, 'spine').ca } as never });
+    spineWithoutCert = await buildSpine({
+      store: spineStore.store,
+      https: tlsServerOptions(pki, 'spine', { requireClientCert: true }),
+      proxyClientTls: { ca: tlsClientOptions(pki, 'spine').ca } as never,
+    });
     proxyWithoutCert = `${await spineWithoutCert.app.listen({ port: 0, host: '127.0.0.1' })}/proxy`;
     consumerAgent = new Agent({ connect: tlsClientOptions(pki, 'consumer') });
   });
@@ -65,7 +82,8 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const search = () => `/Slot?service=${SERVICE}&start=ge${new Date(tomorrowAt(10)).toISOString()}&start=le${new Date(tomorrowAt(23)).toISOString()}`;
+  const search = () =>
+    `/Slot?service=${SERVICE}&start=ge${new Date(tomorrowAt(10)).toISOString()}&start=le${new Date(tomorrowAt(23)).toISOString()}`;
   const headers = () => ({
     authorization: `Bearer ${token({ aud: root, scope: 'organization/slot.read' })}`,
     accept: 'application/fhir+json',
@@ -92,7 +110,10 @@ describe('mutual TLS between consumer, proxy and provider', () => {
   });
 
   it('502 from the proxy when the provider refuses the proxy for want of a client certificate', async () => {
-    const res = await request(`${proxyWithoutCert}/${root}${search()}`, { headers: headers(), dispatcher: consumerAgent });
+    const res = await request(`${proxyWithoutCert}/${root}${search()}`, {
+      headers: headers(),
+      dispatcher: consumerAgent,
+    });
     const body = (await res.body.json()) as any;
     assert.equal(res.statusCode, 502);
     assert.equal(body.issue[0].details.coding[0].code, 'SSP_TARGET_UNREACHABLE');

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createTestPki, loadPki, peerOf, tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spine/tls.js';
+import {
+  createTestPki,
+  loadPki,
+  peerOf,
+  tlsClientOptions,
+  tlsServerOptions,
+  type TestPki,
+} from '../../src/spine/tls.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -31,10 +38,15 @@ function get(url: string, tls: RequestOptions): Promise<{ status: number; body: 
 }
 
 const fingerprint = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
-const fingerprints = (pki: TestPki) => Object.fromEntries([['ca', fingerprint(pki.caFile)], ...Object.entries(pki.parties).map(([p, f]) => [p, fingerprint(f.certFile)])]);
+const fingerprints = (pki: TestPki) =>
+  Object.fromEntries([
+    ['ca', fingerprint(pki.caFile)],
+    ...Object.entries(pki.parties).map(([p, f]) => [p, fingerprint(f.certFile)]),
+  ]);
 
 /** The error codes Node gives a client whose certificate the server refused (TLS 1.3 alert, or the reset after it). */
-const REFUSED_BY_SERVER = /^(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ERR_SSL_TLSV1_ALERT_UNKNOWN_CA|ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE|ECONNRESET|EPIPE)$/;
+const REFUSED_BY_SERVER =
+  /^(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ERR_SSL_TLSV1_ALERT_UNKNOWN_CA|ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE|ECONNRESET|EPIPE)$/;
 
 describe('mutual TLS test CA', () => {
   const dirs: string[] = [];
@@ -96,7 +108,10 @@ describe('mutual TLS test CA', () => {
   it('a client certificate from the CA is accepted and the server sees who it is', async () => {
     const res = await get(url, tlsClientOptions(pki, 'consumer'));
     assert.equal(res.status, 200);
-    assert.deepEqual(JSON.parse(res.body), { subject: 'CN=consumer', fingerprint256: fingerprint(pki.parties.consumer!.certFile) });
+    assert.deepEqual(JSON.parse(res.body), {
+      subject: 'CN=consumer',
+      fingerprint256: fingerprint(pki.parties.consumer!.certFile),
+    });
   });
 
   it('a connection without a client certificate is refused in the handshake: no response', async () => {
@@ -118,7 +133,10 @@ describe('mutual TLS test CA', () => {
     const { key, cert } = tlsClientOptions(pki, 'consumer');
     await assert.rejects(get(url, { key, cert }), (err: NodeJS.ErrnoException) => {
       // The server sends its certificate with the CA's above it (Node builds the chain from `ca`), and the client trusts neither.
-      assert.match(err.code ?? '', /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)$/);
+      assert.match(
+        err.code ?? '',
+        /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)$/,
+      );
       return true;
     });
     // ... and trusting another CA does not help either.
@@ -187,13 +205,19 @@ describe('mutual TLS test CA', () => {
     // A wildcard is named as such, and asked for again it is kept.
     await createTestPki(d, { hosts: ['*.slotbridge.test'] });
     const wildcard = fingerprint(withHost.parties.consumer!.certFile);
-    assert.equal(new X509Certificate(readFileSync(withHost.parties.consumer!.certFile)).checkHost('provider.slotbridge.test'), '*.slotbridge.test');
+    assert.equal(
+      new X509Certificate(readFileSync(withHost.parties.consumer!.certFile)).checkHost('provider.slotbridge.test'),
+      '*.slotbridge.test',
+    );
     await createTestPki(d, { hosts: ['*.slotbridge.test'] });
     assert.equal(fingerprint(withHost.parties.consumer!.certFile), wildcard);
     await assert.rejects(createTestPki(d, { hosts: ['not a host'] }), /host "not a host"/);
 
     // A key that does not match its certificate (say a run stopped between the two writes).
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
     writeFileSync(withHost.parties.spine!.keyFile, other);
     const spineWas = fingerprint(withHost.parties.spine!.certFile);
     const providerWas = fingerprint(withHost.parties.provider!.certFile);
@@ -210,13 +234,15 @@ describe('mutual TLS test CA', () => {
     unlinkSync(join(d, 'ca.key'));
     const pkiAfter = await createTestPki(d, { parties: ['spine'] });
     const ca = new X509Certificate(readFileSync(pkiAfter.caFile));
-    for (const party of ['spine', 'extra']) assert.ok(new X509Certificate(readFileSync(join(d, `${party}.crt`))).checkIssued(ca), party);
+    for (const party of ['spine', 'extra'])
+      assert.ok(new X509Certificate(readFileSync(join(d, `${party}.crt`))).checkIssued(ca), party);
     assert.deepEqual(Object.keys(loadPki(d).parties), ['extra', 'spine']);
   });
 
   it('refuses party names that are not file-name safe, or that would overwrite the CA', async () => {
     const d = tempDir('names');
-    for (const bad of ['../x', 'Consumer', 'ca', '', 'a b']) await assert.rejects(createTestPki(d, { parties: [bad] }), /party name/);
+    for (const bad of ['../x', 'Consumer', 'ca', '', 'a b'])
+      await assert.rejects(createTestPki(d, { parties: [bad] }), /party name/);
   });
 
   it('loadPki reads the parties there are and names what is missing', () => {

@@ -17,7 +17,11 @@ before(async () => {
   ts = await testStore();
   await putTenant(ts.store.db, { id: 't', name: 'T', odsCode: 'T1', asid: '1' });
   await putReference(ts.store.db, 't', { resourceType: 'HealthcareService', id: 'hs', name: 'HS' });
-  await putReference(ts.store.db, 't', { resourceType: 'Schedule', id: 'sc', actor: [{ reference: 'HealthcareService/hs' }] });
+  await putReference(ts.store.db, 't', {
+    resourceType: 'Schedule',
+    id: 'sc',
+    actor: [{ reference: 'HealthcareService/hs' }],
+  });
 });
 after(() => ts.dispose());
 
@@ -60,10 +64,13 @@ describe(`store (${process.env.SLOTBRIDGE_TEST_DATABASE_URL ? 'PostgreSQL' : 'SQ
         }),
       ),
     );
-    assert.equal(wins.reduce((a, b) => a + b, 0), 20);
+    assert.equal(
+      wins.reduce((a, b) => a + b, 0),
+      20,
+    );
   });
 
-  it('a change of a tenant\'s slots changes its change token, and only its own', async () => {
+  it("a change of a tenant's slots changes its change token, and only its own", async () => {
     const before = ts.store.slotChanges.token('t');
     const other = ts.store.slotChanges.token('u');
     await addSlots(ts.store, 't', quarterHourSlots('tok', 'sc', tomorrowAt(16), 1));
@@ -74,9 +81,41 @@ describe(`store (${process.env.SLOTBRIDGE_TEST_DATABASE_URL ? 'PostgreSQL' : 'SQ
   it('audit_event refuses updates and deletes', async () => {
     await ts.store.db
       .insertInto('audit_event')
-      .values({ at: new Date().toISOString(), tenant_id: 't', method: 'GET', path: '/', interaction: null, status: 200, outcome: 'success', diagnostics: null, consumer_fault: 0, request_id: 'r', correlation_id: null, ssp_trace_id: null, ssp_from: null, ssp_to: null, ssp_interaction_id: null, organisation_ods: null, organisation_name: null, device_id: null, device_model: null, device_version: null, practitioner_id: null, practitioner_name: null, practitioner_sds_user_id: null, practitioner_sds_role_profile_id: null, resource_type: null, resource_id: null, version_id: null, duration_ms: 1 })
+      .values({
+        at: new Date().toISOString(),
+        tenant_id: 't',
+        method: 'GET',
+        path: '/',
+        interaction: null,
+        status: 200,
+        outcome: 'success',
+        diagnostics: null,
+        consumer_fault: 0,
+        request_id: 'r',
+        correlation_id: null,
+        ssp_trace_id: null,
+        ssp_from: null,
+        ssp_to: null,
+        ssp_interaction_id: null,
+        organisation_ods: null,
+        organisation_name: null,
+        device_id: null,
+        device_model: null,
+        device_version: null,
+        practitioner_id: null,
+        practitioner_name: null,
+        practitioner_sds_user_id: null,
+        practitioner_sds_role_profile_id: null,
+        resource_type: null,
+        resource_id: null,
+        version_id: null,
+        duration_ms: 1,
+      })
       .execute();
-    await assert.rejects(ts.store.db.updateTable('audit_event').set({ status: 500 }).where('request_id', '=', 'r').execute(), /append-only/);
+    await assert.rejects(
+      ts.store.db.updateTable('audit_event').set({ status: 500 }).where('request_id', '=', 'r').execute(),
+      /append-only/,
+    );
     await assert.rejects(ts.store.db.deleteFrom('audit_event').where('request_id', '=', 'r').execute(), /append-only/);
   });
 });
@@ -94,12 +133,19 @@ describe('SQLite background writer', { skip: TEST_DATABASE_URL && 'SQLite only' 
         await store.appendAuditEvents([row]);
         console.log('written');
         await store.close();`;
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(child.status, 0, child.stderr);
       assert.equal(child.stdout.trim(), 'written');
       const store = await openStore({ dataDir: dir });
       try {
-        const row = await store.db.selectFrom('audit_event').select('path').where('request_id', '=', 'last-words').executeTakeFirst();
+        const row = await store.db
+          .selectFrom('audit_event')
+          .select('path')
+          .where('request_id', '=', 'last-words')
+          .executeTakeFirst();
         assert.equal(row?.path, '/shutdown');
       } finally {
         await store.close();
@@ -123,8 +169,14 @@ describe('PostgreSQL schemas', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (S
       const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       const store = await openStore({ databaseUrl: url });
       await store.close();
-      const tables = await admin.query(`select table_name from information_schema.tables where table_schema = $1 and table_name in ('kysely_migration', 'slot') order by 1`, [schema]);
-      assert.deepEqual(tables.rows.map((r) => r.table_name), ['kysely_migration', 'slot']);
+      const tables = await admin.query(
+        `select table_name from information_schema.tables where table_schema = $1 and table_name in ('kysely_migration', 'slot') order by 1`,
+        [schema],
+      );
+      assert.deepEqual(
+        tables.rows.map((r) => r.table_name),
+        ['kysely_migration', 'slot'],
+      );
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.end();
@@ -133,22 +185,26 @@ describe('PostgreSQL schemas', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (S
   });
 });
 
-describe('PostgreSQL connection loss', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (SLOTBRIDGE_TEST_DATABASE_URL)' }, () => {
-  it('an idle pooled connection ended by the server does not end the process, and the store carries on', async () => {
-    const t = await testStore();
-    try {
-      // The pid of a pooled connection, idle in the pool once the query is done.
-      const { rows: own } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(t.store.db);
-      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await admin.connect();
-      const { rows: ended } = await admin.query('SELECT pg_terminate_backend($1) AS ended', [own[0]!.pid]);
-      assert.equal(ended[0].ended, true);
-      await admin.end();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const rows = await t.store.db.selectFrom('tenant').select('id').execute();
-      assert.deepEqual(rows, []);
-    } finally {
-      await t.dispose();
-    }
-  });
-});
+describe(
+  'PostgreSQL connection loss',
+  { skip: !TEST_DATABASE_URL && 'PostgreSQL only (SLOTBRIDGE_TEST_DATABASE_URL)' },
+  () => {
+    it('an idle pooled connection ended by the server does not end the process, and the store carries on', async () => {
+      const t = await testStore();
+      try {
+        // The pid of a pooled connection, idle in the pool once the query is done.
+        const { rows: own } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(t.store.db);
+        const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await admin.connect();
+        const { rows: ended } = await admin.query('SELECT pg_terminate_backend($1) AS ended', [own[0]!.pid]);
+        assert.equal(ended[0].ended, true);
+        await admin.end();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const rows = await t.store.db.selectFrom('tenant').select('id').execute();
+        assert.deepEqual(rows, []);
+      } finally {
+        await t.dispose();
+      }
+    });
+  },
+);

@@ -49,9 +49,27 @@ describe('web app: booking area in a real browser', () => {
     spine = await buildSpine({ store: spineStore.store });
     base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
-    await registerProviderWith(base, { root: provider.root(), asid: '999000000001', ods: 'RT1', postcode: 'LS1 4AP', dispositions: ['Dx05', 'Dx75'] });
-    await registerProviderWith(base, { root: provider.root(OTHER_TENANT), asid: '999000000002', ods: 'RT2', postcode: 'LS2 9NS', dispositions: ['Dx05', 'Dx75'], requireBooking: true });
-    web = await buildConsumerWeb({ spine: base, identity: consumerIdentity({ user: 'web-handler' }), db: consumerStore.store.db, webDist: WEB_DIST });
+    await registerProviderWith(base, {
+      root: provider.root(),
+      asid: '999000000001',
+      ods: 'RT1',
+      postcode: 'LS1 4AP',
+      dispositions: ['Dx05', 'Dx75'],
+    });
+    await registerProviderWith(base, {
+      root: provider.root(OTHER_TENANT),
+      asid: '999000000002',
+      ods: 'RT2',
+      postcode: 'LS2 9NS',
+      dispositions: ['Dx05', 'Dx75'],
+      requireBooking: true,
+    });
+    web = await buildConsumerWeb({
+      spine: base,
+      identity: consumerIdentity({ user: 'web-handler' }),
+      db: consumerStore.store.db,
+      webDist: WEB_DIST,
+    });
     url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     browser = await launchChromium();
   });
@@ -88,7 +106,8 @@ describe('web app: booking area in a real browser', () => {
     const heading = page.getByRole('heading', { name });
     const problem = page.locator('.nhsuk-error-summary');
     await Promise.race([heading.waitFor(), problem.waitFor()]);
-    if (!(await heading.isVisible())) assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
+    if (!(await heading.isVisible()))
+      assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
   }
 
   async function toSlots(serviceName: string): Promise<void> {
@@ -103,14 +122,24 @@ describe('web app: booking area in a real browser', () => {
     await accessible('1-patient');
     await page.getByRole('button', { name: 'Find services' }).click();
     await page.getByRole('heading', { name: 'Services for Dx75 near LS1 4HR' }).waitFor();
-    await page.getByText(/Takes bookings: \d+ free slots within the Dx75 time frame/).first().waitFor();
+    await page
+      .getByText(/Takes bookings: \d+ free slots within the Dx75 time frame/)
+      .first()
+      .waitFor();
     await accessible('2-services');
     await page.getByRole('button', { name: 'See slots at Test ED (adults)' }).click();
     await page.getByRole('heading', { name: 'Choose a slot at Test ED (adults)' }).waitFor();
     await accessible('3-slots');
     const first = provider.catalogue.s1[0]!;
-    const label = new Date(first.start).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
-    await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).first().click();
+    const label = new Date(first.start).toLocaleTimeString('en-GB', {
+      timeZone: 'Europe/London',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    await page
+      .getByRole('button', { name: new RegExp(`at ${label}, In-person`) })
+      .first()
+      .click();
     await page.getByRole('heading', { name: 'Check and book' }).waitFor();
     assert.ok(await page.getByText('Test Hospital ED, 1 Test Road').isVisible());
     assert.ok(await page.getByText('Dr Libbie Webber (female), General Medical Practitioner').isVisible());
@@ -119,9 +148,17 @@ describe('web app: booking area in a real browser', () => {
     await page.getByRole('button', { name: 'Book this appointment' }).click();
     await expectHeading('Appointment booked');
     await accessible('5-booked');
-    const booked = await provider.store.db.selectFrom('appointment').selectAll().where('slot_id', '=', first.id).where('status', '=', 'booked').execute();
+    const booked = await provider.store.db
+      .selectFrom('appointment')
+      .selectAll()
+      .where('slot_id', '=', first.id)
+      .where('status', '=', 'booked')
+      .execute();
     assert.equal(booked.length, 1);
-    assert.ok(await page.getByText(booked[0]!.id, { exact: true }).isVisible(), 'the confirmation shows the appointment reference');
+    assert.ok(
+      await page.getByText(booked[0]!.id, { exact: true }).isVisible(),
+      'the confirmation shows the appointment reference',
+    );
     await page.close();
   });
 
@@ -129,17 +166,43 @@ describe('web app: booking area in a real browser', () => {
     await patientForm('Dx75');
     await toSlots('Test ED (adults)');
     const slot = provider.catalogue.s1[2]!;
-    const label = new Date(slot.start).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
-    await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).first().click();
+    const label = new Date(slot.start).toLocaleTimeString('en-GB', {
+      timeZone: 'Europe/London',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    await page
+      .getByRole('button', { name: new RegExp(`at ${label}, In-person`) })
+      .first()
+      .click();
     await page.getByLabel('Reason for the appointment').fill('Rash');
     // Someone else books it meanwhile.
     const other = new Consumer({ spine: base, identity: consumerIdentity({ user: 'someone-else' }) });
-    await other.book({ serviceId: SERVICE, slotId: slot.id, patient: { resourceType: 'Patient', name: [{ family: 'Other' }], gender: 'female', birthDate: '1980-01-01', telecom: [{ system: 'phone', value: '1' }], address: [{ line: ['x'] }] }, reason: 'x' });
+    await other.book({
+      serviceId: SERVICE,
+      slotId: slot.id,
+      patient: {
+        resourceType: 'Patient',
+        name: [{ family: 'Other' }],
+        gender: 'female',
+        birthDate: '1980-01-01',
+        telecom: [{ system: 'phone', value: '1' }],
+        address: [{ line: ['x'] }],
+      },
+      reason: 'x',
+    });
     await page.getByRole('button', { name: 'Book this appointment' }).click();
-    await page.getByRole('alert').getByText(/just been taken|no longer free/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/just been taken|no longer free/)
+      .waitFor();
     await page.getByRole('heading', { name: 'Choose a slot at Test ED (adults)' }).waitFor();
     await accessible('6-slot-gone');
-    assert.equal(await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).count(), 0, 'the taken slot is no longer offered');
+    assert.equal(
+      await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).count(),
+      0,
+      'the taken slot is no longer offered',
+    );
     await page.close();
   });
 
@@ -150,11 +213,21 @@ describe('web app: booking area in a real browser', () => {
     const card = page.locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' });
     assert.ok(await card.getByText('Booking only', { exact: true }).isVisible());
     await card.getByRole('button', { name: /See slots/ }).click();
-    await page.getByText('There are no free slots at this service. This service only accepts referrals with a booking: choose another service.').waitFor();
+    await page
+      .getByText(
+        'There are no free slots at this service. This service only accepts referrals with a booking: choose another service.',
+      )
+      .waitFor();
     await accessible('7-booking-only-no-slots');
     await page.getByRole('link', { name: 'Back to services' }).click();
-    await page.locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' }).getByRole('button', { name: /Refer without booking/ }).click();
-    await page.getByRole('alert').getByText(/only accepts referrals with a booked appointment/).waitFor();
+    await page
+      .locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' })
+      .getByRole('button', { name: /Refer without booking/ })
+      .click();
+    await page
+      .getByRole('alert')
+      .getByText(/only accepts referrals with a booked appointment/)
+      .waitFor();
     await page.close();
   });
 
@@ -162,8 +235,15 @@ describe('web app: booking area in a real browser', () => {
     await patientForm('Dx05');
     await toSlots('Test ED (adults)');
     const slot = provider.catalogue.s1[5]!;
-    const label = new Date(slot.start).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
-    await page.getByRole('button', { name: new RegExp(`at ${label}, In-person`) }).first().click();
+    const label = new Date(slot.start).toLocaleTimeString('en-GB', {
+      timeZone: 'Europe/London',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    await page
+      .getByRole('button', { name: new RegExp(`at ${label}, In-person`) })
+      .first()
+      .click();
     await page.getByText(/after the Dx05 time frame ends/).waitFor();
     await page.getByLabel('Reason for the appointment').fill('Earache');
     const book = page.getByRole('button', { name: 'Book this appointment' });
@@ -172,7 +252,11 @@ describe('web app: booking area in a real browser', () => {
     await page.getByLabel('A clinician approved booking outside the time frame').check();
     await book.click();
     await expectHeading('Appointment booked');
-    const events = await consumerStore.store.db.selectFrom('consumer_event').select('kind').where('kind', '=', 'breach-approved').execute();
+    const events = await consumerStore.store.db
+      .selectFrom('consumer_event')
+      .select('kind')
+      .where('kind', '=', 'breach-approved')
+      .execute();
     assert.equal(events.length, 1);
     await page.close();
   });
@@ -180,19 +264,30 @@ describe('web app: booking area in a real browser', () => {
   it('the patient’s bookings: cancel one, rebook another (new slot first, then the old one cancelled)', async () => {
     page = await browser.newPage();
     await page.goto(url);
-    await page.getByRole('link', { name: 'Patient\'s bookings' }).click();
+    await page.getByRole('link', { name: "Patient's bookings" }).click();
     await page.getByLabel('NHS number').fill(NHS);
     await page.getByRole('button', { name: 'Show bookings' }).click();
     await page.getByRole('table').waitFor();
     await accessible('9-bookings');
     const rows = page.getByRole('row').filter({ hasText: 'booked' });
     assert.equal(await rows.count(), 2);
-    await rows.first().getByRole('button', { name: /^Cancel/ }).click();
+    await rows
+      .first()
+      .getByRole('button', { name: /^Cancel/ })
+      .click();
     await page.getByRole('status').getByText('Appointment cancelled.').waitFor();
-    await page.getByRole('row').filter({ hasText: 'booked' }).first().getByRole('button', { name: /^Rebook/ }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'booked' })
+      .first()
+      .getByRole('button', { name: /^Rebook/ })
+      .click();
     await page.getByRole('heading', { name: 'Choose a new slot' }).waitFor();
     await page.locator('.sb-slot-list button').last().click();
-    await page.getByRole('status').getByText(/^Booked .* The old appointment was cancelled\.$/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/^Booked .* The old appointment was cancelled\.$/)
+      .waitFor();
     await accessible('10-rebooked');
     const statuses = await page.getByRole('row').locator('.nhsuk-tag').allTextContents();
     assert.deepEqual(statuses.sort(), ['booked', 'cancelled', 'cancelled']);

@@ -29,10 +29,27 @@ const TENANTS = [
 ];
 
 /** The London date of an instant, and dates after it. */
-const londonDate = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
-const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const londonDate = (ms: number) =>
+  new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Europe/London',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date(ms));
+const addDays = (date: string, n: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const longDate = (date: string) => {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).formatToParts(new Date(`${date}T12:00:00Z`)).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'UTC',
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+    })
+      .formatToParts(new Date(`${date}T12:00:00Z`))
+      .map((x) => [x.type, x.value]),
+  );
   return `${p.weekday} ${p.day} ${p.month} ${p.year}`;
 };
 
@@ -62,10 +79,17 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
   const forward = async (method: string, path: string, body?: unknown, auth: string | null = p.admin) => {
     const res = await fetch(`${url}${CAPACITY_API_PREFIX}${path}`, {
       method,
-      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, headers: res.headers, body: res.status === 204 ? undefined : ((await res.json()) as any) };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: res.status === 204 ? undefined : ((await res.json()) as any),
+    };
   };
 
   it('lists the tenants it was started with', async () => {
@@ -73,7 +97,15 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
   });
 
   it('passes method, body, query and the Authorization header through, and the provider’s status and body back', async () => {
-    const rota = { scheduleId: 'S2', days: ['Mon'], start: '08:00', end: '09:00', slotMinutes: 30, deliveryChannel: 'In-person', effectiveFrom: '2030-01-07' };
+    const rota = {
+      scheduleId: 'S2',
+      days: ['Mon'],
+      start: '08:00',
+      end: '09:00',
+      slotMinutes: 30,
+      deliveryChannel: 'In-person',
+      effectiveFrom: '2030-01-07',
+    };
     const created = await forward('PUT', `/${TENANT}/rotas/forwarded`, rota);
     assert.equal(created.status, 201);
     assert.equal(created.body.id, 'forwarded');
@@ -91,7 +123,14 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
   });
 
   it('OperationOutcomes pass through unchanged: 400 naming the field, 401 with WWW-Authenticate, 404 for an unknown tenant', async () => {
-    const bad = { scheduleId: 'S2', days: ['Mon'], start: '12:00', end: '08:00', slotMinutes: 30, effectiveFrom: '2030-01-07' };
+    const bad = {
+      scheduleId: 'S2',
+      days: ['Mon'],
+      start: '12:00',
+      end: '08:00',
+      slotMinutes: 30,
+      effectiveFrom: '2030-01-07',
+    };
     const forwarded = await forward('PUT', `/${TENANT}/rotas/backwards`, bad);
     const direct = await p.adminCall('PUT', '/rotas/backwards', bad);
     assert.equal(forwarded.status, 400);
@@ -103,13 +142,21 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
     assert.equal(refused.status, 401);
     assert.match(refused.body.issue[0].diagnostics, /admin token is not known/);
     assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer/);
-    assert.equal((await forward('GET', `/${TENANT}/rotas`, undefined, null)).status, 401, 'no Authorization header: refused by the provider, not let through');
+    assert.equal(
+      (await forward('GET', `/${TENANT}/rotas`, undefined, null)).status,
+      401,
+      'no Authorization header: refused by the provider, not let through',
+    );
 
     const unknown = await forward('GET', '/no-such-tenant/rotas');
     assert.equal(unknown.status, 404);
     assert.match(unknown.body.issue[0].diagnostics, /No tenant no-such-tenant/);
 
-    const malformed = await fetch(`${url}${CAPACITY_API_PREFIX}/${TENANT}/rotas/x`, { method: 'PUT', headers: { authorization: `Bearer ${p.admin}`, 'content-type': 'application/json' }, body: '{not json' });
+    const malformed = await fetch(`${url}${CAPACITY_API_PREFIX}/${TENANT}/rotas/x`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${p.admin}`, 'content-type': 'application/json' },
+      body: '{not json',
+    });
     assert.equal(malformed.status, 400, 'the body is passed as sent; the provider judges it');
     assert.match(((await malformed.json()) as any).issue[0].diagnostics, /not valid JSON/);
   });
@@ -141,11 +188,16 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
     await lonely.register(capacityProxy, { prefix: CAPACITY_API_PREFIX, providerOrigin: `http://127.0.0.1:${port}` });
     const at = (await lonely.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     try {
-      const res = await fetch(`${at}${CAPACITY_API_PREFIX}/${TENANT}/rotas`, { headers: { authorization: 'Bearer x' } });
+      const res = await fetch(`${at}${CAPACITY_API_PREFIX}/${TENANT}/rotas`, {
+        headers: { authorization: 'Bearer x' },
+      });
       assert.equal(res.status, 502);
       const body = (await res.json()) as any;
       assert.equal(body.resourceType, 'OperationOutcome');
-      assert.match(body.issue[0].diagnostics, new RegExp(`The provider at http://127.0.0.1:${port} cannot be reached \\(ECONNREFUSED\\)`));
+      assert.match(
+        body.issue[0].diagnostics,
+        new RegExp(`The provider at http://127.0.0.1:${port} cannot be reached \\(ECONNREFUSED\\)`),
+      );
     } finally {
       await lonely.close();
     }
@@ -170,7 +222,11 @@ describe('web app: capacity area in a real browser', () => {
     const booked = await call(p.root(), '/Appointment', { method: 'POST', body: bookingFor(p.catalogue.s2[0]!) });
     assert.equal(booked.status, 201, booked.text);
     appointmentId = booked.json.id;
-    web = await buildWeb({ spine: 'http://127.0.0.1:9', store: p.ts.store, capacity: { providerOrigin: p.origin, tenants: TENANTS } });
+    web = await buildWeb({
+      spine: 'http://127.0.0.1:9',
+      store: p.ts.store,
+      capacity: { providerOrigin: p.origin, tenants: TENANTS },
+    });
     url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'en-GB' });
@@ -189,7 +245,8 @@ describe('web app: capacity area in a real browser', () => {
     const heading = page.getByRole('heading', { name, level: 1 });
     const problem = page.locator('.nhsuk-error-summary');
     await Promise.race([heading.waitFor(), problem.waitFor()]);
-    if (!(await heading.isVisible())) assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
+    if (!(await heading.isVisible()))
+      assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
   }
 
   /** Waits for the status message; if the page shows a problem instead, fails with what it says. */
@@ -197,11 +254,17 @@ describe('web app: capacity area in a real browser', () => {
     const status = page.getByRole('status').filter({ hasText: text });
     const problem = page.locator('.nhsuk-error-summary');
     await Promise.race([status.waitFor(), problem.waitFor()]);
-    if (!(await status.isVisible())) assert.fail(`expected "${String(text)}", the page says: ${await problem.innerText()}`);
+    if (!(await status.isVisible()))
+      assert.fail(`expected "${String(text)}", the page says: ${await problem.innerText()}`);
   }
 
-  const count = (schedule: string, what: 'offered' | 'booked' | 'free' | 'blocked') => page.locator(`#day-summary tr[data-schedule="${schedule}"] [data-count="${what}"]`).innerText().then(Number);
-  const storage = () => page.evaluate(() => ({ session: { ...(globalThis as any).sessionStorage }, local: { ...(globalThis as any).localStorage } }));
+  const count = (schedule: string, what: 'offered' | 'booked' | 'free' | 'blocked') =>
+    page.locator(`#day-summary tr[data-schedule="${schedule}"] [data-count="${what}"]`).innerText().then(Number);
+  const storage = () =>
+    page.evaluate(() => ({
+      session: { ...(globalThis as any).sessionStorage },
+      local: { ...(globalThis as any).localStorage },
+    }));
 
   it('the header navigates between the areas; a wrong admin token is refused with a clear error', async () => {
     await page.goto(url);
@@ -213,7 +276,11 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const summary = page.getByRole('alert');
     await summary.getByText('The provider did not accept this admin token: The admin token is not known').waitFor();
-    assert.equal(await summary.getByRole('link').getAttribute('href'), '#token', 'the problem links to the token field');
+    assert.equal(
+      await summary.getByRole('link').getAttribute('href'),
+      '#token',
+      'the problem links to the token field',
+    );
     assert.ok(await page.locator('#token-error').isVisible(), 'the error is shown at the field too');
     await accessible('capacity-1-sign-in-refused');
     assert.deepEqual(await storage(), { session: {}, local: {} }, 'a refused token is not kept');
@@ -224,7 +291,12 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expectHeading('Rotas');
     assert.ok(await page.getByText('This tenant has no rotas yet.').isVisible());
-    assert.ok(await page.getByRole('navigation', { name: 'Account' }).getByText('Rota manager for Test Emergency Department').isVisible());
+    assert.ok(
+      await page
+        .getByRole('navigation', { name: 'Account' })
+        .getByText('Rota manager for Test Emergency Department')
+        .isVisible(),
+    );
     const kept = await storage();
     assert.deepEqual(kept.local, {}, 'nothing in localStorage');
     assert.equal(JSON.parse(Object.values(kept.session)[0] as string).token, p.admin);
@@ -281,7 +353,17 @@ describe('web app: capacity area in a real browser', () => {
     assert.equal(new URL(page.url()).pathname, '/capacity/rotas/s2-mornings');
     const saved = (await p.adminCall('GET', '/rotas')).body.rotas;
     assert.deepEqual(
-      saved.map((r: any) => [r.id, r.scheduleId, r.days.length, r.start, r.end, r.slotMinutes, r.practitionerId, r.locationId, r.bankHolidays]),
+      saved.map((r: any) => [
+        r.id,
+        r.scheduleId,
+        r.days.length,
+        r.start,
+        r.end,
+        r.slotMinutes,
+        r.practitionerId,
+        r.locationId,
+        r.bankHolidays,
+      ]),
       [['s2-mornings', 'S2', 7, '08:00', '12:00', 30, 'PR1', 'LOC1', 'open']],
     );
 
@@ -304,7 +386,15 @@ describe('web app: capacity area in a real browser', () => {
     await expectHeading(longDate(day));
     await page.locator('#day-summary').waitFor();
     // S2 that day: the catalogue's 8 afternoon slots (one booked) and the rota's 8 morning ones.
-    assert.deepEqual([await count('S2', 'offered'), await count('S2', 'booked'), await count('S2', 'free'), await count('S2', 'blocked')], [16, 1, 15, 0]);
+    assert.deepEqual(
+      [
+        await count('S2', 'offered'),
+        await count('S2', 'booked'),
+        await count('S2', 'free'),
+        await count('S2', 'blocked'),
+      ],
+      [16, 1, 15, 0],
+    );
     const booking = page.getByRole('row').filter({ hasText: appointmentId });
     assert.ok(await booking.getByText('A1001').isVisible(), 'who booked it');
     assert.equal(await booking.locator('.nhsuk-tag').innerText(), 'booked');
@@ -316,8 +406,21 @@ describe('web app: capacity area in a real browser', () => {
     await expectStatus('Blocked 8 slots on S2 from 08:00 to 12:00.');
     assert.equal(await count('S2', 'blocked'), 8, 'blocked rises by the morning’s 8');
     assert.equal(await count('S2', 'free'), 7, 'free falls by 8');
-    const blocked = await p.ts.store.db.selectFrom('slot').select('start').where('tenant_id', '=', TENANT).where('schedule_id', '=', 'S2').where('status', '=', 'busy-unavailable').orderBy('start').execute();
-    const wall = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+    const blocked = await p.ts.store.db
+      .selectFrom('slot')
+      .select('start')
+      .where('tenant_id', '=', TENANT)
+      .where('schedule_id', '=', 'S2')
+      .where('status', '=', 'busy-unavailable')
+      .orderBy('start')
+      .execute();
+    const wall = (iso: string) =>
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/London',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).format(new Date(iso));
     assert.deepEqual(
       blocked.map((s) => wall(s.start)),
       ['08:00', '08:30', '09:00', '09:30', '10:00', '10:30', '11:00', '11:30'],
@@ -333,7 +436,11 @@ describe('web app: capacity area in a real browser', () => {
   it('the front desk: only the allowed moves are offered; arrived is recorded', async () => {
     const booking = page.getByRole('row').filter({ hasText: appointmentId });
     const offered = async () => (await booking.getByRole('button').allInnerTexts()).map((t) => t.split(':')[0]!.trim());
-    assert.deepEqual(await offered(), ['Arrived', 'No-show', 'Cancel'], 'a booked appointment cannot be fulfilled before it has arrived');
+    assert.deepEqual(
+      await offered(),
+      ['Arrived', 'No-show', 'Cancel'],
+      'a booked appointment cannot be fulfilled before it has arrived',
+    );
     await booking.getByRole('button', { name: /^Arrived/ }).click();
     await expectStatus(`Appointment ${appointmentId} at`);
     assert.match(await page.getByRole('status').innerText(), /was booked and is now arrived/);
@@ -343,8 +450,14 @@ describe('web app: capacity area in a real browser', () => {
     assert.equal(read.json.status, 'arrived', 'the consumer reads the new status');
     await accessible('capacity-7-day-front-desk');
     // For the README: the day view down to its bookings.
-    const bottom = await page.locator('section[aria-labelledby="bookings-heading"]').evaluate((e) => e.getBoundingClientRect().bottom + (globalThis as any).scrollY);
-    await page.screenshot({ path: `${ARTIFACTS}capacity-day.png`, fullPage: true, clip: { x: 0, y: 0, width: 1100, height: Math.ceil(bottom + 16) } });
+    const bottom = await page
+      .locator('section[aria-labelledby="bookings-heading"]')
+      .evaluate((e) => e.getBoundingClientRect().bottom + (globalThis as any).scrollY);
+    await page.screenshot({
+      path: `${ARTIFACTS}capacity-day.png`,
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1100, height: Math.ceil(bottom + 16) },
+    });
     // The README's copy is refreshed only when asked (or missing), so a test run leaves the checkout clean.
     if (process.env.UPDATE_DOC_IMAGES === '1' || !existsSync(DOC_IMAGE)) {
       mkdirSync(dirname(DOC_IMAGE), { recursive: true });
@@ -366,8 +479,10 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByLabel('Bookings a day at most').fill('');
     await page.getByRole('button', { name: 'Save rule for S2' }).click();
     await expectStatus('The release rule of S2 is saved');
-    assert.deepEqual((await p.adminCall('GET', '/release')).body.rules, [{ scheduleId: 'S2', bookable: false, organisations: [], organisationTypes: [] }]);
-    await page.getByLabel('Consumer organisation\'s ODS code').fill('a1001');
+    assert.deepEqual((await p.adminCall('GET', '/release')).body.rules, [
+      { scheduleId: 'S2', bookable: false, organisations: [], organisationTypes: [] },
+    ]);
+    await page.getByLabel("Consumer organisation's ODS code").fill('a1001');
     await page.getByLabel('Type', { exact: true }).selectOption('nhs-111');
     await page.getByRole('button', { name: 'Set the type' }).click();
     await expectStatus('A1001 is now of type nhs-111.');
@@ -397,7 +512,12 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByLabel('Ends').fill('18:15');
     await page.getByRole('button', { name: 'Add the slot' }).click();
     await expectStatus('blocked until you release it');
-    const extra = await p.ts.store.db.selectFrom('slot').select(['start', 'status']).where('tenant_id', '=', TENANT).where('id', 'like', 'extra.%').execute();
+    const extra = await p.ts.store.db
+      .selectFrom('slot')
+      .select(['start', 'status'])
+      .where('tenant_id', '=', TENANT)
+      .where('id', 'like', 'extra.%')
+      .execute();
     assert.equal(extra.length, 1);
     assert.equal(extra[0]!.status, 'busy-unavailable');
     await accessible('capacity-10-extra-slot');
@@ -405,10 +525,21 @@ describe('web app: capacity area in a real browser', () => {
     await nav.getByRole('link', { name: 'Audit trail' }).click();
     await expectHeading('Audit trail');
     await page.getByRole('table').waitFor();
-    for (const action of ['rota.create', 'rota.generate', 'slots.block', 'appointment.status', 'release.set', 'organisation.type', 'slot.extra']) {
+    for (const action of [
+      'rota.create',
+      'rota.generate',
+      'slots.block',
+      'appointment.status',
+      'release.set',
+      'organisation.type',
+      'slot.extra',
+    ]) {
       assert.ok((await page.getByRole('row').filter({ hasText: action }).count()) > 0, `the audit shows ${action}`);
     }
-    assert.ok((await page.getByRole('cell', { name: 'rota manager', exact: true }).count()) > 0, 'under the token’s name');
+    assert.ok(
+      (await page.getByRole('cell', { name: 'rota manager', exact: true }).count()) > 0,
+      'under the token’s name',
+    );
     await accessible('capacity-11-audit');
   });
 
@@ -419,12 +550,25 @@ describe('web app: capacity area in a real browser', () => {
     const row = (type: string, id: string) => page.locator(`#table-${type} tr[data-resource="${type}/${id}"]`);
     const cells = async (type: string, id: string) => (await row(type, id).locator('td').allInnerTexts()).slice(0, -1);
     await row('HealthcareService', '100001').waitFor();
-    assert.deepEqual(await cells('HealthcareService', '100001'), ['100001', '100001', 'Test ED (adults)', 'Test Hospital ED (LOC1)', 'Test Hospitals NHS Trust (RT1)', '1'], 'the directory service ID, location and organisation');
+    assert.deepEqual(
+      await cells('HealthcareService', '100001'),
+      ['100001', '100001', 'Test ED (adults)', 'Test Hospital ED (LOC1)', 'Test Hospitals NHS Trust (RT1)', '1'],
+      'the directory service ID, location and organisation',
+    );
     assert.deepEqual(await cells('Location', 'LOC1'), ['LOC1', 'Test Hospital ED', '1 Test Road, Leeds, LS1 4AP', '1']);
     assert.deepEqual(await cells('Practitioner', 'PR1'), ['PR1', 'Dr Libbie Webber', 'female', '1']);
-    assert.deepEqual(await cells('PractitionerRole', 'ROLE1'), ['ROLE1', 'Dr Libbie Webber (PR1)', '', 'General Medical Practitioner', '1']);
+    assert.deepEqual(await cells('PractitionerRole', 'ROLE1'), [
+      'ROLE1',
+      'Dr Libbie Webber (PR1)',
+      '',
+      'General Medical Practitioner',
+      '1',
+    ]);
     assert.deepEqual(await cells('Organization', 'RT1'), ['RT1', 'RT1', 'Test Hospitals NHS Trust', '1']);
-    assert.match((await cells('Schedule', 'S1'))[1]!, /HealthcareService: Test ED \(adults\) \(100001\)\s+Practitioner: Dr Libbie Webber \(PR1\)\s+PractitionerRole: ROLE1/);
+    assert.match(
+      (await cells('Schedule', 'S1'))[1]!,
+      /HealthcareService: Test ED \(adults\) \(100001\)\s+Practitioner: Dr Libbie Webber \(PR1\)\s+PractitionerRole: ROLE1/,
+    );
 
     // A location through the form, then a change to it: a new version.
     await page.getByRole('button', { name: 'Add a resource' }).click();
@@ -443,7 +587,10 @@ describe('web app: capacity area in a real browser', () => {
     await expectStatus('Location LOC7 updated to version 2.');
     const locations = (await p.adminCall('GET', '/resources/Location')).body.resources;
     const loc7 = locations.find((l: any) => l.id === 'LOC7');
-    assert.deepEqual([loc7.name, loc7.address, loc7.meta.versionId], ['Minor injuries unit (east)', { line: ['2 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' }, '2']);
+    assert.deepEqual(
+      [loc7.name, loc7.address, loc7.meta.versionId],
+      ['Minor injuries unit (east)', { line: ['2 Test Road'], city: 'Leeds', postalCode: 'LS1 4AP' }, '2'],
+    );
 
     // A schedule for an existing service, at the new location.
     await page.getByRole('link', { name: 'Back to the directory' }).click();
@@ -471,9 +618,13 @@ describe('web app: capacity area in a real browser', () => {
     assert.equal(await idLink.getAttribute('href'), '#dir-id');
     await page.getByLabel('Id', { exact: true }).fill('S8');
     await page.getByRole('button', { name: 'Edit as JSON' }).click();
-    await page.getByLabel('The schedule as FHIR STU3 JSON').fill(JSON.stringify({ resourceType: 'Schedule', actor: [{ reference: 'HealthcareService/999999' }] }, null, 2));
+    await page
+      .getByLabel('The schedule as FHIR STU3 JSON')
+      .fill(JSON.stringify({ resourceType: 'Schedule', actor: [{ reference: 'HealthcareService/999999' }] }, null, 2));
     await page.getByRole('button', { name: 'Save schedule' }).click();
-    const refLink = page.getByRole('alert').getByRole('link', { name: `Schedule.actor[0] names HealthcareService/999999, which ${TENANT} does not have` });
+    const refLink = page
+      .getByRole('alert')
+      .getByRole('link', { name: `Schedule.actor[0] names HealthcareService/999999, which ${TENANT} does not have` });
     await refLink.waitFor();
     assert.equal(await refLink.getAttribute('href'), '#dir-json');
     assert.match(await page.locator('#dir-json-error').innerText(), /names HealthcareService\/999999/);
@@ -484,19 +635,43 @@ describe('web app: capacity area in a real browser', () => {
     // Both new resources listed; a second service mapped to the new schedule.
     await page.getByRole('link', { name: 'Back to the directory' }).click();
     await expectHeading('Directory');
-    assert.deepEqual(await cells('Location', 'LOC7'), ['LOC7', 'Minor injuries unit (east)', '2 Test Road, Leeds, LS1 4AP', '2']);
-    assert.match((await cells('Schedule', 'S7'))[1]!, /HealthcareService: Test ED \(adults\) \(100001\)\s+Location: Minor injuries unit \(east\) \(LOC7\)/);
-    const serves = (schedule: string) => page.locator(`#service-mapping tr[data-schedule="${schedule}"] li`).evaluateAll((items) => items.map((li) => li.getAttribute('data-service')));
+    assert.deepEqual(await cells('Location', 'LOC7'), [
+      'LOC7',
+      'Minor injuries unit (east)',
+      '2 Test Road, Leeds, LS1 4AP',
+      '2',
+    ]);
+    assert.match(
+      (await cells('Schedule', 'S7'))[1]!,
+      /HealthcareService: Test ED \(adults\) \(100001\)\s+Location: Minor injuries unit \(east\) \(LOC7\)/,
+    );
+    const serves = (schedule: string) =>
+      page
+        .locator(`#service-mapping tr[data-schedule="${schedule}"] li`)
+        .evaluateAll((items) => items.map((li) => li.getAttribute('data-service')));
     await page.locator('#service-mapping').waitFor();
-    assert.deepEqual(await serves('S2'), ['100002', '100001'], 'S2 serves its own service and the one the catalogue mapped to it');
+    assert.deepEqual(
+      await serves('S2'),
+      ['100002', '100001'],
+      'S2 serves its own service and the one the catalogue mapped to it',
+    );
     assert.deepEqual(await serves('S7'), ['100001']);
     await page.getByLabel('Service', { exact: true }).selectOption('100002');
     await page.getByLabel('Schedule', { exact: true }).selectOption('S7');
     await page.getByRole('button', { name: 'Map service to schedule' }).click();
     await expectStatus('S7 now serves Test ED minors (100002)');
     assert.deepEqual(await serves('S7'), ['100001', '100002']);
-    const mapped = await p.ts.store.db.selectFrom('service_schedule').select('healthcare_service_id').where('tenant_id', '=', TENANT).where('schedule_id', '=', 'S7').orderBy('healthcare_service_id').execute();
-    assert.deepEqual(mapped.map((m) => m.healthcare_service_id), ['100001', '100002']);
+    const mapped = await p.ts.store.db
+      .selectFrom('service_schedule')
+      .select('healthcare_service_id')
+      .where('tenant_id', '=', TENANT)
+      .where('schedule_id', '=', 'S7')
+      .orderBy('healthcare_service_id')
+      .execute();
+    assert.deepEqual(
+      mapped.map((m) => m.healthcare_service_id),
+      ['100001', '100002'],
+    );
     await accessible('capacity-13-directory');
 
     // The schedule's own service cannot be unmapped; the mapped one can.
@@ -514,7 +689,10 @@ describe('web app: capacity area in a real browser', () => {
     await expectHeading('Rotas');
     await page.getByRole('button', { name: 'Create a rota' }).click();
     await expectHeading('Create a rota');
-    assert.ok((await page.getByLabel('Schedule').locator('option').allInnerTexts()).includes('S7 (Test ED (adults))'), 'the rota form offers the new schedule');
+    assert.ok(
+      (await page.getByLabel('Schedule').locator('option').allInnerTexts()).includes('S7 (Test ED (adults))'),
+      'the rota form offers the new schedule',
+    );
   });
 
   it('signing out forgets the token', async () => {

@@ -31,9 +31,7 @@ export function App() {
           {area === 'capacity' && session && (
             <nav className="nhsuk-header__account" aria-label="Account">
               <ul className="nhsuk-header__account-list">
-                <li className="nhsuk-header__account-item">
-                  Rota manager for {session.tenantName ?? session.tenant}
-                </li>
+                <li className="nhsuk-header__account-item">Rota manager for {session.tenantName ?? session.tenant}</li>
                 <li className="nhsuk-header__account-item">
                   <a
                     className="nhsuk-header__account-link"
@@ -55,9 +53,21 @@ export function App() {
           <div className="nhsuk-header__navigation-container nhsuk-width-container">
             <ul className="nhsuk-header__navigation-list">
               {areas.map((a) => (
-                <li className={`nhsuk-header__navigation-item${a.id === area ? ' nhsuk-header__navigation-item--current' : ''}`} key={a.id}>
-                  <a className="nhsuk-header__navigation-link" href={a.href} aria-current={a.id === area ? 'true' : undefined} onClick={follow}>
-                    {a.id === area ? <strong className="nhsuk-header__navigation-item-current-fallback">{a.text}</strong> : a.text}
+                <li
+                  className={`nhsuk-header__navigation-item${a.id === area ? ' nhsuk-header__navigation-item--current' : ''}`}
+                  key={a.id}
+                >
+                  <a
+                    className="nhsuk-header__navigation-link"
+                    href={a.href}
+                    aria-current={a.id === area ? 'true' : undefined}
+                    onClick={follow}
+                  >
+                    {a.id === area ? (
+                      <strong className="nhsuk-header__navigation-item-current-fallback">{a.text}</strong>
+                    ) : (
+                      a.text
+                    )}
                   </a>
                 </li>
               ))}
@@ -73,7 +83,10 @@ export function App() {
       <footer role="contentinfo">
         <div className="nhsuk-footer">
           <div className="nhsuk-width-container">
-            <p className="nhsuk-body-s">Slotbridge: the NHS Booking Standard, open source. Every booking goes through the secure proxy; capacity changes go to the provider's admin API with the rota manager's own token.</p>
+            <p className="nhsuk-body-s">
+              Slotbridge: the NHS Booking Standard, open source. Every booking goes through the secure proxy; capacity
+              changes go to the provider's admin API with the rota manager's own token.
+            </p>
           </div>
         </div>
       </footer>

@@ -51,7 +51,8 @@ export function Field(props: { id: string; label: string; hint?: string; error?:
 }
 
 /** aria-describedby for an input inside a Field. */
-export const describedBy = (id: string, hint?: string, error?: string) => [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+export const describedBy = (id: string, hint?: string, error?: string) =>
+  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
 export function SummaryList({ rows }: { rows: [string, ReactNode][] }) {
   return (
@@ -66,20 +67,34 @@ export function SummaryList({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-export type TagColour = 'white' | 'grey' | 'green' | 'aqua-green' | 'blue' | 'purple' | 'pink' | 'red' | 'orange' | 'yellow';
+export type TagColour =
+  'white' | 'grey' | 'green' | 'aqua-green' | 'blue' | 'purple' | 'pink' | 'red' | 'orange' | 'yellow';
 
 export function Tag({ colour, children }: { colour: TagColour; children: ReactNode }) {
   return <strong className={`nhsuk-tag nhsuk-tag--${colour}`}>{children}</strong>;
 }
 
 /** The pages of an area, below the header's navigation between areas. */
-export function SubNavigation({ label, items, current }: { label: string; items: { href: string; text: string }[]; current: string }) {
+export function SubNavigation({
+  label,
+  items,
+  current,
+}: {
+  label: string;
+  items: { href: string; text: string }[];
+  current: string;
+}) {
   return (
     <nav className="sb-subnav" aria-label={label}>
       <ul className="sb-subnav__list">
         {items.map((item) => (
           <li className="sb-subnav__item" key={item.href}>
-            <a className="sb-subnav__link" href={item.href} aria-current={item.href === current ? 'page' : undefined} onClick={follow}>
+            <a
+              className="sb-subnav__link"
+              href={item.href}
+              aria-current={item.href === current ? 'page' : undefined}
+              onClick={follow}
+            >
               {item.text}
             </a>
           </li>

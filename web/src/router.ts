@@ -11,7 +11,10 @@ export interface Location {
   query: URLSearchParams;
 }
 
-const current = (): Location => ({ path: window.location.pathname.replace(/\/+$/, '') || '/', query: new URLSearchParams(window.location.search) });
+const current = (): Location => ({
+  path: window.location.pathname.replace(/\/+$/, '') || '/',
+  query: new URLSearchParams(window.location.search),
+});
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (options.replace) window.history.replaceState(null, '', to);

@@ -20,7 +20,13 @@ import { INTERACTIONS } from '../interactions.js';
 import { UUID_SYSTEM, profileOf } from '../resources/representation.js';
 import { readBooking, type Booking } from './booking-rules.js';
 import { ReleaseView } from '../slot/release.js';
-import { appointmentResource, commitBooking, findBookingRequest, findSlotByIdentifier, readVersion } from './repository.js';
+import {
+  appointmentResource,
+  commitBooking,
+  findBookingRequest,
+  findSlotByIdentifier,
+  readVersion,
+} from './repository.js';
 
 /** BOOK-3: the identifier system of patients booked without an NHS number. */
 export const localPatientSystem = (serviceRoot: string) => `${serviceRoot}/Id/local-patient-identifier`;
@@ -28,10 +34,14 @@ export const localPatientSystem = (serviceRoot: string) => `${serviceRoot}/Id/lo
 /** decisions.md: the contained Slot names the slot by identifier, else by id; schedule and start must agree. */
 async function slotNamedBy(store: Store, tenantId: string, booking: Booking): Promise<SlotRow> {
   const contained = booking.slot;
-  const identifier = contained.identifier?.find((i) => i.system === UUID_SYSTEM)?.value ?? contained.identifier?.[0]?.value;
+  const identifier =
+    contained.identifier?.find((i) => i.system === UUID_SYSTEM)?.value ?? contained.identifier?.[0]?.value;
   const slot = await findSlotByIdentifier(store, tenantId, identifier, contained.id);
   const named = identifier ? `identifier ${identifier}` : `id ${contained.id}`;
-  if (!slot) throw unprocessable(`The slot with ${named} does not exist at this service`, 'REFERENCE_NOT_FOUND', ['Appointment.slot']);
+  if (!slot)
+    throw unprocessable(`The slot with ${named} does not exist at this service`, 'REFERENCE_NOT_FOUND', [
+      'Appointment.slot',
+    ]);
 
   const reference = contained.schedule?.reference ?? '';
   if (!reference.endsWith(`Schedule/${slot.schedule_id}`)) {
@@ -42,7 +52,11 @@ async function slotNamedBy(store: Store, tenantId: string, booking: Booking): Pr
     );
   }
   if (parseInstant(contained.start) !== Date.parse(slot.start)) {
-    throw unprocessable(`The contained Slot's start ${contained.start} does not match slot ${slot.id}, which starts ${slot.start}`, 'INVALID_RESOURCE', ['Slot.start']);
+    throw unprocessable(
+      `The contained Slot's start ${contained.start} does not match slot ${slot.id}, which starts ${slot.start}`,
+      'INVALID_RESOURCE',
+      ['Slot.start'],
+    );
   }
   return slot;
 }
@@ -56,7 +70,9 @@ function checkPeriod(booking: Booking, slot: SlotRow, now: number): void {
     );
   }
   if (booking.start < now - CLOCK_SKEW_SECONDS * 1000) {
-    throw unprocessable(`The appointment starts in the past (${toUtcText(booking.start)})`, 'INVALID_RESOURCE', ['Appointment.start']);
+    throw unprocessable(`The appointment starts in the past (${toUtcText(booking.start)})`, 'INVALID_RESOURCE', [
+      'Appointment.start',
+    ]);
   }
 }
 
@@ -89,12 +105,24 @@ function storedAppointment(booking: Booking, ctx: AuthorisedContext, now: string
   return stored as typeof stored & { id: string; meta: { versionId: string; lastUpdated: string } };
 }
 
-async function replayEarlierBooking(store: Store, request: FastifyRequest, reply: FastifyReply, appointmentId: string, versionId: number) {
+async function replayEarlierBooking(
+  store: Store,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  appointmentId: string,
+  versionId: number,
+) {
   const ctx = authorised(request.ctx);
   const row = await readVersion(store, ctx.tenant.id, appointmentId, versionId);
   if (!row) throw new Error(`booking_request names missing appointment ${appointmentId}`);
   const appointment = appointmentResource(row);
-  ctx.audit = { ...ctx.audit, resourceType: 'Appointment', resourceId: appointmentId, versionId: String(versionId), diagnostics: 'retry of an earlier booking: nothing booked' };
+  ctx.audit = {
+    ...ctx.audit,
+    resourceType: 'Appointment',
+    resourceId: appointmentId,
+    versionId: String(versionId),
+    diagnostics: 'retry of an earlier booking: nothing booked',
+  };
   return sendResource(request, reply, appointment, {
     status: 200,
     versionId: String(versionId),
@@ -138,11 +166,17 @@ export function registerBook(app: FastifyInstance, store: Store) {
       appointment,
       patientIdentifier,
       documentId: booking.documentId,
-      provenance: { identity: ctx.identity, interaction: ctx.interaction.name, requestId: ctx.requestId, correlationId: ctx.correlationId },
+      provenance: {
+        identity: ctx.identity,
+        interaction: ctx.interaction.name,
+        requestId: ctx.requestId,
+        correlationId: ctx.correlationId,
+      },
       caps: release.restricted ? release.capsFor(slot) : undefined,
     });
     if (result.kind === 'slot-taken') throw slotNoLongerAvailable();
-    if (result.kind === 'duplicate') return replayEarlierBooking(store, request, reply, result.appointmentId, result.versionId);
+    if (result.kind === 'duplicate')
+      return replayEarlierBooking(store, request, reply, result.appointmentId, result.versionId);
 
     ctx.audit = { ...ctx.audit, resourceType: 'Appointment', resourceId: appointment.id, versionId: '1' };
     return sendResource(request, reply, appointment, {

@@ -42,7 +42,8 @@ interface Problem {
  */
 export function readResourceBody<T extends Resource>(body: unknown, resourceType: string): T {
   const value = (body as { value?: unknown } | undefined)?.value;
-  if (value === undefined) throw badRequest(`The request needs a ${resourceType} resource as its body`, 'INVALID_REQUEST_MESSAGE');
+  if (value === undefined)
+    throw badRequest(`The request needs a ${resourceType} resource as its body`, 'INVALID_REQUEST_MESSAGE');
   const { resource, issues } = checkStructure(value, resourceType);
   const structural = issues.filter((i) => i.kind === 'type' || i.kind === 'array');
   if (!resource || structural.length) {
@@ -70,7 +71,11 @@ export function readResourceBody<T extends Resource>(body: unknown, resourceType
   return resource as unknown as T;
 }
 
-function containedOf<T extends Resource>(appointment: Appointment, type: string, problems: Problem[]): [T, number] | undefined {
+function containedOf<T extends Resource>(
+  appointment: Appointment,
+  type: string,
+  problems: Problem[],
+): [T, number] | undefined {
   const found = (appointment.contained ?? [])
     .map((r, i) => [r, i] as [Resource, number])
     .filter(([r]) => r.resourceType === type);
@@ -84,7 +89,11 @@ function containedOf<T extends Resource>(appointment: Appointment, type: string,
   }
   const [resource, index] = found[0];
   if (!resource.id) {
-    problems.push({ code: 'required', diagnostics: `contained ${type} needs an id`, expression: [`Appointment.contained[${index}].id`] });
+    problems.push({
+      code: 'required',
+      diagnostics: `contained ${type} needs an id`,
+      expression: [`Appointment.contained[${index}].id`],
+    });
   }
   return [resource as T, index];
 }
@@ -96,7 +105,11 @@ function exactlyOneReference(
   problems: Problem[],
 ): void {
   if (!list || list.length !== 1) {
-    problems.push({ code: 'required', diagnostics: `${element} must have exactly one entry (found ${list?.length ?? 0})`, expression: [element] });
+    problems.push({
+      code: 'required',
+      diagnostics: `${element} must have exactly one entry (found ${list?.length ?? 0})`,
+      expression: [element],
+    });
     return;
   }
   if (target?.id && list[0].reference !== `#${target.id}`) {
@@ -108,16 +121,35 @@ function exactlyOneReference(
 }
 
 function checkPatient(patient: Patient, at: string, problems: Problem[]): string | undefined {
-  if (patient.name?.length !== 1) problems.push({ code: 'required', diagnostics: `${at}.name must have exactly one name`, expression: [`${at}.name`] });
+  if (patient.name?.length !== 1)
+    problems.push({
+      code: 'required',
+      diagnostics: `${at}.name must have exactly one name`,
+      expression: [`${at}.name`],
+    });
   if (!patient.gender || !GENDERS.includes(patient.gender)) {
-    problems.push({ code: 'required', diagnostics: `${at}.gender must be one of ${GENDERS.join(', ')}`, expression: [`${at}.gender`] });
+    problems.push({
+      code: 'required',
+      diagnostics: `${at}.gender must be one of ${GENDERS.join(', ')}`,
+      expression: [`${at}.gender`],
+    });
   }
-  if (!patient.birthDate) problems.push({ code: 'required', diagnostics: `${at}.birthDate is required`, expression: [`${at}.birthDate`] });
+  if (!patient.birthDate)
+    problems.push({ code: 'required', diagnostics: `${at}.birthDate is required`, expression: [`${at}.birthDate`] });
   if (patient.address?.length !== 1) {
-    problems.push({ code: 'required', diagnostics: `${at}.address must have exactly one address`, expression: [`${at}.address`] });
+    problems.push({
+      code: 'required',
+      diagnostics: `${at}.address must have exactly one address`,
+      expression: [`${at}.address`],
+    });
   }
   patient.telecom?.forEach((t, i) => {
-    if (t.rank === undefined) problems.push({ code: 'required', diagnostics: `${at}.telecom[${i}].rank is required`, expression: [`${at}.telecom[${i}].rank`] });
+    if (t.rank === undefined)
+      problems.push({
+        code: 'required',
+        diagnostics: `${at}.telecom[${i}].rank is required`,
+        expression: [`${at}.telecom[${i}].rank`],
+      });
   });
   patient.contact?.forEach((c, ci) =>
     c.telecom?.forEach((t, i) => {
@@ -130,20 +162,33 @@ function checkPatient(patient: Patient, at: string, problems: Problem[]): string
 
   const identifiers = patient.identifier ?? [];
   if (identifiers.length > 1) {
-    problems.push({ diagnostics: `${at}.identifier allows at most one identifier, the NHS number`, expression: [`${at}.identifier`] });
+    problems.push({
+      diagnostics: `${at}.identifier allows at most one identifier, the NHS number`,
+      expression: [`${at}.identifier`],
+    });
   }
   const nhs = identifiers[0];
   if (!nhs) return undefined; // BOOK-3: no NHS number, the provider assigns a local identifier
   const path = `${at}.identifier[0]`;
   if (nhs.system !== NHS_NUMBER_SYSTEM) {
-    problems.push({ diagnostics: `${path}.system must be ${NHS_NUMBER_SYSTEM}; send no identifier when the NHS number is unknown`, expression: [`${path}.system`] });
+    problems.push({
+      diagnostics: `${path}.system must be ${NHS_NUMBER_SYSTEM}; send no identifier when the NHS number is unknown`,
+      expression: [`${path}.system`],
+    });
     return undefined;
   }
   if (!nhs.value || !isValidNhsNumber(nhs.value)) {
-    problems.push({ diagnostics: `${path}.value "${nhs.value ?? ''}" is not a valid NHS number`, expression: [`${path}.value`] });
+    problems.push({
+      diagnostics: `${path}.value "${nhs.value ?? ''}" is not a valid NHS number`,
+      expression: [`${path}.value`],
+    });
   }
   if (!nhs.extension?.some((e) => e.url === NHS_NUMBER_VERIFICATION_EXTENSION)) {
-    problems.push({ code: 'required', diagnostics: `${path} needs the NHS number verification status extension`, expression: [`${path}.extension`] });
+    problems.push({
+      code: 'required',
+      diagnostics: `${path} needs the NHS number verification status extension`,
+      expression: [`${path}.extension`],
+    });
   }
   if (nhs.use !== undefined && nhs.use !== 'official') {
     problems.push({ diagnostics: `${path}.use must be "official"`, expression: [`${path}.use`] });
@@ -154,15 +199,30 @@ function checkPatient(patient: Patient, at: string, problems: Problem[]): string
 function checkDocument(document: DocumentReference, at: string, problems: Problem[]): string | undefined {
   const id = document.identifier?.find((i) => i.system === UUID_SYSTEM);
   if (!id?.value || !UUID.test(id.value)) {
-    problems.push({ code: 'required', diagnostics: `${at}.identifier needs system ${UUID_SYSTEM} and the referral document's UUID`, expression: [`${at}.identifier`] });
+    problems.push({
+      code: 'required',
+      diagnostics: `${at}.identifier needs system ${UUID_SYSTEM} and the referral document's UUID`,
+      expression: [`${at}.identifier`],
+    });
   }
-  if (document.status !== 'current') problems.push({ diagnostics: `${at}.status must be "current"`, expression: [`${at}.status`] });
+  if (document.status !== 'current')
+    problems.push({ diagnostics: `${at}.status must be "current"`, expression: [`${at}.status`] });
   if (!document.type?.coding?.some((c) => c.system === DOCUMENT_TYPE_SYSTEM && c.code)) {
     problems.push({ diagnostics: `${at}.type needs a code from ${DOCUMENT_TYPE_SYSTEM}`, expression: [`${at}.type`] });
   }
   const attachment = document.content?.[0]?.attachment;
-  if (!attachment?.contentType) problems.push({ code: 'required', diagnostics: `${at}.content[0].attachment.contentType is required`, expression: [`${at}.content[0].attachment.contentType`] });
-  if (!attachment?.language) problems.push({ code: 'required', diagnostics: `${at}.content[0].attachment.language is required`, expression: [`${at}.content[0].attachment.language`] });
+  if (!attachment?.contentType)
+    problems.push({
+      code: 'required',
+      diagnostics: `${at}.content[0].attachment.contentType is required`,
+      expression: [`${at}.content[0].attachment.contentType`],
+    });
+  if (!attachment?.language)
+    problems.push({
+      code: 'required',
+      diagnostics: `${at}.content[0].attachment.language is required`,
+      expression: [`${at}.content[0].attachment.language`],
+    });
   return id?.value?.toLowerCase();
 }
 
@@ -181,20 +241,40 @@ export function readBooking(body: unknown): Booking {
   const problems: Problem[] = [];
 
   if (appointment.status !== 'booked') {
-    problems.push({ diagnostics: `Appointment.status must be "booked" for a booking (got "${appointment.status}")`, expression: ['Appointment.status'] });
+    problems.push({
+      diagnostics: `Appointment.status must be "booked" for a booking (got "${appointment.status}")`,
+      expression: ['Appointment.status'],
+    });
   }
   const start = parseInstant(appointment.start);
   const end = parseInstant(appointment.end);
-  if (start === undefined) problems.push({ code: 'required', diagnostics: 'Appointment.start (an instant) is required', expression: ['Appointment.start'] });
-  if (end === undefined) problems.push({ code: 'required', diagnostics: 'Appointment.end (an instant) is required', expression: ['Appointment.end'] });
+  if (start === undefined)
+    problems.push({
+      code: 'required',
+      diagnostics: 'Appointment.start (an instant) is required',
+      expression: ['Appointment.start'],
+    });
+  if (end === undefined)
+    problems.push({
+      code: 'required',
+      diagnostics: 'Appointment.end (an instant) is required',
+      expression: ['Appointment.end'],
+    });
   if (start !== undefined && end !== undefined && end <= start) {
     problems.push({ diagnostics: 'Appointment.end must be after Appointment.start', expression: ['Appointment.end'] });
   }
   if (!appointment.description?.trim()) {
-    problems.push({ code: 'required', diagnostics: 'Appointment.description (the reason for the appointment) is required', expression: ['Appointment.description'] });
+    problems.push({
+      code: 'required',
+      diagnostics: 'Appointment.description (the reason for the appointment) is required',
+      expression: ['Appointment.description'],
+    });
   }
   if ((appointment.incomingReferral?.length ?? 0) > 1) {
-    problems.push({ diagnostics: 'Appointment.incomingReferral allows at most one referral', expression: ['Appointment.incomingReferral'] });
+    problems.push({
+      diagnostics: 'Appointment.incomingReferral allows at most one referral',
+      expression: ['Appointment.incomingReferral'],
+    });
   }
 
   const document = containedOf<DocumentReference>(appointment, 'DocumentReference', problems);
@@ -204,22 +284,39 @@ export function readBooking(body: unknown): Booking {
   exactlyOneReference(appointment.supportingInformation, 'Appointment.supportingInformation', document?.[0], problems);
   exactlyOneReference(appointment.slot, 'Appointment.slot', slot?.[0], problems);
   const participants = appointment.participant ?? [];
-  exactlyOneReference(participants.map((p) => p.actor ?? {}), 'Appointment.participant', undefined, problems);
+  exactlyOneReference(
+    participants.map((p) => p.actor ?? {}),
+    'Appointment.participant',
+    undefined,
+    problems,
+  );
   if (participants.length === 1) {
     const actor = participants[0].actor?.reference;
     if (patient?.[0].id && actor !== `#${patient[0].id}`) {
-      problems.push({ diagnostics: `Appointment.participant[0].actor.reference must be "#${patient[0].id}", the contained Patient`, expression: ['Appointment.participant[0].actor.reference'] });
+      problems.push({
+        diagnostics: `Appointment.participant[0].actor.reference must be "#${patient[0].id}", the contained Patient`,
+        expression: ['Appointment.participant[0].actor.reference'],
+      });
     }
     const status = participants[0].status;
     if (status !== undefined && !PARTICIPANT_STATUSES.includes(status)) {
-      problems.push({ diagnostics: `Appointment.participant[0].status must be one of ${PARTICIPANT_STATUSES.join(', ')}`, expression: ['Appointment.participant[0].status'] });
+      problems.push({
+        diagnostics: `Appointment.participant[0].status must be one of ${PARTICIPANT_STATUSES.join(', ')}`,
+        expression: ['Appointment.participant[0].status'],
+      });
     }
   }
 
   const nhsNumber = patient ? checkPatient(patient[0], `Appointment.contained[${patient[1]}]`, problems) : undefined;
-  const documentId = document ? checkDocument(document[0], `Appointment.contained[${document[1]}]`, problems) : undefined;
+  const documentId = document
+    ? checkDocument(document[0], `Appointment.contained[${document[1]}]`, problems)
+    : undefined;
   if (slot && !slot[0].identifier?.length && !slot[0].id) {
-    problems.push({ code: 'required', diagnostics: `Appointment.contained[${slot[1]}].identifier (the slot's UUID) is required`, expression: [`Appointment.contained[${slot[1]}].identifier`] });
+    problems.push({
+      code: 'required',
+      diagnostics: `Appointment.contained[${slot[1]}].identifier (the slot's UUID) is required`,
+      expression: [`Appointment.contained[${slot[1]}].identifier`],
+    });
   }
 
   if (problems.length || !patient || !document || !slot || start === undefined || end === undefined || !documentId) {

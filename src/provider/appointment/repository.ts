@@ -12,7 +12,12 @@ import type { ConsumerIdentity } from '../auth/jwt.js';
 import { profileOf } from '../resources/representation.js';
 import type { Cap } from '../slot/release.js';
 
-export function appointmentResource(row: { id: string; version_id: number; last_updated: string; content: string }): Appointment {
+export function appointmentResource(row: {
+  id: string;
+  version_id: number;
+  last_updated: string;
+  content: string;
+}): Appointment {
   const content = JSON.parse(row.content) as Omit<Appointment, 'resourceType'>;
   return {
     resourceType: 'Appointment',
@@ -59,7 +64,12 @@ const slotById = prepared((db, tenantId: string, id: string) =>
   db.selectFrom('slot').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id),
 );
 
-export async function findSlotByIdentifier(store: Store, tenantId: string, identifier?: string, id?: string): Promise<SlotRow | undefined> {
+export async function findSlotByIdentifier(
+  store: Store,
+  tenantId: string,
+  identifier?: string,
+  id?: string,
+): Promise<SlotRow | undefined> {
   if (identifier) {
     const { rows } = await slotByIdentifier(store.db, tenantId, identifier);
     if (rows[0]) return rows[0];
@@ -120,9 +130,7 @@ export interface NewBooking {
 }
 
 export type BookingResult =
-  | { kind: 'booked' }
-  | { kind: 'slot-taken' }
-  | { kind: 'duplicate'; appointmentId: string; versionId: number };
+  { kind: 'booked' } | { kind: 'slot-taken' } | { kind: 'duplicate'; appointmentId: string; versionId: number };
 
 /** Thrown inside a transaction to roll it back with a result; no stack trace is needed. */
 class Rollback extends Error {
@@ -138,14 +146,26 @@ const claimRequest = prepared(
   (db, tenantId: string, ods: string, requestId: string, appointmentId: string, createdAt: string) =>
     db
       .insertInto('booking_request')
-      .values({ tenant_id: tenantId, consumer_ods: ods, request_id: requestId, appointment_id: appointmentId, version_id: 1, created_at: createdAt })
+      .values({
+        tenant_id: tenantId,
+        consumer_ods: ods,
+        request_id: requestId,
+        appointment_id: appointmentId,
+        version_id: 1,
+        created_at: createdAt,
+      })
       .onConflict((oc) => oc.doNothing()),
 );
 
 const takeSlot = prepared((db, appointmentId: string, now: string, tenantId: string, slotId: string) =>
   db
     .updateTable('slot')
-    .set((eb) => ({ status: 'busy', appointment_id: appointmentId, version_id: eb('version_id', '+', 1), last_updated: now }))
+    .set((eb) => ({
+      status: 'busy',
+      appointment_id: appointmentId,
+      version_id: eb('version_id', '+', 1),
+      last_updated: now,
+    }))
     .where('tenant_id', '=', tenantId)
     .where('id', '=', slotId)
     .where('status', '=', 'free'),
@@ -184,11 +204,27 @@ const insertAppointment = prepared(
 
 type VersionRow = AppointmentVersionTable;
 const VERSION_COLUMNS = [
-  'tenant_id', 'id', 'version_id', 'status', 'last_updated', 'content', 'interaction', 'request_id', 'correlation_id',
-  'author_id', 'author_name', 'author_role', 'entered_by', 'organisation_ods', 'organisation_name', 'device',
+  'tenant_id',
+  'id',
+  'version_id',
+  'status',
+  'last_updated',
+  'content',
+  'interaction',
+  'request_id',
+  'correlation_id',
+  'author_id',
+  'author_name',
+  'author_role',
+  'entered_by',
+  'organisation_ods',
+  'organisation_name',
+  'device',
 ] as const satisfies readonly (keyof VersionRow)[];
 const insertVersion = prepared((db, ...values: unknown[]) =>
-  db.insertInto('appointment_version').values(Object.fromEntries(VERSION_COLUMNS.map((c, i) => [c, values[i]])) as never),
+  db
+    .insertInto('appointment_version')
+    .values(Object.fromEntries(VERSION_COLUMNS.map((c, i) => [c, values[i]])) as never),
 );
 function versionValues(row: VersionRow): unknown[] {
   return VERSION_COLUMNS.map((c) => row[c]);
@@ -196,7 +232,16 @@ function versionValues(row: VersionRow): unknown[] {
 
 /** BOOK-4: link the referral document (it may have arrived before the booking). */
 const linkDocument = prepared(
-  (db, tenantId: string, documentId: string, appointmentId: string, linkedAt: string, ods: string, relinkId: string, relinkAt: string) =>
+  (
+    db,
+    tenantId: string,
+    documentId: string,
+    appointmentId: string,
+    linkedAt: string,
+    ods: string,
+    relinkId: string,
+    relinkAt: string,
+  ) =>
     db
       .insertInto('referral_document')
       .values({
@@ -210,7 +255,11 @@ const linkDocument = prepared(
         body: null,
         consumer_ods: ods,
       })
-      .onConflict((oc) => oc.columns(['tenant_id', 'document_id']).doUpdateSet({ appointment_id: relinkId, linked_at: relinkAt, decoupled_at: null })),
+      .onConflict((oc) =>
+        oc
+          .columns(['tenant_id', 'document_id'])
+          .doUpdateSet({ appointment_id: relinkId, linked_at: relinkAt, decoupled_at: null }),
+      ),
 );
 
 /**
@@ -229,12 +278,22 @@ export async function commitBooking(store: Store, b: NewBooking): Promise<Bookin
         const claimed = await claimRequest(trx, b.tenantId, ods, requestId, id, now);
         if (Number(claimed.numAffectedRows ?? 0) === 0) {
           const earlier = (await bookingRequest(trx, b.tenantId, ods, requestId)).rows[0];
-          throw new Rollback({ kind: 'duplicate', appointmentId: earlier.appointment_id, versionId: earlier.version_id });
+          throw new Rollback({
+            kind: 'duplicate',
+            appointmentId: earlier.appointment_id,
+            versionId: earlier.version_id,
+          });
         }
       }
       if (b.caps?.length && store.dialect === 'postgres') {
         // Bookings on a capped schedule queue on its row, so each counts the ones committed before it.
-        await trx.selectFrom('schedule').select('id').where('tenant_id', '=', b.tenantId).where('id', '=', b.slot.schedule_id).forUpdate().execute();
+        await trx
+          .selectFrom('schedule')
+          .select('id')
+          .where('tenant_id', '=', b.tenantId)
+          .where('id', '=', b.slot.schedule_id)
+          .forUpdate()
+          .execute();
       }
       const taken = await takeSlot(trx, id, now, b.tenantId, b.slot.id);
       if (Number(taken.numAffectedRows ?? 0) !== 1) throw new Rollback({ kind: 'slot-taken' });
@@ -253,8 +312,32 @@ export async function commitBooking(store: Store, b: NewBooking): Promise<Bookin
 
       const content = contentOf(b.appointment);
       const a = b.appointment;
-      await insertAppointment(trx, b.tenantId, id, a.status, b.slot.id, a.start as string, a.end as string, a.created as string, b.patientIdentifier, ods, b.documentId, now);
-      await insertVersion(trx, ...versionValues({ tenant_id: b.tenantId, id, version_id: 1, status: a.status, last_updated: now, content, ...provenanceColumns(b.provenance) }));
+      await insertAppointment(
+        trx,
+        b.tenantId,
+        id,
+        a.status,
+        b.slot.id,
+        a.start as string,
+        a.end as string,
+        a.created as string,
+        b.patientIdentifier,
+        ods,
+        b.documentId,
+        now,
+      );
+      await insertVersion(
+        trx,
+        ...versionValues({
+          tenant_id: b.tenantId,
+          id,
+          version_id: 1,
+          status: a.status,
+          last_updated: now,
+          content,
+          ...provenanceColumns(b.provenance),
+        }),
+      );
       await linkDocument(trx, b.tenantId, b.documentId, id, now, ods, id, now);
       await store.announceSlotChange(trx, b.tenantId);
     });
@@ -285,7 +368,11 @@ export function commitCancellation(store: Store, c: Cancellation): Promise<'canc
  * Stores a new version with a changed status (cancelled, arrived, fulfilled, noshow), conditional on
  * the version read; a cancellation also frees the slot and decouples the referral document.
  */
-export async function commitStatusChange(store: Store, c: Cancellation, freeSlot: boolean): Promise<'changed' | 'stale'> {
+export async function commitStatusChange(
+  store: Store,
+  c: Cancellation,
+  freeSlot: boolean,
+): Promise<'changed' | 'stale'> {
   const now = c.cancelled.meta.lastUpdated;
   const versionId = Number(c.cancelled.meta.versionId);
   try {
@@ -314,7 +401,12 @@ export async function commitStatusChange(store: Store, c: Cancellation, freeSlot
       if (freeSlot) {
         await trx
           .updateTable('slot')
-          .set((eb) => ({ status: 'free', appointment_id: null, version_id: eb('version_id', '+', 1), last_updated: now }))
+          .set((eb) => ({
+            status: 'free',
+            appointment_id: null,
+            version_id: eb('version_id', '+', 1),
+            last_updated: now,
+          }))
           .where('tenant_id', '=', c.tenantId)
           .where('id', '=', c.current.slot_id)
           .where('appointment_id', '=', c.current.id)
@@ -348,9 +440,15 @@ export interface AppointmentQuery {
   statuses?: string[];
 }
 
-export async function searchAppointments(store: Store, tenantId: string, q: AppointmentQuery): Promise<CurrentAppointment[]> {
+export async function searchAppointments(
+  store: Store,
+  tenantId: string,
+  q: AppointmentQuery,
+): Promise<CurrentAppointment[]> {
   if (q.patientIdentifiers.length === 0) return [];
-  let query = currentWithContent(store).where('a.tenant_id', '=', tenantId).where('a.patient_identifier', 'in', q.patientIdentifiers);
+  let query = currentWithContent(store)
+    .where('a.tenant_id', '=', tenantId)
+    .where('a.patient_identifier', 'in', q.patientIdentifiers);
   if (q.from) query = query.where('a.start', '>=', q.from);
   if (q.to) query = query.where('a.start', '<', q.to);
   if (q.endsAfter) query = query.where('a.end', '>', q.endsAfter);

@@ -25,51 +25,69 @@ export const PATIENT_PARAMETERS = [
   'actor:Patient.identifier',
   'identifier',
 ];
-const APPOINTMENT_STATUSES = ['proposed', 'pending', 'booked', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error'];
+const APPOINTMENT_STATUSES = [
+  'proposed',
+  'pending',
+  'booked',
+  'arrived',
+  'fulfilled',
+  'cancelled',
+  'noshow',
+  'entered-in-error',
+];
 
 export function registerSearch(app: FastifyInstance, store: Store) {
-  app.get('/STU3/1/:tenant/Appointment', { config: { interaction: INTERACTIONS.searchAppointments } }, async (request, reply) => {
-    const ctx = authorised(request.ctx);
-    const query = request.query as Record<string, unknown>;
-    const given = PATIENT_PARAMETERS.flatMap((name) => values(query, name).map((raw) => ({ name, raw })));
-    if (given.length === 0) {
-      throw invalidParameter(
-        'Searching appointments needs the patient: patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{NHS number}',
-        ['patient.identifier'],
-      );
-    }
-    const distinct = new Set(given.map((g) => g.raw));
-    if (distinct.size > 1) throw invalidParameter('Give one patient identifier per search', given.map((g) => g.name));
-    const token = parseToken(given[0].name, given[0].raw);
-    const patientIdentifiers = token.system
-      ? [`${token.system}|${token.code}`]
-      : [`${NHS_NUMBER_SYSTEM}|${token.code}`, `${localPatientSystem(ctx.serviceRoot)}|${token.code}`];
+  app.get(
+    '/STU3/1/:tenant/Appointment',
+    { config: { interaction: INTERACTIONS.searchAppointments } },
+    async (request, reply) => {
+      const ctx = authorised(request.ctx);
+      const query = request.query as Record<string, unknown>;
+      const given = PATIENT_PARAMETERS.flatMap((name) => values(query, name).map((raw) => ({ name, raw })));
+      if (given.length === 0) {
+        throw invalidParameter(
+          'Searching appointments needs the patient: patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{NHS number}',
+          ['patient.identifier'],
+        );
+      }
+      const distinct = new Set(given.map((g) => g.raw));
+      if (distinct.size > 1)
+        throw invalidParameter(
+          'Give one patient identifier per search',
+          given.map((g) => g.name),
+        );
+      const token = parseToken(given[0].name, given[0].raw);
+      const patientIdentifiers = token.system
+        ? [`${token.system}|${token.code}`]
+        : [`${NHS_NUMBER_SYSTEM}|${token.code}`, `${localPatientSystem(ctx.serviceRoot)}|${token.code}`];
 
-    const dates = values(query, 'date').map((raw) => parseDateCondition('date', raw));
-    const bounds = boundsOf(dates);
-    let statuses: string[] | undefined;
-    for (const raw of values(query, 'status')) {
-      const list = orList(raw);
-      const bad = list.find((s) => !APPOINTMENT_STATUSES.includes(s));
-      if (bad || list.length === 0) throw invalidParameter(`status: "${bad ?? raw}" is not an appointment status`, ['status']);
-      statuses = list;
-    }
+      const dates = values(query, 'date').map((raw) => parseDateCondition('date', raw));
+      const bounds = boundsOf(dates);
+      let statuses: string[] | undefined;
+      for (const raw of values(query, 'status')) {
+        const list = orList(raw);
+        const bad = list.find((s) => !APPOINTMENT_STATUSES.includes(s));
+        if (bad || list.length === 0)
+          throw invalidParameter(`status: "${bad ?? raw}" is not an appointment status`, ['status']);
+        statuses = list;
+      }
 
-    const rows = await searchAppointments(store, ctx.tenant.id, {
-      patientIdentifiers,
-      from: bounds.from === undefined ? undefined : toUtcText(bounds.from),
-      to: bounds.to === undefined ? undefined : toUtcText(bounds.to),
-      endsAfter: dates.length ? undefined : new Date().toISOString(),
-      statuses,
-    });
-    ctx.audit.resourceType = 'Appointment';
-    const q = request.url.indexOf('?');
-    const bundle = searchset({
-      base: ctx.serviceRoot,
-      selfUrl: `${ctx.serviceRoot}/Appointment${q >= 0 ? request.url.slice(q) : ''}`,
-      matches: rows.map(appointmentResource),
-      total: rows.length,
-    });
-    return sendResource(request, reply, bundle);
-  });
+      const rows = await searchAppointments(store, ctx.tenant.id, {
+        patientIdentifiers,
+        from: bounds.from === undefined ? undefined : toUtcText(bounds.from),
+        to: bounds.to === undefined ? undefined : toUtcText(bounds.to),
+        endsAfter: dates.length ? undefined : new Date().toISOString(),
+        statuses,
+      });
+      ctx.audit.resourceType = 'Appointment';
+      const q = request.url.indexOf('?');
+      const bundle = searchset({
+        base: ctx.serviceRoot,
+        selfUrl: `${ctx.serviceRoot}/Appointment${q >= 0 ? request.url.slice(q) : ''}`,
+        matches: rows.map(appointmentResource),
+        total: rows.length,
+      });
+      return sendResource(request, reply, bundle);
+    },
+  );
 }

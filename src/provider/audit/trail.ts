@@ -23,7 +23,10 @@ export class AuditTrail {
   private readonly maxBatch: number;
   private readonly onError: (err: unknown) => void;
 
-  constructor(private readonly store: Store, options: AuditTrailOptions = {}) {
+  constructor(
+    private readonly store: Store,
+    options: AuditTrailOptions = {},
+  ) {
     this.flushMs = options.flushMs ?? 50;
     this.maxBatch = options.maxBatch ?? 500;
     this.onError = options.onError ?? ((err) => console.error('audit trail write failed:', err));

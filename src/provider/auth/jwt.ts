@@ -54,7 +54,8 @@ function decodePart(part: string, what: string): Json {
   // UTF-16 surrogate (a "\ud800" escape in the token's JSON). JSON.stringify escapes exactly those.
   const text = JSON.stringify(value);
   if (text.includes('\\u0000')) throw unauthorized(`JWT ${what} holds a NUL character`);
-  if (/\\ud[89a-f][0-9a-f]{2}/i.test(text)) throw unauthorized(`JWT ${what} holds text that is not well-formed Unicode (a lone surrogate escape)`);
+  if (/\\ud[89a-f][0-9a-f]{2}/i.test(text))
+    throw unauthorized(`JWT ${what} holds text that is not well-formed Unicode (a lone surrogate escape)`);
   return value;
 }
 
@@ -106,7 +107,8 @@ export function parseBearerToken(authorization: string | undefined): ConsumerIde
   requireClaim(p, 'requesting_organization', isObject, 'an Organization resource');
 
   const device = p.requesting_device as Json;
-  if (device.resourceType !== 'Device') throw unauthorized('JWT claim requesting_device must have resourceType "Device"');
+  if (device.resourceType !== 'Device')
+    throw unauthorized('JWT claim requesting_device must have resourceType "Device"');
   const deviceId = Array.isArray(device.identifier) ? device.identifier.find(isObject) : undefined;
   if (!deviceId || !isText(deviceId.system) || !isText(deviceId.value)) {
     throw unauthorized('JWT claim requesting_device must carry an identifier with system and value');
@@ -134,11 +136,17 @@ export function parseBearerToken(authorization: string | undefined): ConsumerIde
     if (pr.id !== p.sub) throw unauthorized('JWT claim sub must equal requesting_practitioner.id');
     const sdsUserId = identifierValue(pr.identifier, SDS_USER_SYSTEM);
     if (!isText(sdsUserId)) {
-      throw unauthorized(`JWT claim requesting_practitioner must carry an identifier with system ${SDS_USER_SYSTEM} (UNK without a smartcard)`);
+      throw unauthorized(
+        `JWT claim requesting_practitioner must carry an identifier with system ${SDS_USER_SYSTEM} (UNK without a smartcard)`,
+      );
     }
     const local = Array.isArray(pr.identifier)
       ? pr.identifier.find(
-          (i) => isObject(i) && i.system !== SDS_USER_SYSTEM && i.system !== SDS_ROLE_PROFILE_SYSTEM && typeof i.value === 'string',
+          (i) =>
+            isObject(i) &&
+            i.system !== SDS_USER_SYSTEM &&
+            i.system !== SDS_ROLE_PROFILE_SYSTEM &&
+            typeof i.value === 'string',
         )
       : undefined;
     practitioner = {
@@ -184,7 +192,9 @@ export function authorise(
     throw unauthorized(`JWT claim aud "${identity.audience}" is not this service root (${expected.audience})`);
   }
   if (identity.scope !== expected.scope) {
-    throw unauthorized(`JWT claim requested_scope "${identity.scope}" does not permit this interaction (it needs "${expected.scope}")`);
+    throw unauthorized(
+      `JWT claim requested_scope "${identity.scope}" does not permit this interaction (it needs "${expected.scope}")`,
+    );
   }
 }
 

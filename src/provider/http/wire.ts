@@ -66,7 +66,12 @@ export interface SendOptions {
 }
 
 /** Writes a resource with the headers API-6 and P26 ask for. */
-export function sendResource(request: FastifyRequest, reply: FastifyReply, resource: object, options: SendOptions = {}) {
+export function sendResource(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  resource: object,
+  options: SendOptions = {},
+) {
   const { format } = request.ctx;
   reply.code(options.status ?? 200).type(CONTENT_TYPE[format]);
   if (options.versionId) reply.header('ETag', `W/"${options.versionId}"`);
@@ -169,6 +174,10 @@ export function registerWireRules(app: FastifyInstance, knownPaths: (path: strin
         methodNotAllowed(`${request.method} is not supported on ${path}; allowed: ${allowed.join(', ')}`),
       );
     }
-    return replyWithOutcome(request, reply, notFound(`No resource or interaction at ${path} (URLs are case-sensitive)`));
+    return replyWithOutcome(
+      request,
+      reply,
+      notFound(`No resource or interaction at ${path} (URLs are case-sensitive)`),
+    );
   });
 }

@@ -48,7 +48,12 @@ export function registerResourceReads(app: FastifyInstance, store: Store) {
   app.get('/STU3/1/:tenant/Slot/:id', { config: { interaction: readInteraction('Slot') } }, async (request, reply) => {
     const ctx = authorised(request.ctx);
     const { id } = request.params as { id: string };
-    const row = await store.db.selectFrom('slot').selectAll().where('tenant_id', '=', ctx.tenant.id).where('id', '=', id).executeTakeFirst();
+    const row = await store.db
+      .selectFrom('slot')
+      .selectAll()
+      .where('tenant_id', '=', ctx.tenant.id)
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw notFound(`Slot ${id} is not known at this service`);
     ctx.audit = { ...ctx.audit, resourceType: 'Slot', resourceId: id };
     const slot = slotResource(row);

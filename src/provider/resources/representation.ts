@@ -9,7 +9,8 @@ export const CARECONNECT = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/Car
 export const profileOf = (resourceType: string) => `${CARECONNECT}${resourceType}-1`;
 
 export const UUID_SYSTEM = 'https://tools.ietf.org/html/rfc4122';
-export const DELIVERY_CHANNEL_EXTENSION = 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2';
+export const DELIVERY_CHANNEL_EXTENSION =
+  'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2';
 
 /** The reference resources a provider serves reads of, and the table that holds each. */
 export const REFERENCE_TABLES = {
@@ -46,7 +47,9 @@ export function slotResource(row: SlotRow): Slot {
     id: row.id,
     meta: { versionId: String(row.version_id), lastUpdated: row.last_updated, profile: [profileOf('Slot')] },
     // SLOT-4: the delivery channel is sent when known and never defaulted.
-    ...(row.delivery_channel ? { extension: [{ url: DELIVERY_CHANNEL_EXTENSION, valueCode: row.delivery_channel }] } : {}),
+    ...(row.delivery_channel
+      ? { extension: [{ url: DELIVERY_CHANNEL_EXTENSION, valueCode: row.delivery_channel }] }
+      : {}),
     identifier: [{ system: UUID_SYSTEM, value: row.identifier }],
     schedule: { reference: `Schedule/${row.schedule_id}` },
     status: row.status,

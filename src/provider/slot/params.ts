@@ -7,7 +7,8 @@
 import { invalidParameter } from '../../fhir/outcome.js';
 import { orList, parseDateCondition, parseToken, values, type DateCondition } from '../../fhir/search.js';
 
-export type IncludeTarget = 'Schedule' | 'Practitioner' | 'PractitionerRole' | 'HealthcareService' | 'Location' | 'Organization';
+export type IncludeTarget =
+  'Schedule' | 'Practitioner' | 'PractitionerRole' | 'HealthcareService' | 'Location' | 'Organization';
 
 /** Every `_include` spelling the standard's sources use, compared without regard to case. */
 const INCLUDE_SPELLINGS: Record<string, IncludeTarget[]> = {
@@ -99,7 +100,8 @@ export function parseSlotSearch(query: Record<string, unknown>, now = Date.now()
   for (const name of INCLUDE_PARAMS) {
     for (const raw of values(query, name)) {
       const spelling = raw.trim().toLowerCase();
-      for (const target of Object.hasOwn(INCLUDE_SPELLINGS, spelling) ? INCLUDE_SPELLINGS[spelling] : []) include.add(target);
+      for (const target of Object.hasOwn(INCLUDE_SPELLINGS, spelling) ? INCLUDE_SPELLINGS[spelling] : [])
+        include.add(target);
     }
   }
 

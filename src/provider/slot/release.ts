@@ -17,7 +17,12 @@ export interface Verdict {
   reason?: string;
 }
 
-const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: LOCAL_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+const localDate = new Intl.DateTimeFormat('en-CA', {
+  timeZone: LOCAL_TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 
 /** A cap a booking must respect inside its transaction: at most `limit` booked slots on the slot's schedule in [from, to). */
 export interface Cap {
@@ -45,13 +50,27 @@ export class ReleaseView {
     const rows = await db.selectFrom('release_rule').select('content').where('tenant_id', '=', tenantId).execute();
     const rules = new Map(rows.map((r) => JSON.parse(r.content) as ReleaseRule).map((r) => [r.scheduleId, r]));
     if (rules.size === 0) return new ReleaseView(rules, undefined, new Map(), new Map());
-    const type = await db.selectFrom('consumer_organisation_type').select('type').where('tenant_id', '=', tenantId).where('ods_code', '=', ods.toUpperCase()).executeTakeFirst();
-    const capped = [...rules.values()].filter((r) => r.capPerDay !== undefined || r.capPerSession !== undefined).map((r) => r.scheduleId);
+    const type = await db
+      .selectFrom('consumer_organisation_type')
+      .select('type')
+      .where('tenant_id', '=', tenantId)
+      .where('ods_code', '=', ods.toUpperCase())
+      .executeTakeFirst();
+    const capped = [...rules.values()]
+      .filter((r) => r.capPerDay !== undefined || r.capPerSession !== undefined)
+      .map((r) => r.scheduleId);
     const bySession = [...rules.values()].filter((r) => r.capPerSession !== undefined).map((r) => r.scheduleId);
     const rotas = new Map<string, Rota[]>();
     if (bySession.length) {
-      const rotaRows = await db.selectFrom('rota').select(['schedule_id', 'content']).where('tenant_id', '=', tenantId).where('schedule_id', 'in', bySession).orderBy('id').execute();
-      for (const r of rotaRows) rotas.set(r.schedule_id, [...(rotas.get(r.schedule_id) ?? []), JSON.parse(r.content) as Rota]);
+      const rotaRows = await db
+        .selectFrom('rota')
+        .select(['schedule_id', 'content'])
+        .where('tenant_id', '=', tenantId)
+        .where('schedule_id', 'in', bySession)
+        .orderBy('id')
+        .execute();
+      for (const r of rotaRows)
+        rotas.set(r.schedule_id, [...(rotas.get(r.schedule_id) ?? []), JSON.parse(r.content) as Rota]);
     }
     const view = new ReleaseView(rules, type?.type, new Map(), rotas);
     if (capped.length) {
@@ -88,7 +107,11 @@ export class ReleaseView {
     const caps: Cap[] = [];
     if (rule?.capPerDay !== undefined) {
       const midnight = Date.parse(`${localDate.format(new Date(slot.start))}T00:00:00Z`);
-      caps.push({ limit: rule.capPerDay, from: new Date(wallClockToUtc(midnight)).toISOString(), to: new Date(wallClockToUtc(midnight + 86_400_000)).toISOString() });
+      caps.push({
+        limit: rule.capPerDay,
+        from: new Date(wallClockToUtc(midnight)).toISOString(),
+        to: new Date(wallClockToUtc(midnight + 86_400_000)).toISOString(),
+      });
     }
     const session = rule?.capPerSession !== undefined ? this.session(slot) : undefined;
     if (session) caps.push({ limit: rule!.capPerSession!, from: session.from, to: session.to });
@@ -100,7 +123,10 @@ export class ReleaseView {
     if (!rule) return { visible: true };
     if (!rule.bookable) return { visible: false, reason: 'the schedule is not bookable by external consumers' };
     if (rule.organisationTypes.length && !(this.consumerType && rule.organisationTypes.includes(this.consumerType))) {
-      return { visible: false, reason: `released only to organisation types ${rule.organisationTypes.join(', ')}; ${ods} is ${this.consumerType ? `of type ${this.consumerType}` : 'of no type here'}` };
+      return {
+        visible: false,
+        reason: `released only to organisation types ${rule.organisationTypes.join(', ')}; ${ods} is ${this.consumerType ? `of type ${this.consumerType}` : 'of no type here'}`,
+      };
     }
     if (rule.organisations.length && !rule.organisations.includes(ods.toUpperCase())) {
       return { visible: false, reason: `released only to ${rule.organisations.join(', ')}` };
@@ -117,8 +143,14 @@ export class ReleaseView {
     }
     if (rule.capPerSession !== undefined) {
       const session = this.session(slot);
-      if (session && (this.counts.get(`${slot.schedule_id}\u0000session\u0000${session.from}`) ?? 0) >= rule.capPerSession) {
-        return { visible: false, reason: `the session's cap of ${rule.capPerSession} bookings is reached (${session.label})` };
+      if (
+        session &&
+        (this.counts.get(`${slot.schedule_id}\u0000session\u0000${session.from}`) ?? 0) >= rule.capPerSession
+      ) {
+        return {
+          visible: false,
+          reason: `the session's cap of ${rule.capPerSession} bookings is reached (${session.label})`,
+        };
       }
     }
     return { visible: true };

@@ -19,7 +19,9 @@ export async function schedulesServing(db: Kysely<Database>, tenantId: string, s
   const rows = await db
     .selectFrom('service_schedule')
     .innerJoin('schedule', (join) =>
-      join.onRef('schedule.tenant_id', '=', 'service_schedule.tenant_id').onRef('schedule.id', '=', 'service_schedule.schedule_id'),
+      join
+        .onRef('schedule.tenant_id', '=', 'service_schedule.tenant_id')
+        .onRef('schedule.id', '=', 'service_schedule.schedule_id'),
     )
     .select('service_schedule.schedule_id')
     .where('service_schedule.tenant_id', '=', tenantId)
@@ -80,7 +82,15 @@ export async function resolveIncludes(
   const scheduleIds = [...new Set(slots.map((s) => s.schedule_id))];
   const schedules = await db
     .selectFrom('schedule')
-    .select(['id', 'version_id', 'last_updated', 'content', 'healthcare_service_id', 'practitioner_id', 'practitioner_role_id'])
+    .select([
+      'id',
+      'version_id',
+      'last_updated',
+      'content',
+      'healthcare_service_id',
+      'practitioner_id',
+      'practitioner_role_id',
+    ])
     .where('tenant_id', '=', tenantId)
     .where('id', 'in', scheduleIds)
     .orderBy('id')
@@ -99,7 +109,8 @@ export async function resolveIncludes(
 
   const out: Resource[] = [];
   if (include.has('Schedule')) out.push(...(await readReferences(db, 'Schedule', tenantId, scheduleIds)));
-  if (include.has('HealthcareService')) out.push(...(await readReferences(db, 'HealthcareService', tenantId, serviceIds)));
+  if (include.has('HealthcareService'))
+    out.push(...(await readReferences(db, 'HealthcareService', tenantId, serviceIds)));
   if (include.has('Practitioner')) {
     out.push(...(await readReferences(db, 'Practitioner', tenantId, unique(schedules.map((s) => s.practitioner_id)))));
   }

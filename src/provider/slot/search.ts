@@ -52,7 +52,8 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
     const params = parseSlotSearch(request.query as Record<string, unknown>, now);
     let scheduleIds: string[] | undefined;
     let unknownServices: string[] = [];
-    if (params.services) ({ scheduleIds, unknownServices } = await schedulesServing(store.db, tenantId, params.services));
+    if (params.services)
+      ({ scheduleIds, unknownServices } = await schedulesServing(store.db, tenantId, params.services));
 
     const limit = Math.min(params.count ?? maxSlots, maxSlots);
     const rows = await findSlots(store.db, tenantId, {
@@ -64,7 +65,9 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
     });
     // Release rules: leave out what this consumer organisation may not see (docs/capacity.md).
     const release = await ReleaseView.load(store.db, tenantId, ctx.identity.organisation.ods);
-    const visible = release.restricted ? rows.filter((r) => release.decide(r, ctx.identity.organisation.ods, now).visible) : rows;
+    const visible = release.restricted
+      ? rows.filter((r) => release.decide(r, ctx.identity.organisation.ods, now).visible)
+      : rows;
     const truncated = visible.length > limit;
     const slots = truncated ? visible.slice(0, limit) : visible;
     const includes = await resolveIncludes(store.db, tenantId, slots, params.include);

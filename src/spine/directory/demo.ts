@@ -20,7 +20,13 @@ import type { Database } from '../../store/schema.js';
 import type { DirectoryAttribute, DirectoryEndpoint, DirectoryService, OpeningTime } from './model.js';
 import { putDirectoryService } from './repository.js';
 
-const booking = (asid: string, order = 2): DirectoryEndpoint => ({ order, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: `ASID:${asid}` });
+const booking = (asid: string, order = 2): DirectoryEndpoint => ({
+  order,
+  transport: 'http',
+  format: 'FHIR',
+  interaction: 'Scheduling',
+  address: `ASID:${asid}`,
+});
 // The referral (ITK) endpoint every non-pharmacy service has: the CDA document goes here, booked or not.
 const itk = (odsCode: string): DirectoryEndpoint => ({
   order: 1,
@@ -31,14 +37,26 @@ const itk = (odsCode: string): DirectoryEndpoint => ({
   address: `urn:nhs-uk:addressing:ods:${odsCode}`,
   compression: 'uncompressed',
 });
-const email = (address: string): DirectoryEndpoint => ({ order: 1, transport: 'email', format: 'HTML', interaction: 'urn:nhs-itk:interaction:copyRecipientNHS111CDADocument-v2-0', businessScenario: 'Copy', address, compression: 'uncompressed' });
+const email = (address: string): DirectoryEndpoint => ({
+  order: 1,
+  transport: 'email',
+  format: 'HTML',
+  interaction: 'urn:nhs-itk:interaction:copyRecipientNHS111CDADocument-v2-0',
+  businessScenario: 'Copy',
+  address,
+  compression: 'uncompressed',
+});
 const requireBooking = (value: boolean): DirectoryAttribute => ({
   name: 'requirebooking',
   dataType: 'boolean',
   description: 'The service only accepts referrals with an accompanying booked appointment.',
   value: String(value),
 });
-const week = (open: string, close: string, days: OpeningTime['day'][] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri']): OpeningTime[] => days.map((day) => ({ day, open, close }));
+const week = (
+  open: string,
+  close: string,
+  days: OpeningTime['day'][] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'],
+): OpeningTime[] => days.map((day) => ({ day, open, close }));
 const PRIMARY_CARE = ['Dx05', 'Dx06', 'Dx07', 'Dx08', 'Dx11', 'Dx12', 'Dx13', 'Dx14', 'Dx15'];
 const ADULTS_AND_CHILDREN = { min: 0, max: 130 };
 

@@ -9,10 +9,34 @@ export const DISPOSITION_CODE = /^Dx\d{1,4}$/;
 
 /** fs_slotmap's dispositions that lead to a booking, and Dx02/Dx03 (attend an emergency department). */
 export const KNOWN_DISPOSITIONS: ReadonlySet<string> = new Set([
-  'Dx02', 'Dx03',
-  'Dx05', 'Dx06', 'Dx07', 'Dx08', 'Dx10', 'Dx11', 'Dx12', 'Dx13', 'Dx14', 'Dx15', 'Dx75', 'Dx81',
-  'Dx1112', 'Dx1113', 'Dx1114', 'Dx1115', 'Dx1116', 'Dx1117',
-  'Dx110', 'Dx111', 'Dx112', 'Dx113', 'Dx114', 'Dx115', 'Dx117',
+  'Dx02',
+  'Dx03',
+  'Dx05',
+  'Dx06',
+  'Dx07',
+  'Dx08',
+  'Dx10',
+  'Dx11',
+  'Dx12',
+  'Dx13',
+  'Dx14',
+  'Dx15',
+  'Dx75',
+  'Dx81',
+  'Dx1112',
+  'Dx1113',
+  'Dx1114',
+  'Dx1115',
+  'Dx1116',
+  'Dx1117',
+  'Dx110',
+  'Dx111',
+  'Dx112',
+  'Dx113',
+  'Dx114',
+  'Dx115',
+  'Dx117',
 ]);
 
-export const isDispositionCode = (code: unknown): code is string => typeof code === 'string' && DISPOSITION_CODE.test(code);
+export const isDispositionCode = (code: unknown): code is string =>
+  typeof code === 'string' && DISPOSITION_CODE.test(code);

@@ -32,7 +32,8 @@ function localClock(ms: number): { day: number; minute: number; weekday: Day } {
 }
 
 // BankHoliday sessions never match a weekday: the directory does not know the bank holiday calendar.
-const sessionsOn = (service: Hours, weekday: Day): OpeningTime[] => service.openingTimes.filter((t) => t.day === weekday);
+const sessionsOn = (service: Hours, weekday: Day): OpeningTime[] =>
+  service.openingTimes.filter((t) => t.day === weekday);
 
 /** True when `at` (UTC ms) falls in one of the service's sessions (open ≤ now < close). */
 export function isOpen(service: Hours, at: number): boolean {

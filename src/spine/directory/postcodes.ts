@@ -21,7 +21,8 @@ function load(): Map<string, Position> {
     const [code, lat, lon] = line.trim().split(',');
     const latitude = Number(lat);
     const longitude = Number(lon);
-    if (code && lat && lon && Number.isFinite(latitude) && Number.isFinite(longitude)) table.set(code.toUpperCase(), { latitude, longitude });
+    if (code && lat && lon && Number.isFinite(latitude) && Number.isFinite(longitude))
+      table.set(code.toUpperCase(), { latitude, longitude });
   }
   districts = table;
   return table;

@@ -15,7 +15,10 @@ interface StoredOpening {
 }
 
 function toRow(s: DirectoryService): DirectoryServiceTable {
-  const opening: StoredOpening = { times: s.openingTimes, ...(s.openAllHours !== undefined ? { openAllHours: s.openAllHours } : {}) };
+  const opening: StoredOpening = {
+    times: s.openingTimes,
+    ...(s.openAllHours !== undefined ? { openAllHours: s.openAllHours } : {}),
+  };
   return {
     id: s.id,
     name: s.name,
@@ -46,7 +49,9 @@ export function fromRow(row: DirectoryServiceTable): DirectoryService {
     ...(row.ods_code ? { odsCode: row.ods_code } : {}),
     address: JSON.parse(row.address),
     ...(row.postcode ? { postcode: row.postcode } : {}),
-    ...(row.latitude !== null && row.longitude !== null ? { location: { latitude: Number(row.latitude), longitude: Number(row.longitude) } } : {}),
+    ...(row.latitude !== null && row.longitude !== null
+      ? { location: { latitude: Number(row.latitude), longitude: Number(row.longitude) } }
+      : {}),
     openingTimes: opening.times ?? [],
     ...(opening.openAllHours !== undefined ? { openAllHours: opening.openAllHours } : {}),
     dispositions: JSON.parse(row.dispositions),
@@ -66,12 +71,21 @@ export async function putDirectoryService(db: Kysely<Database>, service: Directo
   const { id: _id, ...changes } = row;
   // Insert-if-absent then update, rather than read-then-upsert: of two concurrent first writes of an
   // ID exactly one is told it created the service, on both engines.
-  const inserted = await db.insertInto('directory_service').values(row).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+  const inserted = await db
+    .insertInto('directory_service')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
   if (inserted) return true;
   const updated = await db.updateTable('directory_service').set(changes).where('id', '=', row.id).executeTakeFirst();
   if (Number(updated.numUpdatedRows) > 0) return false;
   // Deleted between the two statements: write it again.
-  await db.insertInto('directory_service').values(row).onConflict((oc) => oc.column('id').doUpdateSet(changes)).execute();
+  await db
+    .insertInto('directory_service')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doUpdateSet(changes))
+    .execute();
   return true;
 }
 

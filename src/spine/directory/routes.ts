@@ -22,7 +22,11 @@ function wholeNumber(query: unknown, name: string, min: number, max: number): nu
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!/^\d{1,6}$/.test(text) || n < min || n > max) {
-    throw badRequest(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`, 'INVALID_PARAMETER', [name]);
+    throw badRequest(
+      `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text.slice(0, 40))}`,
+      'INVALID_PARAMETER',
+      [name],
+    );
   }
   return n;
 }
@@ -38,7 +42,12 @@ function instant(query: unknown): Date | undefined {
     .replace(/ (\d{2}:\d{2})$/, '+$1')
     .replace(/^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})$/, '$1:00$2');
   const ms = parseInstant(repaired);
-  if (ms === undefined) throw badRequest(`at must be an instant with an offset such as 2026-06-10T12:00:00Z, not ${JSON.stringify(text.slice(0, 40))}`, 'INVALID_PARAMETER', ['at']);
+  if (ms === undefined)
+    throw badRequest(
+      `at must be an instant with an offset such as 2026-06-10T12:00:00Z, not ${JSON.stringify(text.slice(0, 40))}`,
+      'INVALID_PARAMETER',
+      ['at'],
+    );
   return new Date(ms);
 }
 
@@ -57,7 +66,11 @@ export async function directoryRoutes(app: FastifyInstance, opts: { store: Store
     const disposition = single(request.query, 'disposition');
     const postcode = single(request.query, 'postcode');
     if (!disposition || !postcode) {
-      throw badRequest('disposition and postcode are required (e.g. ?disposition=Dx05&postcode=LS1 4AP)', 'INVALID_PARAMETER', [disposition ? 'postcode' : 'disposition']);
+      throw badRequest(
+        'disposition and postcode are required (e.g. ?disposition=Dx05&postcode=LS1 4AP)',
+        'INVALID_PARAMETER',
+        [disposition ? 'postcode' : 'disposition'],
+      );
     }
     const services = await searchDirectory(db, {
       disposition,
@@ -80,10 +93,15 @@ export async function directoryRoutes(app: FastifyInstance, opts: { store: Store
   app.put<ById>('/services/*', async (request, reply) => {
     const pathId = idOf(request.params);
     const body = request.body;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object (a directory service)', 'INVALID_REQUEST_MESSAGE');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest('The body must be a JSON object (a directory service)', 'INVALID_REQUEST_MESSAGE');
     const { id } = body as { id?: unknown };
     if (id !== undefined && id !== pathId) {
-      throw badRequest(`id ${JSON.stringify(String(id).slice(0, 40))} in the body differs from the URL's ${JSON.stringify(pathId.slice(0, 40))}`, 'INVALID_REQUEST_MESSAGE', ['id']);
+      throw badRequest(
+        `id ${JSON.stringify(String(id).slice(0, 40))} in the body differs from the URL's ${JSON.stringify(pathId.slice(0, 40))}`,
+        'INVALID_REQUEST_MESSAGE',
+        ['id'],
+      );
     }
     // putDirectoryService checks every field (the ID from the path too) whatever its static type says.
     const created = await putDirectoryService(db, { ...(body as DirectoryService), id: pathId });

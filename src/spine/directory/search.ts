@@ -37,7 +37,12 @@ const likeDisposition = (code: string) => `%"${code}"%`; // codes are Dx and dig
 /** Known from the standard's list, or because some listed service accepts it (local configuration). */
 async function isKnownDisposition(db: Kysely<Database>, code: string): Promise<boolean> {
   if (KNOWN_DISPOSITIONS.has(code)) return true;
-  return !!(await db.selectFrom('directory_service').select('id').where('dispositions', 'like', likeDisposition(code)).limit(1).executeTakeFirst());
+  return !!(await db
+    .selectFrom('directory_service')
+    .select('id')
+    .where('dispositions', 'like', likeDisposition(code))
+    .limit(1)
+    .executeTakeFirst());
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -45,22 +50,39 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 /** Ranked summaries; 400 for a malformed or unknown disposition or postcode (named in the message). */
 export async function searchDirectory(db: Kysely<Database>, q: DirectoryQuery): Promise<ServiceSummary[]> {
   if (!isDispositionCode(q.disposition)) {
-    throw badRequest(`disposition ${JSON.stringify(String(q.disposition).slice(0, 40))} is not a disposition code such as Dx05`, 'INVALID_PARAMETER', ['disposition']);
+    throw badRequest(
+      `disposition ${JSON.stringify(String(q.disposition).slice(0, 40))} is not a disposition code such as Dx05`,
+      'INVALID_PARAMETER',
+      ['disposition'],
+    );
   }
   const written = normalisePostcode(q.postcode);
-  if (!written) throw badRequest(`postcode ${JSON.stringify(String(q.postcode).slice(0, 40))} is not a UK postcode or postcode district (e.g. LS1 4AP or LS1)`, 'INVALID_PARAMETER', ['postcode']);
+  if (!written)
+    throw badRequest(
+      `postcode ${JSON.stringify(String(q.postcode).slice(0, 40))} is not a UK postcode or postcode district (e.g. LS1 4AP or LS1)`,
+      'INVALID_PARAMETER',
+      ['postcode'],
+    );
   const from = positionOf(written);
-  if (!from) throw badRequest(`postcode ${written} is not in a known UK postcode district`, 'INVALID_PARAMETER', ['postcode']);
+  if (!from)
+    throw badRequest(`postcode ${written} is not in a known UK postcode district`, 'INVALID_PARAMETER', ['postcode']);
   const at = (q.at ?? new Date()).getTime();
   if (!Number.isFinite(at)) throw badRequest('at must be a valid instant', 'INVALID_PARAMETER', ['at']);
   const radius = q.radiusKm ?? DEFAULT_RADIUS_KM;
   const max = Math.min(q.max ?? DEFAULT_MAX, MAX_MAX);
 
-  let query = db.selectFrom('directory_service').selectAll().where('dispositions', 'like', likeDisposition(q.disposition));
+  let query = db
+    .selectFrom('directory_service')
+    .selectAll()
+    .where('dispositions', 'like', likeDisposition(q.disposition));
   if (q.age !== undefined) query = query.where('age_min', '<=', q.age).where('age_max', '>=', q.age);
   const rows = await query.execute();
   if (rows.length === 0 && !(await isKnownDisposition(db, q.disposition))) {
-    throw badRequest(`disposition ${q.disposition} is not one this directory knows (no listed service accepts it)`, 'INVALID_PARAMETER', ['disposition']);
+    throw badRequest(
+      `disposition ${q.disposition} is not one this directory knows (no listed service accepts it)`,
+      'INVALID_PARAMETER',
+      ['disposition'],
+    );
   }
 
   const ranked = rows
@@ -74,12 +96,23 @@ export async function searchDirectory(db: Kysely<Database>, q: DirectoryQuery): 
     })
     .filter((c) => c.km === null || c.km <= radius)
     // Open before closed, then nearest (no position: last), then by ID so the order is stable.
-    .sort((a, b) => Number(b.open) - Number(a.open) || (a.km ?? Infinity) - (b.km ?? Infinity) || (a.service.id < b.service.id ? -1 : a.service.id > b.service.id ? 1 : 0));
+    .sort(
+      (a, b) =>
+        Number(b.open) - Number(a.open) ||
+        (a.km ?? Infinity) - (b.km ?? Infinity) ||
+        (a.service.id < b.service.id ? -1 : a.service.id > b.service.id ? 1 : 0),
+    );
 
   return ranked.slice(0, max).map(({ service, km, open, next }, i) => summary(service, i + 1, km, open, next));
 }
 
-function summary(s: DirectoryService, rank: number, km: number | null, open: boolean, next: number | undefined): ServiceSummary {
+function summary(
+  s: DirectoryService,
+  rank: number,
+  km: number | null,
+  open: boolean,
+  next: number | undefined,
+): ServiceSummary {
   return {
     rank,
     id: s.id,

@@ -4,7 +4,14 @@
  * is rebuilt from known fields only, so nothing unexpected reaches the store or the wire.
  */
 import { badRequest } from '../../fhir/outcome.js';
-import { DAYS, isBookingEndpoint, type DirectoryAttribute, type DirectoryEndpoint, type DirectoryService, type OpeningTime } from './model.js';
+import {
+  DAYS,
+  isBookingEndpoint,
+  type DirectoryAttribute,
+  type DirectoryEndpoint,
+  type DirectoryService,
+  type OpeningTime,
+} from './model.js';
 import { isDispositionCode } from './dispositions.js';
 import { normalisePostcode, positionOf } from './postcodes.js';
 
@@ -34,10 +41,12 @@ function text(value: unknown, field: string, max: number): string {
   return value;
 }
 
-const optionalText = (value: unknown, field: string, max: number): string | undefined => (value === undefined ? undefined : text(value, field, max));
+const optionalText = (value: unknown, field: string, max: number): string | undefined =>
+  value === undefined ? undefined : text(value, field, max);
 
 function whole(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(field, `must be a whole number from ${min} to ${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    fail(field, `must be a whole number from ${min} to ${max}`);
   return value;
 }
 
@@ -51,8 +60,10 @@ function list(value: unknown, field: string, max: number): unknown[] {
 function checkLocation(value: unknown): DirectoryService['location'] {
   if (!isObject(value)) fail('location', 'must be an object with a latitude and a longitude');
   const { latitude, longitude } = value;
-  if (typeof latitude !== 'number' || !Number.isFinite(latitude) || Math.abs(latitude) > 90) fail('location.latitude', 'must be a number from -90 to 90');
-  if (typeof longitude !== 'number' || !Number.isFinite(longitude) || Math.abs(longitude) > 180) fail('location.longitude', 'must be a number from -180 to 180');
+  if (typeof latitude !== 'number' || !Number.isFinite(latitude) || Math.abs(latitude) > 90)
+    fail('location.latitude', 'must be a number from -90 to 90');
+  if (typeof longitude !== 'number' || !Number.isFinite(longitude) || Math.abs(longitude) > 180)
+    fail('location.longitude', 'must be a number from -180 to 180');
   return { latitude, longitude };
 }
 
@@ -61,11 +72,13 @@ function checkOpeningTime(value: unknown, i: number): OpeningTime {
   if (!isObject(value)) fail(field, 'must be an object {day, open, close}');
   if (!(DAYS as readonly unknown[]).includes(value.day)) fail(`${field}.day`, `must be one of ${DAYS.join(', ')}`);
   for (const part of ['open', 'close'] as const) {
-    if (typeof value[part] !== 'string' || !HHMM.test(value[part])) fail(`${field}.${part}`, 'must be a UK local time HH:MM (close may be 24:00)');
+    if (typeof value[part] !== 'string' || !HHMM.test(value[part]))
+      fail(`${field}.${part}`, 'must be a UK local time HH:MM (close may be 24:00)');
   }
   const { open, close } = value as { open: string; close: string };
   // Fixed-width HH:MM compares as text. A session past midnight is two sessions (…–24:00, 00:00–…).
-  if (open >= close) fail(field, `must close after it opens (${open}–${close}); split a session past midnight at 24:00`);
+  if (open >= close)
+    fail(field, `must close after it opens (${open}–${close}); split a session past midnight at 24:00`);
   return { day: value.day as OpeningTime['day'], open, close };
 }
 
@@ -74,7 +87,8 @@ function checkAttribute(value: unknown, i: number): DirectoryAttribute {
   if (!isObject(value)) fail(field, 'must be an object {name, dataType, value}');
   const name = text(value.name, `${field}.name`, 100);
   const dataType = text(value.dataType, `${field}.dataType`, 40);
-  if (typeof value.value !== 'string' || value.value.length > 500 || UNPRINTABLE.test(value.value)) fail(`${field}.value`, 'must be a string (DoS sends every value as text, e.g. "true")');
+  if (typeof value.value !== 'string' || value.value.length > 500 || UNPRINTABLE.test(value.value))
+    fail(`${field}.value`, 'must be a string (DoS sends every value as text, e.g. "true")');
   const description = optionalText(value.description, `${field}.description`, 500);
   return { name, dataType, ...(description !== undefined ? { description } : {}), value: value.value };
 }
@@ -93,7 +107,10 @@ function checkEndpoint(value: unknown, i: number): DirectoryEndpoint {
   const compression = optionalText(value.compression, `${field}.compression`, 40);
   const comment = optionalText(value.comment, `${field}.comment`, 500);
   if (isBookingEndpoint(endpoint) && !BOOKING_ADDRESS.test(endpoint.address)) {
-    fail(`${field}.address`, `of a booking endpoint must be "ASID:" and digits or "ODS:" and a code, not ${JSON.stringify(endpoint.address.slice(0, 60))}`);
+    fail(
+      `${field}.address`,
+      `of a booking endpoint must be "ASID:" and digits or "ODS:" and a code, not ${JSON.stringify(endpoint.address.slice(0, 60))}`,
+    );
   }
   return {
     order: endpoint.order,
@@ -120,14 +137,16 @@ export function checkService(input: unknown): DirectoryService {
   const type = text(s.type, 'type', 60);
   let odsCode: string | undefined;
   if (s.odsCode !== undefined) {
-    if (typeof s.odsCode !== 'string' || !ODS_CODE.test(s.odsCode)) fail('odsCode', 'must be an ODS code (letters and digits)');
+    if (typeof s.odsCode !== 'string' || !ODS_CODE.test(s.odsCode))
+      fail('odsCode', 'must be an ODS code (letters and digits)');
     odsCode = s.odsCode.toUpperCase();
   }
   const address = list(s.address, 'address', 10).map((line, i) => text(line, `address[${i}]`, 200));
 
   let postcode: string | undefined;
   if (s.postcode !== undefined) {
-    if (typeof s.postcode !== 'string' || !(postcode = normalisePostcode(s.postcode))) fail('postcode', `${JSON.stringify(String(s.postcode).slice(0, 20))} is not a UK postcode or postcode district`);
+    if (typeof s.postcode !== 'string' || !(postcode = normalisePostcode(s.postcode)))
+      fail('postcode', `${JSON.stringify(String(s.postcode).slice(0, 20))} is not a UK postcode or postcode district`);
   }
   let location = s.location === undefined ? undefined : checkLocation(s.location);
   if (!location && postcode) {
@@ -137,15 +156,23 @@ export function checkService(input: unknown): DirectoryService {
   }
 
   const openingTimes = list(s.openingTimes, 'openingTimes', 50).map(checkOpeningTime);
-  if (s.openAllHours !== undefined && typeof s.openAllHours !== 'boolean') fail('openAllHours', 'must be true or false');
+  if (s.openAllHours !== undefined && typeof s.openAllHours !== 'boolean')
+    fail('openAllHours', 'must be true or false');
   const dispositions = list(s.dispositions, 'dispositions', 200).map((d, i) => {
-    if (!isDispositionCode(d)) fail(`dispositions[${i}]`, `must be a disposition code such as Dx05, not ${JSON.stringify(String(d).slice(0, 20))}`);
+    if (!isDispositionCode(d))
+      fail(
+        `dispositions[${i}]`,
+        `must be a disposition code such as Dx05, not ${JSON.stringify(String(d).slice(0, 20))}`,
+      );
     return d;
   });
   let ageRange = { min: 0, max: 130 };
   if (s.ageRange !== undefined) {
     if (!isObject(s.ageRange)) fail('ageRange', 'must be an object {min, max}');
-    ageRange = { min: whole(s.ageRange.min, 'ageRange.min', 0, 130), max: whole(s.ageRange.max, 'ageRange.max', 0, 130) };
+    ageRange = {
+      min: whole(s.ageRange.min, 'ageRange.min', 0, 130),
+      max: whole(s.ageRange.max, 'ageRange.max', 0, 130),
+    };
     if (ageRange.min > ageRange.max) fail('ageRange', `min (${ageRange.min}) must not be above max (${ageRange.max})`);
   }
   const attributes = list(s.attributes, 'attributes', 50).map(checkAttribute);

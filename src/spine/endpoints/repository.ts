@@ -34,15 +34,27 @@ function check(ok: boolean, message: string): void {
 }
 
 export function checkAsid(asid: unknown, what = 'ASID'): asserts asid is string {
-  check(typeof asid === 'string' && ASID.test(asid), `${what} must be a number of up to 20 digits, not ${JSON.stringify(asid)}`);
+  check(
+    typeof asid === 'string' && ASID.test(asid),
+    `${what} must be a number of up to 20 digits, not ${JSON.stringify(asid)}`,
+  );
 }
 
 export async function putAccreditedSystem(db: Kysely<Database>, as: AccreditedSystem): Promise<void> {
   checkAsid(as.uniqueIdentifier, 'uniqueIdentifier (ASID)');
-  check(typeof as.nhsMHSPartyKey === 'string' && PARTY_KEY.test(as.nhsMHSPartyKey), `nhsMHSPartyKey must look like A12345-1234567, not ${JSON.stringify(as.nhsMHSPartyKey)}`);
+  check(
+    typeof as.nhsMHSPartyKey === 'string' && PARTY_KEY.test(as.nhsMHSPartyKey),
+    `nhsMHSPartyKey must look like A12345-1234567, not ${JSON.stringify(as.nhsMHSPartyKey)}`,
+  );
   check(typeof as.nhsIDCode === 'string' && /^[A-Za-z0-9]{1,12}$/.test(as.nhsIDCode), 'nhsIDCode must be an ODS code');
-  check(typeof as.name === 'string' && as.name.length > 0 && as.name.length <= 200, 'name is required (at most 200 characters)');
-  check(Array.isArray(as.nhsAsSvcIA) && as.nhsAsSvcIA.every((i) => typeof i === 'string' && INTERACTION.test(i)), 'nhsAsSvcIA must be a list of interaction IDs (urn:…)');
+  check(
+    typeof as.name === 'string' && as.name.length > 0 && as.name.length <= 200,
+    'name is required (at most 200 characters)',
+  );
+  check(
+    Array.isArray(as.nhsAsSvcIA) && as.nhsAsSvcIA.every((i) => typeof i === 'string' && INTERACTION.test(i)),
+    'nhsAsSvcIA must be a list of interaction IDs (urn:…)',
+  );
   const row = {
     asid: as.uniqueIdentifier,
     party_key: as.nhsMHSPartyKey,
@@ -54,16 +66,38 @@ export async function putAccreditedSystem(db: Kysely<Database>, as: AccreditedSy
   await db
     .insertInto('sds_as')
     .values(row)
-    .onConflict((oc) => oc.column('asid').doUpdateSet({ party_key: row.party_key, ods_code: row.ods_code, name: row.name, interactions: row.interactions, updated_at: row.updated_at }))
+    .onConflict((oc) =>
+      oc
+        .column('asid')
+        .doUpdateSet({
+          party_key: row.party_key,
+          ods_code: row.ods_code,
+          name: row.name,
+          interactions: row.interactions,
+          updated_at: row.updated_at,
+        }),
+    )
     .execute();
 }
 
 export async function putMessageHandlingService(db: Kysely<Database>, mhs: MessageHandlingService): Promise<void> {
-  check(typeof mhs.uniqueIdentifier === 'string' && /^[A-Za-z0-9:._-]{1,120}$/.test(mhs.uniqueIdentifier), 'uniqueIdentifier must be 1–120 letters, digits or :._-');
-  check(typeof mhs.nhsMHSPartyKey === 'string' && PARTY_KEY.test(mhs.nhsMHSPartyKey), `nhsMHSPartyKey must look like A12345-1234567, not ${JSON.stringify(mhs.nhsMHSPartyKey)}`);
-  check(typeof mhs.nhsMhsSvcIA === 'string' && INTERACTION.test(mhs.nhsMhsSvcIA), 'nhsMhsSvcIA must be an interaction ID (urn:…)');
+  check(
+    typeof mhs.uniqueIdentifier === 'string' && /^[A-Za-z0-9:._-]{1,120}$/.test(mhs.uniqueIdentifier),
+    'uniqueIdentifier must be 1–120 letters, digits or :._-',
+  );
+  check(
+    typeof mhs.nhsMHSPartyKey === 'string' && PARTY_KEY.test(mhs.nhsMHSPartyKey),
+    `nhsMHSPartyKey must look like A12345-1234567, not ${JSON.stringify(mhs.nhsMHSPartyKey)}`,
+  );
+  check(
+    typeof mhs.nhsMhsSvcIA === 'string' && INTERACTION.test(mhs.nhsMhsSvcIA),
+    'nhsMhsSvcIA must be an interaction ID (urn:…)',
+  );
   // Stored as given, even when it is not a usable URL: a consumer must cope with a bad entry (C17).
-  check(typeof mhs.nhsMHSEndPoint === 'string' && mhs.nhsMHSEndPoint.length > 0 && mhs.nhsMHSEndPoint.length <= 2000, 'nhsMHSEndPoint is required');
+  check(
+    typeof mhs.nhsMHSEndPoint === 'string' && mhs.nhsMHSEndPoint.length > 0 && mhs.nhsMHSEndPoint.length <= 2000,
+    'nhsMHSEndPoint is required',
+  );
   const row = {
     id: mhs.uniqueIdentifier,
     party_key: mhs.nhsMHSPartyKey,
@@ -74,21 +108,47 @@ export async function putMessageHandlingService(db: Kysely<Database>, mhs: Messa
   await db
     .insertInto('sds_mhs')
     .values(row)
-    .onConflict((oc) => oc.column('id').doUpdateSet({ party_key: row.party_key, interaction: row.interaction, endpoint: row.endpoint, updated_at: row.updated_at }))
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet({
+          party_key: row.party_key,
+          interaction: row.interaction,
+          endpoint: row.endpoint,
+          updated_at: row.updated_at,
+        }),
+    )
     .execute();
 }
 
 export async function getAccreditedSystem(db: Kysely<Database>, asid: string): Promise<AccreditedSystem | undefined> {
   const row = await db.selectFrom('sds_as').selectAll().where('asid', '=', asid).executeTakeFirst();
-  return row && { uniqueIdentifier: row.asid, nhsMHSPartyKey: row.party_key, nhsIDCode: row.ods_code, name: row.name, nhsAsSvcIA: JSON.parse(row.interactions) };
+  return (
+    row && {
+      uniqueIdentifier: row.asid,
+      nhsMHSPartyKey: row.party_key,
+      nhsIDCode: row.ods_code,
+      name: row.name,
+      nhsAsSvcIA: JSON.parse(row.interactions),
+    }
+  );
 }
 
 /** The endpoints of a party key, for one interaction or all of them. */
-export async function findMessageHandlingServices(db: Kysely<Database>, partyKey: string, interaction?: string): Promise<MessageHandlingService[]> {
+export async function findMessageHandlingServices(
+  db: Kysely<Database>,
+  partyKey: string,
+  interaction?: string,
+): Promise<MessageHandlingService[]> {
   let query = db.selectFrom('sds_mhs').selectAll().where('party_key', '=', partyKey);
   if (interaction) query = query.where('interaction', '=', interaction);
   const rows = await query.orderBy('id').execute();
-  return rows.map((r) => ({ uniqueIdentifier: r.id, nhsMHSPartyKey: r.party_key, nhsMhsSvcIA: r.interaction, nhsMHSEndPoint: r.endpoint }));
+  return rows.map((r) => ({
+    uniqueIdentifier: r.id,
+    nhsMHSPartyKey: r.party_key,
+    nhsMhsSvcIA: r.interaction,
+    nhsMHSEndPoint: r.endpoint,
+  }));
 }
 
 export async function deleteAccreditedSystem(db: Kysely<Database>, asid: string): Promise<boolean> {

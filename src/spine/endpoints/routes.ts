@@ -22,11 +22,15 @@ import {
 } from './repository.js';
 
 function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object', 'INVALID_REQUEST_MESSAGE');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('The body must be a JSON object', 'INVALID_REQUEST_MESSAGE');
   return body as Record<string, unknown>;
 }
 
-export async function endpointRoutes(app: FastifyInstance, opts: { store: Store; onChange?: () => void }): Promise<void> {
+export async function endpointRoutes(
+  app: FastifyInstance,
+  opts: { store: Store; onChange?: () => void },
+): Promise<void> {
   const { db } = opts.store;
   const changed = () => opts.onChange?.();
 
@@ -43,7 +47,10 @@ export async function endpointRoutes(app: FastifyInstance, opts: { store: Store;
     const interaction = single(request.query, 'interaction');
     // The two names of the slot search interaction find the same endpoints (decisions.md).
     if (interaction === INTERACTIONS.slotSearch || interaction === SLOT_SEARCH_ALIAS) {
-      const both = [...(await findMessageHandlingServices(db, partyKey, INTERACTIONS.slotSearch)), ...(await findMessageHandlingServices(db, partyKey, SLOT_SEARCH_ALIAS))];
+      const both = [
+        ...(await findMessageHandlingServices(db, partyKey, INTERACTIONS.slotSearch)),
+        ...(await findMessageHandlingServices(db, partyKey, SLOT_SEARCH_ALIAS)),
+      ];
       return { entries: both };
     }
     return { entries: await findMessageHandlingServices(db, partyKey, interaction) };
@@ -68,13 +75,15 @@ export async function endpointRoutes(app: FastifyInstance, opts: { store: Store;
 
   app.delete<{ Params: { asid: string } }>('/as/:asid', async (request, reply) => {
     checkAsid(request.params.asid);
-    if (!(await deleteAccreditedSystem(db, request.params.asid))) throw notFound(`No accredited system has ASID ${request.params.asid}`);
+    if (!(await deleteAccreditedSystem(db, request.params.asid)))
+      throw notFound(`No accredited system has ASID ${request.params.asid}`);
     changed();
     return reply.code(204).send();
   });
 
   app.delete<{ Params: { id: string } }>('/mhs/:id', async (request, reply) => {
-    if (!(await deleteMessageHandlingService(db, request.params.id))) throw notFound(`No endpoint (nhsMHS) has id ${request.params.id}`);
+    if (!(await deleteMessageHandlingService(db, request.params.id)))
+      throw notFound(`No endpoint (nhsMHS) has id ${request.params.id}`);
     changed();
     return reply.code(204).send();
   });

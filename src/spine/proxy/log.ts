@@ -33,9 +33,13 @@ export class ProxyCallLog {
     this.flushing = this.flushing.then(async () => {
       // 12 columns a row: 400 rows stay far below either engine's parameter limit.
       for (let i = 0; i < rows.length; i += 400) {
-        await this.store.db.insertInto('proxy_call').values(rows.slice(i, i + 400)).execute().catch((err: Error) => {
-          process.emitWarning(`proxy call log: ${rows.length} rows not written: ${err.message}`);
-        });
+        await this.store.db
+          .insertInto('proxy_call')
+          .values(rows.slice(i, i + 400))
+          .execute()
+          .catch((err: Error) => {
+            process.emitWarning(`proxy call log: ${rows.length} rows not written: ${err.message}`);
+          });
       }
     });
     return this.flushing;
@@ -43,7 +47,11 @@ export class ProxyCallLog {
 
   async recent(options: { traceId?: string; limit?: number } = {}) {
     await this.flush();
-    let query = this.store.db.selectFrom('proxy_call').selectAll().orderBy('seq', 'desc').limit(Math.min(options.limit ?? 100, 1000));
+    let query = this.store.db
+      .selectFrom('proxy_call')
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(Math.min(options.limit ?? 100, 1000));
     if (options.traceId) query = query.where('trace_id', '=', options.traceId);
     return query.execute();
   }

@@ -40,7 +40,18 @@ interface CallRecord {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ASID = /^\d{1,20}$/;
 /** Headers that belong to one connection and are never passed on (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -49,8 +60,10 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 function required(request: FastifyRequest, name: string, pattern: RegExp, what: string): string {
   const value = header(request, name.toLowerCase());
-  if (value === undefined || value.trim() === '') throw new ProxyRefusal('SSP_HEADER_MISSING', `the ${name} header is missing`);
-  if (!pattern.test(value)) throw new ProxyRefusal('SSP_HEADER_INVALID', `${name} must be ${what}, not ${JSON.stringify(value.slice(0, 100))}`);
+  if (value === undefined || value.trim() === '')
+    throw new ProxyRefusal('SSP_HEADER_MISSING', `the ${name} header is missing`);
+  if (!pattern.test(value))
+    throw new ProxyRefusal('SSP_HEADER_INVALID', `${name} must be ${what}, not ${JSON.stringify(value.slice(0, 100))}`);
   return value;
 }
 
@@ -86,7 +99,11 @@ function answerHeaders(headers: Record<string, string | string[] | undefined>): 
 }
 
 function isTimeout(err: unknown): boolean {
-  return err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError
+  );
 }
 
 export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions): Promise<void> {
@@ -114,7 +131,11 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions): Pro
       call.answeredBy = 'proxy';
       call.reason = `${refusal.check}: ${refusal.message}`;
     }
-    return reply.code(refusal.status).header('cache-control', 'no-store').type(FHIR_JSON).send(JSON.stringify(refusal.outcome()));
+    return reply
+      .code(refusal.status)
+      .header('cache-control', 'no-store')
+      .type(FHIR_JSON)
+      .send(JSON.stringify(refusal.outcome()));
   }
 
   async function check(request: FastifyRequest, call: CallRecord): Promise<URL> {
@@ -127,25 +148,50 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions): Pro
     call.target = target.href;
 
     const interaction = canonicalInteraction(interactionId);
-    if (!interaction) throw new ProxyRefusal('SSP_SENDER_NOT_AUTHORISED', `no system is authorised for ${interactionId}: it is not a booking interaction`);
+    if (!interaction)
+      throw new ProxyRefusal(
+        'SSP_SENDER_NOT_AUTHORISED',
+        `no system is authorised for ${interactionId}: it is not a booking interaction`,
+      );
     const rule = INTERACTION_RULES[interaction];
-    if (request.method !== rule.method) throw new ProxyRefusal('SSP_METHOD_NOT_ALLOWED', `${request.method} is not allowed for ${interactionId} (use ${rule.method})`);
+    if (request.method !== rule.method)
+      throw new ProxyRefusal(
+        'SSP_METHOD_NOT_ALLOWED',
+        `${request.method} is not allowed for ${interactionId} (use ${rule.method})`,
+      );
     if (request.method === 'POST' || request.method === 'PUT') {
       const type = header(request, 'content-type');
-      if (!formatOfMediaType(type)) throw new ProxyRefusal('SSP_UNSUPPORTED_MEDIA_TYPE', `${type ? `Content-Type ${type}` : 'a body without a Content-Type'} is not FHIR JSON or XML`);
+      if (!formatOfMediaType(type))
+        throw new ProxyRefusal(
+          'SSP_UNSUPPORTED_MEDIA_TYPE',
+          `${type ? `Content-Type ${type}` : 'a body without a Content-Type'} is not FHIR JSON or XML`,
+        );
     }
     if (!(await opts.directory.mayUse(call.from, interaction))) {
-      throw new ProxyRefusal('SSP_SENDER_NOT_AUTHORISED', `sender ASID ${call.from} is not registered for ${interactionId}`);
+      throw new ProxyRefusal(
+        'SSP_SENDER_NOT_AUTHORISED',
+        `sender ASID ${call.from} is not registered for ${interactionId}`,
+      );
     }
     if (!(await opts.directory.mayUse(call.to, interaction))) {
-      throw new ProxyRefusal('SSP_RECEIVER_NOT_AUTHORISED', `receiver ASID ${call.to} is not registered for ${interactionId}`);
+      throw new ProxyRefusal(
+        'SSP_RECEIVER_NOT_AUTHORISED',
+        `receiver ASID ${call.to} is not registered for ${interactionId}`,
+      );
     }
     const roots = await opts.directory.endpointsOf(call.to, interaction);
     const path = roots.map((root) => pathUnderRoot(target, root)).find((p) => p !== undefined);
     if (path === undefined) {
-      throw new ProxyRefusal('SSP_TARGET_MISMATCH', `${target.origin}${target.pathname} is not under the endpoint registered for ASID ${call.to} and ${interactionId}${roots.length ? ` (${roots.join(', ')})` : ' (none is registered)'}`);
+      throw new ProxyRefusal(
+        'SSP_TARGET_MISMATCH',
+        `${target.origin}${target.pathname} is not under the endpoint registered for ASID ${call.to} and ${interactionId}${roots.length ? ` (${roots.join(', ')})` : ' (none is registered)'}`,
+      );
     }
-    if (!rule.path.test(path)) throw new ProxyRefusal('SSP_TARGET_MISMATCH', `${interactionId} cannot carry the FHIR request ${request.method} ${path || '/'}`);
+    if (!rule.path.test(path))
+      throw new ProxyRefusal(
+        'SSP_TARGET_MISMATCH',
+        `${interactionId} cannot carry the FHIR request ${request.method} ${path || '/'}`,
+      );
     return target;
   }
 
@@ -153,7 +199,16 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions): Pro
     method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'],
     url: '/*',
     handler: async (request, reply) => {
-      const call: CallRecord = { start: process.hrtime.bigint(), traceId: null, from: null, to: null, interaction: null, target: null, answeredBy: 'proxy', reason: null };
+      const call: CallRecord = {
+        start: process.hrtime.bigint(),
+        traceId: null,
+        from: null,
+        to: null,
+        interaction: null,
+        target: null,
+        answeredBy: 'proxy',
+        reason: null,
+      };
       calls.set(request, call);
       let target: URL;
       try {
@@ -176,7 +231,10 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions): Pro
         return refuse(
           request,
           reply,
-          new ProxyRefusal(timedOut ? 'SSP_TARGET_TIMEOUT' : 'SSP_TARGET_UNREACHABLE', `${target.origin}${timedOut ? ` did not answer within ${timeoutMs} ms` : `: ${(err as Error).message}`}`),
+          new ProxyRefusal(
+            timedOut ? 'SSP_TARGET_TIMEOUT' : 'SSP_TARGET_UNREACHABLE',
+            `${target.origin}${timedOut ? ` did not answer within ${timeoutMs} ms` : `: ${(err as Error).message}`}`,
+          ),
         );
       }
     },

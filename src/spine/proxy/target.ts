@@ -17,17 +17,25 @@ export function targetOf(rawUrl: string, prefix: string): URL {
     try {
       rest = decodeURIComponent(head) + (end === -1 ? '' : rest.slice(end));
     } catch {
-      throw new ProxyRefusal('SSP_TARGET_INVALID', `the URL-encoded service root ${JSON.stringify(head.slice(0, 200))} cannot be decoded`);
+      throw new ProxyRefusal(
+        'SSP_TARGET_INVALID',
+        `the URL-encoded service root ${JSON.stringify(head.slice(0, 200))} cannot be decoded`,
+      );
     }
   }
   let url: URL;
   try {
     url = new URL(rest);
   } catch {
-    throw new ProxyRefusal('SSP_TARGET_INVALID', `expected {proxy}/{service root}/{FHIR request}; ${JSON.stringify(rest.slice(0, 200))} is not an absolute URL`);
+    throw new ProxyRefusal(
+      'SSP_TARGET_INVALID',
+      `expected {proxy}/{service root}/{FHIR request}; ${JSON.stringify(rest.slice(0, 200))} is not an absolute URL`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ProxyRefusal('SSP_TARGET_INVALID', `the target URL must be http or https, not ${url.protocol}`);
-  if (url.username || url.password) throw new ProxyRefusal('SSP_TARGET_INVALID', 'the target URL must not carry credentials');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ProxyRefusal('SSP_TARGET_INVALID', `the target URL must be http or https, not ${url.protocol}`);
+  if (url.username || url.password)
+    throw new ProxyRefusal('SSP_TARGET_INVALID', 'the target URL must not carry credentials');
   return url;
 }
 

@@ -34,7 +34,9 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
-  await referenceTable(db, dialect, 'organization', (t) => t.addColumn('ods_code', 'text').addColumn('name', 'text', (c: any) => c.notNull()));
+  await referenceTable(db, dialect, 'organization', (t) =>
+    t.addColumn('ods_code', 'text').addColumn('name', 'text', (c: any) => c.notNull()),
+  );
   await referenceTable(db, dialect, 'location', (t) => t.addColumn('name', 'text', (c: any) => c.notNull()));
   await referenceTable(db, dialect, 'practitioner');
   await referenceTable(db, dialect, 'practitioner_role', (t) => t.addColumn('practitioner_id', 'text'));
@@ -55,50 +57,54 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
 
   await clustered(
     db.schema
-    .createTable('service_schedule')
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('healthcare_service_id', 'text', (c) => c.notNull())
-    .addColumn('schedule_id', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('service_schedule_pk', ['tenant_id', 'healthcare_service_id', 'schedule_id']),
+      .createTable('service_schedule')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('healthcare_service_id', 'text', (c) => c.notNull())
+      .addColumn('schedule_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('service_schedule_pk', ['tenant_id', 'healthcare_service_id', 'schedule_id']),
     dialect,
   ).execute();
 
   await clustered(
     db.schema
-    .createTable('slot')
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('id', 'text', (c) => c.notNull())
-    .addColumn('identifier', 'text', (c) => c.notNull())
-    .addColumn('schedule_id', 'text', (c) => c.notNull())
-    .addColumn('start', 'text', (c) => c.notNull())
-    .addColumn('end', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('delivery_channel', 'text')
-    .addColumn('appointment_id', 'text')
-    .addColumn('version_id', 'integer', (c) => c.notNull().defaultTo(1))
-    .addColumn('last_updated', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('slot_pk', ['tenant_id', 'id']),
+      .createTable('slot')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('identifier', 'text', (c) => c.notNull())
+      .addColumn('schedule_id', 'text', (c) => c.notNull())
+      .addColumn('start', 'text', (c) => c.notNull())
+      .addColumn('end', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('delivery_channel', 'text')
+      .addColumn('appointment_id', 'text')
+      .addColumn('version_id', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('last_updated', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('slot_pk', ['tenant_id', 'id']),
     dialect,
   ).execute();
   await db.schema.createIndex('slot_identifier').unique().on('slot').columns(['tenant_id', 'identifier']).execute();
-  await db.schema.createIndex('slot_schedule_start').on('slot').columns(['tenant_id', 'schedule_id', 'start']).execute();
+  await db.schema
+    .createIndex('slot_schedule_start')
+    .on('slot')
+    .columns(['tenant_id', 'schedule_id', 'start'])
+    .execute();
 
   await clustered(
     db.schema
-    .createTable('appointment')
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('id', 'text', (c) => c.notNull())
-    .addColumn('version_id', 'integer', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('slot_id', 'text', (c) => c.notNull())
-    .addColumn('start', 'text', (c) => c.notNull())
-    .addColumn('end', 'text', (c) => c.notNull())
-    .addColumn('created', 'text', (c) => c.notNull())
-    .addColumn('patient_identifier', 'text', (c) => c.notNull())
-    .addColumn('consumer_ods', 'text', (c) => c.notNull())
-    .addColumn('document_id', 'text')
-    .addColumn('last_updated', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('appointment_pk', ['tenant_id', 'id']),
+      .createTable('appointment')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('version_id', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('slot_id', 'text', (c) => c.notNull())
+      .addColumn('start', 'text', (c) => c.notNull())
+      .addColumn('end', 'text', (c) => c.notNull())
+      .addColumn('created', 'text', (c) => c.notNull())
+      .addColumn('patient_identifier', 'text', (c) => c.notNull())
+      .addColumn('consumer_ods', 'text', (c) => c.notNull())
+      .addColumn('document_id', 'text')
+      .addColumn('last_updated', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('appointment_pk', ['tenant_id', 'id']),
     dialect,
   ).execute();
   await db.schema
@@ -110,24 +116,24 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
 
   await clustered(
     db.schema
-    .createTable('appointment_version')
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('id', 'text', (c) => c.notNull())
-    .addColumn('version_id', 'integer', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('last_updated', 'text', (c) => c.notNull())
-    .addColumn('content', 'text', (c) => c.notNull())
-    .addColumn('interaction', 'text', (c) => c.notNull())
-    .addColumn('request_id', 'text', (c) => c.notNull())
-    .addColumn('correlation_id', 'text')
-    .addColumn('author_id', 'text')
-    .addColumn('author_name', 'text')
-    .addColumn('author_role', 'text')
-    .addColumn('entered_by', 'text')
-    .addColumn('organisation_ods', 'text', (c) => c.notNull())
-    .addColumn('organisation_name', 'text')
-    .addColumn('device', 'text')
-    .addPrimaryKeyConstraint('appointment_version_pk', ['tenant_id', 'id', 'version_id']),
+      .createTable('appointment_version')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('version_id', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('last_updated', 'text', (c) => c.notNull())
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('interaction', 'text', (c) => c.notNull())
+      .addColumn('request_id', 'text', (c) => c.notNull())
+      .addColumn('correlation_id', 'text')
+      .addColumn('author_id', 'text')
+      .addColumn('author_name', 'text')
+      .addColumn('author_role', 'text')
+      .addColumn('entered_by', 'text')
+      .addColumn('organisation_ods', 'text', (c) => c.notNull())
+      .addColumn('organisation_name', 'text')
+      .addColumn('device', 'text')
+      .addPrimaryKeyConstraint('appointment_version_pk', ['tenant_id', 'id', 'version_id']),
     dialect,
   ).execute();
   await db.schema
@@ -138,30 +144,30 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
 
   await clustered(
     db.schema
-    .createTable('booking_request')
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('consumer_ods', 'text', (c) => c.notNull())
-    .addColumn('request_id', 'text', (c) => c.notNull())
-    .addColumn('appointment_id', 'text', (c) => c.notNull())
-    .addColumn('version_id', 'integer', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('booking_request_pk', ['tenant_id', 'consumer_ods', 'request_id']),
+      .createTable('booking_request')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('consumer_ods', 'text', (c) => c.notNull())
+      .addColumn('request_id', 'text', (c) => c.notNull())
+      .addColumn('appointment_id', 'text', (c) => c.notNull())
+      .addColumn('version_id', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('booking_request_pk', ['tenant_id', 'consumer_ods', 'request_id']),
     dialect,
   ).execute();
 
   await clustered(
     db.schema
-    .createTable('referral_document')
-    .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('document_id', 'text', (c) => c.notNull())
-    .addColumn('appointment_id', 'text')
-    .addColumn('linked_at', 'text')
-    .addColumn('decoupled_at', 'text')
-    .addColumn('received_at', 'text')
-    .addColumn('content_type', 'text')
-    .addColumn('body', 'text')
-    .addColumn('consumer_ods', 'text')
-    .addPrimaryKeyConstraint('referral_document_pk', ['tenant_id', 'document_id']),
+      .createTable('referral_document')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('document_id', 'text', (c) => c.notNull())
+      .addColumn('appointment_id', 'text')
+      .addColumn('linked_at', 'text')
+      .addColumn('decoupled_at', 'text')
+      .addColumn('received_at', 'text')
+      .addColumn('content_type', 'text')
+      .addColumn('body', 'text')
+      .addColumn('consumer_ods', 'text')
+      .addPrimaryKeyConstraint('referral_document_pk', ['tenant_id', 'document_id']),
     dialect,
   ).execute();
 

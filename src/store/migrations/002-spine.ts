@@ -50,7 +50,11 @@ export async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('endpoint', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('sds_mhs_party_interaction').on('sds_mhs').columns(['party_key', 'interaction']).execute();
+  await db.schema
+    .createIndex('sds_mhs_party_interaction')
+    .on('sds_mhs')
+    .columns(['party_key', 'interaction'])
+    .execute();
 
   // Every call through the proxy, for monitoring.
   await db.schema

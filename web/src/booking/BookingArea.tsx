@@ -9,10 +9,20 @@ import { navigate, useLocation } from '../router';
 import { api, ApiError, type Booking, type FoundService, type Slot } from './api';
 
 const uuid = () => crypto.randomUUID();
-const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { timeZone: 'Europe/London', weekday: 'long', day: 'numeric', month: 'long' });
-const time = (iso: string) => new Date(iso).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
+const day = (iso: string) =>
+  new Date(iso).toLocaleDateString('en-GB', {
+    timeZone: 'Europe/London',
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+  });
+const time = (iso: string) =>
+  new Date(iso).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
 const when = (iso: string) => `${day(iso)} at ${time(iso)}`;
-const duration = (m: number) => [Math.floor(m / 60) ? `${Math.floor(m / 60)} hours` : '', m % 60 ? `${m % 60} minutes` : ''].filter(Boolean).join(' ');
+const duration = (m: number) =>
+  [Math.floor(m / 60) ? `${Math.floor(m / 60)} hours` : '', m % 60 ? `${m % 60} minutes` : '']
+    .filter(Boolean)
+    .join(' ');
 
 interface PatientDetails {
   nhsNumber: string;
@@ -28,12 +38,26 @@ interface PatientDetails {
   practice: string;
 }
 
-const EMPTY: PatientDetails = { nhsNumber: '', given: '', family: '', birthDate: '', gender: '', phone: '', addressLine: '', town: '', postcode: '', disposition: 'Dx05', practice: '' };
+const EMPTY: PatientDetails = {
+  nhsNumber: '',
+  given: '',
+  family: '',
+  birthDate: '',
+  gender: '',
+  phone: '',
+  addressLine: '',
+  town: '',
+  postcode: '',
+  disposition: 'Dx05',
+  practice: '',
+};
 
 function patientResource(p: PatientDetails) {
   return {
     resourceType: 'Patient',
-    identifier: p.nhsNumber ? [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: p.nhsNumber.replace(/\s/g, '') }] : [],
+    identifier: p.nhsNumber
+      ? [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: p.nhsNumber.replace(/\s/g, '') }]
+      : [],
     name: [{ use: 'official', family: p.family, given: [p.given] }],
     gender: p.gender,
     birthDate: p.birthDate,
@@ -48,7 +72,12 @@ function ageOf(birthDate: string): number | undefined {
   return Math.floor((Date.now() - b) / (365.25 * 86_400_000));
 }
 
-function PatientForm(props: { initial: PatientDetails; dispositions: { code: string; text: string }[]; onSubmit: (p: PatientDetails) => void; busy: boolean }) {
+function PatientForm(props: {
+  initial: PatientDetails;
+  dispositions: { code: string; text: string }[];
+  onSubmit: (p: PatientDetails) => void;
+  busy: boolean;
+}) {
   const [p, setP] = useState(props.initial);
   const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
   const set = (k: keyof PatientDetails) => (e: { target: { value: string } }) => setP({ ...p, [k]: e.target.value });
@@ -61,7 +90,9 @@ function PatientForm(props: { initial: PatientDetails; dispositions: { code: str
         name={id}
         value={p[id]}
         onChange={set(id)}
-        aria-describedby={[hint ? `${id}-hint` : '', errorOf(id) ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined}
+        aria-describedby={
+          [hint ? `${id}-hint` : '', errorOf(id) ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined
+        }
         {...extra}
       />
     </Field>
@@ -69,10 +100,12 @@ function PatientForm(props: { initial: PatientDetails; dispositions: { code: str
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const found: { field: string; message: string }[] = [];
-    if (p.nhsNumber && !/^\d{10}$/.test(p.nhsNumber.replace(/\s/g, ''))) found.push({ field: 'nhsNumber', message: 'NHS number must be 10 digits' });
+    if (p.nhsNumber && !/^\d{10}$/.test(p.nhsNumber.replace(/\s/g, '')))
+      found.push({ field: 'nhsNumber', message: 'NHS number must be 10 digits' });
     if (!p.given.trim()) found.push({ field: 'given', message: 'Enter the patient’s first name' });
     if (!p.family.trim()) found.push({ field: 'family', message: 'Enter the patient’s last name' });
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(p.birthDate)) found.push({ field: 'birthDate', message: 'Enter the date of birth as YYYY-MM-DD' });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(p.birthDate))
+      found.push({ field: 'birthDate', message: 'Enter the date of birth as YYYY-MM-DD' });
     if (!p.gender) found.push({ field: 'gender', message: 'Select the patient’s gender' });
     if (!p.phone.trim()) found.push({ field: 'phone', message: 'Enter a phone number to contact the patient' });
     if (!p.addressLine.trim()) found.push({ field: 'addressLine', message: 'Enter the patient’s address' });
@@ -86,7 +119,12 @@ function PatientForm(props: { initial: PatientDetails; dispositions: { code: str
       <h1>Patient and assessment</h1>
       <fieldset className="nhsuk-fieldset">
         <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--m">Patient</legend>
-        {input('nhsNumber', 'NHS number (optional)', { inputMode: 'numeric', autoComplete: 'off' }, 'For example, 943 476 5919')}
+        {input(
+          'nhsNumber',
+          'NHS number (optional)',
+          { inputMode: 'numeric', autoComplete: 'off' },
+          'For example, 943 476 5919',
+        )}
         {input('given', 'First name', { autoComplete: 'off' })}
         {input('family', 'Last name', { autoComplete: 'off' })}
         {input('birthDate', 'Date of birth', { type: 'date' })}
@@ -99,16 +137,33 @@ function PatientForm(props: { initial: PatientDetails; dispositions: { code: str
             <option value="unknown">Not known</option>
           </select>
         </Field>
-        {input('phone', 'Phone number', { type: 'tel', autoComplete: 'off' }, 'The patient’s own number; it is their primary contact')}
+        {input(
+          'phone',
+          'Phone number',
+          { type: 'tel', autoComplete: 'off' },
+          'The patient’s own number; it is their primary contact',
+        )}
         {input('addressLine', 'Address', { autoComplete: 'off' })}
         {input('town', 'Town or city', { autoComplete: 'off' })}
-        {input('postcode', 'Postcode', { autoComplete: 'off' }, 'Where the patient is now; services are ranked by distance from it')}
+        {input(
+          'postcode',
+          'Postcode',
+          { autoComplete: 'off' },
+          'Where the patient is now; services are ranked by distance from it',
+        )}
         {input('practice', 'Registered GP practice ODS code (optional)', { autoComplete: 'off' })}
       </fieldset>
       <fieldset className="nhsuk-fieldset">
         <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--m">Assessment</legend>
         <Field id="disposition" label="Disposition" hint="The outcome of the NHS Pathways assessment">
-          <select className="nhsuk-select" id="disposition" name="disposition" value={p.disposition} onChange={set('disposition')} aria-describedby="disposition-hint">
+          <select
+            className="nhsuk-select"
+            id="disposition"
+            name="disposition"
+            value={p.disposition}
+            onChange={set('disposition')}
+            aria-describedby="disposition-hint"
+          >
             {props.dispositions.map((d) => (
               <option key={d.code} value={d.code}>
                 {d.code}: {d.text}
@@ -130,7 +185,8 @@ function availabilityText(f: FoundService, disposition: string): string {
   if (!a) return 'Takes bookings';
   if ('error' in a) return `Takes bookings, but its slots could not be read: ${a.error}`;
   if (a.free === 0) return 'Takes bookings: no free slots';
-  if (a.withinTimeFrame === 0) return `Takes bookings: ${a.free} free slots, none within the ${disposition} time frame (earliest ${when(a.earliest!)})`;
+  if (a.withinTimeFrame === 0)
+    return `Takes bookings: ${a.free} free slots, none within the ${disposition} time frame (earliest ${when(a.earliest!)})`;
   return `Takes bookings: ${a.withinTimeFrame} free slots within the ${disposition} time frame, earliest ${when(a.earliestWithinTimeFrame!)}`;
 }
 
@@ -140,7 +196,12 @@ function SlotDetails({ slot }: { slot: Slot }) {
     ['Type of appointment', slot.deliveryChannel ?? 'Not given by the service'],
     ['Service', slot.service?.name ?? 'Not given'],
     ['Where', slot.location ? [slot.location.name, slot.location.address].filter(Boolean).join(', ') : 'Not given'],
-    ['With', slot.practitioner?.name ? `${slot.practitioner.name}${slot.practitioner.gender ? ` (${slot.practitioner.gender})` : ''}${slot.role ? `, ${slot.role}` : ''}` : slot.role ?? 'Not given'],
+    [
+      'With',
+      slot.practitioner?.name
+        ? `${slot.practitioner.name}${slot.practitioner.gender ? ` (${slot.practitioner.gender})` : ''}${slot.role ? `, ${slot.role}` : ''}`
+        : (slot.role ?? 'Not given'),
+    ],
   ];
   if (slot.organisation) rows.push(['Provided by', slot.organisation]);
   return <SummaryList rows={rows} />;
@@ -157,7 +218,13 @@ function SlotPicker(props: { slots: Slot[]; onPick: (s: Slot) => void; busy?: bo
           <ul className="sb-slot-list">
             {slots.map((s) => (
               <li key={s.id}>
-                <button className="nhsuk-button nhsuk-button--secondary sb-slot-button" type="button" disabled={props.busy} onClick={() => props.onPick(s)} aria-label={`${when(s.start)}, ${s.deliveryChannel ?? 'type not given'}`}>
+                <button
+                  className="nhsuk-button nhsuk-button--secondary sb-slot-button"
+                  type="button"
+                  disabled={props.busy}
+                  onClick={() => props.onPick(s)}
+                  aria-label={`${when(s.start)}, ${s.deliveryChannel ?? 'type not given'}`}
+                >
                   {time(s.start)}
                   {s.breachMinutes ? ' *' : ''}
                 </button>
@@ -197,7 +264,11 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
       if (err instanceof ApiError && err.code === 'slot-gone' && step.name === 'confirm') {
-        setStep({ name: 'slots', service: step.service, slots: err.body.nextSlots ?? step.slots.filter((s) => s.id !== step.slot.id) });
+        setStep({
+          name: 'slots',
+          service: step.service,
+          slots: err.body.nextSlots ?? step.slots.filter((s) => s.id !== step.slot.id),
+        });
       }
     } finally {
       setBusy(false);
@@ -207,14 +278,20 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
   const findServices = (p: PatientDetails) =>
     run(async () => {
       setPatient(p);
-      const { services } = await api.services({ disposition: p.disposition, postcode: p.postcode, age: ageOf(p.birthDate), encounterId });
+      const { services } = await api.services({
+        disposition: p.disposition,
+        postcode: p.postcode,
+        age: ageOf(p.birthDate),
+        encounterId,
+      });
       setStep({ name: 'services', services });
     });
 
   const chooseService = (f: FoundService, all: FoundService[]) =>
     run(async () => {
       const top = all[0];
-      if (top && top.service.id !== f.service.id && top.route.bookable) await api.reject(top.service.id, { encounterId, disposition: patient.disposition });
+      if (top && top.service.id !== f.service.id && top.route.bookable)
+        await api.reject(top.service.id, { encounterId, disposition: patient.disposition });
       const { slots, frame } = await api.slots(f.service.id, { disposition: patient.disposition, encounterId });
       setStep({ name: 'slots', service: f, slots, frame });
     });
@@ -227,8 +304,23 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
 
   const book = (s: Extract<Step, { name: 'confirm' }>) =>
     run(async () => {
-      const booked = await api.book({ serviceId: s.service.service.id, slotId: s.slot.id, patient: patientResource(patient), reason, disposition: patient.disposition, approveBreach: approved, encounterId, registeredPractice: patient.practice || undefined });
-      setStep({ name: 'booked', appointmentUrl: booked.appointmentUrl, appointmentId: booked.appointmentId, slot: booked.slot, serviceName: booked.service.name });
+      const booked = await api.book({
+        serviceId: s.service.service.id,
+        slotId: s.slot.id,
+        patient: patientResource(patient),
+        reason,
+        disposition: patient.disposition,
+        approveBreach: approved,
+        encounterId,
+        registeredPractice: patient.practice || undefined,
+      });
+      setStep({
+        name: 'booked',
+        appointmentUrl: booked.appointmentUrl,
+        appointmentId: booked.appointmentId,
+        slot: booked.slot,
+        serviceName: booked.service.name,
+      });
     });
 
   const restart = () => {
@@ -276,7 +368,12 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
                     </h2>
                     <p className="nhsuk-card__description">
                       {f.service.type}
-                      {f.service.distanceMiles !== null ? ` · ${f.service.distanceMiles} miles` : ''} · {f.service.openNow ? 'Open now' : f.service.nextOpen ? `Closed, opens ${when(f.service.nextOpen)}` : 'Closed'}
+                      {f.service.distanceMiles !== null ? ` · ${f.service.distanceMiles} miles` : ''} ·{' '}
+                      {f.service.openNow
+                        ? 'Open now'
+                        : f.service.nextOpen
+                          ? `Closed, opens ${when(f.service.nextOpen)}`
+                          : 'Closed'}
                       {f.bookingOnly && (
                         <>
                           {' '}
@@ -287,11 +384,21 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
                     <p>{availabilityText(f, patient.disposition)}</p>
                     <div className="sb-service-actions">
                       {f.route.bookable && (
-                        <button className="nhsuk-button" type="button" disabled={busy} onClick={() => chooseService(f, step.services)}>
+                        <button
+                          className="nhsuk-button"
+                          type="button"
+                          disabled={busy}
+                          onClick={() => chooseService(f, step.services)}
+                        >
                           See slots<span className="nhsuk-u-visually-hidden"> at {f.service.name}</span>
                         </button>
                       )}
-                      <button className="nhsuk-button nhsuk-button--secondary" type="button" disabled={busy} onClick={() => refer(f)}>
+                      <button
+                        className="nhsuk-button nhsuk-button--secondary"
+                        type="button"
+                        disabled={busy}
+                        onClick={() => refer(f)}
+                      >
                         Refer without booking<span className="nhsuk-u-visually-hidden"> to {f.service.name}</span>
                       </button>
                     </div>
@@ -314,12 +421,27 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           </h1>
           {step.slots.length === 0 ? (
             <p>
-              There are no free slots at this service. {step.service.bookingOnly ? 'This service only accepts referrals with a booking: choose another service.' : 'Choose another service, or refer without booking.'}
+              There are no free slots at this service.{' '}
+              {step.service.bookingOnly
+                ? 'This service only accepts referrals with a booking: choose another service.'
+                : 'Choose another service, or refer without booking.'}
             </p>
           ) : (
             <>
-              {step.slots.some((s) => s.breachMinutes) && <p className="sb-muted">* starts after the {patient.disposition} time frame ({step.frame ?? 'see the disposition'}): needs clinical approval.</p>}
-              <SlotPicker slots={step.slots} busy={busy} onPick={(slot) => (setApproved(false), setStep({ name: 'confirm', service: step.service, slot, slots: step.slots }))} />
+              {step.slots.some((s) => s.breachMinutes) && (
+                <p className="sb-muted">
+                  * starts after the {patient.disposition} time frame ({step.frame ?? 'see the disposition'}): needs
+                  clinical approval.
+                </p>
+              )}
+              <SlotPicker
+                slots={step.slots}
+                busy={busy}
+                onPick={(slot) => (
+                  setApproved(false),
+                  setStep({ name: 'confirm', service: step.service, slot, slots: step.slots })
+                )}
+              />
             </>
           )}
           <a href="#" className="nhsuk-back-link" onClick={(e) => (e.preventDefault(), void findServices(patient))}>
@@ -344,11 +466,18 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
                 </span>
               </h2>
               <p>
-                This slot starts {duration(late)} after the {patient.disposition} time frame ends. Book it only if a clinician approves, and make sure the patient knows.
+                This slot starts {duration(late)} after the {patient.disposition} time frame ends. Book it only if a
+                clinician approves, and make sure the patient knows.
               </p>
               <div className="nhsuk-checkboxes">
                 <div className="nhsuk-checkboxes__item">
-                  <input className="nhsuk-checkboxes__input" id="approve" type="checkbox" checked={approved} onChange={(e) => setApproved(e.target.checked)} />
+                  <input
+                    className="nhsuk-checkboxes__input"
+                    id="approve"
+                    type="checkbox"
+                    checked={approved}
+                    onChange={(e) => setApproved(e.target.checked)}
+                  />
                   <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor="approve">
                     A clinician approved booking outside the time frame
                   </label>
@@ -356,14 +485,33 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
               </div>
             </div>
           )}
-          <Field id="reason" label="Reason for the appointment" hint="Sent to the service with the booking, with the referral document">
-            <textarea className="nhsuk-textarea" id="reason" name="reason" rows={3} value={reason} onChange={(e) => setReason(e.target.value)} aria-describedby="reason-hint" />
+          <Field
+            id="reason"
+            label="Reason for the appointment"
+            hint="Sent to the service with the booking, with the referral document"
+          >
+            <textarea
+              className="nhsuk-textarea"
+              id="reason"
+              name="reason"
+              rows={3}
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              aria-describedby="reason-hint"
+            />
           </Field>
           <button className="nhsuk-button" type="submit" disabled={busy || !reason.trim() || (late > 0 && !approved)}>
             Book this appointment
           </button>
           <p>
-            <a href="#" className="nhsuk-back-link" onClick={(e) => (e.preventDefault(), setStep({ name: 'slots', service: step.service, slots: step.slots }))}>
+            <a
+              href="#"
+              className="nhsuk-back-link"
+              onClick={(e) => (
+                e.preventDefault(),
+                setStep({ name: 'slots', service: step.service, slots: step.slots })
+              )}
+            >
               Choose another slot
             </a>
           </p>
@@ -389,7 +537,11 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           <p>The referral document has been completed with this appointment's address.</p>
           <div className="sb-service-actions">
             {patient.nhsNumber && (
-              <button className="nhsuk-button nhsuk-button--secondary" type="button" onClick={() => props.onShowBookings(patient.nhsNumber.replace(/\s/g, ''))}>
+              <button
+                className="nhsuk-button nhsuk-button--secondary"
+                type="button"
+                onClick={() => props.onShowBookings(patient.nhsNumber.replace(/\s/g, ''))}
+              >
                 See the patient's bookings
               </button>
             )}
@@ -456,14 +608,23 @@ function BookingsArea(props: { nhsNumber: string }) {
       <h1>Patient's bookings</h1>
       <form onSubmit={(e) => (e.preventDefault(), void load())}>
         <Field id="bookings-nhs" label="NHS number">
-          <input className="nhsuk-input nhsuk-input--width-10" id="bookings-nhs" value={nhs} onChange={(e) => setNhs(e.target.value)} inputMode="numeric" />
+          <input
+            className="nhsuk-input nhsuk-input--width-10"
+            id="bookings-nhs"
+            value={nhs}
+            onChange={(e) => setNhs(e.target.value)}
+            inputMode="numeric"
+          />
         </Field>
         <button className="nhsuk-button" type="submit" disabled={busy}>
           Show bookings
         </button>
       </form>
       {message && (
-        <div className={message.kind === 'ok' ? 'nhsuk-inset-text' : 'nhsuk-error-summary'} role={message.kind === 'ok' ? 'status' : 'alert'}>
+        <div
+          className={message.kind === 'ok' ? 'nhsuk-inset-text' : 'nhsuk-error-summary'}
+          role={message.kind === 'ok' ? 'status' : 'alert'}
+        >
           <p>{message.text}</p>
         </div>
       )}
@@ -501,12 +662,25 @@ function BookingsArea(props: { nhsNumber: string }) {
                 <td>{when(b.start)}</td>
                 <td>{b.serviceId}</td>
                 <td>
-                  <strong className={`nhsuk-tag ${b.status === 'booked' ? 'nhsuk-tag--green' : 'nhsuk-tag--grey'}`}>{b.status}</strong>
+                  <strong className={`nhsuk-tag ${b.status === 'booked' ? 'nhsuk-tag--green' : 'nhsuk-tag--grey'}`}>
+                    {b.status}
+                  </strong>
                 </td>
                 <td>
                   {b.status === 'booked' && (
                     <div className="sb-service-actions">
-                      <button className="nhsuk-button nhsuk-button--secondary" type="button" disabled={busy} onClick={() => void act(async () => ((await api.cancel(b.appointmentUrl, encounterId)).alreadyCancelled ? 'It was already cancelled.' : 'Appointment cancelled.'))}>
+                      <button
+                        className="nhsuk-button nhsuk-button--secondary"
+                        type="button"
+                        disabled={busy}
+                        onClick={() =>
+                          void act(async () =>
+                            (await api.cancel(b.appointmentUrl, encounterId)).alreadyCancelled
+                              ? 'It was already cancelled.'
+                              : 'Appointment cancelled.',
+                          )
+                        }
+                      >
                         Cancel<span className="nhsuk-u-visually-hidden"> the appointment on {when(b.start)}</span>
                       </button>
                       <button
@@ -549,7 +723,11 @@ export function BookingSection() {
   const [dispositions, setDispositions] = useState<{ code: string; text: string }[]>([]);
   useEffect(() => {
     document.title = 'Book an appointment – Slotbridge';
-    void api.dispositions().then(setDispositions, () => setDispositions([{ code: 'Dx05', text: 'Contact a primary care service within 2 hours' }]));
+    void api
+      .dispositions()
+      .then(setDispositions, () =>
+        setDispositions([{ code: 'Dx05', text: 'Contact a primary care service within 2 hours' }]),
+      );
   }, []);
   const page = path === '/bookings' ? '/bookings' : '/';
   return (

@@ -15,10 +15,20 @@ export interface Slot {
 }
 
 export interface FoundService {
-  service: { rank: number; id: string; name: string; type: string; address: string[]; distanceMiles: number | null; openNow: boolean; nextOpen?: string };
+  service: {
+    rank: number;
+    id: string;
+    name: string;
+    type: string;
+    address: string[];
+    distanceMiles: number | null;
+    openNow: boolean;
+    nextOpen?: string;
+  };
   route: { bookable: boolean; message?: string; reason?: string };
   bookingOnly: boolean;
-  availability?: { free: number; withinTimeFrame: number; earliest?: string; earliestWithinTimeFrame?: string } | { error: string };
+  availability?:
+    { free: number; withinTimeFrame: number; earliest?: string; earliestWithinTimeFrame?: string } | { error: string };
 }
 
 export interface Booking {
@@ -52,21 +62,44 @@ async function call<T>(path: string, init?: { method?: string; body?: unknown })
     throw new ApiError('network', 'The booking app cannot be reached. Check your connection and try again.', {});
   }
   const json = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(json.code ?? 'error', json.message ?? `Something went wrong (${response.status}).`, json);
+  if (!response.ok)
+    throw new ApiError(json.code ?? 'error', json.message ?? `Something went wrong (${response.status}).`, json);
   return json as T;
 }
 
 export const api = {
   dispositions: () => call<{ code: string; text: string }[]>('/api/dispositions'),
   services: (q: { disposition: string; postcode: string; age?: number; encounterId: string }) =>
-    call<{ services: FoundService[] }>(`/api/services?${new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId, ...(q.age !== undefined ? { age: String(q.age) } : {}) })}`),
+    call<{ services: FoundService[] }>(
+      `/api/services?${new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId, ...(q.age !== undefined ? { age: String(q.age) } : {}) })}`,
+    ),
   slots: (serviceId: string, q: { disposition?: string; encounterId?: string }) =>
-    call<{ service: { id: string; name: string }; frame?: string; slots: Slot[] }>(`/api/services/${encodeURIComponent(serviceId)}/slots?${new URLSearchParams({ ...(q.disposition ? { disposition: q.disposition } : {}), ...(q.encounterId ? { encounterId: q.encounterId } : {}) })}`),
-  reject: (serviceId: string, body: { encounterId: string; disposition: string }) => call(`/api/services/${encodeURIComponent(serviceId)}/reject`, { method: 'POST', body }),
-  refer: (serviceId: string, body: { encounterId: string; disposition: string }) => call(`/api/services/${encodeURIComponent(serviceId)}/referral`, { method: 'POST', body }),
-  book: (body: Record<string, unknown>) => call<{ appointmentUrl: string; appointmentId: string; versionId: string; slot: Slot; service: { id: string; name: string }; breachMinutes: number }>('/api/bookings', { method: 'POST', body }),
-  bookings: (nhsNumber: string) => call<{ bookings: Booking[] }>(`/api/bookings?nhsNumber=${encodeURIComponent(nhsNumber)}`),
-  cancel: (appointmentUrl: string, encounterId: string) => call<{ versionId: string; alreadyCancelled: boolean }>('/api/bookings/cancel', { method: 'POST', body: { appointmentUrl, encounterId } }),
+    call<{ service: { id: string; name: string }; frame?: string; slots: Slot[] }>(
+      `/api/services/${encodeURIComponent(serviceId)}/slots?${new URLSearchParams({ ...(q.disposition ? { disposition: q.disposition } : {}), ...(q.encounterId ? { encounterId: q.encounterId } : {}) })}`,
+    ),
+  reject: (serviceId: string, body: { encounterId: string; disposition: string }) =>
+    call(`/api/services/${encodeURIComponent(serviceId)}/reject`, { method: 'POST', body }),
+  refer: (serviceId: string, body: { encounterId: string; disposition: string }) =>
+    call(`/api/services/${encodeURIComponent(serviceId)}/referral`, { method: 'POST', body }),
+  book: (body: Record<string, unknown>) =>
+    call<{
+      appointmentUrl: string;
+      appointmentId: string;
+      versionId: string;
+      slot: Slot;
+      service: { id: string; name: string };
+      breachMinutes: number;
+    }>('/api/bookings', { method: 'POST', body }),
+  bookings: (nhsNumber: string) =>
+    call<{ bookings: Booking[] }>(`/api/bookings?nhsNumber=${encodeURIComponent(nhsNumber)}`),
+  cancel: (appointmentUrl: string, encounterId: string) =>
+    call<{ versionId: string; alreadyCancelled: boolean }>('/api/bookings/cancel', {
+      method: 'POST',
+      body: { appointmentUrl, encounterId },
+    }),
   rebook: (appointmentUrl: string, slotId: string, encounterId: string) =>
-    call<{ booked: { appointmentUrl: string; slot: Slot }; cancelled: { versionId: string } | { error: string } }>('/api/bookings/rebook', { method: 'POST', body: { appointmentUrl, slotId, encounterId } }),
+    call<{ booked: { appointmentUrl: string; slot: Slot }; cancelled: { versionId: string } | { error: string } }>(
+      '/api/bookings/rebook',
+      { method: 'POST', body: { appointmentUrl, slotId, encounterId } },
+    ),
 };

@@ -9,13 +9,19 @@ export function AuditPage({ api }: { api: CapacityApi }) {
   const [entries, setEntries] = useState<AuditEntry[]>();
   const [problems, setProblems] = useState<Problem[]>([]);
   useEffect(() => {
-    api.audit().then((a) => setEntries(a.entries), (err) => setProblems(problemsOf(err)));
+    api.audit().then(
+      (a) => setEntries(a.entries),
+      (err) => setProblems(problemsOf(err)),
+    );
   }, [api]);
   return (
     <>
       <ErrorSummary errors={problems} />
       <h1>Audit trail</h1>
-      <p>Every change to this tenant's capacity, newest first (the latest 200), with who made it: the name of the admin token used.</p>
+      <p>
+        Every change to this tenant's capacity, newest first (the latest 200), with who made it: the name of the admin
+        token used.
+      </p>
       {entries && entries.length === 0 && <p>No changes yet.</p>}
       {entries && entries.length > 0 && (
         <table className="nhsuk-table">
@@ -43,7 +49,11 @@ export function AuditPage({ api }: { api: CapacityApi }) {
                     <details className="nhsuk-details">
                       <summary className="nhsuk-details__summary">
                         <span className="nhsuk-details__summary-text">
-                          Before and after<span className="nhsuk-u-visually-hidden"> ({e.action} {e.target})</span>
+                          Before and after
+                          <span className="nhsuk-u-visually-hidden">
+                            {' '}
+                            ({e.action} {e.target})
+                          </span>
                         </span>
                       </summary>
                       <div className="nhsuk-details__text">

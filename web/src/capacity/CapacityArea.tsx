@@ -9,7 +9,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ErrorSummary, SubNavigation, type Problem } from '../components';
 import { navigate, useLocation } from '../router';
-import { CapacityError, capacityApi, knownTenants, resourceName, type CapacityApi, type DirectoryResource } from './api';
+import {
+  CapacityError,
+  capacityApi,
+  knownTenants,
+  resourceName,
+  type CapacityApi,
+  type DirectoryResource,
+} from './api';
 import { AuditPage } from './AuditPage';
 import { DayPage } from './DayPage';
 import { DirectoryForm, DirectoryPage, directoryRoute } from './DirectoryPage';
@@ -39,22 +46,40 @@ function useDirectory(api: CapacityApi): { directory?: Directory; problems: Prob
   const live = useRef(true);
   const load = useCallback(async (): Promise<void> => {
     const [schedules, practitioners, locations, services, roles, organizations] = await Promise.all(
-      (['Schedule', 'Practitioner', 'Location', 'HealthcareService', 'PractitionerRole', 'Organization'] as const).map((type) => api.resources(type).then((r) => r.resources)),
+      (['Schedule', 'Practitioner', 'Location', 'HealthcareService', 'PractitionerRole', 'Organization'] as const).map(
+        (type) => api.resources(type).then((r) => r.resources),
+      ),
     );
     if (!live.current) return;
     const serviceName = new Map(services!.map((s) => [s.id, resourceName(s)]));
     const labels = new Map(
       schedules!.map((s) => {
-        const names = (s.actor ?? []).map((a) => a.reference ?? '').filter((r) => r.startsWith('HealthcareService/')).map((r) => serviceName.get(r.slice('HealthcareService/'.length)) ?? r);
+        const names = (s.actor ?? [])
+          .map((a) => a.reference ?? '')
+          .filter((r) => r.startsWith('HealthcareService/'))
+          .map((r) => serviceName.get(r.slice('HealthcareService/'.length)) ?? r);
         return [s.id, names.length ? `${s.id} (${names.join(', ')})` : s.id];
       }),
     );
     // The directory is replaced only once read in full: a page that is showing it keeps its state meanwhile.
-    setDirectory({ schedules: schedules!, practitioners: practitioners!, locations: locations!, services: services!, roles: roles!, organizations: organizations!, scheduleLabel: (id) => labels.get(id) ?? id, reload: load });
+    setDirectory({
+      schedules: schedules!,
+      practitioners: practitioners!,
+      locations: locations!,
+      services: services!,
+      roles: roles!,
+      organizations: organizations!,
+      scheduleLabel: (id) => labels.get(id) ?? id,
+      reload: load,
+    });
   }, [api]);
   useEffect(() => {
     live.current = true;
-    load().catch((err) => live.current && setProblems([{ message: `The tenant's schedules could not be read: ${(err as Error).message}` }]));
+    load().catch(
+      (err) =>
+        live.current &&
+        setProblems([{ message: `The tenant's schedules could not be read: ${(err as Error).message}` }]),
+    );
     return () => {
       live.current = false;
     };
@@ -84,10 +109,21 @@ export function CapacitySection() {
 function SignedIn({ tenant, token }: { tenant: string; token: string }) {
   const { path, query } = useLocation();
   // A refused token (a restarted provider makes a new one) ends the session with the provider's reason.
-  const api = useMemo(() => capacityApi({ tenant, token }, (message) => signOut(`The provider no longer accepts this admin token (${message}). Sign in again.`)), [tenant, token]);
+  const api = useMemo(
+    () =>
+      capacityApi({ tenant, token }, (message) =>
+        signOut(`The provider no longer accepts this admin token (${message}). Sign in again.`),
+      ),
+    [tenant, token],
+  );
   const { directory, problems } = useDirectory(api);
-  const page = path === '/capacity' ? '/capacity/rotas' : (PAGES.find((p) => path === p.href || path.startsWith(`${p.href}/`))?.href ?? '/capacity/rotas');
-  const rotaId = path.startsWith('/capacity/rotas/') ? decodeURIComponent(path.slice('/capacity/rotas/'.length)) : undefined;
+  const page =
+    path === '/capacity'
+      ? '/capacity/rotas'
+      : (PAGES.find((p) => path === p.href || path.startsWith(`${p.href}/`))?.href ?? '/capacity/rotas');
+  const rotaId = path.startsWith('/capacity/rotas/')
+    ? decodeURIComponent(path.slice('/capacity/rotas/'.length))
+    : undefined;
   return (
     <>
       <SubNavigation label="Capacity" current={page} items={PAGES} />
@@ -95,7 +131,11 @@ function SignedIn({ tenant, token }: { tenant: string; token: string }) {
       {!directory ? (
         !problems.length && <p>Reading {tenant}'s schedules …</p>
       ) : page === '/capacity/rotas' ? (
-        rotaId ? <RotaForm api={api} directory={directory} rotaId={rotaId === 'new' ? undefined : rotaId} /> : <RotaList api={api} directory={directory} />
+        rotaId ? (
+          <RotaForm api={api} directory={directory} rotaId={rotaId === 'new' ? undefined : rotaId} />
+        ) : (
+          <RotaList api={api} directory={directory} />
+        )
       ) : page === '/capacity/day' ? (
         <DayPage api={api} directory={directory} date={query.get('date') ?? undefined} />
       ) : page === '/capacity/release' ? (
@@ -105,7 +145,11 @@ function SignedIn({ tenant, token }: { tenant: string; token: string }) {
       ) : page === '/capacity/extra-slot' ? (
         <ExtraSlotPage api={api} directory={directory} />
       ) : page === '/capacity/directory' ? (
-        directoryRoute(path, query) ? <DirectoryForm api={api} directory={directory} route={directoryRoute(path, query)!} /> : <DirectoryPage api={api} directory={directory} />
+        directoryRoute(path, query) ? (
+          <DirectoryForm api={api} directory={directory} route={directoryRoute(path, query)!} />
+        ) : (
+          <DirectoryPage api={api} directory={directory} />
+        )
       ) : (
         <AuditPage api={api} />
       )}
@@ -132,7 +176,11 @@ function SignIn() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const found: Problem[] = [];
-    if (!tenant.trim()) found.push({ field: tenants?.length ? 'tenant-0' : 'tenant', message: 'Choose the provider tenant whose capacity you manage' });
+    if (!tenant.trim())
+      found.push({
+        field: tenants?.length ? 'tenant-0' : 'tenant',
+        message: 'Choose the provider tenant whose capacity you manage',
+      });
     if (!token.trim()) found.push({ field: 'token', message: 'Enter your admin token' });
     setProblems(found);
     if (found.length) return;
@@ -140,13 +188,24 @@ function SignIn() {
     try {
       // The provider checks the token on every call; a cheap read says at once whether it is accepted.
       await capacityApi({ tenant: tenant.trim(), token: token.trim() }).rotas();
-      signIn({ tenant: tenant.trim(), tenantName: tenants?.find((t) => t.id === tenant.trim())?.name, token: token.trim() });
+      signIn({
+        tenant: tenant.trim(),
+        tenantName: tenants?.find((t) => t.id === tenant.trim())?.name,
+        token: token.trim(),
+      });
       navigate('/capacity/rotas', { replace: true });
     } catch (err) {
       const status = err instanceof CapacityError ? err.status : 0;
       const message = (err as Error).message;
-      if (status === 401) setProblems([{ field: 'token', message: `The provider did not accept this admin token: ${message}` }]);
-      else if (status === 404) setProblems([{ field: tenants?.length ? 'tenant-0' : 'tenant', message: `The provider does not know this tenant: ${message}` }]);
+      if (status === 401)
+        setProblems([{ field: 'token', message: `The provider did not accept this admin token: ${message}` }]);
+      else if (status === 404)
+        setProblems([
+          {
+            field: tenants?.length ? 'tenant-0' : 'tenant',
+            message: `The provider does not know this tenant: ${message}`,
+          },
+        ]);
       else setProblems([{ message: `Could not sign in: ${message}` }]);
     } finally {
       setBusy(false);
@@ -157,13 +216,32 @@ function SignIn() {
     <form onSubmit={(e) => void submit(e)} noValidate>
       <ErrorSummary errors={problems} />
       <h1>Sign in to manage capacity</h1>
-      <p>For a provider's rota manager: rotas, the day's slots and bookings, and who may book them. Changes go to the provider's admin API and are audited under your token's name.</p>
+      <p>
+        For a provider's rota manager: rotas, the day's slots and bookings, and who may book them. Changes go to the
+        provider's admin API and are audited under your token's name.
+      </p>
       {tenants === undefined ? (
         <p>Reading the provider's tenants …</p>
       ) : tenants.length ? (
-        <Radios id="tenant" legend="Provider tenant" hint="The service whose slots you manage" error={errorFor(problems, 'tenant-0')} options={tenants.map((t) => ({ value: t.id, text: `${t.name} (${t.id})` }))} value={tenant} onChange={setTenant} />
+        <Radios
+          id="tenant"
+          legend="Provider tenant"
+          hint="The service whose slots you manage"
+          error={errorFor(problems, 'tenant-0')}
+          options={tenants.map((t) => ({ value: t.id, text: `${t.name} (${t.id})` }))}
+          value={tenant}
+          onChange={setTenant}
+        />
       ) : (
-        <Input id="tenant" label="Provider tenant" hint="The tenant's id, as in its service root /STU3/1/{tenant}" error={errorFor(problems, 'tenant')} value={tenant} onChange={setTenant} width={20} />
+        <Input
+          id="tenant"
+          label="Provider tenant"
+          hint="The tenant's id, as in its service root /STU3/1/{tenant}"
+          error={errorFor(problems, 'tenant')}
+          value={tenant}
+          onChange={setTenant}
+          width={20}
+        />
       )}
       <Input
         id="token"

@@ -11,10 +11,21 @@ import type { Directory } from './CapacityArea';
 import { Input, Outcome, Select, errorFor, problemsOf } from './forms';
 import { addDays, isDate, isTime, londonDate, londonInstant, londonTime, longDate } from './time';
 
-const STATUS_COLOUR: Record<string, TagColour> = { booked: 'blue', arrived: 'aqua-green', fulfilled: 'green', noshow: 'red', cancelled: 'grey' };
+const STATUS_COLOUR: Record<string, TagColour> = {
+  booked: 'blue',
+  arrived: 'aqua-green',
+  fulfilled: 'green',
+  noshow: 'red',
+  cancelled: 'grey',
+};
 const STATUS_TEXT: Record<string, string> = { noshow: 'no-show' };
 /** The front desk's buttons; the day view says which moves each booking allows now. */
-const MOVE_TEXT: Record<string, string> = { arrived: 'Arrived', fulfilled: 'Fulfilled', noshow: 'No-show', cancelled: 'Cancel' };
+const MOVE_TEXT: Record<string, string> = {
+  arrived: 'Arrived',
+  fulfilled: 'Fulfilled',
+  noshow: 'No-show',
+  cancelled: 'Cancel',
+};
 
 export function StatusTag({ status }: { status: string }) {
   return <Tag colour={STATUS_COLOUR[status] ?? 'white'}>{STATUS_TEXT[status] ?? status}</Tag>;
@@ -23,7 +34,16 @@ export function StatusTag({ status }: { status: string }) {
 function skippedText(report: AvailabilityReport, action: 'block' | 'release'): string {
   if (!report.skipped.length) return '';
   const counts = new Map<string, number>();
-  const name = (status: string) => (status === 'busy' ? 'booked' : status === 'busy-unavailable' ? (action === 'block' ? 'already blocked' : 'blocked') : status === 'free' ? 'already free' : status);
+  const name = (status: string) =>
+    status === 'busy'
+      ? 'booked'
+      : status === 'busy-unavailable'
+        ? action === 'block'
+          ? 'already blocked'
+          : 'blocked'
+        : status === 'free'
+          ? 'already free'
+          : status;
   for (const s of report.skipped) counts.set(name(s.status), (counts.get(name(s.status)) ?? 0) + 1);
   return ` Left as they were: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}.`;
 }
@@ -67,15 +87,28 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
 
   const changeRange = (action: 'block' | 'release') => {
     const found: Problem[] = [];
-    if (!isTime(range.from)) found.push({ field: 'range-from', message: 'Enter the start of the range as HH:MM, for example 08:00' });
-    if (!isTime(range.to)) found.push({ field: 'range-to', message: 'Enter the end of the range as HH:MM, for example 12:00 (24:00 for midnight)' });
-    if (!found.length && range.to <= range.from) found.push({ field: 'range-to', message: `The end of the range (${range.to}) must be after its start (${range.from})` });
+    if (!isTime(range.from))
+      found.push({ field: 'range-from', message: 'Enter the start of the range as HH:MM, for example 08:00' });
+    if (!isTime(range.to))
+      found.push({
+        field: 'range-to',
+        message: 'Enter the end of the range as HH:MM, for example 12:00 (24:00 for midnight)',
+      });
+    if (!found.length && range.to <= range.from)
+      found.push({
+        field: 'range-to',
+        message: `The end of the range (${range.to}) must be after its start (${range.from})`,
+      });
     if (found.length) {
       setMessage(undefined);
       return setProblems(found);
     }
     void run(async () => {
-      const report = await api.availability(action, { scheduleId: range.scheduleId, from: londonInstant(day, range.from, 'start'), to: londonInstant(day, range.to, 'end') });
+      const report = await api.availability(action, {
+        scheduleId: range.scheduleId,
+        from: londonInstant(day, range.from, 'start'),
+        to: londonInstant(day, range.to, 'end'),
+      });
       const done = action === 'block' ? 'Blocked' : 'Released';
       return `${done} ${report.changed.length} ${report.changed.length === 1 ? 'slot' : 'slots'} on ${range.scheduleId} from ${range.from} to ${range.to}.${skippedText(report, action)}`;
     });
@@ -89,7 +122,8 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
 
   const showDay = (e: FormEvent) => {
     e.preventDefault();
-    if (!isDate(dateField)) return setProblems([{ field: 'day-date', message: 'Enter a date, for example 2026-12-01' }]);
+    if (!isDate(dateField))
+      return setProblems([{ field: 'day-date', message: 'Enter a date, for example 2026-12-01' }]);
     setProblems([]);
     navigate(`/capacity/day?date=${dateField}`);
   };
@@ -98,7 +132,9 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
     const service = directory.services.find((s) => s.id === id);
     return service ? resourceName(service) : id;
   };
-  const bookings = (schedules ?? []).flatMap((s) => s.bookings.map((b) => ({ ...b, scheduleId: s.scheduleId }))).sort((a, b) => a.start.localeCompare(b.start));
+  const bookings = (schedules ?? [])
+    .flatMap((s) => s.bookings.map((b) => ({ ...b, scheduleId: s.scheduleId })))
+    .sort((a, b) => a.start.localeCompare(b.start));
 
   return (
     <>
@@ -110,7 +146,14 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
           Previous day<span className="nhsuk-u-visually-hidden">: {longDate(addDays(day, -1))}</span>
         </a>
         <form className="sb-actions" onSubmit={showDay} noValidate>
-          <Input id="day-date" label="Show another day" error={errorFor(problems, 'day-date')} value={dateField} onChange={setDateField} type="date" />
+          <Input
+            id="day-date"
+            label="Show another day"
+            error={errorFor(problems, 'day-date')}
+            value={dateField}
+            onChange={setDateField}
+            type="date"
+          />
           <button className="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit">
             Show day
           </button>
@@ -132,10 +175,18 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
             <tr>
               <th scope="col">Schedule</th>
               <th scope="col">Services</th>
-              <th scope="col" className="nhsuk-table__header--numeric">Offered</th>
-              <th scope="col" className="nhsuk-table__header--numeric">Booked</th>
-              <th scope="col" className="nhsuk-table__header--numeric">Free</th>
-              <th scope="col" className="nhsuk-table__header--numeric">Blocked</th>
+              <th scope="col" className="nhsuk-table__header--numeric">
+                Offered
+              </th>
+              <th scope="col" className="nhsuk-table__header--numeric">
+                Booked
+              </th>
+              <th scope="col" className="nhsuk-table__header--numeric">
+                Free
+              </th>
+              <th scope="col" className="nhsuk-table__header--numeric">
+                Blocked
+              </th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
@@ -143,10 +194,18 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
               <tr key={s.scheduleId} data-schedule={s.scheduleId}>
                 <th scope="row">{s.scheduleId}</th>
                 <td>{s.services.map(serviceName).join(', ')}</td>
-                <td className="nhsuk-table__cell--numeric" data-count="offered">{s.offered}</td>
-                <td className="nhsuk-table__cell--numeric" data-count="booked">{s.booked}</td>
-                <td className="nhsuk-table__cell--numeric" data-count="free">{s.free}</td>
-                <td className="nhsuk-table__cell--numeric" data-count="blocked">{s.blocked}</td>
+                <td className="nhsuk-table__cell--numeric" data-count="offered">
+                  {s.offered}
+                </td>
+                <td className="nhsuk-table__cell--numeric" data-count="booked">
+                  {s.booked}
+                </td>
+                <td className="nhsuk-table__cell--numeric" data-count="free">
+                  {s.free}
+                </td>
+                <td className="nhsuk-table__cell--numeric" data-count="blocked">
+                  {s.blocked}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -160,7 +219,9 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
             <p>No bookings on this day.</p>
           ) : (
             <table className="nhsuk-table">
-              <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Bookings on {longDate(day)}, with the front desk's actions</caption>
+              <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
+                Bookings on {longDate(day)}, with the front desk's actions
+              </caption>
               <thead className="nhsuk-table__head">
                 <tr>
                   <th scope="col">Time</th>
@@ -187,7 +248,13 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
                       ) : (
                         <div className="sb-row-actions">
                           {b.moves.map((m) => (
-                            <button key={m} className="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="button" disabled={busy} onClick={() => void move(b, m)}>
+                            <button
+                              key={m}
+                              className="nhsuk-button nhsuk-button--secondary nhsuk-button--small"
+                              type="button"
+                              disabled={busy}
+                              onClick={() => void move(b, m)}
+                            >
                               {MOVE_TEXT[m] ?? m}
                               <span className="nhsuk-u-visually-hidden">: appointment at {londonTime(b.start)}</span>
                             </button>
@@ -205,17 +272,48 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
 
       <section aria-labelledby="range-heading">
         <h2 id="range-heading">Block or release slots</h2>
-        <p>Blocking takes free slots out of every consumer's search; releasing offers blocked ones again. Booked slots are never changed.</p>
-        <Select id="range-scheduleId" label="Schedule" error={errorFor(problems, 'range-scheduleId')} value={range.scheduleId} onChange={(scheduleId) => setRange({ ...range, scheduleId })} options={directory.schedules.map((s) => ({ value: s.id, text: directory.scheduleLabel(s.id) }))} />
+        <p>
+          Blocking takes free slots out of every consumer's search; releasing offers blocked ones again. Booked slots
+          are never changed.
+        </p>
+        <Select
+          id="range-scheduleId"
+          label="Schedule"
+          error={errorFor(problems, 'range-scheduleId')}
+          value={range.scheduleId}
+          onChange={(scheduleId) => setRange({ ...range, scheduleId })}
+          options={directory.schedules.map((s) => ({ value: s.id, text: directory.scheduleLabel(s.id) }))}
+        />
         <div className="sb-inline-fields">
-          <Input id="range-from" label="From" hint={`HH:MM on ${longDate(day)}, UK time`} error={errorFor(problems, 'range-from')} value={range.from} onChange={(from) => setRange({ ...range, from })} width={5} />
-          <Input id="range-to" label="To" hint="HH:MM, not included" error={errorFor(problems, 'range-to')} value={range.to} onChange={(to) => setRange({ ...range, to })} width={5} />
+          <Input
+            id="range-from"
+            label="From"
+            hint={`HH:MM on ${longDate(day)}, UK time`}
+            error={errorFor(problems, 'range-from')}
+            value={range.from}
+            onChange={(from) => setRange({ ...range, from })}
+            width={5}
+          />
+          <Input
+            id="range-to"
+            label="To"
+            hint="HH:MM, not included"
+            error={errorFor(problems, 'range-to')}
+            value={range.to}
+            onChange={(to) => setRange({ ...range, to })}
+            width={5}
+          />
         </div>
         <div className="sb-actions">
           <button className="nhsuk-button" type="button" disabled={busy} onClick={() => changeRange('block')}>
             Block slots
           </button>
-          <button className="nhsuk-button nhsuk-button--secondary" type="button" disabled={busy} onClick={() => changeRange('release')}>
+          <button
+            className="nhsuk-button nhsuk-button--secondary"
+            type="button"
+            disabled={busy}
+            onClick={() => changeRange('release')}
+          >
             Release slots
           </button>
         </div>

@@ -20,7 +20,10 @@ export function PreviewPage({ api, directory }: { api: CapacityApi; directory: D
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const code = ods.trim().toUpperCase();
-    if (!/^[A-Z0-9]{1,12}$/.test(code)) return setProblems([{ field: 'preview-ods', message: 'Enter the consumer organisation’s ODS code, for example A1001' }]);
+    if (!/^[A-Z0-9]{1,12}$/.test(code))
+      return setProblems([
+        { field: 'preview-ods', message: 'Enter the consumer organisation’s ODS code, for example A1001' },
+      ]);
     setBusy(true);
     try {
       setPreview(await api.consumerPreview(code));
@@ -36,9 +39,20 @@ export function PreviewPage({ api, directory }: { api: CapacityApi; directory: D
     <>
       <ErrorSummary errors={problems} />
       <h1>Consumer preview</h1>
-      <p>What a consumer organisation's slot search would return right now over the next 7 days, and why each withheld free slot is withheld.</p>
+      <p>
+        What a consumer organisation's slot search would return right now over the next 7 days, and why each withheld
+        free slot is withheld.
+      </p>
       <form className="sb-actions" onSubmit={(e) => void submit(e)} noValidate>
-        <Input id="preview-ods" label="Consumer organisation's ODS code" hint="From its JWT's requesting organisation, for example A1001 for the demo 111 service" error={errorFor(problems, 'preview-ods')} value={ods} onChange={setOds} width={10} />
+        <Input
+          id="preview-ods"
+          label="Consumer organisation's ODS code"
+          hint="From its JWT's requesting organisation, for example A1001 for the demo 111 service"
+          error={errorFor(problems, 'preview-ods')}
+          value={ods}
+          onChange={setOds}
+          width={10}
+        />
         <button className="nhsuk-button" type="submit" disabled={busy}>
           Show what they would see
         </button>
@@ -54,7 +68,9 @@ export function PreviewPage({ api, directory }: { api: CapacityApi; directory: D
           />
           {preview.slots.length > 0 && (
             <table className="nhsuk-table">
-              <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Free slots and whether {preview.ods} sees them</caption>
+              <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
+                Free slots and whether {preview.ods} sees them
+              </caption>
               <thead className="nhsuk-table__head">
                 <tr>
                   <th scope="col">Starts</th>
@@ -75,7 +91,11 @@ export function PreviewPage({ api, directory }: { api: CapacityApi; directory: D
               </tbody>
             </table>
           )}
-          {preview.slots.length > SHOWN && <p className="sb-muted">The first {SHOWN} of {preview.slots.length} slots are shown.</p>}
+          {preview.slots.length > SHOWN && (
+            <p className="sb-muted">
+              The first {SHOWN} of {preview.slots.length} slots are shown.
+            </p>
+          )}
         </section>
       )}
     </>
@@ -83,7 +103,14 @@ export function PreviewPage({ api, directory }: { api: CapacityApi; directory: D
 }
 
 export function ExtraSlotPage({ api, directory }: { api: CapacityApi; directory: Directory }) {
-  const [fields, setFields] = useState({ scheduleId: directory.schedules[0]?.id ?? '', date: londonDate(), start: '', end: '', deliveryChannel: 'In-person', release: 'no' });
+  const [fields, setFields] = useState({
+    scheduleId: directory.schedules[0]?.id ?? '',
+    date: londonDate(),
+    start: '',
+    end: '',
+    deliveryChannel: 'In-person',
+    release: 'no',
+  });
   const [slot, setSlot] = useState<ExtraSlot>();
   const [problems, setProblems] = useState<Problem[]>([]);
   const [busy, setBusy] = useState(false);
@@ -93,7 +120,8 @@ export function ExtraSlotPage({ api, directory }: { api: CapacityApi; directory:
     e.preventDefault();
     const found: Problem[] = [];
     if (!isDate(fields.date)) found.push({ field: 'extra-date', message: 'Enter the date, for example 2026-12-01' });
-    if (!isTime(fields.start)) found.push({ field: 'extra-start', message: 'Enter the start as HH:MM, for example 16:30' });
+    if (!isTime(fields.start))
+      found.push({ field: 'extra-start', message: 'Enter the start as HH:MM, for example 16:30' });
     if (!isTime(fields.end)) found.push({ field: 'extra-end', message: 'Enter the end as HH:MM, for example 16:45' });
     setProblems(found);
     if (found.length) return;
@@ -110,7 +138,14 @@ export function ExtraSlotPage({ api, directory }: { api: CapacityApi; directory:
       );
     } catch (err) {
       setSlot(undefined);
-      setProblems(problemsOf(err, { scheduleId: 'extra-scheduleId', start: 'extra-start', end: 'extra-end', deliveryChannel: 'extra-deliveryChannel-0' }));
+      setProblems(
+        problemsOf(err, {
+          scheduleId: 'extra-scheduleId',
+          start: 'extra-start',
+          end: 'extra-end',
+          deliveryChannel: 'extra-deliveryChannel-0',
+        }),
+      );
     } finally {
       setBusy(false);
     }
@@ -120,21 +155,63 @@ export function ExtraSlotPage({ api, directory }: { api: CapacityApi; directory:
     <form onSubmit={(e) => void submit(e)} noValidate>
       <ErrorSummary errors={problems} />
       <h1>Add an extra slot</h1>
-      <p>A one-off slot to squeeze a patient in. It may overlap other slots. It stays blocked until you offer it, and then consumers see it as the schedule's release rule allows.</p>
+      <p>
+        A one-off slot to squeeze a patient in. It may overlap other slots. It stays blocked until you offer it, and
+        then consumers see it as the schedule's release rule allows.
+      </p>
       {slot && (
         <Outcome>
           <p>
-            Added slot <code>{slot.id}</code>, {when(slot.start)} to {when(slot.end).split(', ')[1]}: {slot.status === 'free' ? 'offered to consumers now' : 'blocked until you release it (day view)'}.
+            Added slot <code>{slot.id}</code>, {when(slot.start)} to {when(slot.end).split(', ')[1]}:{' '}
+            {slot.status === 'free' ? 'offered to consumers now' : 'blocked until you release it (day view)'}.
           </p>
         </Outcome>
       )}
-      <Select id="extra-scheduleId" label="Schedule" error={errorFor(problems, 'extra-scheduleId')} value={fields.scheduleId} onChange={set('scheduleId')} options={directory.schedules.map((s) => ({ value: s.id, text: directory.scheduleLabel(s.id) }))} />
+      <Select
+        id="extra-scheduleId"
+        label="Schedule"
+        error={errorFor(problems, 'extra-scheduleId')}
+        value={fields.scheduleId}
+        onChange={set('scheduleId')}
+        options={directory.schedules.map((s) => ({ value: s.id, text: directory.scheduleLabel(s.id) }))}
+      />
       <div className="sb-inline-fields">
-        <Input id="extra-date" label="Date" error={errorFor(problems, 'extra-date')} value={fields.date} onChange={set('date')} type="date" />
-        <Input id="extra-start" label="Starts" hint="HH:MM, UK time" error={errorFor(problems, 'extra-start')} value={fields.start} onChange={set('start')} width={5} />
-        <Input id="extra-end" label="Ends" hint="HH:MM, UK time" error={errorFor(problems, 'extra-end')} value={fields.end} onChange={set('end')} width={5} />
+        <Input
+          id="extra-date"
+          label="Date"
+          error={errorFor(problems, 'extra-date')}
+          value={fields.date}
+          onChange={set('date')}
+          type="date"
+        />
+        <Input
+          id="extra-start"
+          label="Starts"
+          hint="HH:MM, UK time"
+          error={errorFor(problems, 'extra-start')}
+          value={fields.start}
+          onChange={set('start')}
+          width={5}
+        />
+        <Input
+          id="extra-end"
+          label="Ends"
+          hint="HH:MM, UK time"
+          error={errorFor(problems, 'extra-end')}
+          value={fields.end}
+          onChange={set('end')}
+          width={5}
+        />
       </div>
-      <Radios id="extra-deliveryChannel" legend="Delivery channel" error={errorFor(problems, 'extra-deliveryChannel-0')} inline options={[...CHANNELS.map((c) => ({ value: c, text: c })), { value: '', text: 'Not known' }]} value={fields.deliveryChannel} onChange={set('deliveryChannel')} />
+      <Radios
+        id="extra-deliveryChannel"
+        legend="Delivery channel"
+        error={errorFor(problems, 'extra-deliveryChannel-0')}
+        inline
+        options={[...CHANNELS.map((c) => ({ value: c, text: c })), { value: '', text: 'Not known' }]}
+        value={fields.deliveryChannel}
+        onChange={set('deliveryChannel')}
+      />
       <Radios
         id="extra-release"
         legend="Offer it to consumers now?"

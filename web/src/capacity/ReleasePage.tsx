@@ -55,13 +55,16 @@ function ruleOf(f: RuleFields): Omit<ReleaseRule, 'scheduleId'> {
 }
 
 function ruleRows(rule: ReleaseRule): [string, string][] {
-  const rows: [string, string][] = [['Bookable by consumers', rule.bookable ? 'Yes' : 'No: no external consumer sees or books these slots']];
+  const rows: [string, string][] = [
+    ['Bookable by consumers', rule.bookable ? 'Yes' : 'No: no external consumer sees or books these slots'],
+  ];
   rows.push(['Organisations', rule.organisations.length ? rule.organisations.join(', ') : 'Any']);
   rows.push(['Organisation types', rule.organisationTypes.length ? rule.organisationTypes.join(', ') : 'Any']);
   if (rule.capPerDay !== undefined) rows.push(['Bookings a day at most', String(rule.capPerDay)]);
   if (rule.capPerSession !== undefined) rows.push(['Bookings a session at most', String(rule.capPerSession)]);
   if (rule.bookingWindowDays !== undefined) rows.push(['Booking window', `${rule.bookingWindowDays} days ahead`]);
-  if (rule.embargoMinutes !== undefined) rows.push(['Embargo', `not within ${rule.embargoMinutes} minutes of the start`]);
+  if (rule.embargoMinutes !== undefined)
+    rows.push(['Embargo', `not within ${rule.embargoMinutes} minutes of the start`]);
   return rows;
 }
 
@@ -110,21 +113,32 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
   const setType = (e: FormEvent) => {
     e.preventDefault();
     const ods = orgForm.ods.trim().toUpperCase();
-    if (!/^[A-Z0-9]{1,12}$/.test(ods)) return setProblems([{ field: 'org-ods', message: 'Enter the organisation’s ODS code, for example A1001' }]);
-    void run(async () => {
-      const result = await api.organisationType(ods, orgForm.type === 'none' ? null : orgForm.type);
-      return result.type ? `${result.ods} is now of type ${result.type}.` : `${result.ods} no longer has a type.`;
-    }, { type: 'org-type' });
+    if (!/^[A-Z0-9]{1,12}$/.test(ods))
+      return setProblems([{ field: 'org-ods', message: 'Enter the organisation’s ODS code, for example A1001' }]);
+    void run(
+      async () => {
+        const result = await api.organisationType(ods, orgForm.type === 'none' ? null : orgForm.type);
+        return result.type ? `${result.ods} is now of type ${result.type}.` : `${result.ods} no longer has a type.`;
+      },
+      { type: 'org-type' },
+    );
   };
 
-  const set = <K extends keyof RuleFields>(key: K) => (value: RuleFields[K]) => setEditing((e) => e && { ...e, fields: { ...e.fields, [key]: value } });
+  const set =
+    <K extends keyof RuleFields>(key: K) =>
+    (value: RuleFields[K]) =>
+      setEditing((e) => e && { ...e, fields: { ...e.fields, [key]: value } });
   const err = (id: string) => errorFor(problems, id);
 
   return (
     <>
       <ErrorSummary errors={problems} />
       <h1>Release rules</h1>
-      <p>A schedule without a rule is released to every consumer. A rule can keep a schedule's slots from consumers, release them only to some organisations or organisation types, cap the bookings a day or a session, and limit how far ahead or how soon before the start they can be booked.</p>
+      <p>
+        A schedule without a rule is released to every consumer. A rule can keep a schedule's slots from consumers,
+        release them only to some organisations or organisation types, cap the bookings a day or a session, and limit
+        how far ahead or how soon before the start they can be booked.
+      </p>
       {message && <Outcome>{message}</Outcome>}
       {!rules ? (
         <p>Reading the rules …</p>
@@ -136,46 +150,134 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
             <section className="nhsuk-card" key={s.id} aria-labelledby={`rule-heading-${s.id}`}>
               <div className="nhsuk-card__content">
                 <h2 className="nhsuk-card__heading nhsuk-heading-m" id={`rule-heading-${s.id}`}>
-                  {directory.scheduleLabel(s.id)} {rule ? <Tag colour={rule.bookable ? 'orange' : 'red'}>{rule.bookable ? 'Restricted' : 'Not bookable'}</Tag> : <Tag colour="green">Released to all</Tag>}
+                  {directory.scheduleLabel(s.id)}{' '}
+                  {rule ? (
+                    <Tag colour={rule.bookable ? 'orange' : 'red'}>{rule.bookable ? 'Restricted' : 'Not bookable'}</Tag>
+                  ) : (
+                    <Tag colour="green">Released to all</Tag>
+                  )}
                 </h2>
-                {rule ? <SummaryList rows={ruleRows(rule)} /> : <p>No rule: every consumer sees and can book its free slots.</p>}
+                {rule ? (
+                  <SummaryList rows={ruleRows(rule)} />
+                ) : (
+                  <p>No rule: every consumer sees and can book its free slots.</p>
+                )}
                 {open ? (
                   <form onSubmit={saveRule} noValidate>
                     <div className="nhsuk-form-group">
                       <div className="nhsuk-checkboxes">
                         <div className="nhsuk-checkboxes__item">
-                          <input className="nhsuk-checkboxes__input" id="rule-bookable" type="checkbox" checked={editing.fields.bookable} onChange={(e) => set('bookable')(e.target.checked)} />
+                          <input
+                            className="nhsuk-checkboxes__input"
+                            id="rule-bookable"
+                            type="checkbox"
+                            checked={editing.fields.bookable}
+                            onChange={(e) => set('bookable')(e.target.checked)}
+                          />
                           <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor="rule-bookable">
                             Bookable by external consumers
                           </label>
                         </div>
                       </div>
                     </div>
-                    <Input id="rule-organisations" label="Released only to these organisations (optional)" hint="ODS codes, separated by commas; empty: any organisation" error={err('rule-organisations')} value={editing.fields.organisations} onChange={set('organisations')} width={30} />
-                    <Checkboxes id="rule-organisationTypes" legend="Released only to these organisation types (optional)" hint="None ticked: any type" error={err('rule-organisationTypes-0')} options={ORGANISATION_TYPES.map((t) => ({ value: t, text: t }))} values={editing.fields.organisationTypes} onChange={set('organisationTypes')} />
+                    <Input
+                      id="rule-organisations"
+                      label="Released only to these organisations (optional)"
+                      hint="ODS codes, separated by commas; empty: any organisation"
+                      error={err('rule-organisations')}
+                      value={editing.fields.organisations}
+                      onChange={set('organisations')}
+                      width={30}
+                    />
+                    <Checkboxes
+                      id="rule-organisationTypes"
+                      legend="Released only to these organisation types (optional)"
+                      hint="None ticked: any type"
+                      error={err('rule-organisationTypes-0')}
+                      options={ORGANISATION_TYPES.map((t) => ({ value: t, text: t }))}
+                      values={editing.fields.organisationTypes}
+                      onChange={set('organisationTypes')}
+                    />
                     <div className="sb-inline-fields">
-                      <Input id="rule-capPerDay" label="Bookings a day at most" hint="Optional" error={err('rule-capPerDay')} value={editing.fields.capPerDay} onChange={set('capPerDay')} width={4} inputMode="numeric" />
-                      <Input id="rule-capPerSession" label="Bookings a session at most" hint="Optional" error={err('rule-capPerSession')} value={editing.fields.capPerSession} onChange={set('capPerSession')} width={4} inputMode="numeric" />
-                      <Input id="rule-bookingWindowDays" label="Booking window (days)" hint="Optional" error={err('rule-bookingWindowDays')} value={editing.fields.bookingWindowDays} onChange={set('bookingWindowDays')} width={4} inputMode="numeric" />
-                      <Input id="rule-embargoMinutes" label="Embargo (minutes)" hint="Optional" error={err('rule-embargoMinutes')} value={editing.fields.embargoMinutes} onChange={set('embargoMinutes')} width={4} inputMode="numeric" />
+                      <Input
+                        id="rule-capPerDay"
+                        label="Bookings a day at most"
+                        hint="Optional"
+                        error={err('rule-capPerDay')}
+                        value={editing.fields.capPerDay}
+                        onChange={set('capPerDay')}
+                        width={4}
+                        inputMode="numeric"
+                      />
+                      <Input
+                        id="rule-capPerSession"
+                        label="Bookings a session at most"
+                        hint="Optional"
+                        error={err('rule-capPerSession')}
+                        value={editing.fields.capPerSession}
+                        onChange={set('capPerSession')}
+                        width={4}
+                        inputMode="numeric"
+                      />
+                      <Input
+                        id="rule-bookingWindowDays"
+                        label="Booking window (days)"
+                        hint="Optional"
+                        error={err('rule-bookingWindowDays')}
+                        value={editing.fields.bookingWindowDays}
+                        onChange={set('bookingWindowDays')}
+                        width={4}
+                        inputMode="numeric"
+                      />
+                      <Input
+                        id="rule-embargoMinutes"
+                        label="Embargo (minutes)"
+                        hint="Optional"
+                        error={err('rule-embargoMinutes')}
+                        value={editing.fields.embargoMinutes}
+                        onChange={set('embargoMinutes')}
+                        width={4}
+                        inputMode="numeric"
+                      />
                     </div>
                     <div className="sb-actions">
                       <button className="nhsuk-button" type="submit" disabled={busy}>
                         Save rule<span className="nhsuk-u-visually-hidden"> for {s.id}</span>
                       </button>
-                      <button className="nhsuk-button nhsuk-button--secondary" type="button" onClick={() => (setEditing(undefined), setProblems([]))}>
+                      <button
+                        className="nhsuk-button nhsuk-button--secondary"
+                        type="button"
+                        onClick={() => (setEditing(undefined), setProblems([]))}
+                      >
                         Cancel<span className="nhsuk-u-visually-hidden"> changing the rule for {s.id}</span>
                       </button>
                     </div>
                   </form>
                 ) : (
                   <div className="sb-actions">
-                    <button className="nhsuk-button nhsuk-button--secondary" type="button" disabled={busy} onClick={() => (setEditing({ scheduleId: s.id, fields: fieldsOf(rule) }), setProblems([]))}>
+                    <button
+                      className="nhsuk-button nhsuk-button--secondary"
+                      type="button"
+                      disabled={busy}
+                      onClick={() => (setEditing({ scheduleId: s.id, fields: fieldsOf(rule) }), setProblems([]))}
+                    >
                       {rule ? 'Change rule' : 'Add a rule'}
                       <span className="nhsuk-u-visually-hidden"> for {s.id}</span>
                     </button>
                     {rule && (
-                      <button className="nhsuk-button nhsuk-button--warning" type="button" disabled={busy} onClick={() => void run(async () => (await api.deleteRelease(s.id), `${s.id} has no rule now: it is released to every consumer.`))}>
+                      <button
+                        className="nhsuk-button nhsuk-button--warning"
+                        type="button"
+                        disabled={busy}
+                        onClick={() =>
+                          void run(
+                            async () => (
+                              await api.deleteRelease(s.id),
+                              `${s.id} has no rule now: it is released to every consumer.`
+                            ),
+                          )
+                        }
+                      >
                         Remove rule<span className="nhsuk-u-visually-hidden"> for {s.id}</span>
                       </button>
                     )}
@@ -188,10 +290,15 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
       )}
 
       <h2>Organisation types</h2>
-      <p>A consumer organisation's type is the tenant's to give; rules released to organisation types match only organisations given a type here.</p>
+      <p>
+        A consumer organisation's type is the tenant's to give; rules released to organisation types match only
+        organisations given a type here.
+      </p>
       {types.length > 0 && (
         <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Consumer organisations and their types</caption>
+          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
+            Consumer organisations and their types
+          </caption>
           <thead className="nhsuk-table__head">
             <tr>
               <th scope="col">ODS code</th>
@@ -210,8 +317,25 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
       )}
       <form onSubmit={setType} noValidate>
         <div className="sb-inline-fields">
-          <Input id="org-ods" label="Consumer organisation's ODS code" error={err('org-ods')} value={orgForm.ods} onChange={(ods) => setOrgForm({ ...orgForm, ods })} width={10} />
-          <Select id="org-type" label="Type" error={err('org-type')} value={orgForm.type} onChange={(type) => setOrgForm({ ...orgForm, type })} options={[...ORGANISATION_TYPES.map((t) => ({ value: t, text: t })), { value: 'none', text: 'No type (remove it)' }]} />
+          <Input
+            id="org-ods"
+            label="Consumer organisation's ODS code"
+            error={err('org-ods')}
+            value={orgForm.ods}
+            onChange={(ods) => setOrgForm({ ...orgForm, ods })}
+            width={10}
+          />
+          <Select
+            id="org-type"
+            label="Type"
+            error={err('org-type')}
+            value={orgForm.type}
+            onChange={(type) => setOrgForm({ ...orgForm, type })}
+            options={[
+              ...ORGANISATION_TYPES.map((t) => ({ value: t, text: t })),
+              { value: 'none', text: 'No type (remove it)' },
+            ]}
+          />
         </div>
         <button className="nhsuk-button nhsuk-button--secondary" type="submit" disabled={busy}>
           Set the type

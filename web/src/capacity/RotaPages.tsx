@@ -6,7 +6,17 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ErrorSummary, SummaryList, Tag, type Problem } from '../components';
 import { follow, navigate } from '../router';
-import { BANK_HOLIDAY_REGIONS, CHANNELS, WEEKDAYS, resourceName, type CapacityApi, type GenerationReport, type Rota, type RotaPreview, type Weekday } from './api';
+import {
+  BANK_HOLIDAY_REGIONS,
+  CHANNELS,
+  WEEKDAYS,
+  resourceName,
+  type CapacityApi,
+  type GenerationReport,
+  type Rota,
+  type RotaPreview,
+  type Weekday,
+} from './api';
 import type { Directory } from './CapacityArea';
 import { Checkboxes, Input, Outcome, Radios, Select, errorFor, problemsOf } from './forms';
 import { londonDate, londonTime, longDate, when } from './time';
@@ -18,19 +28,33 @@ const BANK_HOLIDAYS: Record<string, string> = {
   'northern-ireland': 'Closed on bank holidays in Northern Ireland',
 };
 
-const DAY_NAMES: Record<Weekday, string> = { Mon: 'Monday', Tue: 'Tuesday', Wed: 'Wednesday', Thu: 'Thursday', Fri: 'Friday', Sat: 'Saturday', Sun: 'Sunday' };
+const DAY_NAMES: Record<Weekday, string> = {
+  Mon: 'Monday',
+  Tue: 'Tuesday',
+  Wed: 'Wednesday',
+  Thu: 'Thursday',
+  Fri: 'Friday',
+  Sat: 'Saturday',
+  Sun: 'Sunday',
+};
 
 export function RotaList({ api, directory }: { api: CapacityApi; directory: Directory }) {
   const [rotas, setRotas] = useState<Rota[]>();
   const [problems, setProblems] = useState<Problem[]>([]);
   useEffect(() => {
-    api.rotas().then((r) => setRotas(r.rotas), (err) => setProblems(problemsOf(err)));
+    api.rotas().then(
+      (r) => setRotas(r.rotas),
+      (err) => setProblems(problemsOf(err)),
+    );
   }, [api]);
   return (
     <>
       <ErrorSummary errors={problems} />
       <h1>Rotas</h1>
-      <p>A rota makes a schedule's slots from recurring sessions in UK local time. Generating it again never duplicates a slot, and never moves or removes a booked or blocked one.</p>
+      <p>
+        A rota makes a schedule's slots from recurring sessions in UK local time. Generating it again never duplicates a
+        slot, and never moves or removes a booked or blocked one.
+      </p>
       <a className="nhsuk-button" href="/capacity/rotas/new" onClick={follow} role="button" draggable={false}>
         Create a rota
       </a>
@@ -198,7 +222,10 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
     );
   }, [api, rotaId]);
 
-  const set = <K extends keyof RotaFields>(key: K) => (value: RotaFields[K]) => setFields((f) => ({ ...f, [key]: value }));
+  const set =
+    <K extends keyof RotaFields>(key: K) =>
+    (value: RotaFields[K]) =>
+      setFields((f) => ({ ...f, [key]: value }));
   const err = (id: string) => errorFor(problems, id);
 
   const run = async (action: () => Promise<void>) => {
@@ -217,7 +244,8 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
   const previewSlots = () =>
     run(async () => {
       const days = Number(previewDays);
-      if (!Number.isInteger(days) || days < 1 || days > 366) throw new Error('Days to preview must be a whole number from 1 to 366');
+      if (!Number.isInteger(days) || days < 1 || days > 366)
+        throw new Error('Days to preview must be a whole number from 1 to 366');
       setPreview(await api.previewRota(rotaOf(fields), days));
     });
 
@@ -255,18 +283,91 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
         <ErrorSummary errors={problems} />
         <h1>{rotaId ? `Rota ${rotaId}` : 'Create a rota'}</h1>
         {message && <Outcome>{message}</Outcome>}
-        <Input id="rota-id" label="Rota name" hint="Lower-case letters, digits and hyphens, for example minors-am; it names the rota's slots" error={err('rota-id')} value={fields.id} onChange={set('id')} width={20} disabled={rotaId !== undefined} />
-        <Select id="rota-scheduleId" label="Schedule" hint="The schedule its slots belong to" error={err('rota-scheduleId')} value={fields.scheduleId} onChange={set('scheduleId')} options={directory.schedules.map((s) => ({ value: s.id, text: directory.scheduleLabel(s.id) }))} />
-        <Checkboxes id="rota-days" legend="Days of the week" error={err('rota-days-0')} inline options={WEEKDAYS.map((d) => ({ value: d, text: DAY_NAMES[d] }))} values={fields.days} onChange={set('days')} />
+        <Input
+          id="rota-id"
+          label="Rota name"
+          hint="Lower-case letters, digits and hyphens, for example minors-am; it names the rota's slots"
+          error={err('rota-id')}
+          value={fields.id}
+          onChange={set('id')}
+          width={20}
+          disabled={rotaId !== undefined}
+        />
+        <Select
+          id="rota-scheduleId"
+          label="Schedule"
+          hint="The schedule its slots belong to"
+          error={err('rota-scheduleId')}
+          value={fields.scheduleId}
+          onChange={set('scheduleId')}
+          options={directory.schedules.map((s) => ({ value: s.id, text: directory.scheduleLabel(s.id) }))}
+        />
+        <Checkboxes
+          id="rota-days"
+          legend="Days of the week"
+          error={err('rota-days-0')}
+          inline
+          options={WEEKDAYS.map((d) => ({ value: d, text: DAY_NAMES[d] }))}
+          values={fields.days}
+          onChange={set('days')}
+        />
         <div className="sb-inline-fields">
-          <Input id="rota-start" label="Session starts" hint="HH:MM, UK time" error={err('rota-start')} value={fields.start} onChange={set('start')} width={5} />
-          <Input id="rota-end" label="Session ends" hint="HH:MM, UK time" error={err('rota-end')} value={fields.end} onChange={set('end')} width={5} />
-          <Input id="rota-slotMinutes" label="Slot length" hint="Minutes" error={err('rota-slotMinutes')} value={fields.slotMinutes} onChange={set('slotMinutes')} width={3} inputMode="numeric" />
+          <Input
+            id="rota-start"
+            label="Session starts"
+            hint="HH:MM, UK time"
+            error={err('rota-start')}
+            value={fields.start}
+            onChange={set('start')}
+            width={5}
+          />
+          <Input
+            id="rota-end"
+            label="Session ends"
+            hint="HH:MM, UK time"
+            error={err('rota-end')}
+            value={fields.end}
+            onChange={set('end')}
+            width={5}
+          />
+          <Input
+            id="rota-slotMinutes"
+            label="Slot length"
+            hint="Minutes"
+            error={err('rota-slotMinutes')}
+            value={fields.slotMinutes}
+            onChange={set('slotMinutes')}
+            width={3}
+            inputMode="numeric"
+          />
         </div>
-        <Radios id="rota-deliveryChannel" legend="Delivery channel" error={err('rota-deliveryChannel-0')} inline options={[...CHANNELS.map((c) => ({ value: c, text: c })), { value: '', text: 'Not known' }]} value={fields.deliveryChannel} onChange={set('deliveryChannel')} />
+        <Radios
+          id="rota-deliveryChannel"
+          legend="Delivery channel"
+          error={err('rota-deliveryChannel-0')}
+          inline
+          options={[...CHANNELS.map((c) => ({ value: c, text: c })), { value: '', text: 'Not known' }]}
+          value={fields.deliveryChannel}
+          onChange={set('deliveryChannel')}
+        />
         <div className="sb-inline-fields">
-          <Input id="rota-effectiveFrom" label="In effect from" error={err('rota-effectiveFrom')} value={fields.effectiveFrom} onChange={set('effectiveFrom')} type="date" />
-          <Input id="rota-effectiveTo" label="Until (optional)" hint="The last day, included" error={err('rota-effectiveTo')} value={fields.effectiveTo} onChange={set('effectiveTo')} type="date" />
+          <Input
+            id="rota-effectiveFrom"
+            label="In effect from"
+            error={err('rota-effectiveFrom')}
+            value={fields.effectiveFrom}
+            onChange={set('effectiveFrom')}
+            type="date"
+          />
+          <Input
+            id="rota-effectiveTo"
+            label="Until (optional)"
+            hint="The last day, included"
+            error={err('rota-effectiveTo')}
+            value={fields.effectiveTo}
+            onChange={set('effectiveTo')}
+            type="date"
+          />
         </div>
         <div className="nhsuk-form-group">
           <label className="nhsuk-label" htmlFor="rota-exceptions">
@@ -280,16 +381,57 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
               <span className="nhsuk-u-visually-hidden">Error:</span> {err('rota-exceptions')}
             </span>
           )}
-          <textarea className={`nhsuk-textarea${err('rota-exceptions') ? ' nhsuk-textarea--error' : ''}`} id="rota-exceptions" name="rota-exceptions" rows={3} value={fields.exceptions} onChange={(e) => set('exceptions')(e.target.value)} aria-describedby={`rota-exceptions-hint${err('rota-exceptions') ? ' rota-exceptions-error' : ''}`} />
+          <textarea
+            className={`nhsuk-textarea${err('rota-exceptions') ? ' nhsuk-textarea--error' : ''}`}
+            id="rota-exceptions"
+            name="rota-exceptions"
+            rows={3}
+            value={fields.exceptions}
+            onChange={(e) => set('exceptions')(e.target.value)}
+            aria-describedby={`rota-exceptions-hint${err('rota-exceptions') ? ' rota-exceptions-error' : ''}`}
+          />
         </div>
-        <Radios id="rota-bankHolidays" legend="Bank holidays" error={err('rota-bankHolidays-0')} options={BANK_HOLIDAY_REGIONS.map((r) => ({ value: r, text: BANK_HOLIDAYS[r]! }))} value={fields.bankHolidays} onChange={set('bankHolidays')} />
+        <Radios
+          id="rota-bankHolidays"
+          legend="Bank holidays"
+          error={err('rota-bankHolidays-0')}
+          options={BANK_HOLIDAY_REGIONS.map((r) => ({ value: r, text: BANK_HOLIDAYS[r]! }))}
+          value={fields.bankHolidays}
+          onChange={set('bankHolidays')}
+        />
         <div className="sb-inline-fields">
-          <Select id="rota-practitionerId" label="Practitioner (optional)" error={err('rota-practitionerId')} value={fields.practitionerId} onChange={set('practitionerId')} options={[none, ...directory.practitioners.map((p) => ({ value: p.id, text: resourceName(p) }))]} />
-          <Select id="rota-locationId" label="Location (optional)" error={err('rota-locationId')} value={fields.locationId} onChange={set('locationId')} options={[none, ...directory.locations.map((l) => ({ value: l.id, text: resourceName(l) }))]} />
+          <Select
+            id="rota-practitionerId"
+            label="Practitioner (optional)"
+            error={err('rota-practitionerId')}
+            value={fields.practitionerId}
+            onChange={set('practitionerId')}
+            options={[none, ...directory.practitioners.map((p) => ({ value: p.id, text: resourceName(p) }))]}
+          />
+          <Select
+            id="rota-locationId"
+            label="Location (optional)"
+            error={err('rota-locationId')}
+            value={fields.locationId}
+            onChange={set('locationId')}
+            options={[none, ...directory.locations.map((l) => ({ value: l.id, text: resourceName(l) }))]}
+          />
         </div>
         <div className="sb-actions">
-          <Input id="preview-days" label="Days to preview" value={previewDays} onChange={setPreviewDays} width={3} inputMode="numeric" />
-          <button className="nhsuk-button nhsuk-button--secondary" type="button" disabled={busy} onClick={() => void previewSlots()}>
+          <Input
+            id="preview-days"
+            label="Days to preview"
+            value={previewDays}
+            onChange={setPreviewDays}
+            width={3}
+            inputMode="numeric"
+          />
+          <button
+            className="nhsuk-button nhsuk-button--secondary"
+            type="button"
+            disabled={busy}
+            onClick={() => void previewSlots()}
+          >
             Preview slots
           </button>
           <button className="nhsuk-button" type="submit" disabled={busy}>
@@ -301,9 +443,19 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
       {saved && (
         <section aria-labelledby="generate-heading">
           <h2 id="generate-heading">Generate slots</h2>
-          <p>Makes rota {saved.id}'s slots from now on, removes its future free slots it no longer makes, and keeps booked and blocked ones.</p>
+          <p>
+            Makes rota {saved.id}'s slots from now on, removes its future free slots it no longer makes, and keeps
+            booked and blocked ones.
+          </p>
           <div className="sb-actions">
-            <Input id="generate-days" label="Days ahead" value={horizon} onChange={setHorizon} width={3} inputMode="numeric" />
+            <Input
+              id="generate-days"
+              label="Days ahead"
+              value={horizon}
+              onChange={setHorizon}
+              width={3}
+              inputMode="numeric"
+            />
             <button className="nhsuk-button" type="button" disabled={busy} onClick={() => void generate()}>
               Generate slots
             </button>

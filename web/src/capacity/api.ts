@@ -10,7 +10,15 @@ export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 export const CHANNELS = ['In-person', 'Telephone', 'Video'] as const;
 export const BANK_HOLIDAY_REGIONS = ['open', 'england-and-wales', 'scotland', 'northern-ireland'] as const;
-export const ORGANISATION_TYPES = ['urgent-care', 'nhs-111', 'gp-practice', 'out-of-hours', 'emergency-department', 'pharmacy', 'other'] as const;
+export const ORGANISATION_TYPES = [
+  'urgent-care',
+  'nhs-111',
+  'gp-practice',
+  'out-of-hours',
+  'emergency-department',
+  'pharmacy',
+  'other',
+] as const;
 
 export interface Rota {
   id: string;
@@ -134,7 +142,14 @@ export interface CodeableConcept {
 }
 
 /** The resource types the admin API keeps in a tenant's directory. */
-export const DIRECTORY_TYPES = ['HealthcareService', 'Location', 'Practitioner', 'PractitionerRole', 'Organization', 'Schedule'] as const;
+export const DIRECTORY_TYPES = [
+  'HealthcareService',
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Schedule',
+] as const;
 export type DirectoryType = (typeof DIRECTORY_TYPES)[number];
 
 /** A directory resource as the admin API lists it (FHIR JSON; what the pages show is typed, the rest kept as it is). */
@@ -174,9 +189,27 @@ export class CapacityError extends Error {
 }
 
 function issuesOf(status: number, body: unknown): Issue[] {
-  const outcome = body as { resourceType?: string; issue?: { diagnostics?: string; expression?: string[]; code?: string; details?: { text?: string; coding?: { display?: string }[] } }[] } | undefined;
+  const outcome = body as
+    | {
+        resourceType?: string;
+        issue?: {
+          diagnostics?: string;
+          expression?: string[];
+          code?: string;
+          details?: { text?: string; coding?: { display?: string }[] };
+        }[];
+      }
+    | undefined;
   if (outcome?.resourceType === 'OperationOutcome' && outcome.issue?.length) {
-    return outcome.issue.map((i) => ({ expression: i.expression?.[0], message: i.diagnostics ?? i.details?.text ?? i.details?.coding?.[0]?.display ?? i.code ?? `The provider answered ${status}` }));
+    return outcome.issue.map((i) => ({
+      expression: i.expression?.[0],
+      message:
+        i.diagnostics ??
+        i.details?.text ??
+        i.details?.coding?.[0]?.display ??
+        i.code ??
+        `The provider answered ${status}`,
+    }));
   }
   return [{ message: `The provider answered ${status} without saying why.` }];
 }
@@ -184,7 +217,10 @@ function issuesOf(status: number, body: unknown): Issue[] {
 export type CapacityApi = ReturnType<typeof capacityApi>;
 
 /** The calls, for one signed-in rota manager. `onUnauthorised` runs when the provider refuses the token (401). */
-export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, onUnauthorised?: (message: string) => void) {
+export function capacityApi(
+  session: Pick<CapacitySession, 'tenant' | 'token'>,
+  onUnauthorised?: (message: string) => void,
+) {
   const base = `/capacity-api/${encodeURIComponent(session.tenant)}`;
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await exchange<T>(method, path, body)).body;
@@ -195,15 +231,26 @@ export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, 
     try {
       response = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${session.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${session.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
       throw new CapacityError(0, [{ message: 'The web app cannot be reached. Check your connection and try again.' }]);
     }
     if (response.status === 204) return { status: 204, body: undefined as T };
-    const json = (response.headers.get('content-type') ?? '').includes('json') ? await response.json().catch(() => undefined) : undefined;
-    if (response.ok && json === undefined) throw new CapacityError(502, [{ message: `The web server did not answer with the provider's JSON (${response.status}): is it started with a provider (slotbridge start)?` }]);
+    const json = (response.headers.get('content-type') ?? '').includes('json')
+      ? await response.json().catch(() => undefined)
+      : undefined;
+    if (response.ok && json === undefined)
+      throw new CapacityError(502, [
+        {
+          message: `The web server did not answer with the provider's JSON (${response.status}): is it started with a provider (slotbridge start)?`,
+        },
+      ]);
     if (!response.ok) {
       const error = new CapacityError(response.status, issuesOf(response.status, json));
       if (response.status === 401) onUnauthorised?.(error.message);
@@ -216,22 +263,45 @@ export function capacityApi(session: Pick<CapacitySession, 'tenant' | 'token'>, 
     rotas: () => call<{ rotas: Rota[] }>('GET', '/rotas'),
     putRota: (rota: Rota) => call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota),
     previewRota: (rota: Rota, days: number) => call<RotaPreview>('POST', `/rotas/preview?days=${days}`, rota),
-    generate: (rotaId: string, horizonDays: number) => call<GenerationReport>('POST', `/rotas/${id(rotaId)}/generate`, { horizonDays }),
-    mappings: () => call<{ mappings: { scheduleId: string; ownService: string; services: string[] }[] }>('GET', '/mappings'),
+    generate: (rotaId: string, horizonDays: number) =>
+      call<GenerationReport>('POST', `/rotas/${id(rotaId)}/generate`, { horizonDays }),
+    mappings: () =>
+      call<{ mappings: { scheduleId: string; ownService: string; services: string[] }[] }>('GET', '/mappings'),
     resources: (type: DirectoryType) => call<{ resources: DirectoryResource[] }>('GET', `/resources/${type}`),
     /** Creates (201) or stores a new version of (200) a directory resource; the provider checks it and every reference it makes. */
-    putResource: (type: DirectoryType, resourceId: string, resource: unknown) => exchange<{ resourceType: string; id: string; versionId: string }>('PUT', `/resources/${type}/${id(resourceId)}`, resource),
+    putResource: (type: DirectoryType, resourceId: string, resource: unknown) =>
+      exchange<{ resourceType: string; id: string; versionId: string }>(
+        'PUT',
+        `/resources/${type}/${id(resourceId)}`,
+        resource,
+      ),
     /** Maps a service to a schedule (or unmaps it: not the schedule's own actor service). */
-    mapService: (serviceId: string, scheduleId: string, mapped: boolean) => call<unknown>(mapped ? 'PUT' : 'DELETE', `/services/${id(serviceId)}/schedules/${id(scheduleId)}`),
+    mapService: (serviceId: string, scheduleId: string, mapped: boolean) =>
+      call<unknown>(mapped ? 'PUT' : 'DELETE', `/services/${id(serviceId)}/schedules/${id(scheduleId)}`),
     day: (date: string) => call<{ date: string; schedules: DaySchedule[] }>('GET', `/day?date=${date}`),
-    availability: (action: 'block' | 'release', selection: { scheduleId: string; from: string; to: string }) => call<AvailabilityReport>('POST', `/slots/${action}`, selection),
-    appointmentStatus: (appointmentId: string, status: string) => call<{ id: string; before: string; status: string; versionId: string }>('POST', `/appointments/${id(appointmentId)}/status`, { status }),
-    release: () => call<{ rules: ReleaseRule[]; organisationTypes: { ods_code: string; type: string }[] }>('GET', '/release'),
-    putRelease: (scheduleId: string, rule: Omit<ReleaseRule, 'scheduleId'>) => call<ReleaseRule>('PUT', `/release/${id(scheduleId)}`, rule),
+    availability: (action: 'block' | 'release', selection: { scheduleId: string; from: string; to: string }) =>
+      call<AvailabilityReport>('POST', `/slots/${action}`, selection),
+    appointmentStatus: (appointmentId: string, status: string) =>
+      call<{ id: string; before: string; status: string; versionId: string }>(
+        'POST',
+        `/appointments/${id(appointmentId)}/status`,
+        { status },
+      ),
+    release: () =>
+      call<{ rules: ReleaseRule[]; organisationTypes: { ods_code: string; type: string }[] }>('GET', '/release'),
+    putRelease: (scheduleId: string, rule: Omit<ReleaseRule, 'scheduleId'>) =>
+      call<ReleaseRule>('PUT', `/release/${id(scheduleId)}`, rule),
     deleteRelease: (scheduleId: string) => call<void>('DELETE', `/release/${id(scheduleId)}`),
-    organisationType: (ods: string, type: string | null) => call<{ ods: string; type: string | null }>('PUT', `/organisations/${id(ods)}`, { type }),
+    organisationType: (ods: string, type: string | null) =>
+      call<{ ods: string; type: string | null }>('PUT', `/organisations/${id(ods)}`, { type }),
     consumerPreview: (ods: string) => call<ConsumerPreview>('GET', `/preview?ods=${id(ods)}`),
-    extraSlot: (slot: { scheduleId: string; start: string; end: string; deliveryChannel: string | null; release: boolean }) => call<ExtraSlot>('POST', '/slots', slot),
+    extraSlot: (slot: {
+      scheduleId: string;
+      start: string;
+      end: string;
+      deliveryChannel: string | null;
+      release: boolean;
+    }) => call<ExtraSlot>('POST', '/slots', slot),
     audit: () => call<{ entries: AuditEntry[] }>('GET', '/audit'),
   };
 }
@@ -251,6 +321,7 @@ export async function knownTenants(): Promise<{ id: string; name: string }[]> {
 export function resourceName(r: DirectoryResource): string {
   if (typeof r.name === 'string') return r.name;
   const human = r.name?.[0];
-  if (human) return human.text ?? [...(human.prefix ?? []), ...(human.given ?? []), human.family].filter(Boolean).join(' ');
+  if (human)
+    return human.text ?? [...(human.prefix ?? []), ...(human.given ?? []), human.family].filter(Boolean).join(' ');
   return r.id;
 }

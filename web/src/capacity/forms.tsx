@@ -8,7 +8,8 @@ import { CapacityError } from './api';
  * form field its expression names (through `fields`: expression → the field's id).
  */
 export function problemsOf(err: unknown, fields: Record<string, string> = {}): Problem[] {
-  if (err instanceof CapacityError) return err.issues.map((i) => ({ message: i.message, field: i.expression ? fields[i.expression] : undefined }));
+  if (err instanceof CapacityError)
+    return err.issues.map((i) => ({ message: i.message, field: i.expression ? fields[i.expression] : undefined }));
   return [{ message: (err as Error).message }];
 }
 
@@ -48,10 +49,25 @@ export function Input(p: InputProps) {
   );
 }
 
-export function Select(p: { id: string; label: string; hint?: string; error?: string; value: string; onChange: (value: string) => void; options: { value: string; text: string }[] }) {
+export function Select(p: {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: { value: string; text: string }[];
+}) {
   return (
     <Field id={p.id} label={p.label} hint={p.hint} error={p.error}>
-      <select className={`nhsuk-select${p.error ? ' nhsuk-select--error' : ''}`} id={p.id} name={p.id} value={p.value} onChange={(e) => p.onChange(e.target.value)} aria-describedby={describedBy(p.id, p.hint, p.error)}>
+      <select
+        className={`nhsuk-select${p.error ? ' nhsuk-select--error' : ''}`}
+        id={p.id}
+        name={p.id}
+        value={p.value}
+        onChange={(e) => p.onChange(e.target.value)}
+        aria-describedby={describedBy(p.id, p.hint, p.error)}
+      >
         {p.options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.text}
@@ -63,7 +79,18 @@ export function Select(p: { id: string; label: string; hint?: string; error?: st
 }
 
 /** Radios or checkboxes in a fieldset; each option's input id is `{id}-{index}`, the first being the one an error links to (`{id}-0`). */
-function Choices(p: { kind: 'radios' | 'checkboxes'; id: string; legend: string; hint?: string; error?: string; inline?: boolean; options: { value: string; text: string }[]; checked: (value: string) => boolean; onChange: (value: string, checked: boolean) => void; after?: ReactNode }) {
+function Choices(p: {
+  kind: 'radios' | 'checkboxes';
+  id: string;
+  legend: string;
+  hint?: string;
+  error?: string;
+  inline?: boolean;
+  options: { value: string; text: string }[];
+  checked: (value: string) => boolean;
+  onChange: (value: string, checked: boolean) => void;
+  after?: ReactNode;
+}) {
   return (
     <div className={`nhsuk-form-group${p.error ? ' nhsuk-form-group--error' : ''}`}>
       <fieldset className="nhsuk-fieldset" aria-describedby={describedBy(p.id, p.hint, p.error)}>
@@ -81,7 +108,15 @@ function Choices(p: { kind: 'radios' | 'checkboxes'; id: string; legend: string;
         <div className={`nhsuk-${p.kind}${p.inline ? ` nhsuk-${p.kind}--inline` : ''}`}>
           {p.options.map((o, i) => (
             <div className={`nhsuk-${p.kind}__item`} key={o.value}>
-              <input className={`nhsuk-${p.kind}__input`} id={`${p.id}-${i}`} name={p.id} type={p.kind === 'radios' ? 'radio' : 'checkbox'} value={o.value} checked={p.checked(o.value)} onChange={(e) => p.onChange(o.value, e.target.checked)} />
+              <input
+                className={`nhsuk-${p.kind}__input`}
+                id={`${p.id}-${i}`}
+                name={p.id}
+                type={p.kind === 'radios' ? 'radio' : 'checkbox'}
+                value={o.value}
+                checked={p.checked(o.value)}
+                onChange={(e) => p.onChange(o.value, e.target.checked)}
+              />
               <label className={`nhsuk-label nhsuk-${p.kind}__label`} htmlFor={`${p.id}-${i}`}>
                 {o.text}
               </label>
@@ -94,12 +129,45 @@ function Choices(p: { kind: 'radios' | 'checkboxes'; id: string; legend: string;
   );
 }
 
-export function Radios(p: { id: string; legend: string; hint?: string; error?: string; inline?: boolean; options: { value: string; text: string }[]; value: string; onChange: (value: string) => void }) {
+export function Radios(p: {
+  id: string;
+  legend: string;
+  hint?: string;
+  error?: string;
+  inline?: boolean;
+  options: { value: string; text: string }[];
+  value: string;
+  onChange: (value: string) => void;
+}) {
   return <Choices kind="radios" {...p} checked={(v) => v === p.value} onChange={(v) => p.onChange(v)} />;
 }
 
-export function Checkboxes(p: { id: string; legend: string; hint?: string; error?: string; inline?: boolean; options: { value: string; text: string }[]; values: string[]; onChange: (values: string[]) => void }) {
-  return <Choices kind="checkboxes" {...p} checked={(v) => p.values.includes(v)} onChange={(v, on) => p.onChange(on ? [...p.values, v].sort((a, b) => p.options.findIndex((o) => o.value === a) - p.options.findIndex((o) => o.value === b)) : p.values.filter((x) => x !== v))} />;
+export function Checkboxes(p: {
+  id: string;
+  legend: string;
+  hint?: string;
+  error?: string;
+  inline?: boolean;
+  options: { value: string; text: string }[];
+  values: string[];
+  onChange: (values: string[]) => void;
+}) {
+  return (
+    <Choices
+      kind="checkboxes"
+      {...p}
+      checked={(v) => p.values.includes(v)}
+      onChange={(v, on) =>
+        p.onChange(
+          on
+            ? [...p.values, v].sort(
+                (a, b) => p.options.findIndex((o) => o.value === a) - p.options.findIndex((o) => o.value === b),
+              )
+            : p.values.filter((x) => x !== v),
+        )
+      }
+    />
+  );
 }
 
 /** A message after an action: an inset text that says what happened. */

@@ -10,12 +10,28 @@ export const ZONE = 'Europe/London';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-const parts = new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const parts = new Intl.DateTimeFormat('en-GB', {
+  timeZone: ZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
 
 /** The London wall clock at an instant, as milliseconds of a UTC date with the same fields. */
 function wallClockAt(ms: number): number {
   const p = Object.fromEntries(parts.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour),
+    Number(p.minute),
+    Number(p.second),
+  );
 }
 
 /** Minutes London is ahead of UTC at an instant (0 in winter, 60 in summer). */
@@ -23,7 +39,10 @@ export function offsetMinutes(ms: number): number {
   return Math.round((wallClockAt(Math.floor(ms / 1000) * 1000) - Math.floor(ms / 1000) * 1000) / MINUTE);
 }
 
-export const isDate = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+export const isDate = (text: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(text) &&
+  !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) &&
+  new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
 export const isTime = (text: string) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(text);
 
 /**
@@ -33,7 +52,13 @@ export const isTime = (text: string) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test
  */
 export function londonInstant(date: string, time: string, edge: 'start' | 'end' = 'start'): string {
   if (!isDate(date) || !isTime(time)) throw new Error(`${date} ${time} is not a date and a time`);
-  const wall = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)), Number(time.slice(0, 2)), Number(time.slice(3, 5)));
+  const wall = Date.UTC(
+    Number(date.slice(0, 4)),
+    Number(date.slice(5, 7)) - 1,
+    Number(date.slice(8, 10)),
+    Number(time.slice(0, 2)),
+    Number(time.slice(3, 5)),
+  );
   const offsets = [...new Set([offsetMinutes(wall - DAY), offsetMinutes(wall + DAY)])];
   const meanings = offsets.map((o) => wall - o * MINUTE).filter((t) => wallClockAt(t) === wall);
   if (meanings.length) return new Date(edge === 'start' ? Math.min(...meanings) : Math.max(...meanings)).toISOString();
@@ -65,7 +90,17 @@ export function addDays(date: string, days: number): string {
 
 /** "Tuesday 1 December 2026". */
 export function longDate(date: string): string {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).formatToParts(new Date(`${date}T12:00:00Z`)).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'UTC',
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+    })
+      .formatToParts(new Date(`${date}T12:00:00Z`))
+      .map((x) => [x.type, x.value]),
+  );
   return `${p.weekday} ${p.day} ${p.month} ${p.year}`;
 }
 
