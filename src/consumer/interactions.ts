@@ -1,4 +1,4 @@
-/** The Spine interaction IDs a consumer sends (standard.md, Interactions table; C26); scopes are in token.ts. */
+/** The Spine interaction IDs a consumer sends (docs/standard.md, Interactions table; C26); scopes are in token.ts. */
 const CC = 'urn:nhs:names:services:careconnect:fhir:rest';
 
 export const INTERACTION = {

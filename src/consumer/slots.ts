@@ -34,7 +34,7 @@ const isDeliveryChannel = (url: string) => /DeliveryChannel/i.test(url);
 
 export interface SlotView {
   id: string;
-  /** The slot's UUID identifier, which a booking names (decisions.md). */
+  /** The slot's UUID identifier, which a booking names (docs/decisions.md). */
   identifier?: string;
   scheduleId?: string;
   start: string;

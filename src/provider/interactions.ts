@@ -1,6 +1,6 @@
 /**
  * The interactions a provider serves, with the Ssp-InteractionID and JWT `requested_scope` each one
- * needs (standard.md, Interactions table; fs_authentication).
+ * needs (docs/standard.md, Interactions table; fs_authentication).
  */
 
 export const SCOPES = {
@@ -34,7 +34,7 @@ export function readInteraction(resourceType: string): Interaction {
   return { name: `read-${resourceType}`, id: urn('read', resourceType.toLowerCase()), scope: SCOPES.slotRead };
 }
 
-/** `…:search:slot` and `…:read:slot` name the same interaction (decisions.md). */
+/** `…:search:slot` and `…:read:slot` name the same interaction (docs/decisions.md). */
 export function sameInteraction(a: string, b: string): boolean {
   const norm = (s: string) => s.replace(/:rest:search:slot$/, ':rest:read:slot');
   return norm(a) === norm(b);

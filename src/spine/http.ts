@@ -1,6 +1,6 @@
 /**
  * What every spine service shares on the wire: JSON in and out, and every failure as an
- * OperationOutcome (the proxy's own refusals use the SSP codes of standard.md, "Proxy (SSP) errors").
+ * OperationOutcome (the proxy's own refusals use the SSP codes of docs/standard.md, "Proxy (SSP) errors").
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import {

@@ -1,6 +1,6 @@
 /**
- * The Spine interaction IDs of the Booking Standard (standard.md, "Interactions"), with what each
- * may do over HTTP. `…:search:slot` is the same interaction as `…:read:slot` (decisions.md).
+ * The Spine interaction IDs of the Booking Standard (docs/standard.md, "Interactions"), with what each
+ * may do over HTTP. `…:search:slot` is the same interaction as `…:read:slot` (docs/decisions.md).
  */
 const CC = 'urn:nhs:names:services:careconnect:fhir:rest';
 

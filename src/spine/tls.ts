@@ -1,6 +1,6 @@
 /**
  * A local test certificate authority for mutual TLS between consumer, proxy and provider
- * (decisions.md, TLS; docs/tls.md). `createTestPki(dir)` writes a CA and one certificate per party,
+ * (docs/decisions.md, TLS; docs/tls.md). `createTestPki(dir)` writes a CA and one certificate per party,
  * each usable as a TLS server and as a TLS client certificate; the builders below turn them into
  * the options Fastify (`https`) and undici (`Agent({ connect })`) take. For tests and local
  * networks only: the CA key lies unencrypted next to the certificates.

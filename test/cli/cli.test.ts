@@ -1,4 +1,4 @@
-/** The command line contract (decisions.md): real processes, real store files, real HTTP. */
+/** The command line contract (docs/decisions.md): real processes, real store files, real HTTP. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

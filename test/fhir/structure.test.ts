@@ -23,7 +23,7 @@ describe('STU3 structure check', () => {
     const body = example('book-request.json');
     const bare = checkStructure(body, 'Appointment');
     assert.deepEqual(found(bare.issues), ['Appointment.participant[0].status required']);
-    body.participant[0].status = 'accepted'; // what the provider assumes (decisions.md)
+    body.participant[0].status = 'accepted'; // what the provider assumes (docs/decisions.md)
     const result = checkStructure(body, 'Appointment');
     assert.deepEqual(result.issues, []);
     assert.deepEqual(result.ignored, []);

@@ -41,7 +41,7 @@ describe('FHIR XML', () => {
       .filter((f) => f.endsWith('.json'))
       .sort()) {
       const json = example(file);
-      // decisions.md: the booking and cancelling examples omit participant.status, which STU3 requires.
+      // docs/decisions.md: the booking and cancelling examples omit participant.status, which STU3 requires.
       if (file === 'book-request.json' || file === 'cancel-request.json') json.participant[0].status = 'accepted';
       if (checkStructure(json).issues.length) continue; // the looser published shapes are not STU3 JSON
       const xml = resourceToXml(json);

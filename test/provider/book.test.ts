@@ -46,7 +46,7 @@ describe('book an appointment', () => {
       new Date(appt.meta.lastUpdated).toUTCString(),
     );
     assert.equal(appt.status, 'booked');
-    assert.equal(appt.participant[0].status, 'accepted', 'decisions.md: a missing participant status is accepted');
+    assert.equal(appt.participant[0].status, 'accepted', 'docs/decisions.md: a missing participant status is accepted');
     assert.equal(appt.contained.length, 3);
     assert.ok(Math.abs(Date.parse(appt.created) - Date.now()) < 60_000, "created is the provider's booking time");
     const row = await slotRow(slot.id);
@@ -133,7 +133,7 @@ describe('book an appointment', () => {
     );
   });
 
-  it('decisions.md: the contained slot may name the slot by id; times with any offset are stored in UTC', async () => {
+  it('docs/decisions.md: the contained slot may name the slot by id; times with any offset are stored in UTC', async () => {
     const slot = p.catalogue.s1[10];
     const body = bookingFor(slot);
     const contained = body.contained.find((r: any) => r.resourceType === 'Slot');

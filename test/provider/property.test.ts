@@ -731,7 +731,7 @@ function objectPathIndex(at: Path): number {
 }
 
 /**
- * Values STU3 allows that the booking rules refuse (BOOK-1, fs_fhir_overrides, decisions.md): with
+ * Values STU3 allows that the booking rules refuse (BOOK-1, fs_fhir_overrides, docs/decisions.md): with
  * one of them in place a booking must be refused (422), whatever else is right.
  */
 const wrongButWellFormed: fc.Arbitrary<{ at: Path; value: unknown }> = fc.oneof(

@@ -1,4 +1,4 @@
-/** Slot search: P10–P14, P19, P23, SLOT-1 … SLOT-5, API-8 (unknown parameters) and decisions.md. */
+/** Slot search: P10–P14, P19, P23, SLOT-1 … SLOT-5, API-8 (unknown parameters) and docs/decisions.md. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call } from '../helpers/consumer.js';
@@ -49,21 +49,21 @@ describe('slot search', () => {
     assert.equal(both.length, 24);
   });
 
-  it('decisions.md: schedule.actor:healthcareservice means the same as service, and system|value tokens work', async () => {
+  it('docs/decisions.md: schedule.actor:healthcareservice means the same as service, and system|value tokens work', async () => {
     const a = await call(p.root(), `/Slot?schedule.actor:healthcareservice=${SERVICE}`);
     const b = await call(p.root(), `/Slot?service=https://fhir.nhs.uk/Id/dos-service-id|${SERVICE}`);
     assert.equal(resources(a.json, 'Slot').length, 24);
     assert.equal(resources(b.json, 'Slot').length, 24);
   });
 
-  it('decisions.md: service and schedule.actor:healthcareservice that disagree are a 400', async () => {
+  it('docs/decisions.md: service and schedule.actor:healthcareservice that disagree are a 400', async () => {
     const res = await call(p.root(), `/Slot?service=${SERVICE}&schedule.actor:healthcareservice=${SECOND_SERVICE}`);
     assert.equal(res.status, 400);
     assert.equal(res.json.resourceType, 'OperationOutcome');
     assert.match(res.json.issue[0].diagnostics, /must agree/);
   });
 
-  it('decisions.md: an unknown service is an empty searchset with an information outcome naming it', async () => {
+  it('docs/decisions.md: an unknown service is an empty searchset with an information outcome naming it', async () => {
     const res = await call(p.root(), '/Slot?service=999999');
     assert.equal(res.status, 200);
     assert.equal(resources(res.json, 'Slot').length, 0);

@@ -1,5 +1,5 @@
 /**
- * Mutual TLS end to end (decisions.md, TLS: "supported and tested"): consumer → proxy → provider,
+ * Mutual TLS end to end (docs/decisions.md, TLS: "supported and tested"): consumer → proxy → provider,
  * each side presenting a certificate from the local test CA (src/spine/tls.ts).
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * The national stand-ins working together over real HTTP: the endpoint directory (C9–C17), the
- * proxy's checks and forwarding (standard.md "Proxy (SSP) errors", C19–C26), registration, and a
+ * proxy's checks and forwarding (docs/standard.md "Proxy (SSP) errors", C19–C26), registration, and a
  * consumer that knows only the spine's URL finding, searching and booking a provider.
  */
 import assert from 'node:assert/strict';

@@ -31,7 +31,7 @@ import {
 /** BOOK-3: the identifier system of patients booked without an NHS number. */
 export const localPatientSystem = (serviceRoot: string) => `${serviceRoot}/Id/local-patient-identifier`;
 
-/** decisions.md: the contained Slot names the slot by identifier, else by id; schedule and start must agree. */
+/** docs/decisions.md: the contained Slot names the slot by identifier, else by id; schedule and start must agree. */
 async function slotNamedBy(store: Store, tenantId: string, booking: Booking): Promise<SlotRow> {
   const contained = booking.slot;
   const identifier =
@@ -100,7 +100,7 @@ function storedAppointment(booking: Booking, ctx: AuthorisedContext, now: string
     ...rest,
     start: toUtcText(booking.start),
     end: toUtcText(booking.end),
-    created: now, // decisions.md: the provider's own booking time
+    created: now, // docs/decisions.md: the provider's own booking time
   };
   return stored as typeof stored & { id: string; meta: { versionId: string; lastUpdated: string } };
 }

@@ -1,5 +1,5 @@
 /**
- * What a booking body must be (BOOK-1, fs_fhir_overrides, decisions.md): an STU3 Appointment with
+ * What a booking body must be (BOOK-1, fs_fhir_overrides, docs/decisions.md): an STU3 Appointment with
  * exactly one contained DocumentReference, Patient and Slot, start/end/description, one
  * participant (the patient) and one supportingInformation (the document). Structural faults are a
  * 400; profile and override faults are one 422 listing every problem found.
@@ -228,7 +228,7 @@ function checkDocument(document: DocumentReference, at: string, problems: Proble
 
 /** Validates a booking body (BOOK-1) and picks out its parts. */
 export function readBooking(body: unknown): Booking {
-  // decisions.md: a participant without a status (as in the standard's own example) is accepted.
+  // docs/decisions.md: a participant without a status (as in the standard's own example) is accepted.
   const raw = (body as { value?: unknown } | undefined)?.value as { participant?: unknown } | undefined;
   if (raw && Array.isArray(raw.participant)) {
     for (const p of raw.participant) {

@@ -1,7 +1,7 @@
 /**
  * `GET [root]/Appointment?patient.identifier=system|value` — a patient's appointments (READ-2,
  * ABUS.20). The spellings `Appointment.participant.actor:Patient.identifier` (the standard's
- * example), `patient.identifier` and `identifier` all work (decisions.md). Without a `date` window
+ * example), `patient.identifier` and `identifier` all work (docs/decisions.md). Without a `date` window
  * only appointments that have not yet ended are returned; with one, any window, past included.
  * No paging (the standard forbids it).
  */

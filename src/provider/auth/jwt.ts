@@ -1,6 +1,6 @@
 /**
  * Validation of the consumer's unsecured JWT (P1–P4, fs_authentication). Every failure is a 401
- * with an OperationOutcome naming the claim at fault (decisions.md).
+ * with an OperationOutcome naming the claim at fault (docs/decisions.md).
  *
  * The token is `base64url(header).base64url(payload).` with `{"alg":"none","typ":"JWT"}`. We decode it
  * by hand: it is three lines, and JWT libraries either refuse `alg: none` or cannot check the claims

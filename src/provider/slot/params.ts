@@ -1,5 +1,5 @@
 /**
- * Reads a slot search's query (P10, P23, SLOT-1, decisions.md): `service` or its alias
+ * Reads a slot search's query (P10, P23, SLOT-1, docs/decisions.md): `service` or its alias
  * `schedule.actor:healthcareservice`, `status` (comma list), `start` with prefixes, `_include`
  * in every spelling the sources use, and `_count`. Unknown parameters are ignored (API-8);
  * malformed values of known ones are a 400.

@@ -69,7 +69,7 @@ export async function findSlots(db: Kysely<Database>, tenantId: string, q: SlotQ
 
 /**
  * P11–P13, P19: the resources the search asked to include, each once. Includes are followed from
- * the slots through their schedules whether or not the Schedule itself was asked for (decisions.md:
+ * the slots through their schedules whether or not the Schedule itself was asked for (docs/decisions.md:
  * resolved iteratively with or without `:iterate`); only the asked-for types are returned.
  */
 export async function resolveIncludes(

@@ -74,7 +74,7 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
 
     let outcome;
     if (unknownServices.length && slots.length === 0) {
-      // decisions.md: an unknown service is an empty searchset with an informational outcome.
+      // docs/decisions.md: an unknown service is an empty searchset with an informational outcome.
       outcome = operationOutcome([
         {
           severity: 'information',

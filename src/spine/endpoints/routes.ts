@@ -45,7 +45,7 @@ export async function endpointRoutes(
     const partyKey = single(request.query, 'partyKey');
     if (!partyKey) throw badRequest('partyKey is required', 'INVALID_PARAMETER');
     const interaction = single(request.query, 'interaction');
-    // The two names of the slot search interaction find the same endpoints (decisions.md).
+    // The two names of the slot search interaction find the same endpoints (docs/decisions.md).
     if (interaction === INTERACTIONS.slotSearch || interaction === SLOT_SEARCH_ALIAS) {
       const both = [
         ...(await findMessageHandlingServices(db, partyKey, INTERACTIONS.slotSearch)),

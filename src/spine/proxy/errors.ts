@@ -1,5 +1,5 @@
 /**
- * The proxy's own answers (standard.md, "Proxy (SSP) errors"). Each names the check that failed in
+ * The proxy's own answers (docs/standard.md, "Proxy (SSP) errors"). Each names the check that failed in
  * `issue.details.coding` under a code system of its own, so a consumer can tell a proxy fault from
  * an OperationOutcome the provider sent through it.
  */
