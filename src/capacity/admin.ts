@@ -15,11 +15,11 @@ import { setAvailability, type SlotSelection } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';
 import { BANK_HOLIDAY_REGIONS, FIRST_YEAR, LAST_YEAR, bankHolidays, isBankHolidayRegion } from './bank-holidays.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
-import { ReleaseView } from '../provider/slot/release.js';
+import { ReleaseView } from '../diary/release.js';
 import { setAppointmentStatus } from './front-desk.js';
 import { addExtraSlot, dayView } from './day.js';
 import { listMappings, mapService, putResource, referenceType } from './directory.js';
-import { REFERENCE_TABLES } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES } from '../diary/representation.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

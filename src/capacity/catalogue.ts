@@ -7,7 +7,7 @@ import type { HealthcareService, Location, Organization, Practitioner, Practitio
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, TenantTable } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { REFERENCE_TABLES } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES } from '../diary/representation.js';
 
 export type ReferenceResource =
   HealthcareService | Location | Organization | Practitioner | PractitionerRole | Schedule;

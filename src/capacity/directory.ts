@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { badRequest, notFound, unprocessable, unprocessableIssues } from '../fhir/outcome.js';
 import { checkStructure } from '../fhir/structure.js';
-import { REFERENCE_TABLES, type ReferenceType } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES, type ReferenceType } from '../diary/representation.js';
 import type { Database } from '../store/schema.js';
 import { mapServiceToSchedule, putReference, type ReferenceResource } from './catalogue.js';
 

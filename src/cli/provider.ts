@@ -8,7 +8,7 @@ import { progress } from './progress.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from '../capacity/release.js';
 import { dayView } from '../capacity/day.js';
 import { setAppointmentStatus } from '../capacity/front-desk.js';
-import { ReleaseView } from '../provider/slot/release.js';
+import { ReleaseView } from '../diary/release.js';
 import { randomUUID } from 'node:crypto';
 import { buildProvider } from '../provider/app.js';
 import { providerReport, receiveReferral } from '../reports/provider.js';

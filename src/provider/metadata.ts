@@ -8,7 +8,7 @@ import { authorised } from './http/context.js';
 import { sendResource } from './http/wire.js';
 import { INTERACTIONS } from './interactions.js';
 import { PATIENT_PARAMETERS } from './appointment/search.js';
-import { REFERENCE_TYPES, profileOf } from './resources/representation.js';
+import { REFERENCE_TYPES, profileOf } from '../diary/representation.js';
 import { SEARCH_INCLUDES } from './slot/params.js';
 
 export const SOFTWARE = { name: 'Slotbridge', version: '0.1.0' };

@@ -17,16 +17,16 @@ import { CLOCK_SKEW_SECONDS } from '../auth/jwt.js';
 import { authorised, type AuthorisedContext } from '../http/context.js';
 import { sendResource } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
-import { UUID_SYSTEM, profileOf } from '../resources/representation.js';
+import { UUID_SYSTEM, profileOf } from '../../diary/representation.js';
 import { readBooking, type Booking } from './booking-rules.js';
-import { ReleaseView } from '../slot/release.js';
+import { ReleaseView } from '../../diary/release.js';
 import {
   appointmentResource,
   commitBooking,
   findBookingRequest,
   findSlotByIdentifier,
   readVersion,
-} from './repository.js';
+} from '../../diary/appointments.js';
 
 /** BOOK-3: the identifier system of patients booked without an NHS number. */
 export const localPatientSystem = (serviceRoot: string) => `${serviceRoot}/Id/local-patient-identifier`;
