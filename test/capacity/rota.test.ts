@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAdminToken } from '../../src/capacity/admin.js';
 import { generateRotaSlots, getRota, rotaSlots, type Rota } from '../../src/capacity/rota.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
 import { runCli } from '../helpers/cli.js';
 import { SCOPE, call, token } from '../helpers/consumer.js';
 import { SERVICE, TENANT, bookingFor, seedCatalogue } from '../helpers/provider.js';
@@ -77,7 +77,7 @@ describe('rotas in local time', () => {
 
 describe('admin API: rotas, blocking and releasing, on a real provider', () => {
   let ts: TestStore;
-  let provider: Provider;
+  let provider: ProviderServer;
   let origin: string;
   let admin: string;
   const root = () => `${origin}/STU3/1/${TENANT}`;
@@ -85,7 +85,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
   before(async () => {
     ts = await testStore();
     await seedCatalogue(ts.store);
-    provider = await buildProvider({
+    provider = await buildProviderServer({
       store: ts.store,
       publicOrigin: 'http://placeholder',
       auditFlushMs: 5,
