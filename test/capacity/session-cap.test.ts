@@ -9,6 +9,11 @@ import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
 import { SERVICE, bookingFor } from '../helpers/provider.js';
 import type { NewSlot } from '../../src/capacity/catalogue.js';
+import type { Rota } from '../../src/capacity/rota.js';
+import type { RotaSitting } from '../../src/diary/sessions.js';
+
+// The diary reads back as a sitting what capacity stores as a rota; `npm run typecheck` fails if the two part.
+const _storedRotaIsASitting = (rota: Rota): RotaSitting => rota;
 
 const localDate = (ms: number) => new Date(ms).toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
 const DAY = 86_400_000;
