@@ -133,9 +133,10 @@ export class ReleaseView {
     if (!rule) return { visible: true };
     if (!rule.bookable) return { visible: false, reason: 'the schedule is not bookable by external consumers' };
     if (rule.organisationTypes.length && !(this.consumerType && rule.organisationTypes.includes(this.consumerType))) {
+      const type = this.consumerType ? `of type ${this.consumerType}` : 'of no type here';
       return {
         visible: false,
-        reason: `released only to organisation types ${rule.organisationTypes.join(', ')}; ${ods} is ${this.consumerType ? `of type ${this.consumerType}` : 'of no type here'}`,
+        reason: `released only to organisation types ${rule.organisationTypes.join(', ')}; ${ods} is ${type}`,
       };
     }
     if (rule.organisations.length && !rule.organisations.includes(ods.toUpperCase())) {

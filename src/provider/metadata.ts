@@ -57,7 +57,8 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
       {
         mode: 'server',
         documentation:
-          'Every request needs an unsecured JWT (alg none) as a Bearer token: aud must be this service root and requested_scope must match the interaction.',
+          'Every request needs an unsecured JWT (alg none) as a Bearer token: ' +
+          'aud must be this service root and requested_scope must match the interaction.',
         security: {
           description: 'Unsecured JWT per the Booking Standard; requests arrive through the Spine Secure Proxy.',
         },
