@@ -82,7 +82,7 @@ describe('release rules: capPerSession', () => {
   const book = (slot: NewSlot) =>
     call(p.root(), '/Appointment', { method: 'POST', body: bookingFor(slot), ods: 'A1001' });
 
-  it('once a session holds the cap, its other slots are withheld and refused; other sessions and non-rota slots stay bookable', async () => {
+  it('once a session holds the cap its other slots are withheld and refused; other sessions and non-rota slots stay bookable', async () => {
     assert.equal((await p.adminCall('PUT', '/release/S1', { capPerSession: 1 })).status, 200);
     const [early1, early2] = await sessionSlots('early', tomorrow);
     const [late1] = await sessionSlots('late', tomorrow);
