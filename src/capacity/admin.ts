@@ -15,11 +15,12 @@ import { setAvailability, type SlotSelection } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';
 import { BANK_HOLIDAY_REGIONS, FIRST_YEAR, LAST_YEAR, bankHolidays, isBankHolidayRegion } from './bank-holidays.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
-import { ReleaseView } from '../provider/slot/release.js';
+import { ReleaseView } from '../diary/release.js';
 import { setAppointmentStatus } from './front-desk.js';
 import { addExtraSlot, dayView } from './day.js';
 import { listMappings, mapService, putResource, referenceType } from './directory.js';
-import { REFERENCE_TABLES } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES } from '../diary/representation.js';
+import { registerAdminOutcomes } from './admin-outcomes.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -83,6 +84,10 @@ function unstorable(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
+/**
+ * The admin API as one encapsulated Fastify plugin (registered with the prefix `/admin`, not wrapped
+ * in fastify-plugin): its JSON body parser, token check and error handling apply to its routes only.
+ */
 export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Promise<void> {
   const { store } = opts;
   const { db } = store;
@@ -100,7 +105,11 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     }
   });
 
+  registerAdminOutcomes(app);
+
   app.addHook('onRequest', async (request) => {
+    // A URL the admin API does not have is answered as such, with or without a token.
+    if (request.is404) return;
     if (/%00/.test(request.url)) throw badRequest('The URL holds a NUL character (%00)', 'INVALID_REQUEST_MESSAGE');
     const header = request.headers.authorization;
     const token = typeof header === 'string' && /^Bearer\s+(\S+)$/i.exec(header)?.[1];

@@ -7,7 +7,7 @@ import type { HealthcareService, Location, Organization, Practitioner, Practitio
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, TenantTable } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { REFERENCE_TABLES } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES } from '../diary/representation.js';
 
 export type ReferenceResource =
   HealthcareService | Location | Organization | Practitioner | PractitionerRole | Schedule;
@@ -157,7 +157,8 @@ export interface NewSlot {
 }
 
 const SLOT_COLUMNS =
-  '"tenant_id", "id", "identifier", "schedule_id", "start", "end", "status", "delivery_channel", "appointment_id", "version_id", "last_updated"';
+  '"tenant_id", "id", "identifier", "schedule_id", "start", "end", "status", "delivery_channel", ' +
+  '"appointment_id", "version_id", "last_updated"';
 /** SQLite: rows per INSERT statement (9 parameters a row) and per transaction. */
 const SQLITE_ROWS_PER_STATEMENT = 500;
 const SQLITE_ROWS_PER_TRANSACTION = 2000;
@@ -175,8 +176,10 @@ function insertSlots(dialect: Store['dialect'], tenantId: string, slots: NewSlot
   if (dialect === 'postgres') {
     const column = <K extends keyof NewSlot>(k: K) => slots.map((s) => s[k]);
     return CompiledQuery.raw(
-      `insert into "slot" (${SLOT_COLUMNS}) select $1, u.id, u.identifier, u.schedule_id, u.start, u."end", u.status, u.delivery_channel, null, 1, $2 ` +
-        'from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) as u(id, identifier, schedule_id, start, "end", status, delivery_channel) on conflict do nothing',
+      `insert into "slot" (${SLOT_COLUMNS}) ` +
+        'select $1, u.id, u.identifier, u.schedule_id, u.start, u."end", u.status, u.delivery_channel, null, 1, $2 ' +
+        'from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) ' +
+        'as u(id, identifier, schedule_id, start, "end", status, delivery_channel) on conflict do nothing',
       [
         tenantId,
         now,
@@ -192,7 +195,8 @@ function insertSlots(dialect: Store['dialect'], tenantId: string, slots: NewSlot
   }
   let text = sqliteInsertText.get(slots.length);
   if (!text) {
-    text = `insert into "slot" (${SLOT_COLUMNS}) values ${Array.from({ length: slots.length }, () => '(?, ?, ?, ?, ?, ?, ?, ?, null, 1, ?)').join(', ')} on conflict do nothing`;
+    const rows = Array.from({ length: slots.length }, () => '(?, ?, ?, ?, ?, ?, ?, ?, null, 1, ?)');
+    text = `insert into "slot" (${SLOT_COLUMNS}) values ${rows.join(', ')} on conflict do nothing`;
     if (sqliteInsertText.size > 20) sqliteInsertText.clear();
     sqliteInsertText.set(slots.length, text);
   }

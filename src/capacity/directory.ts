@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { badRequest, notFound, unprocessable, unprocessableIssues } from '../fhir/outcome.js';
 import { checkStructure } from '../fhir/structure.js';
-import { REFERENCE_TABLES, type ReferenceType } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES, type ReferenceType } from '../diary/representation.js';
 import type { Database } from '../store/schema.js';
 import { mapServiceToSchedule, putReference, type ReferenceResource } from './catalogue.js';
 
@@ -30,26 +30,29 @@ async function exists(db: Kysely<Database>, tenantId: string, type: ReferenceTyp
 }
 
 /** The references a resource makes, as [type, id, where] (only the ones we store and serve). */
-function referencesOf(resource: Record<string, any>): [ReferenceType, string, string][] {
+function referencesOf(resource: Record<string, unknown>): [ReferenceType, string, string][] {
   const out: [ReferenceType, string, string][] = [];
   const add = (ref: unknown, where: string) => {
+    const reference = (ref as { reference?: unknown } | null | undefined)?.reference;
     const m =
-      typeof ref === 'string'
-        ? /^(HealthcareService|Location|Practitioner|PractitionerRole|Organization|Schedule)\/([^/]+)$/.exec(ref)
+      typeof reference === 'string'
+        ? /^(HealthcareService|Location|Practitioner|PractitionerRole|Organization|Schedule)\/([^/]+)$/.exec(reference)
         : null;
     if (m) out.push([m[1] as ReferenceType, m[2]!, where]);
   };
+  const each = (refs: unknown, where: string) =>
+    ([] as unknown[]).concat(refs ?? []).forEach((ref, i) => add(ref, `${where}[${i}]`));
   switch (resource.resourceType) {
     case 'HealthcareService':
-      add(resource.providedBy?.reference, 'HealthcareService.providedBy');
-      (resource.location ?? []).forEach((l: any, i: number) => add(l?.reference, `HealthcareService.location[${i}]`));
+      add(resource.providedBy, 'HealthcareService.providedBy');
+      each(resource.location, 'HealthcareService.location');
       break;
     case 'PractitionerRole':
-      add(resource.practitioner?.reference, 'PractitionerRole.practitioner');
-      add(resource.organization?.reference, 'PractitionerRole.organization');
+      add(resource.practitioner, 'PractitionerRole.practitioner');
+      add(resource.organization, 'PractitionerRole.organization');
       break;
     case 'Schedule':
-      ([] as any[]).concat(resource.actor ?? []).forEach((a, i) => add(a?.reference, `Schedule.actor[${i}]`));
+      each(resource.actor, 'Schedule.actor');
       break;
   }
   return out;

@@ -9,9 +9,8 @@
 import type { Appointment } from 'fhir/r3.js';
 import { badRequest, notFound, unprocessable, versionConflict } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
-import { appointmentResource, commitStatusChange, readCurrent } from '../provider/appointment/repository.js';
-import type { ConsumerIdentity } from '../provider/auth/jwt.js';
-import { profileOf } from '../provider/resources/representation.js';
+import { appointmentResource, commitStatusChange, readCurrent, type Author } from '../diary/appointments.js';
+import { profileOf } from '../diary/representation.js';
 
 export const TRANSITIONS: Record<string, string[]> = {
   booked: ['arrived', 'noshow', 'cancelled'],
@@ -19,14 +18,9 @@ export const TRANSITIONS: Record<string, string[]> = {
 };
 
 /** The provider's own staff, as the author of a version (there is no consumer JWT here). */
-function staffIdentity(tenant: { id: string; ods_code: string; name: string }, actor: string): ConsumerIdentity {
+function staffAuthor(tenant: { ods_code: string; name: string }, actor: string): Author {
   return {
-    issuer: 'slotbridge-admin',
     subject: actor,
-    audience: tenant.id,
-    scope: 'admin',
-    issuedAt: 0,
-    expiresAt: 0,
     organisation: { ods: tenant.ods_code, name: tenant.name },
     device: {
       system: 'https://slotbridge.dev/Id/device',
@@ -58,11 +52,10 @@ export async function setAppointmentStatus(
   if (!tenant || !current) throw notFound(`Appointment ${id} is not known at ${tenantId}`);
   const allowed = TRANSITIONS[current.status] ?? [];
   if (!allowed.includes(status)) {
-    throw unprocessable(
-      `Appointment ${id} is ${current.status}: it can ${allowed.length ? `become ${allowed.join(' or ')}` : 'no longer change'}, not ${status}`,
-      'INVALID_RESOURCE',
-      ['Appointment.status'],
-    );
+    const can = allowed.length ? `become ${allowed.join(' or ')}` : 'no longer change';
+    throw unprocessable(`Appointment ${id} is ${current.status}: it can ${can}, not ${status}`, 'INVALID_RESOURCE', [
+      'Appointment.status',
+    ]);
   }
   const stored = appointmentResource(current);
   const now = new Date().toISOString();
@@ -77,7 +70,7 @@ export async function setAppointmentStatus(
       tenantId,
       current,
       cancelled: next,
-      provenance: { identity: staffIdentity(tenant, actor), interaction: `front-desk-${status}`, requestId },
+      provenance: { identity: staffAuthor(tenant, actor), interaction: `front-desk-${status}`, requestId },
     },
     status === 'cancelled',
   );

@@ -5,16 +5,19 @@
  *   organisations       ODS codes it is released to (empty: no restriction by organisation)
  *   organisationTypes   organisation types it is released to (empty: no restriction by type)
  *   capPerDay           at most N booked slots a day on this schedule through the API
- *   capPerSession       at most N booked slots in each rota session (src/capacity/sessions.ts)
+ *   capPerSession       at most N booked slots in each rota session (src/diary/sessions.ts)
  *   bookingWindowDays   slots no further ahead than this
  *   embargoMinutes      slots no sooner than this before their start
  * A schedule without a rule is released to everyone. The matching table is in docs/capacity.md; the
- * provider applies it (src/provider/slot/release.ts) to slot search and booking alike.
+ * provider applies it (src/diary/release.ts) to slot search and booking alike.
  */
 import type { Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
+import type { ReleaseRule } from '../diary/release.js';
+
+export type { ReleaseRule };
 
 export const ORGANISATION_TYPES = [
   'urgent-care',
@@ -25,17 +28,6 @@ export const ORGANISATION_TYPES = [
   'pharmacy',
   'other',
 ] as const;
-
-export interface ReleaseRule {
-  scheduleId: string;
-  bookable: boolean;
-  organisations: string[];
-  organisationTypes: string[];
-  capPerDay?: number;
-  capPerSession?: number;
-  bookingWindowDays?: number;
-  embargoMinutes?: number;
-}
 
 const ODS = /^[A-Z0-9]{1,12}$/;
 

@@ -12,6 +12,10 @@ import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { BANK_HOLIDAY_REGIONS, isBankHoliday, isBankHolidayRegion, type BankHolidayRegion } from './bank-holidays.js';
 import { addSlots, type AddSlotsOptions, type NewSlot } from './catalogue.js';
+import { WEEKDAYS, minutes, type Weekday } from '../diary/sessions.js';
+
+// A rota's days are the diary's weekdays; whoever writes a rota finds them here.
+export { WEEKDAYS, type Weekday };
 
 /** Node's one-shot hash (20.12+), a good deal cheaper per slot than createHash; createHash where it is missing. */
 const sha1Hex = (text: string): string =>
@@ -24,8 +28,6 @@ function slotUuid(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
 export const CHANNELS = ['In-person', 'Telephone', 'Video'] as const;
 
 export interface Rota {
@@ -58,7 +60,6 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 /** A calendar day that exists, YYYY-MM-DD (not 2026-02-31). */
 const isDay = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && isFhirDate(v);
-export const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function fail(field: string, message: string): never {
   throw badRequest(`rota ${field}: ${message}`, 'INVALID_PARAMETER', [field]);

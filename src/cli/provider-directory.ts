@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { audit } from '../capacity/admin.js';
 import { addExtraSlot } from '../capacity/day.js';
 import { mapService, putResource, referenceType } from '../capacity/directory.js';
-import { REFERENCE_TABLES } from '../provider/resources/representation.js';
+import { REFERENCE_TABLES } from '../diary/representation.js';
 import type { Store } from '../store/store.js';
 import { UsageError, parse, print, requireString, storeOptions } from './io.js';
 import { rethrowOutcome, withStore } from './with-store.js';

@@ -8,9 +8,9 @@ import { progress } from './progress.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from '../capacity/release.js';
 import { dayView } from '../capacity/day.js';
 import { setAppointmentStatus } from '../capacity/front-desk.js';
-import { ReleaseView } from '../provider/slot/release.js';
+import { ReleaseView } from '../diary/release.js';
 import { randomUUID } from 'node:crypto';
-import { buildProvider } from '../provider/app.js';
+import { buildProviderServer } from '../server/provider.js';
 import { providerReport, receiveReferral } from '../reports/provider.js';
 import { loadPki, tlsServerOptions } from '../spine/tls.js';
 import { openStore, type Store } from '../store/store.js';
@@ -74,7 +74,7 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
   // --tls DIR: mutual TLS with the test PKI made by `slotbridge spine certs --out DIR` (docs/tls.md).
   const pki = values.tls ? loadPki(String(values.tls)) : undefined;
   const scheme = pki ? 'https' : 'http';
-  const provider = await buildProvider({
+  const provider = await buildProviderServer({
     store,
     publicOrigin: origin ?? `${scheme}://localhost:${port}`,
     https: pki ? tlsServerOptions(pki, 'provider', { requireClientCert: true }) : undefined,

@@ -1,5 +1,5 @@
 /** `slotbridge token`: an unsecured Booking Standard JWT, for curl and for suppliers testing by hand. */
-import { SCOPES, consumerToken } from '../consumer/token.js';
+import { SCOPES, consumerToken } from '../fhir/token.js';
 import { UsageError, parse, print, requireString } from './io.js';
 
 export const TOKEN_USAGE =

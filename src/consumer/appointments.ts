@@ -8,7 +8,7 @@ import { ConsumerError } from './errors.js';
 import { INTERACTION } from './interactions.js';
 import { NHS_NUMBER_SYSTEM } from './patient.js';
 import type { ProviderClient, Route } from './provider-client.js';
-import { SCOPES } from './token.js';
+import { SCOPES } from '../fhir/token.js';
 
 export interface AppointmentRead {
   appointment: Appointment;

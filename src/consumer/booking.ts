@@ -14,7 +14,7 @@ import { preparePatient } from './patient.js';
 import type { ProviderClient, Route } from './provider-client.js';
 import { appointmentUrlOf } from './referral.js';
 import type { SlotView } from './slots.js';
-import { SCOPES } from './token.js';
+import { SCOPES } from '../fhir/token.js';
 
 export const UUID_SYSTEM = 'https://tools.ietf.org/html/rfc4122';
 

@@ -2,7 +2,7 @@
  * Who the consumer is on every call: its system's ASID (Ssp-From), the logged-in user, their
  * organisation and the device (C18: never a fixed "system" user).
  */
-import type { Requester } from './token.js';
+import type { Requester } from '../fhir/token.js';
 
 export interface ConsumerIdentity {
   /** The consumer system's ASID, sent as Ssp-From. */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumerError, failureOf } from './errors.js';
 import type { ConsumerIdentity } from './identity.js';
-import { consumerToken } from './token.js';
+import { consumerToken } from '../fhir/token.js';
 
 export interface Route {
   asid: string;

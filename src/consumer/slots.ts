@@ -18,7 +18,7 @@ import type {
 } from 'fhir/r3.js';
 import { INTERACTION } from './interactions.js';
 import type { ProviderClient, Route } from './provider-client.js';
-import { SCOPES } from './token.js';
+import { SCOPES } from '../fhir/token.js';
 
 export const SLOT_INCLUDES = [
   '_include=Slot:schedule',

@@ -47,6 +47,7 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 // STU3 publishes `urn:oid:[0-2](\.[1-9]\d*)+`, which refuses OIDs with a 0 arc (an erratum, fixed in R4): allowed here.
 const OID = /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/;
 const UUID = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// eslint-disable-next-line no-control-regex -- finding control characters is its purpose
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 const INT32_MAX = 2147483647;
 

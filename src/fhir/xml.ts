@@ -37,6 +37,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** Characters XML 1.0 cannot carry at all (written as U+FFFD; STU3 strings should not hold them). */
 const NOT_XML_CHAR =
+  // eslint-disable-next-line no-control-regex -- finding the control characters XML cannot carry is its purpose
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ATTRIBUTE_SPECIAL = /[&<>"\n\r\t]/;
 const ATTRIBUTE_ESCAPES: Record<string, string> = {
@@ -259,7 +260,8 @@ function checkReferences(text: string, where: string, decode: boolean): string {
         const entity = /^&([^;\s&<]{0,20});/.exec(text.slice(offset))?.[1];
         throw new FhirFormatError(
           entity !== undefined
-            ? `XML: ${where} uses the entity &${entity}; XML without a DTD knows only &lt; &gt; &amp; &quot; &apos; and character references`
+            ? `XML: ${where} uses the entity &${entity}; ` +
+                'XML without a DTD knows only &lt; &gt; &amp; &quot; &apos; and character references'
             : `XML: ${where} contains a bare "&", which must be written &amp;`,
         );
       }
@@ -321,9 +323,12 @@ class XmlReader {
     if (ns === undefined && prefix)
       throw new FhirFormatError(`XML: element <${tag}> at ${path} uses the undeclared namespace prefix "${prefix}"`);
     if ((ns ?? '') !== expected) {
-      throw new FhirFormatError(
-        `XML: element <${tag}> at ${path} is ${ns ? `in the namespace "${ns}"` : 'in no namespace'}; ${expected === FHIR_NS ? 'FHIR elements are in the namespace' : 'the narrative div must be in the XHTML namespace'} ${expected}`,
-      );
+      const found = ns ? `in the namespace "${ns}"` : 'in no namespace';
+      const wanted =
+        expected === FHIR_NS
+          ? 'FHIR elements are in the namespace'
+          : 'the narrative div must be in the XHTML namespace';
+      throw new FhirFormatError(`XML: element <${tag}> at ${path} is ${found}; ${wanted} ${expected}`);
     }
     return { local, scope: s, attrs };
   }
@@ -379,7 +384,10 @@ class XmlReader {
       }
       if (el.kind === 'primitive') {
         this.primitive(child, tag, attrs, el, out, path, inner, depth);
-        if (el.array) (primitiveArrays ??= []).includes(el) || primitiveArrays.push(el);
+        if (el.array) {
+          primitiveArrays ??= [];
+          if (!primitiveArrays.includes(el)) primitiveArrays.push(el);
+        }
         continue;
       }
       const at = el.array
@@ -518,7 +526,8 @@ export function xmlToResourceWithIgnored(xml: string): { resource: Record<string
   const declaration = FORBIDDEN_DECLARATION.exec(text);
   if (declaration) {
     throw new FhirFormatError(
-      `XML: <!${declaration[1].toUpperCase()}> declarations are not allowed (${lineAndColumn(text, declaration.index)}); FHIR XML has no DTD`,
+      `XML: <!${declaration[1].toUpperCase()}> declarations are not allowed ` +
+        `(${lineAndColumn(text, declaration.index)}); FHIR XML has no DTD`,
     );
   }
   NOT_XML_CHAR.lastIndex = 0;
@@ -526,7 +535,8 @@ export function xmlToResourceWithIgnored(xml: string): { resource: Record<string
   NOT_XML_CHAR.lastIndex = 0;
   if (bad) {
     throw new FhirFormatError(
-      `XML: character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at ${lineAndColumn(text, bad.index)} is not allowed in XML`,
+      `XML: character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} ` +
+        `at ${lineAndColumn(text, bad.index)} is not allowed in XML`,
     );
   }
   const valid = XMLValidator.validate(text);

@@ -1,10 +1,11 @@
 /**
- * The provider FHIR API: one Fastify instance serving every tenant under `/STU3/1/{tenant}`.
- * Cross-cutting rules (ids, negotiation, JWT, audit, errors) are registered once, here; each
- * interaction is a module of its own.
+ * The provider FHIR API, serving every tenant under `/STU3/1/{tenant}`, as one encapsulated Fastify
+ * plugin: its cross-cutting rules (ids, negotiation, FHIR body parsers, JWT, audit, the
+ * OperationOutcome error and not-found handlers) are registered once, here, and apply to its own
+ * routes and to every URL no other plugin claims. Each interaction is a module of its own. The
+ * server that hosts it (with the admin API beside it) is put together in src/server/provider.ts.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { badRequest, operationOutcome } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
@@ -18,33 +19,28 @@ import { registerWireRules, replyWithOutcome } from './http/wire.js';
 import { registerMetadata } from './metadata.js';
 import { registerResourceReads } from './resources/read.js';
 import { registerSlotSearch, type SlotSearchOptions } from './slot/search.js';
-import { adminRoutes } from '../capacity/admin.js';
 import { TenantDirectory } from './tenants.js';
 
-export interface ProviderOptions {
+export interface FhirApiOptions {
   store: Store;
   /** The origin consumers reach us at (JWT `aud` and every URL we emit start with it). */
   publicOrigin: string;
-  logger?: FastifyServerOptions['logger'];
   slotSearch?: SlotSearchOptions;
   auditFlushMs?: number;
-  /** An admin API token accepted besides those made by `slotbridge provider admin-token`. */
-  adminToken?: string;
-  /** Serve over TLS; with `requestCert` and `rejectUnauthorized`, mutual TLS (src/spine/tls.ts builds these). */
-  https?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
 }
 
-export interface Provider {
-  app: FastifyInstance;
+export interface FhirApi {
   tenants: TenantDirectory;
   audit: AuditTrail;
+  /** Register it as it is: wrapped in fastify-plugin its hooks would reach the server's other plugins. */
+  plugin: FastifyPluginAsync;
 }
 
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, malformed
- * request lines) still get an OperationOutcome (API-7).
+ * request lines) still get an OperationOutcome (API-7). A Fastify server option.
  */
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -73,57 +69,52 @@ function routeMatcher(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-export async function buildProvider(options: ProviderOptions): Promise<Provider> {
+/**
+ * Requests Fastify's router cannot read (bad percent-encoding, over-long ids) reach no plugin; they
+ * still get an OperationOutcome. A Fastify server option.
+ */
+export const frameworkErrors: FastifyServerOptions['frameworkErrors'] = (error, request, reply) => {
+  request.ctx ??= { requestId: request.id, format: 'json', startedAt: performance.now(), audit: {} };
+  reply.header('X-Request-ID', request.id).header('Cache-Control', 'no-store');
+  const correlation = request.headers['x-request-id'];
+  if (typeof correlation === 'string' && correlation.trim()) reply.header('X-Correlation-ID', correlation.trim());
+  return replyWithOutcome(request, reply, badRequest(`${error.message} (the URL could not be read)`));
+};
+
+/** Loads the tenants and starts the audit trail; the plugin then serves them. */
+export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> {
   const { store } = options;
-  const app = Fastify({
-    logger: options.logger ?? false,
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    routerOptions: { caseSensitive: true },
-    bodyLimit: 1024 * 1024,
-    return503OnClosing: true,
-    clientErrorHandler,
-    ...(options.https ? { https: options.https } : {}),
-    // URLs Fastify cannot route (bad percent-encoding, over-long ids) still get an OperationOutcome.
-    frameworkErrors: (error, request, reply) => {
-      request.ctx ??= { requestId: request.id, format: 'json', startedAt: performance.now(), audit: {} };
-      reply.header('X-Request-ID', request.id).header('Cache-Control', 'no-store');
-      const correlation = request.headers['x-request-id'];
-      if (typeof correlation === 'string' && correlation.trim()) reply.header('X-Correlation-ID', correlation.trim());
-      return replyWithOutcome(request, reply, badRequest(`${error.message} (the URL could not be read)`));
-    },
-  });
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
   const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
 
-  // Which methods each route pattern takes, so a wrong method is a 405 rather than a 404.
-  const routes: { matcher: RegExp; methods: Set<string> }[] = [];
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    let entry = routes.find((r) => r.matcher.source === routeMatcher(route.url).source);
-    if (!entry) routes.push((entry = { matcher: routeMatcher(route.url), methods: new Set() }));
-    for (const m of methods) entry.methods.add(m);
-  });
+  const plugin = async (app: FastifyInstance) => {
+    // Which methods each route pattern takes, so a wrong method is a 405 rather than a 404.
+    const routes: { matcher: RegExp; methods: Set<string> }[] = [];
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      let entry = routes.find((r) => r.matcher.source === routeMatcher(route.url).source);
+      if (!entry) routes.push((entry = { matcher: routeMatcher(route.url), methods: new Set() }));
+      for (const m of methods) entry.methods.add(m);
+    });
 
-  registerWireRules(app, (path) => {
-    const entry = routes.find((r) => r.matcher.test(path));
-    return entry ? [...entry.methods].sort() : undefined;
-  });
-  registerRequestChecks(app, tenants, audit);
+    registerWireRules(app, (path) => {
+      const entry = routes.find((r) => r.matcher.test(path));
+      return entry ? [...entry.methods].sort() : undefined;
+    });
+    registerRequestChecks(app, tenants, audit);
 
-  registerMetadata(app);
-  registerSlotSearch(app, store, options.slotSearch);
-  registerBook(app, store);
-  registerRead(app, store);
-  registerSearch(app, store);
-  registerCancel(app, store);
-  registerResourceReads(app, store);
-  // The admin API (capacity management) shares the port but none of the FHIR rules: its own token, JSON, audit.
-  await app.register(adminRoutes, { prefix: '/admin', store, adminToken: options.adminToken });
+    registerMetadata(app);
+    registerSlotSearch(app, store, options.slotSearch);
+    registerBook(app, store);
+    registerRead(app, store);
+    registerSearch(app, store);
+    registerCancel(app, store);
+    registerResourceReads(app, store);
 
-  app.addHook('onClose', async () => {
-    await audit.flush();
-  });
-  return { app, tenants, audit };
+    app.addHook('onClose', async () => {
+      await audit.flush();
+    });
+  };
+  return { tenants, audit, plugin };
 }

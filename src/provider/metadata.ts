@@ -8,7 +8,7 @@ import { authorised } from './http/context.js';
 import { sendResource } from './http/wire.js';
 import { INTERACTIONS } from './interactions.js';
 import { PATIENT_PARAMETERS } from './appointment/search.js';
-import { REFERENCE_TYPES, profileOf } from './resources/representation.js';
+import { REFERENCE_TYPES, profileOf } from '../diary/representation.js';
 import { SEARCH_INCLUDES } from './slot/params.js';
 
 export const SOFTWARE = { name: 'Slotbridge', version: '0.1.0' };
@@ -57,7 +57,8 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
       {
         mode: 'server',
         documentation:
-          'Every request needs an unsecured JWT (alg none) as a Bearer token: aud must be this service root and requested_scope must match the interaction.',
+          'Every request needs an unsecured JWT (alg none) as a Bearer token: ' +
+          'aud must be this service root and requested_scope must match the interaction.',
         security: {
           description: 'Unsecured JWT per the Booking Standard; requests arrive through the Spine Secure Proxy.',
         },

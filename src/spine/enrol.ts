@@ -4,7 +4,7 @@
  * service ID, name, type and the address and position of its Location).
  */
 import type { Bundle, HealthcareService, Location } from 'fhir/r3.js';
-import { consumerToken } from '../consumer/token.js';
+import { consumerToken } from '../fhir/token.js';
 import type { DirectoryService } from './directory/model.js';
 
 export const DOS_ID_SYSTEM = 'https://fhir.nhs.uk/Id/dos-service-id';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAdminToken } from '../../src/capacity/admin.js';
 import { generateRotaSlots, getRota, rotaSlots, type Rota } from '../../src/capacity/rota.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
 import { runCli } from '../helpers/cli.js';
 import { SCOPE, call, token } from '../helpers/consumer.js';
 import { SERVICE, TENANT, bookingFor, seedCatalogue } from '../helpers/provider.js';
@@ -77,7 +77,7 @@ describe('rotas in local time', () => {
 
 describe('admin API: rotas, blocking and releasing, on a real provider', () => {
   let ts: TestStore;
-  let provider: Provider;
+  let provider: ProviderServer;
   let origin: string;
   let admin: string;
   const root = () => `${origin}/STU3/1/${TENANT}`;
@@ -85,7 +85,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
   before(async () => {
     ts = await testStore();
     await seedCatalogue(ts.store);
-    provider = await buildProvider({
+    provider = await buildProviderServer({
       store: ts.store,
       publicOrigin: 'http://placeholder',
       auditFlushMs: 5,
@@ -134,7 +134,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     );
   };
 
-  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 with an OperationOutcome; the start-up token works', async () => {
+  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 OperationOutcome; the start-up token works', async () => {
     assert.equal((await adminCall('GET', '/rotas', undefined, null)).status, 401);
     const jwt = await adminCall('GET', '/rotas', undefined, token({ aud: root(), scope: SCOPE.slotRead }));
     assert.equal(jwt.status, 401);
@@ -488,7 +488,8 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     const store = TEST_DATABASE_URL
       ? [
           '--database-url',
-          `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${ts.options.pgSchema}`)}`,
+          `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}` +
+            `options=${encodeURIComponent(`-c search_path=${ts.options.pgSchema}`)}`,
         ]
       : ['--data', ts.options.dataDir!];
     const dir = mkdtempSync(join(tmpdir(), 'slotbridge-rota-cli-'));
@@ -577,7 +578,8 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
       assert.match(
         all.stdout,
         new RegExp(
-          `generated ${rotaCount} rotas of test-ed for the next 4 days: [\\d,]+ slots wanted, [\\d,]+ added, .* in [\\d.]+ s \\([\\d,]+ slots/s\\); store `,
+          `generated ${rotaCount} rotas of test-ed for the next 4 days: [\\d,]+ slots wanted, [\\d,]+ added, ` +
+            `.* in [\\d.]+ s \\([\\d,]+ slots/s\\); store `,
         ),
       );
       assert.match(all.stdout, /rota evening: \d+ slots added/);

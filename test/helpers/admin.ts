@@ -1,12 +1,12 @@
 /** A provider on a real port with the test catalogue and an admin token, for the capacity tests. */
 import { createAdminToken } from '../../src/capacity/admin.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
 import { TENANT, seedCatalogue, type Catalogue } from './provider.js';
 import { testStore, type TestStore } from './store.js';
 
 export interface AdminProvider {
   ts: TestStore;
-  provider: Provider;
+  provider: ProviderServer;
   catalogue: Catalogue;
   origin: string;
   /** The admin token made for this provider (name: the `actor` given). */
@@ -20,7 +20,7 @@ export interface AdminProvider {
 export async function startAdminProvider(actor: string, options: { adminToken?: string } = {}): Promise<AdminProvider> {
   const ts = await testStore();
   const catalogue = await seedCatalogue(ts.store);
-  const provider = await buildProvider({
+  const provider = await buildProviderServer({
     store: ts.store,
     publicOrigin: 'http://placeholder',
     auditFlushMs: 5,

@@ -1,6 +1,6 @@
 /** A stand-in consumer for tests: builds the standard's unsecured JWT and calls the provider over real HTTP. */
 import { randomUUID } from 'node:crypto';
-import { encodeUnsecured, tokenClaims } from '../../src/consumer/token.js';
+import { encodeUnsecured, tokenClaims } from '../../src/fhir/token.js';
 
 export const SCOPE = {
   slotRead: 'organization/slot.read',

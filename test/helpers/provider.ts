@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Appointment } from 'fhir/r3.js';
 import { addSlots, mapServiceToSchedule, putReference, putTenant, type NewSlot } from '../../src/capacity/catalogue.js';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
 import type { Store } from '../../src/store/store.js';
 import { testStore, type TestStore } from './store.js';
 
@@ -141,7 +141,7 @@ export interface TestProvider {
   origin: string;
   root: (tenant?: string) => string;
   store: Store;
-  provider: Provider;
+  provider: ProviderServer;
   catalogue: Catalogue;
   close(): Promise<void>;
 }
@@ -149,7 +149,7 @@ export interface TestProvider {
 export async function startTestProvider(existing?: TestStore): Promise<TestProvider> {
   const ts = existing ?? (await testStore());
   const catalogue = await seedCatalogue(ts.store);
-  const provider = await buildProvider({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
+  const provider = await buildProviderServer({ store: ts.store, publicOrigin: 'http://placeholder', auditFlushMs: 5 });
   const address = await provider.app.listen({ port: 0, host: '127.0.0.1' });
   const origin = address.replace('127.0.0.1', '127.0.0.1');
   provider.tenants.publicOrigin = origin;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
-import { buildProvider, type Provider } from '../../src/provider/app.js';
+import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
 import { buildSpine, type Spine } from '../../src/spine/app.js';
 import { INTERACTIONS } from '../../src/spine/interactions.js';
 import { registerConsumer, registerProvider } from '../../src/spine/registration.js';
@@ -26,7 +26,7 @@ describe('mutual TLS between consumer, proxy and provider', () => {
   let pki: TestPki;
   let providerStore: TestStore;
   let spineStore: TestStore;
-  let provider: Provider;
+  let provider: ProviderServer;
   let spine: Spine;
   let spineWithoutCert: Spine;
   let root: string;
@@ -39,7 +39,7 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     pki = await createTestPki(dir);
     providerStore = await testStore();
     await seedCatalogue(providerStore.store);
-    provider = await buildProvider({
+    provider = await buildProviderServer({
       store: providerStore.store,
       publicOrigin: 'https://placeholder',
       https: tlsServerOptions(pki, 'provider', { requireClientCert: true }),

@@ -6,7 +6,7 @@
  * free and stores the appointment with its provenance.
  */
 import { randomUUID } from 'node:crypto';
-import type { Appointment, Patient, Resource, Slot } from 'fhir/r3.js';
+import type { Patient, Resource, Slot } from 'fhir/r3.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NHS_NUMBER_SYSTEM } from '../../fhir/nhs-number.js';
 import { slotNoLongerAvailable, unprocessable } from '../../fhir/outcome.js';
@@ -17,16 +17,16 @@ import { CLOCK_SKEW_SECONDS } from '../auth/jwt.js';
 import { authorised, type AuthorisedContext } from '../http/context.js';
 import { sendResource } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
-import { UUID_SYSTEM, profileOf } from '../resources/representation.js';
+import { UUID_SYSTEM, profileOf } from '../../diary/representation.js';
 import { readBooking, type Booking } from './booking-rules.js';
-import { ReleaseView } from '../slot/release.js';
+import { ReleaseView } from '../../diary/release.js';
 import {
   appointmentResource,
   commitBooking,
   findBookingRequest,
   findSlotByIdentifier,
   readVersion,
-} from './repository.js';
+} from '../../diary/appointments.js';
 
 /** BOOK-3: the identifier system of patients booked without an NHS number. */
 export const localPatientSystem = (serviceRoot: string) => `${serviceRoot}/Id/local-patient-identifier`;
@@ -64,7 +64,8 @@ async function slotNamedBy(store: Store, tenantId: string, booking: Booking): Pr
 function checkPeriod(booking: Booking, slot: SlotRow, now: number): void {
   if (booking.start < Date.parse(slot.start) || booking.end > Date.parse(slot.end)) {
     throw unprocessable(
-      `The appointment ${toUtcText(booking.start)}–${toUtcText(booking.end)} does not lie within slot ${slot.id} (${slot.start}–${slot.end})`,
+      `The appointment ${toUtcText(booking.start)}–${toUtcText(booking.end)} ` +
+        `does not lie within slot ${slot.id} (${slot.start}–${slot.end})`,
       'INVALID_RESOURCE',
       ['Appointment.start', 'Appointment.end'],
     );

@@ -9,7 +9,7 @@ import { NHS_NUMBER_SYSTEM, NHS_NUMBER_VERIFICATION_EXTENSION, isValidNhsNumber 
 import { OperationOutcomeError, badRequest, unprocessableIssues } from '../../fhir/outcome.js';
 import { checkStructure } from '../../fhir/structure.js';
 import { parseInstant } from '../../fhir/time.js';
-import { UUID_SYSTEM } from '../resources/representation.js';
+import { UUID_SYSTEM } from '../../diary/representation.js';
 
 export const DOCUMENT_TYPE_SYSTEM = 'urn:oid:2.16.840.1.113883.2.1.3.2.4.18.17';
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -20,9 +20,9 @@ import type { Store } from '../../store/store.js';
 import { authorised } from '../http/context.js';
 import { sendResource } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
-import { profileOf } from '../resources/representation.js';
+import { profileOf } from '../../diary/representation.js';
 import { readResourceBody } from './booking-rules.js';
-import { appointmentResource, commitCancellation, readCurrent } from './repository.js';
+import { appointmentResource, commitCancellation, readCurrent } from '../../diary/appointments.js';
 
 /** `W/"3"`, `"3"` or `3` → 3 (any number of digits: a huge one is simply stale). */
 export function parseIfMatch(header: string | undefined): number | undefined {

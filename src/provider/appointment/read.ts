@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.js';
 import { authorised } from '../http/context.js';
 import { sendResource } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
-import { appointmentResource, readCurrent, readVersion } from './repository.js';
+import { appointmentResource, readCurrent, readVersion } from '../../diary/appointments.js';
 
 export function registerRead(app: FastifyInstance, store: Store) {
   const config = { interaction: INTERACTIONS.readAppointment };

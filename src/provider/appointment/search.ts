@@ -16,7 +16,7 @@ import { authorised } from '../http/context.js';
 import { sendResource } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
 import { localPatientSystem } from './book.js';
-import { appointmentResource, searchAppointments } from './repository.js';
+import { appointmentResource, searchAppointments } from '../../diary/appointments.js';
 
 export const PATIENT_PARAMETERS = [
   'Appointment.participant.actor:Patient.identifier',

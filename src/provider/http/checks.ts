@@ -2,6 +2,7 @@
  * The checks every provider request passes before its handler runs, in this order: ids and
  * cache headers (API-5, API-9), content negotiation (API-2, API-3), tenant, JWT (P1–P4) and the
  * tenant's consumer policy (P7). Afterwards every request is written to the audit trail (P5, P35).
+ * Registered inside the FHIR API's plugin, so they run for its routes and its not-found answers only.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tenant } from '../../store/schema.js';
@@ -27,7 +28,6 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
 
   // Callback-style hooks: they run for every request, and most requests need no promise at all.
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.url.startsWith('/admin/')) return done(); // the admin API has its own rules (src/capacity/admin.ts)
     try {
       const correlationId = header(request, 'x-request-id');
       request.ctx = { requestId: request.id, correlationId, format: 'json', startedAt: performance.now(), audit: {} };

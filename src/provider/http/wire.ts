@@ -139,7 +139,10 @@ function parseXmlBody(text: string): ParsedBody {
   return { format: 'xml', value: resource, ignored };
 }
 
-/** Registers body parsers, the error handler and the not-found handler on the provider's instance. */
+/**
+ * Registers body parsers, the error handler and the not-found handler in the FHIR API's plugin. The
+ * plugin has no prefix, so its not-found handler answers every URL no other plugin claims.
+ */
 export function registerWireRules(app: FastifyInstance, knownPaths: (path: string) => string[] | undefined) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_BODY_TYPES, { parseAs: 'string' }, (_req, body, done) => {

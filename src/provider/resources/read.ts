@@ -11,7 +11,7 @@ import type { Store } from '../../store/store.js';
 import { authorised } from '../http/context.js';
 import { sendResource, versionOf } from '../http/wire.js';
 import { readInteraction } from '../interactions.js';
-import { REFERENCE_TYPES, slotResource } from './representation.js';
+import { REFERENCE_TYPES, slotResource } from '../../diary/representation.js';
 import { readReference, readReferences } from './repository.js';
 
 export function registerResourceReads(app: FastifyInstance, store: Store) {

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Resource } from 'fhir/r3.js';
 import type { Database } from '../../store/schema.js';
-import { REFERENCE_TABLES, storedResource, type ReferenceType, type StoredRow } from './representation.js';
+import { REFERENCE_TABLES, storedResource, type ReferenceType, type StoredRow } from '../../diary/representation.js';
 
 export async function readReferences(
   db: Kysely<Database>,

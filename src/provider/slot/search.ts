@@ -13,9 +13,9 @@ import { operationOutcome } from '../../fhir/outcome.js';
 import { authorised } from '../http/context.js';
 import { sendSerialized, serialize } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
-import { slotResource } from '../resources/representation.js';
+import { slotResource } from '../../diary/representation.js';
 import { parseSlotSearch } from './params.js';
-import { ReleaseView } from './release.js';
+import { ReleaseView } from '../../diary/release.js';
 import { findSlots, resolveIncludes, schedulesServing } from './repository.js';
 
 export interface SlotSearchOptions {

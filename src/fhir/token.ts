@@ -1,7 +1,9 @@
 /**
- * The consumer's unsecured JWT (fs_authentication, C18): `{"alg":"none","typ":"JWT"}`, the mandatory
- * claims, an empty signature. Built by hand because JWT libraries will not add `typ` to an
- * unsecured token.
+ * The Booking Standard's unsecured JWT as a caller builds it (fs_authentication, C18):
+ * `{"alg":"none","typ":"JWT"}`, the mandatory claims, an empty signature. The consumer sends one on
+ * every call; the spine sends one when it reads a provider's services (src/spine/enrol.ts); the
+ * provider's checks of it are in src/provider/auth/jwt.ts. Built by hand because JWT libraries will
+ * not add `typ` to an unsecured token.
  */
 
 export const SCOPES = {

@@ -5,7 +5,28 @@
  * in outside rota hours) belongs to no session, so only the per-day cap applies to it.
  */
 import { wallClockAt, wallClockToUtc } from '../fhir/time.js';
-import { WEEKDAYS, minutes, type Rota } from './rota.js';
+
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** Minutes after midnight of a wall-clock time, HH:MM. */
+export const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/**
+ * When a rota sits, as `rota.content` holds it: what sessions need of a rota. src/capacity/rota.ts's
+ * Rota (slot length, channel, bank holidays, who and where) has all of these.
+ */
+export interface RotaSitting {
+  id: string;
+  days: readonly Weekday[];
+  /** Local wall-clock times, HH:MM. */
+  start: string;
+  end: string;
+  /** Local dates, YYYY-MM-DD; `effectiveTo` inclusive. */
+  effectiveFrom: string;
+  effectiveTo?: string;
+  timeZone: string;
+}
 
 export interface Session {
   rotaId: string;
@@ -17,7 +38,7 @@ export interface Session {
 }
 
 /** The session (of one of `rotas`, all of the slot's schedule) a slot starting at `start` falls in. */
-export function sessionOf(rotas: readonly Rota[], start: string): Session | undefined {
+export function sessionOf(rotas: readonly RotaSitting[], start: string): Session | undefined {
   const ms = Date.parse(start);
   for (const rota of rotas) {
     const wall = new Date(wallClockAt(ms, rota.timeZone));

@@ -3,7 +3,7 @@
  * columns, the rest from its stored content. Every resource carries its CareConnect profile.
  */
 import type { Resource, Slot } from 'fhir/r3.js';
-import type { SlotRow } from '../../store/schema.js';
+import type { SlotRow } from '../store/schema.js';
 
 export const CARECONNECT = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-';
 export const profileOf = (resourceType: string) => `${CARECONNECT}${resourceType}-1`;

@@ -1,15 +1,25 @@
 /**
  * Which slots a consumer organisation may see and book: the tenant's release rules (written by
- * src/capacity/release.ts, matching table in docs/capacity.md) applied to slots. Slot search leaves
- * out what a consumer may not see, and a booking of such a slot is answered as if it were taken, so
- * nothing withheld is revealed.
+ * src/capacity/release.ts, matching table in docs/capacity.md) applied to slots. Slot search and the
+ * admin preview leave out what a consumer may not see, and a booking of such a slot is answered as if
+ * it were taken, so nothing withheld is revealed.
  */
 import type { Kysely } from 'kysely';
-import type { ReleaseRule } from '../../capacity/release.js';
-import type { Rota } from '../../capacity/rota.js';
-import { sessionOf, type Session } from '../../capacity/sessions.js';
-import { LOCAL_TIME_ZONE, wallClockToUtc } from '../../fhir/time.js';
-import type { Database } from '../../store/schema.js';
+import { LOCAL_TIME_ZONE, wallClockToUtc } from '../fhir/time.js';
+import type { Database } from '../store/schema.js';
+import { sessionOf, type RotaSitting, type Session } from './sessions.js';
+
+/** A schedule's release rule, as `release_rule.content` holds it (fields explained in src/capacity/release.ts). */
+export interface ReleaseRule {
+  scheduleId: string;
+  bookable: boolean;
+  organisations: string[];
+  organisationTypes: string[];
+  capPerDay?: number;
+  capPerSession?: number;
+  bookingWindowDays?: number;
+  embargoMinutes?: number;
+}
 
 export interface Verdict {
   visible: boolean;
@@ -38,7 +48,7 @@ export class ReleaseView {
     /** Booked slots per schedule and UK day, and per schedule and session start. */
     private readonly counts: Map<string, number>,
     /** The rotas of schedules with a per-session cap. */
-    private readonly rotas: Map<string, Rota[]>,
+    private readonly rotas: Map<string, RotaSitting[]>,
   ) {}
 
   get restricted(): boolean {
@@ -60,7 +70,7 @@ export class ReleaseView {
       .filter((r) => r.capPerDay !== undefined || r.capPerSession !== undefined)
       .map((r) => r.scheduleId);
     const bySession = [...rules.values()].filter((r) => r.capPerSession !== undefined).map((r) => r.scheduleId);
-    const rotas = new Map<string, Rota[]>();
+    const rotas = new Map<string, RotaSitting[]>();
     if (bySession.length) {
       const rotaRows = await db
         .selectFrom('rota')
@@ -70,7 +80,7 @@ export class ReleaseView {
         .orderBy('id')
         .execute();
       for (const r of rotaRows)
-        rotas.set(r.schedule_id, [...(rotas.get(r.schedule_id) ?? []), JSON.parse(r.content) as Rota]);
+        rotas.set(r.schedule_id, [...(rotas.get(r.schedule_id) ?? []), JSON.parse(r.content) as RotaSitting]);
     }
     const view = new ReleaseView(rules, type?.type, new Map(), rotas);
     if (capped.length) {
@@ -123,9 +133,10 @@ export class ReleaseView {
     if (!rule) return { visible: true };
     if (!rule.bookable) return { visible: false, reason: 'the schedule is not bookable by external consumers' };
     if (rule.organisationTypes.length && !(this.consumerType && rule.organisationTypes.includes(this.consumerType))) {
+      const type = this.consumerType ? `of type ${this.consumerType}` : 'of no type here';
       return {
         visible: false,
-        reason: `released only to organisation types ${rule.organisationTypes.join(', ')}; ${ods} is ${this.consumerType ? `of type ${this.consumerType}` : 'of no type here'}`,
+        reason: `released only to organisation types ${rule.organisationTypes.join(', ')}; ${ods} is ${type}`,
       };
     }
     if (rule.organisations.length && !rule.organisations.includes(ods.toUpperCase())) {

@@ -1,16 +1,16 @@
 /**
  * Appointment storage: the current version in `appointment`, every version in
  * `appointment_version` (append-only), the slot link, booking retries and referral documents.
- * A booking and a cancel are each one transaction whose slot change is a conditional write.
+ * A booking and a cancel are each one transaction whose slot change is a conditional write. The FHIR
+ * API books, reads and cancels through it; the front desk (src/capacity/front-desk.ts) changes status.
  */
 import type { Appointment } from 'fhir/r3.js';
 
-import { prepared } from '../../store/prepared.js';
-import type { AppointmentRow, AppointmentVersionTable, SlotRow } from '../../store/schema.js';
-import type { Store } from '../../store/store.js';
-import type { ConsumerIdentity } from '../auth/jwt.js';
-import { profileOf } from '../resources/representation.js';
-import type { Cap } from '../slot/release.js';
+import { prepared } from '../store/prepared.js';
+import type { AppointmentRow, AppointmentVersionTable, SlotRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { Cap } from './release.js';
+import { profileOf } from './representation.js';
 
 export function appointmentResource(row: {
   id: string;
@@ -33,9 +33,20 @@ export function contentOf(appointment: Appointment): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * Who wrote a version, as its provenance records it: a consumer's JWT claims (src/provider/auth/jwt.ts
+ * reads them) or, at the front desk, the provider's own staff.
+ */
+export interface Author {
+  subject: string;
+  organisation: { ods: string; name: string };
+  device: { system: string; value: string; model: string; version: string };
+  practitioner?: { id: string; name?: string; sdsRoleProfileId?: string };
+}
+
 /** Who made a write, and through which request (fs_authentication, Provenance). */
 export interface WriteProvenance {
-  identity: ConsumerIdentity;
+  identity: Author;
   interaction: string;
   requestId: string;
   correlationId?: string;
