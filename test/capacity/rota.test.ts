@@ -520,8 +520,17 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
       ]);
       assert.equal(text.code, 0, text.stderr);
       const lines = text.stdout.trim().split('\n');
-      for (const line of lines.slice(0, -1))
-        assert.match(line, /^\d{4}-\d{2}-\d{2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun) +\d+ slots +18:00–19:30/);
+      // Today's line starts at the next slot still to come when the test runs during the evening session.
+      lines
+        .slice(0, -1)
+        .forEach((line, i) =>
+          assert.match(
+            line,
+            i === 0
+              ? /^\d{4}-\d{2}-\d{2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun) +\d+ slots +(18|19):\d{2}–19:30/
+              : /^\d{4}-\d{2}-\d{2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun) +\d+ slots +18:00–19:30/,
+          ),
+        );
       assert.match(lines.at(-1)!, /rota evening would make \d+ slots in the next 3 days .*nothing was saved/);
       const json = await runCli([
         'provider',
@@ -578,7 +587,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
       assert.match(
         all.stdout,
         new RegExp(
-          `generated ${rotaCount} rotas of test-ed for the next 4 days: [\\d,]+ slots wanted, [\\d,]+ added, ` +
+          `generated ${rotaCount} rotas? of test-ed for the next 4 days: [\\d,]+ slots wanted, [\\d,]+ added, ` +
             `.* in [\\d.]+ s \\([\\d,]+ slots/s\\); store `,
         ),
       );
