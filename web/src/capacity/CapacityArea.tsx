@@ -19,7 +19,7 @@ import {
 } from './api';
 import { AuditPage } from './AuditPage';
 import { DayPage } from './DayPage';
-import { DirectoryForm, DirectoryPage, directoryRoute } from './DirectoryPage';
+import { DirectoryForm, DirectoryPage, directoryRoute } from './directory';
 import { Input, Radios, errorFor } from './forms';
 import { ExtraSlotPage, PreviewPage } from './OfferPages';
 import { ReleasePage } from './ReleasePage';
