@@ -4,7 +4,8 @@
  * bodies under any Content-Type, query strings, paths, headers, tokens, cancels — sent over real
  * HTTP to one provider. No answer is a 5xx, every 4xx carries an OperationOutcome (JSON or XML)
  * with id, severity, code and diagnostics, a 2xx only answers a request that was in fact valid
- * (and then left a whole, readable record), and the store never holds a half-written record.
+ * (and then left a whole, readable record), and the store never holds a half-written record. The
+ * requests come from test/helpers/property-generators.ts; this file holds the properties.
  *
  * Reproduce a failure: fast-check prints its `seed` and `path`; run
  *   FC_SEED=<seed> node --import tsx --test --test-name-pattern '<test name>' test/provider/property.test.ts
