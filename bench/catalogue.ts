@@ -12,10 +12,11 @@
  * Race (benchmarks 2 and 4): tenants whose slots are all free and in the future, seeded through
  * the capacity module (`putTenant`, `putReference`, `addSlots`) as an operator would.
  */
-import { addSlots, putReference, putTenant, type NewSlot } from '../src/capacity/catalogue.js';
-import type { Store } from '../src/store/store.js';
-import { quarterHourSlots, tomorrowAt } from '../test/helpers/provider.js';
 import { randomUUID } from 'node:crypto';
+import { addSlots, putReference, putTenant, type NewSlot } from '../src/capacity/catalogue.js';
+import { SCOPES } from '../src/consumer/token.js';
+import type { Store } from '../src/store/store.js';
+import { benchToken, get, type RunningServer } from './lib.js';
 
 const STEP = 900_000; // 15 minutes
 const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
@@ -32,6 +33,12 @@ function tenantId(t: number): string {
 }
 function serviceId(t: number, s: number): string {
   return String(4_000_000 + t * 100 + s);
+}
+
+/** Tomorrow at `hour`:00 UTC. */
+function tomorrowAt(hour: number): number {
+  const d = new Date(Date.now() + 86_400_000);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), hour);
 }
 
 /** The centre of every schedule's slots: tomorrow 12:00 UTC. */
@@ -54,8 +61,33 @@ export function fiftySlotQuery(): string {
   return (
     `/Slot?service=${SEARCH_SERVICE}&status=free&start=ge${from}&start=lt${to}` +
     '&_include=Slot:schedule&_include:iterate=Schedule:actor:Practitioner&_include:iterate=Schedule:actor:PractitionerRole' +
-    '&_include:iterate=Schedule:actor:HealthcareService&_include:iterate=HealthcareService:location&_include:iterate=HealthcareService:providedBy'
+    '&_include:iterate=Schedule:actor:HealthcareService&_include:iterate=HealthcareService:location' +
+    '&_include:iterate=HealthcareService:providedBy'
   );
+}
+
+/** The search's headers: a JWT for the searched tenant's service root, and JSON. */
+export const searchHeaders = (server: RunningServer) => ({
+  authorization: `Bearer ${benchToken(server.roots[SEARCH_TENANT], SCOPES.slotRead)}`,
+  accept: 'application/fhir+json',
+});
+
+/** Checks that the search answers 50 Slots with every include; returns the answer. */
+export async function probeSearch(server: RunningServer, headers: Record<string, string>) {
+  const url = `${server.origin}${new URL(server.roots[SEARCH_TENANT]).pathname}${fiftySlotQuery()}`;
+  const res = await get(url, headers);
+  if (res.status !== 200) throw new Error(`search answered ${res.status}: ${res.body.toString().slice(0, 500)}`);
+  const bundle = JSON.parse(res.body.toString());
+  const counts: Record<string, number> = {};
+  for (const e of bundle.entry ?? []) counts[e.resource.resourceType] = (counts[e.resource.resourceType] ?? 0) + 1;
+  if (counts.Slot !== 50) throw new Error(`expected 50 slots, got ${counts.Slot}`);
+  for (const t of ['Schedule', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Location', 'Organization']) {
+    if (!counts[t]) throw new Error(`the search included no ${t}`);
+  }
+  const shape = Object.entries(counts)
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
+  return { url, res, shape };
 }
 
 export interface GrowthLoad {
@@ -201,9 +233,22 @@ function scheduleId(s: number, k: number): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/** `count` consecutive free 15-minute slots of a schedule from `first` (UTC milliseconds). */
+function quarterHourSlots(prefix: string, scheduleId: string, first: number, count: number): NewSlot[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${String(i).padStart(3, '0')}`,
+    identifier: randomUUID(),
+    scheduleId,
+    start: new Date(first + i * STEP).toISOString(),
+    end: new Date(first + (i + 1) * STEP).toISOString(),
+    status: 'free' as const,
+    deliveryChannel: 'In-person' as const,
+  }));
+}
+
 /**
  * A small tenant for booking races: one service, `schedules` schedules of `perSchedule` consecutive free
- * 15-minute slots from tomorrow 08:00 UTC. Returns its slots (what `bookingFor` needs).
+ * 15-minute slots from tomorrow 08:00 UTC. Returns its slots (what a booking names).
  */
 export async function seedRaceTenant(
   store: Store,

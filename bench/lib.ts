@@ -1,16 +1,33 @@
 /**
- * Shared pieces of the benchmarks: progress output, statistics, child-process servers and an
- * autocannon wrapper that records every response time itself (autocannon's own histogram keeps
- * whole milliseconds only, too coarse for latencies of 1–3 ms).
+ * Shared pieces of the benchmarks: progress output, statistics, scratch directories, child-process
+ * servers, requests as the consumer makes them, and an autocannon wrapper that records every
+ * response time itself (autocannon's own histogram keeps whole milliseconds only, too coarse for
+ * latencies of 1–3 ms).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { consumerIdentity } from '../src/consumer/identity.js';
+import { consumerToken } from '../src/consumer/token.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const TMP_DIR = join(BENCH_DIR, 'tmp');
+
+/** Measured runs per figure (the median is reported). */
+export const RUNS = 3;
+/** Warm-up per server before its measured runs. */
+export const WARM_SECONDS = 3;
+
+/** A new, empty scratch directory under bench/tmp. */
+export function freshDir(name: string): string {
+  const dir = join(TMP_DIR, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 export const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -107,6 +124,37 @@ export function startServer(script: string, args: string[]): Promise<RunningServ
 }
 
 // ---------------------------------------------------------------------------------------------
+// Requests as a consumer makes them
+
+/** The consumer's JWT (src/consumer/token.ts) for the demo call handler, for `aud` and `scope`. */
+export function benchToken(aud: string, scope: string): string {
+  return consumerToken({ audience: aud, scope, requester: consumerIdentity().requester });
+}
+
+/** GET with node:http (no Accept-Encoding, unlike fetch), keeping the raw headers and bytes. */
+export function get(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        }),
+      );
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Load
 
 export interface LoadOptions {
@@ -197,7 +245,11 @@ export function pushRun(s: Series, r: LoadResult): void {
 export function cpuText(shares: CpuShare[], withPostgres = false): string {
   if (shares.length === 0) return 'not measured (no /proc)';
   const m = (f: (c: CpuShare) => number) => fmt(median(shares.map(f)), 2);
-  return `server${withPostgres ? 's' : ''} ${m((c) => c.servers)}, load generator ${m((c) => c.loadGenerator)}${withPostgres ? `, PostgreSQL ${m((c) => c.postgres)}` : ''}, everything else ${m((c) => c.other + (withPostgres ? 0 : c.postgres))} cores`;
+  return (
+    `server${withPostgres ? 's' : ''} ${m((c) => c.servers)}, load generator ` +
+    `${m((c) => c.loadGenerator)}${withPostgres ? `, PostgreSQL ${m((c) => c.postgres)}` : ''}, ` +
+    `everything else ${m((c) => c.other + (withPostgres ? 0 : c.postgres))} cores`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

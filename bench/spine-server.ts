@@ -1,6 +1,7 @@
 /**
  * The spine (directory, endpoint directory, proxy) in its own process for the proxy benchmark:
- *   node --import tsx bench/spine-server.ts '{"dataDir":"…","providerRoot":"http://127.0.0.1:P/STU3/1/t","providerAsid":"…","consumerAsid":"…"}'
+ *   node --import tsx bench/spine-server.ts \
+ *     '{"dataDir":"…","providerRoot":"http://127.0.0.1:P/STU3/1/t","providerAsid":"…","consumerAsid":"…"}'
  * Registers the consumer and the provider, listens on a free port of 127.0.0.1 and prints one JSON
  * line `{"origin":"http://127.0.0.1:PORT","roots":{}}` once listening. Stops on SIGTERM.
  */

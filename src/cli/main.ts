@@ -6,7 +6,8 @@ import { PROVIDER_USAGE, providerCommand, startProvider, untilSignalled } from '
 import { seedDemo } from '../capacity/demo.js';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '../store/store.js';
-import { createTestPki, tlsClientOptions } from '../spine/tls.js';
+import { createTestPki } from '../spine/test-ca.js';
+import { tlsClientOptions } from '../spine/tls.js';
 import { CONSUMER_USAGE, consumerCommand } from './consumer.js';
 import { DEFAULT_WEB_PORT, startConsumerWeb } from './web.js';
 import { SPINE_USAGE, announceSpine, fetchWith, registerProviderWith, spineCommand, startSpine } from './spine.js';

@@ -1,12 +1,17 @@
 /**
  * Times on the wire (fs_times): instants carry an offset, any offset is accepted and converted, and
  * everything is stored and emitted in UTC as `YYYY-MM-DDThh:mm:ss.sssZ` (fixed width, so stored
- * values sort as text on both SQLite and PostgreSQL).
+ * values sort as text on both SQLite and PostgreSQL). Wall-clock times in a zone (UK local time by
+ * default) are converted here too. The web app bundles this module as well, so it uses nothing but
+ * the language (Date, Intl): no Node module.
  */
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const DATE_TIME =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 /** The zone assumed for a search dateTime that carries no offset (a UK provider's local time). */
 export const LOCAL_TIME_ZONE = 'Europe/London';
@@ -104,6 +109,33 @@ export function zoneOffsetAt(utcMs: number, zone: string): number {
 export function wallClockToUtc(wallAsUtcMs: number, zone = LOCAL_TIME_ZONE): number {
   const first = wallAsUtcMs - zoneOffsetAt(wallAsUtcMs, zone) * 60_000;
   return wallAsUtcMs - zoneOffsetAt(first, zone) * 60_000;
+}
+
+/**
+ * The UTC instant of a wall-clock time in `zone` as a person means it, whatever the clocks do that
+ * day. Across a clock change a wall-clock time can happen twice (01:00–02:00 on the last Sunday of
+ * October in the UK) or not at all (01:00–02:00 on the last Sunday of March): one that happens twice
+ * takes its `earliest` or `latest` meaning (the start of a range wants the first, its end the last),
+ * and one that does not happen is the moment the clocks went forward across it.
+ */
+export function wallClockInstant(
+  wallAsUtcMs: number,
+  zone = LOCAL_TIME_ZONE,
+  meaning: 'earliest' | 'latest' = 'earliest',
+): number {
+  // No zone changes its offset twice within a day, so the offsets a day either side are the only candidates.
+  const offsets = [...new Set([zoneOffsetAt(wallAsUtcMs - DAY_MS, zone), zoneOffsetAt(wallAsUtcMs + DAY_MS, zone)])];
+  const meanings = offsets.map((o) => wallAsUtcMs - o * MINUTE_MS).filter((t) => wallClockAt(t, zone) === wallAsUtcMs);
+  if (meanings.length) return meaning === 'earliest' ? Math.min(...meanings) : Math.max(...meanings);
+  // The time does not exist that day: the clocks went forward across it. Find the minute they did.
+  let low = wallAsUtcMs - Math.max(...offsets) * MINUTE_MS;
+  let high = wallAsUtcMs - Math.min(...offsets) * MINUTE_MS;
+  while (high - low > MINUTE_MS) {
+    const mid = low + Math.floor((high - low) / 2 / MINUTE_MS) * MINUTE_MS;
+    if (wallClockAt(mid, zone) < wallAsUtcMs) low = mid;
+    else high = mid;
+  }
+  return high;
 }
 
 /** The half-open range [low, high) of UTC milliseconds that a (possibly partial) FHIR dateTime covers. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { negotiate } from '../../src/fhir/format.js';
 import { matchesDate, parseDateCondition, parseToken, orList } from '../../src/fhir/search.js';
-import { parseInstant, parseSearchDateTime } from '../../src/fhir/time.js';
+import { parseInstant, parseSearchDateTime, wallClockInstant } from '../../src/fhir/time.js';
 import { isValidNhsNumber } from '../../src/fhir/nhs-number.js';
 
 const ms = (iso: string) => Date.parse(iso);
@@ -42,6 +42,28 @@ describe('times', () => {
       'a month',
     );
     assert.equal(parseSearchDateTime('tomorrow'), undefined);
+  });
+
+  it('a UK wall-clock time is the instant a person means, across both clock changes', () => {
+    const at = (wall: string, meaning?: 'earliest' | 'latest') =>
+      new Date(wallClockInstant(ms(`${wall}Z`), 'Europe/London', meaning)).toISOString();
+    assert.equal(at('2026-07-01T08:00:00'), '2026-07-01T07:00:00.000Z', 'summer time');
+    assert.equal(at('2026-12-01T08:00:00'), '2026-12-01T08:00:00.000Z', 'winter time');
+    // 29 March 2026: at 01:00 GMT the clocks went forward to 02:00, so 01:30 never happened.
+    assert.equal(at('2026-03-29T01:30:00'), '2026-03-29T01:00:00.000Z', 'a missing time is when the clocks changed');
+    assert.equal(at('2026-03-29T01:30:00', 'latest'), '2026-03-29T01:00:00.000Z');
+    assert.equal(at('2026-03-29T02:00:00'), '2026-03-29T01:00:00.000Z');
+    assert.equal(at('2026-03-29T00:59:00'), '2026-03-29T00:59:00.000Z');
+    // 25 October 2026: at 02:00 BST the clocks went back to 01:00, so 01:30 happened twice.
+    assert.equal(at('2026-10-25T01:30:00'), '2026-10-25T00:30:00.000Z', 'a repeated time: its first meaning');
+    assert.equal(at('2026-10-25T01:30:00', 'latest'), '2026-10-25T01:30:00.000Z', 'a repeated time: its last');
+    assert.equal(at('2026-10-25T02:00:00', 'latest'), '2026-10-25T02:00:00.000Z');
+    assert.equal(at('2026-10-25T00:30:00', 'latest'), '2026-10-24T23:30:00.000Z', 'a time that happened once');
+    assert.equal(
+      new Date(wallClockInstant(ms('2026-07-01T08:00:00Z'), 'America/New_York')).toISOString(),
+      '2026-07-01T12:00:00.000Z',
+      'another zone',
+    );
   });
 
   it('P23 prefixes compare a point in time with the range', () => {

@@ -13,7 +13,8 @@ import { buildProviderServer, type ProviderServer } from '../../src/server/provi
 import { buildSpine, type Spine } from '../../src/spine/app.js';
 import { INTERACTIONS } from '../../src/spine/interactions.js';
 import { registerConsumer, registerProvider } from '../../src/spine/registration.js';
-import { createTestPki, tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spine/tls.js';
+import { createTestPki } from '../../src/spine/test-ca.js';
+import { tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spine/tls.js';
 import { token } from '../helpers/consumer.js';
 import { SERVICE, seedCatalogue, tomorrowAt } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';

@@ -1,4 +1,7 @@
-/** The local test CA (src/spine/tls.ts): certificates that work for mutual TLS, reused when still valid. */
+/**
+ * The local test CA (src/spine/test-ca.ts) and the TLS options (src/spine/tls.ts): certificates that
+ * work for mutual TLS, reused when still valid.
+ */
 import assert from 'node:assert/strict';
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -7,14 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  createTestPki,
-  loadPki,
-  peerOf,
-  tlsClientOptions,
-  tlsServerOptions,
-  type TestPki,
-} from '../../src/spine/tls.js';
+import { createTestPki } from '../../src/spine/test-ca.js';
+import { loadPki, peerOf, tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spine/tls.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -84,7 +81,7 @@ describe('mutual TLS test CA', () => {
     // EC keys: tens of milliseconds even on a busy machine (RSA keys took one to two seconds here).
   });
 
-  it('makes a CA and a certificate per party, signed by the CA, for localhost and 127.0.0.1, server and client use; keys readable by the owner only', () => {
+  it('makes a CA and a certificate per party, signed by the CA, for localhost and 127.0.0.1, server and client use, keys 0600', () => {
     assert.deepEqual(Object.keys(pki.parties).sort(), ['consumer', 'provider', 'spine']);
     const ca = new X509Certificate(readFileSync(pki.caFile));
     assert.ok(ca.ca);

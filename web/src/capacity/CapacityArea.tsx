@@ -19,7 +19,7 @@ import {
 } from './api';
 import { AuditPage } from './AuditPage';
 import { DayPage } from './DayPage';
-import { DirectoryForm, DirectoryPage, directoryRoute } from './DirectoryPage';
+import { DirectoryForm, DirectoryPage, directoryRoute } from './directory';
 import { Input, Radios, errorFor } from './forms';
 import { ExtraSlotPage, PreviewPage } from './OfferPages';
 import { ReleasePage } from './ReleasePage';
@@ -246,7 +246,10 @@ function SignIn() {
       <Input
         id="token"
         label="Admin token"
-        hint="`slotbridge start` prints it (or set SLOTBRIDGE_ADMIN_TOKEN); `slotbridge provider admin-token --name NAME` makes one of your own. It is kept in this browser tab only."
+        hint={
+          '`slotbridge start` prints it (or set SLOTBRIDGE_ADMIN_TOKEN); ' +
+          '`slotbridge provider admin-token --name NAME` makes one of your own. It is kept in this browser tab only.'
+        }
         error={errorFor(problems, 'token')}
         value={token}
         onChange={setToken}

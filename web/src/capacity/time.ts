@@ -1,43 +1,15 @@
 /**
  * UK local time (Europe/London) for the capacity pages. The rota manager thinks in wall-clock times
- * ("block this morning 08:00–12:00"); the admin API takes UTC instants. Across the clock changes a
- * wall-clock time can be missing (01:00–02:00 on the last Sunday of March) or happen twice (01:00–02:00
- * on the last Sunday of October), so the start of a range takes its earliest meaning and the end its
- * latest, and a missing time means the moment the clocks went forward.
+ * ("block this morning 08:00–12:00"); the admin API takes UTC instants. The zone arithmetic is the
+ * server's own (src/fhir/time.ts, bundled into the web app), so both sides agree across the clock
+ * changes: the start of a range takes a repeated time's earliest meaning and its end the latest, and
+ * a missing time means the moment the clocks went forward.
  */
-export const ZONE = 'Europe/London';
+import { LOCAL_TIME_ZONE, wallClockAt, wallClockInstant } from '../../../src/fhir/time.js';
 
-const MINUTE = 60_000;
+export const ZONE = LOCAL_TIME_ZONE;
+
 const DAY = 86_400_000;
-
-const parts = new Intl.DateTimeFormat('en-GB', {
-  timeZone: ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-/** The London wall clock at an instant, as milliseconds of a UTC date with the same fields. */
-function wallClockAt(ms: number): number {
-  const p = Object.fromEntries(parts.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return Date.UTC(
-    Number(p.year),
-    Number(p.month) - 1,
-    Number(p.day),
-    Number(p.hour),
-    Number(p.minute),
-    Number(p.second),
-  );
-}
-
-/** Minutes London is ahead of UTC at an instant (0 in winter, 60 in summer). */
-export function offsetMinutes(ms: number): number {
-  return Math.round((wallClockAt(Math.floor(ms / 1000) * 1000) - Math.floor(ms / 1000) * 1000) / MINUTE);
-}
 
 export const isDate = (text: string) =>
   /^\d{4}-\d{2}-\d{2}$/.test(text) &&
@@ -59,28 +31,17 @@ export function londonInstant(date: string, time: string, edge: 'start' | 'end' 
     Number(time.slice(0, 2)),
     Number(time.slice(3, 5)),
   );
-  const offsets = [...new Set([offsetMinutes(wall - DAY), offsetMinutes(wall + DAY)])];
-  const meanings = offsets.map((o) => wall - o * MINUTE).filter((t) => wallClockAt(t) === wall);
-  if (meanings.length) return new Date(edge === 'start' ? Math.min(...meanings) : Math.max(...meanings)).toISOString();
-  // The time does not exist today: the clocks went forward across it. Find the minute they did.
-  let low = wall - Math.max(...offsets) * MINUTE;
-  let high = wall - Math.min(...offsets) * MINUTE;
-  while (high - low > MINUTE) {
-    const mid = low + Math.floor((high - low) / 2 / MINUTE) * MINUTE;
-    if (wallClockAt(mid) < wall) low = mid;
-    else high = mid;
-  }
-  return new Date(high).toISOString();
+  return new Date(wallClockInstant(wall, ZONE, edge === 'start' ? 'earliest' : 'latest')).toISOString();
 }
 
 /** The London date (YYYY-MM-DD) of an instant; today when none is given. */
 export function londonDate(iso?: string): string {
-  return new Date(wallClockAt(iso ? Date.parse(iso) : Date.now())).toISOString().slice(0, 10);
+  return new Date(wallClockAt(iso ? Date.parse(iso) : Date.now(), ZONE)).toISOString().slice(0, 10);
 }
 
 /** The London wall-clock time (HH:MM) of an instant. */
 export function londonTime(iso: string): string {
-  return new Date(wallClockAt(Date.parse(iso))).toISOString().slice(11, 16);
+  return new Date(wallClockAt(Date.parse(iso), ZONE)).toISOString().slice(11, 16);
 }
 
 /** A date so many days after another (calendar days, whatever the clocks do). */
@@ -106,5 +67,12 @@ export function longDate(date: string): string {
 
 /** "Tue 1 Dec 2026, 08:00" in London time. */
 export function when(iso: string): string {
-  return `${new Date(iso).toLocaleDateString('en-GB', { timeZone: ZONE, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' })}, ${londonTime(iso)}`;
+  const day = new Date(iso).toLocaleDateString('en-GB', {
+    timeZone: ZONE,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  });
+  return `${day}, ${londonTime(iso)}`;
 }

@@ -1,0 +1,56 @@
+/** The chosen service's free slots, by day; a slot after the disposition's time frame is marked. */
+import type { RefObject } from 'react';
+import type { FoundService, Slot } from './api';
+import { ErrorBox } from './ErrorBox';
+import { SlotPicker } from './SlotPicker';
+
+export function SlotsStep({
+  error,
+  heading,
+  service,
+  slots,
+  frame,
+  disposition,
+  busy,
+  onPick,
+  onBack,
+}: {
+  error: string | undefined;
+  heading: RefObject<HTMLHeadingElement | null>;
+  service: FoundService;
+  slots: Slot[];
+  frame?: string;
+  disposition: string;
+  busy: boolean;
+  onPick: (slot: Slot) => void;
+  onBack: () => void;
+}) {
+  return (
+    <>
+      <ErrorBox error={error} />
+      <h1 ref={heading} tabIndex={-1}>
+        Choose a slot at {service.service.name}
+      </h1>
+      {slots.length === 0 ? (
+        <p>
+          There are no free slots at this service.{' '}
+          {service.bookingOnly
+            ? 'This service only accepts referrals with a booking: choose another service.'
+            : 'Choose another service, or refer without booking.'}
+        </p>
+      ) : (
+        <>
+          {slots.some((s) => s.breachMinutes) && (
+            <p className="sb-muted">
+              * starts after the {disposition} time frame ({frame ?? 'see the disposition'}): needs clinical approval.
+            </p>
+          )}
+          <SlotPicker slots={slots} busy={busy} onPick={onPick} />
+        </>
+      )}
+      <a href="#" className="nhsuk-back-link" onClick={(e) => (e.preventDefault(), onBack())}>
+        Back to services
+      </a>
+    </>
+  );
+}
