@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { addSlots, putReference, putTenant, type NewSlot } from '../src/capacity/catalogue.js';
-import { SCOPES } from '../src/consumer/token.js';
+import { SCOPES } from '../src/fhir/token.js';
 import type { Store } from '../src/store/store.js';
 import { benchToken, get, type RunningServer } from './lib.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { consumerIdentity } from '../src/consumer/identity.js';
-import { consumerToken } from '../src/consumer/token.js';
+import { consumerToken } from '../src/fhir/token.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const TMP_DIR = join(BENCH_DIR, 'tmp');
@@ -126,7 +126,7 @@ export function startServer(script: string, args: string[]): Promise<RunningServ
 // ---------------------------------------------------------------------------------------------
 // Requests as a consumer makes them
 
-/** The consumer's JWT (src/consumer/token.ts) for the demo call handler, for `aud` and `scope`. */
+/** The consumer's JWT (src/fhir/token.ts) for the demo call handler, for `aud` and `scope`. */
 export function benchToken(aud: string, scope: string): string {
   return consumerToken({ audience: aud, scope, requester: consumerIdentity().requester });
 }

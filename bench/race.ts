@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import type { NewSlot } from '../src/capacity/catalogue.js';
 import { buildAppointment } from '../src/consumer/booking.js';
 import { NHS_NUMBER_SYSTEM, preparePatient } from '../src/consumer/patient.js';
-import { SCOPES } from '../src/consumer/token.js';
+import { SCOPES } from '../src/fhir/token.js';
 import { openStore, type Store, type StoreOptions } from '../src/store/store.js';
 import { seedRaceTenant } from './catalogue.js';
 import {
