@@ -67,15 +67,13 @@ export async function putAccreditedSystem(db: Kysely<Database>, as: AccreditedSy
     .insertInto('sds_as')
     .values(row)
     .onConflict((oc) =>
-      oc
-        .column('asid')
-        .doUpdateSet({
-          party_key: row.party_key,
-          ods_code: row.ods_code,
-          name: row.name,
-          interactions: row.interactions,
-          updated_at: row.updated_at,
-        }),
+      oc.column('asid').doUpdateSet({
+        party_key: row.party_key,
+        ods_code: row.ods_code,
+        name: row.name,
+        interactions: row.interactions,
+        updated_at: row.updated_at,
+      }),
     )
     .execute();
 }
@@ -109,14 +107,12 @@ export async function putMessageHandlingService(db: Kysely<Database>, mhs: Messa
     .insertInto('sds_mhs')
     .values(row)
     .onConflict((oc) =>
-      oc
-        .column('id')
-        .doUpdateSet({
-          party_key: row.party_key,
-          interaction: row.interaction,
-          endpoint: row.endpoint,
-          updated_at: row.updated_at,
-        }),
+      oc.column('id').doUpdateSet({
+        party_key: row.party_key,
+        interaction: row.interaction,
+        endpoint: row.endpoint,
+        updated_at: row.updated_at,
+      }),
     )
     .execute();
 }
