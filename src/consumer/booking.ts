@@ -108,7 +108,8 @@ export function checkTimeFrame(
     const frame = DISPOSITIONS[disposition!]?.text ?? disposition;
     throw new ConsumerError(
       'breach-needs-approval',
-      `This slot starts ${describeMinutes(late)} after the ${disposition} time frame ends (${frame}). Book it only with clinical approval (the patient should know it is later than advised).`,
+      `This slot starts ${describeMinutes(late)} after the ${disposition} time frame ends (${frame}). ` +
+        'Book it only with clinical approval (the patient should know it is later than advised).',
       'consumer',
       { breachMinutes: late },
     );

@@ -51,7 +51,8 @@ export async function resolveBookingRoute(spine: SpineClient, service: ServiceDe
     return noBooking(
       id,
       'several-booking-endpoints',
-      `${service.name} lists ${booking.length} booking endpoints in the directory, so it is not clear where to book: booking stopped. Report the directory entry (service ${id}).`,
+      `${service.name} lists ${booking.length} booking endpoints in the directory, so it is not clear where to book: ` +
+        `booking stopped. Report the directory entry (service ${id}).`,
     );
   }
   const address = booking[0]!.address.trim();
@@ -88,7 +89,8 @@ export async function resolveBookingRoute(spine: SpineClient, service: ServiceDe
     return noBooking(
       id,
       'care-connect-and-gp-connect',
-      `${service.name}'s system (ASID ${asid}) is registered for both Care Connect and GP Connect, so which API to use is unclear; refer the patient without a booking.`,
+      `${service.name}'s system (ASID ${asid}) is registered for both Care Connect and GP Connect, ` +
+        'so which API to use is unclear; refer the patient without a booking.',
       asid,
     );
   }
@@ -100,7 +102,8 @@ export async function resolveBookingRoute(spine: SpineClient, service: ServiceDe
       return noBooking(
         id,
         'no-endpoint',
-        `${service.name}'s system (ASID ${asid}) has no endpoint for ${interaction.split(':').slice(-2).join(' ')}; refer the patient without a booking.`,
+        `${service.name}'s system (ASID ${asid}) has no endpoint for ${interaction.split(':').slice(-2).join(' ')}; ` +
+          'refer the patient without a booking.',
         asid,
       );
     for (const e of entries) roots.add(e.nhsMHSEndPoint.trim());
@@ -109,7 +112,8 @@ export async function resolveBookingRoute(spine: SpineClient, service: ServiceDe
     return noBooking(
       id,
       'several-endpoints',
-      `${service.name}'s system (ASID ${asid}) has ${roots.size} different endpoints registered, so where to book is unclear; refer the patient without a booking.`,
+      `${service.name}'s system (ASID ${asid}) has ${roots.size} different endpoints registered, ` +
+        'so where to book is unclear; refer the patient without a booking.',
       asid,
     );
   const root = [...roots][0]!;

@@ -5,7 +5,7 @@
  * Input may be looser than STU3 (the standard's own patient example writes `given` and `prefix` as
  * strings and `meta.profile` as a string): it is normalised, never sent as it came.
  */
-import type { ContactPoint, Patient } from 'fhir/r3.js';
+import type { Address, CodeableConcept, ContactPoint, HumanName, Meta, Patient, PatientContact } from 'fhir/r3.js';
 import { ConsumerError } from './errors.js';
 
 export const PATIENT_PROFILE = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1';
@@ -14,8 +14,24 @@ const NHS_VERIFICATION_URL =
   'https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1';
 const NHS_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1';
 
-const asList = <T>(v: T | T[] | undefined): T[] | undefined =>
+type OneOrMany<T> = T | T[];
+
+const asList = <T>(v: OneOrMany<T> | undefined): T[] | undefined =>
   v === undefined ? undefined : Array.isArray(v) ? v : [v];
+
+/** A patient as a booking may be given one: STU3, except that a single value may stand for a list. */
+type LooseName = Omit<HumanName, 'given' | 'prefix'> & { given?: OneOrMany<string>; prefix?: OneOrMany<string> };
+type LooseContact = Omit<PatientContact, 'relationship' | 'telecom'> & {
+  relationship?: OneOrMany<CodeableConcept>;
+  telecom?: OneOrMany<ContactPoint>;
+};
+type LoosePatient = Omit<Patient, 'meta' | 'name' | 'address' | 'telecom' | 'contact'> & {
+  meta?: Omit<Meta, 'profile'> & { profile?: OneOrMany<string> };
+  name?: OneOrMany<LooseName>;
+  address?: OneOrMany<Address>;
+  telecom?: OneOrMany<ContactPoint>;
+  contact?: OneOrMany<LooseContact>;
+};
 
 function invalid(message: string): never {
   throw new ConsumerError('patient-invalid', `The patient's details cannot be sent: ${message}.`, 'consumer');
@@ -25,16 +41,22 @@ function invalid(message: string): never {
 export function preparePatient(input: unknown): Patient {
   if (!input || typeof input !== 'object' || (input as { resourceType?: unknown }).resourceType !== 'Patient')
     invalid('expected a FHIR Patient resource');
-  const p = structuredClone(input) as Patient & Record<string, any>;
+  const loose = structuredClone(input) as LoosePatient;
+  // Normalised in place, field by field, so the patient keeps its fields in the order they came in.
+  const p = loose as Patient;
   p.meta = {
-    ...(p.meta ?? {}),
-    profile: asList(p.meta?.profile as string | string[] | undefined) ?? [PATIENT_PROFILE],
+    ...(loose.meta ?? {}),
+    profile: asList(loose.meta?.profile) ?? [PATIENT_PROFILE],
   };
-  p.name = (asList(p.name as any) ?? []).map((n: any) => ({
-    ...n,
-    ...(n.given !== undefined ? { given: asList(n.given) } : {}),
-    ...(n.prefix !== undefined ? { prefix: asList(n.prefix) } : {}),
-  }));
+  // The casts: a list field that is present is a list now, which TypeScript cannot follow through the spreads.
+  p.name = (asList(loose.name) ?? []).map(
+    (n) =>
+      ({
+        ...n,
+        ...(n.given !== undefined ? { given: asList(n.given) } : {}),
+        ...(n.prefix !== undefined ? { prefix: asList(n.prefix) } : {}),
+      }) as HumanName,
+  );
   if (!p.name!.length || !p.name!.some((n) => n.family || n.text)) invalid('a name with a family name is required');
   // The booking overrides require both (a provider answers 422 without them).
   if (!p.birthDate || !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate))
@@ -70,14 +92,17 @@ export function preparePatient(input: unknown): Patient {
     }
   }
 
-  p.address = asList(p.address as any) ?? [];
-  if (p.address!.length === 0) invalid('at least one address is required (fs_patientcontact)');
-  p.telecom = asList(p.telecom as any) ?? [];
-  p.contact = (asList(p.contact as any) ?? []).map((c: any) => ({
-    ...c,
-    ...(c.relationship !== undefined ? { relationship: asList(c.relationship) } : {}),
-    ...(c.telecom !== undefined ? { telecom: asList(c.telecom) } : {}),
-  }));
+  p.address = asList(loose.address) ?? [];
+  if (p.address.length === 0) invalid('at least one address is required (fs_patientcontact)');
+  p.telecom = asList(loose.telecom) ?? [];
+  p.contact = (asList(loose.contact) ?? []).map(
+    (c) =>
+      ({
+        ...c,
+        ...(c.relationship !== undefined ? { relationship: asList(c.relationship) } : {}),
+        ...(c.telecom !== undefined ? { telecom: asList(c.telecom) } : {}),
+      }) as PatientContact,
+  );
   for (const [i, c] of p.contact!.entries()) {
     if (!c.relationship?.length) invalid(`contact ${i + 1} needs a relationship to the patient`);
     if (!c.name?.family && !c.name?.text) invalid(`contact ${i + 1} needs a name`);

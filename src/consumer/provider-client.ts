@@ -30,7 +30,7 @@ export interface FhirCall {
   what: string;
 }
 
-export interface FhirAnswer<T = any> {
+export interface FhirAnswer<T = unknown> {
   status: number;
   headers: Headers;
   body: T;
@@ -70,7 +70,7 @@ export class ProviderClient {
     return `${this.proxy.replace(/\/+$/, '')}/${encodeURIComponent(route.serviceRoot)}${path}`;
   }
 
-  async call<T = any>(route: Route, c: FhirCall): Promise<FhirAnswer<T>> {
+  async call<T = unknown>(route: Route, c: FhirCall): Promise<FhirAnswer<T>> {
     const fetchImpl = this.options.fetchImpl ?? fetch;
     const requestId = c.requestId ?? randomUUID();
     const url = this.url(route, c.path);
@@ -122,7 +122,8 @@ export class ProviderClient {
         const cause = (networkError as Error & { cause?: Error }).cause?.message ?? networkError!.message;
         throw new ConsumerError(
           'network',
-          `${c.what} failed: the secure proxy could not be reached (${cause}).${attempt > 1 ? ` Tried ${attempt} times with the same request ID ${requestId}.` : ''}`,
+          `${c.what} failed: the secure proxy could not be reached (${cause}).` +
+            (attempt > 1 ? ` Tried ${attempt} times with the same request ID ${requestId}.` : ''),
           'network',
           { requestId },
         );

@@ -58,6 +58,9 @@ export function referralDocument(r: ReferralInput): string {
   });
   const time = when.toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' });
   const nhs = nhsNumberOf(r.patient);
+  const assignedAuthor =
+    `<assignedPerson><name>${xml(r.author.user)}</name></assignedPerson>` +
+    `<representedOrganization><name>${xml(r.author.organisation)}</name></representedOrganization>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:npfitlc="NPFIT:HL7:Localisation" classCode="DOCCLIN" moodCode="EVN">
   <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
@@ -72,7 +75,7 @@ export function referralDocument(r: ReferralInput): string {
       <patient><name>${xml(patientName(r.patient))}</name></patient>
     </patientRole>
   </recordTarget>
-  <author><assignedAuthor><assignedPerson><name>${xml(r.author.user)}</name></assignedPerson><representedOrganization><name>${xml(r.author.organisation)}</name></representedOrganization></assignedAuthor></author>
+  <author><assignedAuthor>${assignedAuthor}</assignedAuthor></author>
   <component>
     <structuredBody>
       <component typeCode="COMP" contextConductionInd="true">

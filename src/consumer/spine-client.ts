@@ -91,7 +91,8 @@ export class SpineClient {
     } catch (err) {
       throw new ConsumerError(
         'network',
-        `${what} failed: cannot reach ${new URL(url).origin} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}).`,
+        `${what} failed: cannot reach ${new URL(url).origin} ` +
+          `(${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}).`,
         'network',
       );
     }

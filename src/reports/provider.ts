@@ -46,7 +46,11 @@ export async function providerReport(
   const byService = bookedRows.map((r) => ({ service: r.service, booked: Number(r.booked) }));
   const booked = byService.reduce((n, r) => n + r.booked, 0);
 
-  const firstKnown = sql<string>`coalesce(case when received_at is null then linked_at when linked_at is null then received_at when received_at < linked_at then received_at else linked_at end, '')`;
+  const firstKnown = sql<string>`coalesce(case
+    when received_at is null then linked_at
+    when linked_at is null then received_at
+    when received_at < linked_at then received_at
+    else linked_at end, '')`;
   const referrals = await db
     .selectFrom('referral_document')
     .select([

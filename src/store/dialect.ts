@@ -28,7 +28,8 @@ export function appendOnlyTrigger(dialect: Dialect, table: string): string[] {
     ];
   }
   return [
-    `CREATE OR REPLACE FUNCTION slotbridge_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
+    'CREATE OR REPLACE FUNCTION slotbridge_append_only() RETURNS trigger LANGUAGE plpgsql AS ' +
+      `$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
     `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION slotbridge_append_only()`,
   ];
 }

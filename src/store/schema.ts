@@ -89,7 +89,10 @@ export interface AppointmentTable {
   last_updated: string;
 }
 
-/** Every version of every appointment (the current one's content is read from here) (API-6, P31), with the provenance of the write that made it. */
+/**
+ * Every version of every appointment (the current one's content is read from here) (API-6, P31), with
+ * the provenance of the write that made it.
+ */
 export interface AppointmentVersionTable {
   tenant_id: string;
   id: string;

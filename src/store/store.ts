@@ -19,6 +19,7 @@ import {
   type DatabaseConnection,
   type Dialect as KyselyDialect,
   type Migration,
+  type SqliteDialectConfig,
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
@@ -207,7 +208,7 @@ class SqliteWriterThread {
   }
 }
 
-async function migrate(db: Kysely<any>, dialect: Dialect, schema?: string): Promise<void> {
+async function migrate(db: Kysely<Database>, dialect: Dialect, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
     // Kysely otherwise looks for its migration tables in every schema of the database.
@@ -259,7 +260,7 @@ function openSqlite(dataDir: string): Store {
       return dataVersionValue;
     },
   };
-  const config = { database: cachingDatabase(raw) as any };
+  const config: SqliteDialectConfig = { database: cachingDatabase(raw) };
   const dialect: KyselyDialect = {
     createAdapter: () => new SqliteAdapter(),
     createDriver: () => new ImmediateSqliteDriver(config),
@@ -293,6 +294,7 @@ function openSqlite(dataDir: string): Store {
  * NUL, so both become U+FFFD. The audit quotes what clients sent (diagnostics, paths), which may be
  * either; losing a character of a refused value beats losing the audit row.
  */
+// eslint-disable-next-line no-control-regex -- NUL is matched on purpose: PostgreSQL text cannot hold it.
 const NOT_STORABLE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g;
 export function storableText(text: string): string {
   return text.replace(NOT_STORABLE, '\ufffd');

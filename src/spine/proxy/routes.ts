@@ -76,7 +76,9 @@ function forwardedHeader(request: FastifyRequest): string {
   };
   const socket = request.raw.socket;
   const proto = 'encrypted' in socket && socket.encrypted ? 'https' : 'http';
-  const element = `for=${node(socket.remoteAddress, socket.remotePort)};by=${node(socket.localAddress, socket.localPort)};host="${header(request, 'host') ?? ''}";proto=${proto}`;
+  const element =
+    `for=${node(socket.remoteAddress, socket.remotePort)};by=${node(socket.localAddress, socket.localPort)};` +
+    `host="${header(request, 'host') ?? ''}";proto=${proto}`;
   const earlier = request.headers.forwarded;
   return earlier ? `${Array.isArray(earlier) ? earlier.join(', ') : earlier}, ${element}` : element;
 }
@@ -184,7 +186,8 @@ export async function proxyRoutes(app: FastifyInstance, opts: ProxyOptions): Pro
     if (path === undefined) {
       throw new ProxyRefusal(
         'SSP_TARGET_MISMATCH',
-        `${target.origin}${target.pathname} is not under the endpoint registered for ASID ${call.to} and ${interactionId}${roots.length ? ` (${roots.join(', ')})` : ' (none is registered)'}`,
+        `${target.origin}${target.pathname} is not under the endpoint registered for ASID ${call.to} and ${interactionId}` +
+          (roots.length ? ` (${roots.join(', ')})` : ' (none is registered)'),
       );
     }
     if (!rule.path.test(path))
