@@ -107,8 +107,11 @@ describe('FHIR XML', () => {
         '<Bundle xmlns="http://hl7.org/fhir"><type value="searchset"/><total value="1"/><entry><resource><Appointment><id value="a1"/>' +
         '<contained><Patient><id value="P1"/></Patient></contained>' +
         '<extension url="https://example.org/ext"><valueCode value="In-person"/></extension><status value="booked"/>' +
-        '<participant id="part-1"><actor><reference value="#P1"/></actor><status value="accepted"/></participant></Appointment></resource>' +
-        '<response><status value="200 OK"/><outcome><OperationOutcome><issue><severity value="information"/><code value="informational"/></issue></OperationOutcome></outcome></response>' +
+        '<participant id="part-1"><actor><reference value="#P1"/></actor><status value="accepted"/></participant>' +
+        '</Appointment></resource>' +
+        '<response><status value="200 OK"/><outcome><OperationOutcome>' +
+        '<issue><severity value="information"/><code value="informational"/></issue>' +
+        '</OperationOutcome></outcome></response>' +
         '</entry></Bundle>',
     );
     sameJson(xmlToResource(xml), bundle);

@@ -15,6 +15,7 @@ import { OTHER_TENANT, SERVICE, TENANT, bookingFor } from './provider.js';
 export const headerSafe = (s: string) =>
   Buffer.from(s, 'utf8')
     .toString('latin1')
+    // eslint-disable-next-line no-control-regex -- control characters are what this replaces: HTTP refuses them in a header.
     .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
 /** Any text as URL characters node:http sends (0x21–0xFF): spaces and non-latin1 percent-encoded. */
 export const pathSafe = (s: string) => s.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c));

@@ -44,7 +44,7 @@ describe('read an appointment', () => {
 });
 
 describe('cancel an appointment', () => {
-  it('P31 cancels with If-Match: 200, new version, ETag, Last-Modified, Location; the slot is free again; every version stays readable', async () => {
+  it('P31 cancels with If-Match: 200, new version, ETag, Last-Modified, Location; slot freed; all versions stay readable', async () => {
     const appt = await booked(2);
     const res = await put(appt.id, cancelled(appt), 'W/"1"');
     assert.equal(res.status, 200, res.text);

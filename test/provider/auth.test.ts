@@ -33,7 +33,7 @@ describe('JWT', () => {
     );
   });
 
-  it('P1 a token whose text is not well-formed Unicode (a lone surrogate) is a 401, and every request around it is still audited', async () => {
+  it('P1 a token whose text is not well-formed Unicode (a lone surrogate) is a 401; every request around it is still audited', async () => {
     // Found by the token property on PostgreSQL: such a claim could not be stored, and the audit batch
     // holding it was lost with its neighbours.
     const payload = Buffer.from(token(good()).split('.')[1]!, 'base64url')

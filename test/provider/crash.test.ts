@@ -228,7 +228,7 @@ async function appointmentCount(provider: Provider): Promise<number> {
 }
 
 describe('crash in the middle of a booking storm', () => {
-  it('P24 P25 BOOK-5 API-9 SIGKILL mid-storm, three times: confirmed bookings survive, no slot is booked twice, retries replay exactly what committed', async (t) => {
+  it('P24 P25 BOOK-5 API-9 SIGKILL mid-storm ×3: confirmed bookings survive, no double booking, retries get what committed', async (t) => {
     t.diagnostic(`CRASH_SEED=${seed}`);
     const attempts: Attempt[] = [];
     /** Client-visible bookings: the one appointment each slot got and which request made it. */
@@ -305,7 +305,8 @@ describe('crash in the middle of a booking storm', () => {
       const lost = mine.filter((a) => !a.seen);
       const confirmedNow = mine.filter((a) => a.seen?.status === 201);
       t.diagnostic(
-        `cycle ${cycle + 1}: killed ${delay} ms into the storm; ${mine.length} requests, ${confirmedNow.length} confirmed, ${lost.length} unanswered`,
+        `cycle ${cycle + 1}: killed ${delay} ms into the storm; ` +
+          `${mine.length} requests, ${confirmedNow.length} confirmed, ${lost.length} unanswered`,
       );
       assert.ok(lost.length > 0, 'the kill came in the middle of the storm (some requests never got an answer)');
       assert.ok(confirmedNow.length > 0, 'some bookings were confirmed before the kill');

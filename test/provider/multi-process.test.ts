@@ -15,7 +15,7 @@ import { sharedCliStore } from '../helpers/store.js';
 const shared = sharedCliStore('multi');
 const storeArgs = shared.args;
 const children: ChildProcess[] = [];
-let roots: string[] = [];
+const roots: string[] = [];
 
 before(async () => {
   await shared.create();

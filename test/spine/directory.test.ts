@@ -188,7 +188,7 @@ describe('service directory (DoS stand-in)', () => {
       assert.equal((await fetch(`${base}/services/T-LOCAL`, { method: 'DELETE' })).status, 204);
     });
 
-    it('400 with an OperationOutcome naming the problem: unknown or malformed postcode or disposition, bad numbers and times, repeated parameters', async () => {
+    it('400 with an OperationOutcome naming the problem: unknown/malformed postcode or disposition, bad number/time, repeat', async () => {
       const unknownPostcode = await get('/services?disposition=Dx05&postcode=ZZ99%209ZZ');
       assertOutcome(unknownPostcode, 400, 'unknown postcode');
       assert.match(unknownPostcode.body.issue[0].diagnostics, /ZZ99 9ZZ/);
@@ -511,7 +511,7 @@ describe('service directory (DoS stand-in)', () => {
       );
     });
 
-    it('ABUS.01: a late Saturday search from Leeds ranks the 24/7 services first, nearest first; a child sees the children’s service', async () => {
+    it('ABUS.01: late on a Saturday in Leeds, 24/7 services rank first, nearest first; a child sees the children’s service', async () => {
       // Saturday 23:00 BST.
       const { body } = await get(
         '/services?disposition=Dx05&postcode=LS1%204AP&age=40&at=2026-06-13T22:00:00Z&max=100',

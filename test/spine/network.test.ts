@@ -120,7 +120,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     echo.server.close();
   });
 
-  it('C1, C9–C11, C19–C26, C30: knowing only the spine, a consumer finds the service, resolves its endpoint, searches and books through the proxy', async () => {
+  it('C1, C9–C11, C19–C26, C30: from the spine alone a consumer finds service and endpoint, searches and books via the proxy', async () => {
     const found = await json(`${base}/directory/services?disposition=Dx05&postcode=${encodeURIComponent('LS1 4AP')}`);
     assert.equal(found.status, 200);
     const listed = found.body.services.find((s: any) => s.id === SERVICE);
@@ -195,7 +195,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     assert.equal(((await encoded.json()) as any).resourceType, 'Bundle');
   });
 
-  it('forwards method, path, query, headers and body unchanged, adds an RFC 7239 Forwarded header, and passes the answer back as it came', async () => {
+  it('forwards method, path, query, headers and body unchanged, adds RFC 7239 Forwarded, passes the answer back as it came', async () => {
     const target = `${echo.origin}/STU3/1/echo`;
     const body = '{"resourceType":"Appointment","status":"booked"}';
     const headers: Record<string, string> = {
@@ -361,7 +361,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
       assert.equal(sspCheck(await book.json()), 'SSP_SENDER_NOT_AUTHORISED');
     });
 
-    it('502 SSP_TARGET_UNREACHABLE when the provider cannot be reached; 504 SSP_TARGET_TIMEOUT when it does not answer in time', async () => {
+    it('502 SSP_TARGET_UNREACHABLE when the provider is unreachable; 504 SSP_TARGET_TIMEOUT when it does not answer in time', async () => {
       const down = await fetch(`${proxy}/http://127.0.0.1:9/STU3/1/down/Slot`, {
         headers: ssp(INTERACTIONS.slotSearch, DOWN_ASID),
       });
@@ -489,7 +489,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
       assert.equal((await json(`${base}/endpoints/as/999000000003`)).status, 404);
     });
 
-    it('C11–C17: the demo seed holds one endpoint-directory record per failure a consumer must handle, and seeding twice changes nothing', async () => {
+    it('C11–C17: the demo seeds one endpoint-directory record per failure consumers must handle; reseeding changes nothing', async () => {
       await seedDemoSpine(spineStore.store.db);
       await seedDemoSpine(spineStore.store.db);
       assert.equal((await json(`${base}/endpoints/as/${SDS_CASES.unknownAsid}`)).status, 404);

@@ -129,7 +129,11 @@ describe('SQLite background writer', { skip: TEST_DATABASE_URL && 'SQLite only' 
       const script = `
         import { AUDIT_COLUMNS, openStore } from ${JSON.stringify(new URL('../../src/store/store.ts', import.meta.url).pathname)};
         const store = await openStore({ dataDir: ${JSON.stringify(dir)} });
-        const row = { ...Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, null])), at: new Date().toISOString(), method: 'GET', path: '/shutdown', status: 200, outcome: 'ok', consumer_fault: 0, request_id: 'last-words', duration_ms: 1 };
+        const row = {
+          ...Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, null])),
+          at: new Date().toISOString(), method: 'GET', path: '/shutdown', status: 200, outcome: 'ok',
+          consumer_fault: 0, request_id: 'last-words', duration_ms: 1,
+        };
         await store.appendAuditEvents([row]);
         console.log('written');
         await store.close();`;
@@ -157,7 +161,7 @@ describe('SQLite background writer', { skip: TEST_DATABASE_URL && 'SQLite only' 
 });
 
 describe('PostgreSQL schemas', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (SLOTBRIDGE_TEST_DATABASE_URL)' }, () => {
-  it('a store chosen by a search_path in the URL migrates in that schema, though another schema of the database has migration tables', async () => {
+  it('a store chosen by a search_path in the URL migrates in that schema, though another schema has migration tables', async () => {
     // How two slotbridge processes share a schema (test/helpers/store.ts sharedCliStore); Kysely found
     // the other schema's migration tables, made none of its own and failed to lock them.
     const other = await testStore();
@@ -166,11 +170,13 @@ describe('PostgreSQL schemas', { skip: !TEST_DATABASE_URL && 'PostgreSQL only (S
     await admin.connect();
     try {
       await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const separator = TEST_DATABASE_URL!.includes('?') ? '&' : '?';
+      const url = `${TEST_DATABASE_URL}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       const store = await openStore({ databaseUrl: url });
       await store.close();
       const tables = await admin.query(
-        `select table_name from information_schema.tables where table_schema = $1 and table_name in ('kysely_migration', 'slot') order by 1`,
+        'select table_name from information_schema.tables ' +
+          `where table_schema = $1 and table_name in ('kysely_migration', 'slot') order by 1`,
         [schema],
       );
       assert.deepEqual(

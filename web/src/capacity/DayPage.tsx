@@ -110,14 +110,17 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
         to: londonInstant(day, range.to, 'end'),
       });
       const done = action === 'block' ? 'Blocked' : 'Released';
-      return `${done} ${report.changed.length} ${report.changed.length === 1 ? 'slot' : 'slots'} on ${range.scheduleId} from ${range.from} to ${range.to}.${skippedText(report, action)}`;
+      const slots = `${report.changed.length} ${report.changed.length === 1 ? 'slot' : 'slots'}`;
+      return `${done} ${slots} on ${range.scheduleId} from ${range.from} to ${range.to}.${skippedText(report, action)}`;
     });
   };
 
   const move = (booking: DayBooking, status: string) =>
     run(async () => {
       const result = await api.appointmentStatus(booking.appointmentId, status);
-      return `Appointment ${result.id} at ${londonTime(booking.start)} was ${STATUS_TEXT[result.before] ?? result.before} and is now ${STATUS_TEXT[result.status] ?? result.status}.`;
+      const was = STATUS_TEXT[result.before] ?? result.before;
+      const now = STATUS_TEXT[result.status] ?? result.status;
+      return `Appointment ${result.id} at ${londonTime(booking.start)} was ${was} and is now ${now}.`;
     });
 
   const showDay = (e: FormEvent) => {
