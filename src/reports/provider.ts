@@ -140,7 +140,9 @@ export async function receiveReferral(
       body,
       consumer_ods: consumerOds ?? null,
     })
-    .onConflict((oc) => oc.doUpdateSet({ received_at: now, body, content_type: contentType }))
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'document_id']).doUpdateSet({ received_at: now, body, content_type: contentType }),
+    )
     .execute();
   return 'received';
 }
