@@ -56,6 +56,7 @@ import {
   type Series,
 } from './lib.js';
 import { checkStore, exactly, race, type RaceResult, type RaceTarget, type StoreCheck } from './race.js';
+import { startupBenchmark } from './startup.js';
 
 const RUNS = 3;
 const SEARCH_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -1059,6 +1060,7 @@ async function main() {
   if (want('pg')) await postgresRaceBenchmark();
   if (want('proxy')) await proxyBenchmark();
   if (want('generate')) await generateBenchmark();
+  if (want('startup')) await startupBenchmark(summary, sections);
   const minutes = (Date.now() - started) / 60_000;
   const versionAtEnd = codeVersion();
 
