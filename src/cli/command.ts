@@ -61,26 +61,23 @@ function knownPrefix(table: Command[], args: string[]): string[] {
   return prefix;
 }
 
-/** Whether --help or -h is among the options, read with the command's own option types. */
-function asksForHelp(args: string[], options: OptionSpecs): boolean {
-  const { values } = parseArgs({
+/** Whether --help or -h is among the options, and the words left, read with the command's own option types. */
+function readLeniently(args: string[], options: OptionSpecs): { help: boolean; words: string[] } {
+  const { values, positionals } = parseArgs({
     args,
     options: { ...options, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: false,
   });
-  return values.help === true;
+  return { help: values.help === true, words: positionals };
 }
 
 /** The first option the command does not know, as typed (`--nope`, `-x`). */
 function unknownOption(args: string[], options: OptionSpecs): string | undefined {
   const known = { ...options, json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' } };
   const { tokens } = parseArgs({ args, options: known, allowPositionals: true, strict: false, tokens: true });
-  const shorts = new Set(Object.values(known).map((o) => ('short' in o ? o.short : undefined)));
-  for (const token of tokens) {
-    if (token.kind !== 'option') continue;
-    if (token.rawName.startsWith('--') ? !(token.name in known) : !shorts.has(token.name)) return token.rawName;
-  }
+  // A known short option comes back under its long name; an unknown one under its own letter.
+  for (const token of tokens) if (token.kind === 'option' && !(token.name in known)) return token.rawName;
   return undefined;
 }
 
@@ -92,14 +89,15 @@ export async function runCommand(table: Command[], args: string[]): Promise<numb
   const prefix = knownPrefix(table, args);
   const named = table.find((c) => c.name === prefix.join(' '));
   const rest = args.slice(prefix.length);
-  const help = asksForHelp(rest, named?.options ?? {});
+  // --help answers only when every word is known: `slotbridge frob --help` is a mistake, not a request.
+  const { help, words: unknownWords } = readLeniently(rest, named?.options ?? {});
   if (!named) {
     const commands = family(table, prefix);
-    if (help) {
+    const next = unknownWords[0];
+    if (help && next === undefined) {
       process.stdout.write(helpText(commands));
       return 0;
     }
-    const next = rest.find((a) => !a.startsWith('-'));
     // An unknown first word gets a pointer to `slotbridge help`, not every command's usage.
     throw new UsageError(
       next === undefined ? `which ${prefix.join(' ')} command?` : `unknown command "${[...prefix, next].join(' ')}"`,
@@ -107,7 +105,7 @@ export async function runCommand(table: Command[], args: string[]): Promise<numb
     );
   }
   const others = family(table, prefix).filter((c) => c !== named);
-  if (help) {
+  if (help && unknownWords.length === 0) {
     // `slotbridge provider --help`: the server and every provider command; `… rota put --help`: that one.
     process.stdout.write(helpText([named, ...others]));
     return 0;

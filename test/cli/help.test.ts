@@ -126,6 +126,16 @@ describe('slotbridge --help', () => {
     assert.equal(sub.code, 2);
     assert.match(sub.stderr, /unknown command "provider rota frob"/);
     assert.match(sub.stderr, /slotbridge provider rota generate/);
+    for (const args of [
+      ['help', 'frobnicate'],
+      ['provider', 'frob', '--help'],
+      ['token', 'extra', '-h'],
+    ]) {
+      const help = await run([BIN, ...args]);
+      assert.equal(help.code, 2, args.join(' '));
+      assert.equal(help.stdout, '', args.join(' '));
+      assert.match(help.stderr, /unknown command "(frobnicate|provider frob)"|unexpected argument "extra"/);
+    }
   });
 
   it('slotbridge --help loads no dependency (no web server, store driver or bundler)', async () => {
