@@ -7,11 +7,13 @@
  *  4. the same race on PostgreSQL with two API processes (booking-race-pg.ts);
  *  5. the latency the secure proxy adds to a slot search (proxy.ts);
  *  6. generating 90 days of 5-minute slots for 50 rotas (1.3 million) with `slotbridge provider rota
- *     generate --all` (generate.ts).
+ *     generate --all` (generate.ts);
+ *  7. start-up: `slotbridge --help` and the provider to listening, built dist/ against the sources
+ *     through tsx (startup.ts).
  * Servers run in child processes (bench/provider-server.ts, bench/bare-server.ts); autocannon, the
  * load generator, runs in this process. Both share the machine's cores, which the results say.
  *
- * Environment: BENCH_ONLY=search,race,growth,pg,proxy,generate runs some; BENCH_SECONDS (default 8) per search run;
+ * Environment: BENCH_ONLY=search,race,growth,pg,proxy,generate,startup runs some; BENCH_SECONDS (default 8) per search run;
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) for benchmark 4.
  */
 import { execFileSync } from 'node:child_process';
@@ -26,9 +28,10 @@ import { BENCH_DIR, RUNS, TMP_DIR, fmt, log, median, totalQuietWaitSeconds } fro
 import { proxy } from './proxy.js';
 import { Report, type Benchmark } from './report.js';
 import { slotSearch } from './slot-search.js';
+import { startup } from './startup.js';
 
 /** Every benchmark, in the order they run and appear in the results; a new one is one more line. */
-const BENCHMARKS: Benchmark[] = [slotSearch, sqliteRace, growth, postgresRace, proxy, generate];
+const BENCHMARKS: Benchmark[] = [slotSearch, sqliteRace, growth, postgresRace, proxy, generate, startup];
 
 /** Says how much CPU other work took during the measured runs (other people's tests on a shared machine). */
 function otherWork(allCpu: Report['cpu']): string[] {

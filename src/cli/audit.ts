@@ -1,57 +1,60 @@
 /** `slotbridge audit`: read the provider's append-only audit trail. */
-import { openStore } from '../store/store.js';
-import { UsageError, parse, print, storeFrom, storeOptions } from './io.js';
+import type { Command } from './command.js';
+import { UsageError, print, storeOptions } from './io.js';
+import { withStore } from './with-store.js';
 
-export const AUDIT_USAGE =
-  'slotbridge audit [--tenant ID] [--since ISO] [--request-id ID] [--consumer-faults] [--limit N] [--data DIR | --database-url URL] [--json]';
-
-export async function auditCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    ...storeOptions,
-    tenant: { type: 'string' },
-    since: { type: 'string' },
-    'request-id': { type: 'string' },
-    'consumer-faults': { type: 'boolean' },
-    limit: { type: 'string' },
-  });
-  const limit = values.limit === undefined ? 50 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit <= 0)
-    throw new UsageError(`--limit ${String(values.limit)} is not a positive whole number`);
-  const store = await openStore(storeFrom(values));
-  try {
-    let query = store.db.selectFrom('audit_event').selectAll();
-    if (values.tenant) query = query.where('tenant_id', '=', values.tenant as string);
-    if (values.since) query = query.where('at', '>=', new Date(values.since as string).toISOString());
-    if (values['request-id']) {
-      const id = values['request-id'] as string;
-      query = query.where((eb) => eb.or([eb('request_id', '=', id), eb('correlation_id', '=', id)]));
-    }
-    if (values['consumer-faults']) query = query.where('consumer_fault', '=', 1);
-    const rows = (await query.orderBy('seq', 'desc').limit(limit).execute()).reverse();
-    print(
-      values,
-      rows,
-      rows.map((r) =>
-        [
-          r.at,
-          r.tenant_id ?? '-',
-          `${r.method} ${r.path}`,
-          r.status,
-          r.interaction ?? '-',
-          `org=${r.organisation_ods ?? '-'}`,
-          `user=${r.practitioner_id ?? '-'}`,
-          `x-request-id=${r.request_id}`,
-          r.correlation_id ? `correlation=${r.correlation_id}` : '',
-          r.ssp_trace_id ? `trace=${r.ssp_trace_id}` : '',
-          r.consumer_fault ? 'CONSUMER-FAULT' : '',
-          r.diagnostics ? `"${r.diagnostics}"` : '',
-        ]
-          .filter((x) => x !== '')
-          .join('  '),
-      ),
-    );
-    return 0;
-  } finally {
-    await store.close();
-  }
-}
+export const auditCommands: Command[] = [
+  {
+    name: 'audit',
+    usage:
+      '[--tenant ID] [--since ISO] [--request-id ID] [--consumer-faults] [--limit N] [--data DIR | --database-url URL]',
+    summary: "the provider's append-only audit trail, oldest first",
+    options: {
+      ...storeOptions,
+      tenant: { type: 'string' },
+      since: { type: 'string' },
+      'request-id': { type: 'string' },
+      'consumer-faults': { type: 'boolean' },
+      limit: { type: 'string' },
+    },
+    async run(values) {
+      const limit = values.limit === undefined ? 50 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new UsageError(`--limit ${String(values.limit)} is not a positive whole number`);
+      const rows = await withStore(values, async (store) => {
+        let query = store.db.selectFrom('audit_event').selectAll();
+        if (values.tenant) query = query.where('tenant_id', '=', values.tenant as string);
+        if (values.since) query = query.where('at', '>=', new Date(values.since as string).toISOString());
+        if (values['request-id']) {
+          const id = values['request-id'] as string;
+          query = query.where((eb) => eb.or([eb('request_id', '=', id), eb('correlation_id', '=', id)]));
+        }
+        if (values['consumer-faults']) query = query.where('consumer_fault', '=', 1);
+        return (await query.orderBy('seq', 'desc').limit(limit).execute()).reverse();
+      });
+      print(
+        values,
+        rows,
+        rows.map((r) =>
+          [
+            r.at,
+            r.tenant_id ?? '-',
+            `${r.method} ${r.path}`,
+            r.status,
+            r.interaction ?? '-',
+            `org=${r.organisation_ods ?? '-'}`,
+            `user=${r.practitioner_id ?? '-'}`,
+            `x-request-id=${r.request_id}`,
+            r.correlation_id ? `correlation=${r.correlation_id}` : '',
+            r.ssp_trace_id ? `trace=${r.ssp_trace_id}` : '',
+            r.consumer_fault ? 'CONSUMER-FAULT' : '',
+            r.diagnostics ? `"${r.diagnostics}"` : '',
+          ]
+            .filter((x) => x !== '')
+            .join('  '),
+        ),
+      );
+      return 0;
+    },
+  },
+];

@@ -1,11 +1,20 @@
 /**
- * The command line's contract (decisions.md): with `--json` exactly one JSON document on stdout and
+ * The command line's contract (docs/decisions.md): with `--json` exactly one JSON document on stdout and
  * messages on stderr; without it, lines for people. Failures exit non-zero with the reason on stderr.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { StoreOptions } from '../store/store.js';
 
-export class UsageError extends Error {}
+/** A mistake in the command line (exit 2): the usage to show beside the message, or the command whose --help has it. */
+export class UsageError extends Error {
+  command?: string;
+  constructor(
+    message: string,
+    public usage?: string,
+  ) {
+    super(message);
+  }
+}
 
 export type Options = Record<string, string | boolean | string[] | undefined>;
 

@@ -1,46 +1,29 @@
-/** `slotbridge <command>`: the command line (decisions.md fixes its contract). */
-import { AUDIT_USAGE, auditCommand } from './audit.js';
-import { TOKEN_USAGE, tokenCommand } from './token.js';
-import { UsageError, parse, print, say, storeFrom, storeOptions } from './io.js';
-import { PROVIDER_USAGE, providerCommand, startProvider, untilSignalled } from './provider.js';
-import { seedDemo } from '../capacity/demo.js';
+/** `slotbridge <command>`: the command line (docs/decisions.md fixes its contract). */
 import { randomBytes } from 'node:crypto';
-import { openStore } from '../store/store.js';
-import { createTestPki } from '../spine/test-ca.js';
-import { tlsClientOptions } from '../spine/tls.js';
-import { CONSUMER_USAGE, consumerCommand } from './consumer.js';
-import { DEFAULT_WEB_PORT, startConsumerWeb } from './web.js';
-import { SPINE_USAGE, announceSpine, fetchWith, registerProviderWith, spineCommand, startSpine } from './spine.js';
-
-const USAGE = `usage:
-slotbridge start [--port N] [--spine-port N] [--web-port N] [--data DIR] [--tls DIR]   the demo network on the embedded store (what npm start runs)
-${PROVIDER_USAGE}
-${SPINE_USAGE}
-${CONSUMER_USAGE}
-slotbridge seed demo [--data DIR | --database-url URL] [--json]
-${AUDIT_USAGE}
-${TOKEN_USAGE}
-Every command takes --json (one JSON document on stdout).`;
+import { auditCommands } from './audit.js';
+import { helpText, runCommand, type Command } from './command.js';
+import { consumerCommands } from './consumer.js';
+import { UsageError, print, say, storeOptions, type Options } from './io.js';
+import { providerCommands, startProvider, untilSignalled } from './provider.js';
+import { announceSpine, fetchWith, registerProviderWith, spineCommands, startSpine } from './spine.js';
+import { tokenCommands } from './token.js';
+import { openStoreFrom, withStore } from './with-store.js';
 
 /**
  * The demo network: the spine (directory, endpoint directory, proxy) and the demo provider's tenants
  * on one store, each tenant enrolled with the spine over HTTP exactly as `spine register-provider`
  * does, so a consumer that knows only the spine's URL finds them.
  */
-async function startCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    ...storeOptions,
-    port: { type: 'string' },
-    'spine-port': { type: 'string' },
-    'web-port': { type: 'string' },
-    host: { type: 'string' },
-    'public-url': { type: 'string' },
-    tls: { type: 'string' },
-  });
+async function startCommand(values: Options): Promise<number> {
+  const [{ createTestPki }, { tlsClientOptions }, { DEFAULT_WEB_PORT, startConsumerWeb }] = await Promise.all([
+    import('../spine/test-ca.js'),
+    import('../spine/tls.js'),
+    import('./web.js'),
+  ]);
   // --tls DIR: the whole network on mutual TLS, with a test CA made in DIR when there is none.
   const pki = values.tls ? await createTestPki(String(values.tls)) : undefined;
   if (pki) say(`mutual TLS: certificates in ${pki.dir} (test CA ${pki.caFile})`);
-  const store = await openStore(storeFrom(values));
+  const store = await openStoreFrom(values);
   // The rota manager's admin token for the capacity area: SLOTBRIDGE_ADMIN_TOKEN, or a new one each start.
   const adminToken = process.env.SLOTBRIDGE_ADMIN_TOKEN || `sbadm_${randomBytes(24).toString('base64url')}`;
   const provider = await startProvider({ ...values, seed: 'demo', 'admin-token': adminToken }, store);
@@ -76,11 +59,11 @@ async function startCommand(args: string[]): Promise<number> {
       store,
       port: portOption(values['web-port'], DEFAULT_WEB_PORT),
       host: values.host as string | undefined,
-      fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
+      fetchImpl: pki ? await fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
       capacity: {
         providerOrigin: provider.origin,
         tenants: provider.tenants.map((t) => ({ id: t.id, name: t.name })),
-        fetchImpl: pki ? fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
+        fetchImpl: pki ? await fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
       },
     });
   } catch (err) {
@@ -115,11 +98,9 @@ function portOption(value: unknown, fallback: number): number {
   return port;
 }
 
-async function seedCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...storeOptions });
-  if (positionals[0] !== 'demo') throw new UsageError('only "slotbridge seed demo" is known');
-  const store = await openStore(storeFrom(values));
-  try {
+async function seedCommand(values: Options): Promise<number> {
+  const { seedDemo } = await import('../capacity/demo.js');
+  await withStore(values, async (store) => {
     const reports = await seedDemo(store);
     print(
       values,
@@ -129,43 +110,55 @@ async function seedCommand(args: string[]): Promise<number> {
           `${r.tenant}: ${r.services} services, ${r.schedules} schedules, ${r.slotsAdded} new slots (${store.location})`,
       ),
     );
-  } finally {
-    await store.close();
-  }
+  });
   return 0;
 }
 
+/** Every command, in the order `slotbridge help` lists them. */
+export const COMMANDS: Command[] = [
+  {
+    name: 'start',
+    usage: '[--port N] [--spine-port N] [--web-port N] [--host H] [--data DIR] [--public-url URL] [--tls DIR]',
+    summary:
+      'the demo network on the embedded store (what npm start runs): provider on 4000, spine on 4100, web app on 4200',
+    options: {
+      ...storeOptions,
+      port: { type: 'string' },
+      'spine-port': { type: 'string' },
+      'web-port': { type: 'string' },
+      host: { type: 'string' },
+      'public-url': { type: 'string' },
+      tls: { type: 'string' },
+    },
+    run: startCommand,
+  },
+  ...providerCommands,
+  ...spineCommands,
+  ...consumerCommands,
+  {
+    name: 'seed demo',
+    usage: '[--data DIR | --database-url URL]',
+    summary: 'seeds the demo tenants without serving',
+    options: storeOptions,
+    run: seedCommand,
+  },
+  ...auditCommands,
+  ...tokenCommands,
+];
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'start':
-        return await startCommand(rest);
-      case 'provider':
-        return await providerCommand(rest);
-      case 'spine':
-        return await spineCommand(rest);
-      case 'consumer':
-        return await consumerCommand(rest);
-      case 'seed':
-        return await seedCommand(rest);
-      case 'audit':
-        return await auditCommand(rest);
-      case 'token':
-        return await tokenCommand(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+    if (argv.length === 0 || (argv[0] === 'help' && argv.length === 1)) {
+      process.stdout.write(helpText(COMMANDS));
+      return argv.length === 0 ? 2 : 0;
     }
+    // `slotbridge help provider rota` is `slotbridge provider rota --help`.
+    return await runCommand(COMMANDS, argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv);
   } catch (err) {
     if (err instanceof UsageError) {
       say(`slotbridge: ${err.message}`);
-      if (!err.message.includes('usage')) say(`run "slotbridge help" for usage`);
+      if (err.usage) say(`usage:\n${err.usage}`);
+      else say(`run "slotbridge ${err.command ? `${err.command} --help` : 'help'}" for usage`);
       return 2;
     }
     say(`slotbridge: ${(err as Error).message}`);

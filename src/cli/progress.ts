@@ -44,7 +44,9 @@ export function progress(
     const share = state.total ? state.done / state.total : 1;
     const width = 24;
     const filled = Math.round(share * width);
-    const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)}% ${number(state.done)} / ${number(state.total)} ${unit}, ${number(rate)} ${unit}/s, ETA ${state.done >= state.total ? '0 s' : duration(left)}`;
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)}%`;
+    const eta = state.done >= state.total ? '0 s' : duration(left);
+    const line = `${label} ${bar} ${number(state.done)} / ${number(state.total)} ${unit}, ${number(rate)} ${unit}/s, ETA ${eta}`;
     const columns = stream.columns || 120;
     stream.write(`\r${line.slice(0, columns - 1)}\u001b[K`);
     drawn = true;
@@ -67,7 +69,8 @@ export function progress(
         lastTenth = tenth;
         const { rate, left } = describe();
         stream.write(
-          `${label}: ${tenth * 10}% (${number(done)} / ${number(total)} ${unit}, ${number(rate)} ${unit}/s${done < total ? `, ETA ${duration(left)}` : ''})\n`,
+          `${label}: ${tenth * 10}% (${number(done)} / ${number(total)} ${unit}, ${number(rate)} ${unit}/s` +
+            `${done < total ? `, ETA ${duration(left)}` : ''})\n`,
         );
       }
     },

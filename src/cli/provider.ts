@@ -1,49 +1,12 @@
 /** `slotbridge provider …`: serve the provider FHIR API, and its operator commands. */
-import { seedDemo } from '../capacity/demo.js';
-import { setRefusedOrganisations } from '../capacity/catalogue.js';
-import { audit, createAdminToken } from '../capacity/admin.js';
-import { setAvailability } from '../capacity/availability.js';
-import { checkRota, generateRotas, getRota, listRotas, previewRota, putRota, type Rota } from '../capacity/rota.js';
-import { progress } from './progress.js';
-import { checkReleaseRule, putReleaseRule, setOrganisationType } from '../capacity/release.js';
-import { dayView } from '../capacity/day.js';
-import { setAppointmentStatus } from '../capacity/front-desk.js';
-import { ReleaseView } from '../diary/release.js';
 import { randomUUID } from 'node:crypto';
-import { buildProviderServer } from '../server/provider.js';
-import { providerReport, receiveReferral } from '../reports/provider.js';
-import { loadPki, tlsServerOptions } from '../spine/tls.js';
-import { openStore, type Store } from '../store/store.js';
 import { readFileSync } from 'node:fs';
-import { DIRECTORY_USAGE, providerDirectoryCommand } from './provider-directory.js';
-import { rethrowOutcome, withStore } from './with-store.js';
-import {
-  UsageError,
-  instantOption,
-  parse,
-  print,
-  requireString,
-  say,
-  storeFrom,
-  storeOptions,
-  type Options,
-} from './io.js';
-
-export const PROVIDER_USAGE = `slotbridge provider [--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--tls DIR] [--admin-token TOKEN] [--json]
-slotbridge provider report --tenant ID [--from DATE] [--to DATE] [--json]
-slotbridge provider policy --tenant ID [--refuse ODS,…] [--allow ODS,…] [--json]
-slotbridge provider referral --tenant ID --document-id UUID --file FILE [--content-type TYPE] [--json]
-slotbridge provider admin-token --name NAME [--json]                       a new admin API token (shown once)
-slotbridge provider rota put --tenant ID --file ROTA.json | rota list --tenant ID
-slotbridge provider rota preview --tenant ID --file ROTA.json [--days N]        the slots it would make, per day (nothing saved)
-slotbridge provider rota generate --tenant ID (--rota ID | --all) [--days N]   makes the slots (default 28 days); progress on stderr
-slotbridge provider slots block|release --tenant ID (--slot ID … | --schedule ID --from ISO --to ISO)
-slotbridge provider release --tenant ID --schedule ID [--not-bookable] [--organisations ODS,…] [--types TYPE,…] [--cap-per-day N] [--cap-per-session N] [--window-days N] [--embargo-minutes N] | --clear
-slotbridge provider organisation-type --tenant ID --ods CODE --type TYPE|none
-slotbridge provider preview --tenant ID --ods CODE                            what that consumer's search would return, and why the rest is withheld
-slotbridge provider day --tenant ID [--date YYYY-MM-DD]                        slots offered, booked, free, blocked per schedule, and who booked
-slotbridge provider appointment --tenant ID --id ID --status arrived|fulfilled|noshow|cancelled
-${DIRECTORY_USAGE}`;
+import type { Rota } from '../capacity/rota.js';
+import type { Store } from '../store/store.js';
+import type { Command } from './command.js';
+import { providerDirectoryCommands } from './provider-directory.js';
+import { auditChange, cliActor, openStoreFrom, rethrowOutcome, withStore } from './with-store.js';
+import { UsageError, instantOption, print, requireString, say, storeOptions, type Options } from './io.js';
 
 export interface RunningProvider {
   close(): Promise<void>;
@@ -58,9 +21,14 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   if (values.seed !== undefined && values.seed !== 'demo')
     throw new UsageError(`--seed ${String(values.seed)}: only "demo" is known`);
+  const [{ seedDemo }, { buildProviderServer }, { loadPki, tlsServerOptions }] = await Promise.all([
+    import('../capacity/demo.js'),
+    import('../server/provider.js'),
+    import('../spine/tls.js'),
+  ]);
 
   const ownStore = !store;
-  store ??= await openStore(storeFrom(values));
+  store ??= await openStoreFrom(values);
   say(`store: ${store.location}`);
   if (values.seed === 'demo') {
     for (const r of await seedDemo(store)) {
@@ -103,262 +71,258 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
   };
 }
 
-export async function providerCommand(args: string[]): Promise<number> {
-  const sub = args[0] && !args[0].startsWith('-') ? args[0] : undefined;
-  const rest = sub ? args.slice(1) : args;
+const tenantOption = { ...storeOptions, tenant: { type: 'string' } } as const;
 
-  const done = await providerDirectoryCommand(sub, rest);
-  if (done !== undefined) return done;
+/** A comma-separated list option: `--refuse A1,B2`. */
+function listOption(value: unknown, normalise: (s: string) => string = (s) => s): string[] {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => normalise(s.trim()))
+        .filter(Boolean)
+    : [];
+}
 
-  if (sub === 'report') {
-    const { values } = parse(rest, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-    });
-    const tenant = requireString(values, 'tenant');
-    const to = instantOption(values, 'to', new Date().toISOString());
-    const from = instantOption(values, 'from', new Date(Date.parse(to) - 30 * 86_400_000).toISOString());
-    const report = await withStore(values, (store) => providerReport(store, tenant, from, to));
-    print(values, report, [
-      `Provider reports for ${tenant}, ${from} to ${to}`,
-      `rep-prov-01 appointments booked: ${report['rep-prov-01'].booked}`,
-      ...report['rep-prov-01'].byService.map((s) => `    service ${s.service}: ${s.booked}`),
-      `rep-prov-02 booked vs referrals: ${report['rep-prov-02'].booked} of ${report['rep-prov-02'].referrals} (${report['rep-prov-02'].bookedPercent ?? '–'}%)`,
-      `rep-prov-03 booked vs slots made available: ${report['rep-prov-03'].booked} of ${report['rep-prov-03'].slotsMadeAvailable} (${report['rep-prov-03'].bookedPercent ?? '–'}%)`,
-      `rep-prov-04 referrals not booked: ${report['rep-prov-04'].notBooked} of ${report['rep-prov-04'].referrals} (${report['rep-prov-04'].notBookedPercent ?? '–'}%)`,
-      `rep-prov-05 cancellations: ${report['rep-prov-05'].cancelled}`,
-    ]);
-    return 0;
+async function serveCommand(values: Options): Promise<number> {
+  const running = await startProvider(values);
+  announce(values, running);
+  await untilSignalled(running.close);
+  return 0;
+}
+
+async function reportCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const to = instantOption(values, 'to', new Date().toISOString());
+  const from = instantOption(values, 'from', new Date(Date.parse(to) - 30 * 86_400_000).toISOString());
+  const { providerReport } = await import('../reports/provider.js');
+  const report = await withStore(values, (store) => providerReport(store, tenant, from, to));
+  const [r2, r3, r4] = [report['rep-prov-02'], report['rep-prov-03'], report['rep-prov-04']];
+  const share = (n: number, of: number, percent: number | null | undefined) => `${n} of ${of} (${percent ?? '–'}%)`;
+  print(values, report, [
+    `Provider reports for ${tenant}, ${from} to ${to}`,
+    `rep-prov-01 appointments booked: ${report['rep-prov-01'].booked}`,
+    ...report['rep-prov-01'].byService.map((s) => `    service ${s.service}: ${s.booked}`),
+    `rep-prov-02 booked vs referrals: ${share(r2.booked, r2.referrals, r2.bookedPercent)}`,
+    `rep-prov-03 booked vs slots made available: ${share(r3.booked, r3.slotsMadeAvailable, r3.bookedPercent)}`,
+    `rep-prov-04 referrals not booked: ${share(r4.notBooked, r4.referrals, r4.notBookedPercent)}`,
+    `rep-prov-05 cancellations: ${report['rep-prov-05'].cancelled}`,
+  ]);
+  return 0;
+}
+
+async function policyCommand(values: Options): Promise<number> {
+  const tenantId = requireString(values, 'tenant');
+  const upper = (s: string) => s.toUpperCase();
+  const { setRefusedOrganisations } = await import('../capacity/catalogue.js');
+  const refused = await withStore(values, async (store) => {
+    const tenant = await store.db
+      .selectFrom('tenant')
+      .select('refused_organisations')
+      .where('id', '=', tenantId)
+      .executeTakeFirst();
+    if (!tenant) throw new UsageError(`no tenant ${tenantId} in this store`);
+    const current = new Set<string>(JSON.parse(tenant.refused_organisations));
+    for (const c of listOption(values.refuse, upper)) current.add(c);
+    for (const c of listOption(values.allow, upper)) current.delete(c);
+    await setRefusedOrganisations(store.db, tenantId, [...current]);
+    return [...current].sort();
+  });
+  print(values, { tenant: tenantId, refusedOrganisations: refused }, [
+    refused.length ? `${tenantId} refuses requests from: ${refused.join(', ')}` : `${tenantId} refuses no organisation`,
+  ]);
+  return 0;
+}
+
+async function referralCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const documentId = requireString(values, 'document-id');
+  const body = readFileSync(requireString(values, 'file'), 'utf8');
+  const { receiveReferral } = await import('../reports/provider.js');
+  const result = await withStore(values, (store) =>
+    receiveReferral(
+      store,
+      tenant,
+      documentId,
+      body,
+      (values['content-type'] as string | undefined) ?? 'application/hl7-v3+xml',
+    ),
+  );
+  print(values, { tenant, documentId, result }, [
+    `referral document ${documentId} ${result === 'linked' ? 'received and linked to its booking' : 'received'}`,
+  ]);
+  return 0;
+}
+
+async function adminTokenCommand(values: Options): Promise<number> {
+  const name = requireString(values, 'name');
+  const { createAdminToken } = await import('../capacity/admin.js');
+  const token = await withStore(values, (store) => createAdminToken(store.db, name));
+  say(
+    `admin token "${name}" made; it is shown only now (the store keeps its SHA-256): ` +
+      'use it as "Authorization: Bearer <token>" on /admin/{tenant}/…',
+  );
+  print(values, { name, token }, [token]);
+  return 0;
+}
+
+function readRotaFile(values: Options): unknown {
+  const file = requireString(values, 'file');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--file ${file}: ${(err as Error).message}`);
   }
+}
 
-  if (sub === 'policy') {
-    const { values } = parse(rest, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      refuse: { type: 'string' },
-      allow: { type: 'string' },
-    });
-    const tenantId = requireString(values, 'tenant');
-    const list = (v: unknown) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim().toUpperCase())
-            .filter(Boolean)
-        : [];
-    const refused = await withStore(values, async (store) => {
-      const tenant = await store.db
-        .selectFrom('tenant')
-        .select('refused_organisations')
-        .where('id', '=', tenantId)
-        .executeTakeFirst();
-      if (!tenant) throw new UsageError(`no tenant ${tenantId} in this store`);
-      const current = new Set<string>(JSON.parse(tenant.refused_organisations));
-      for (const c of list(values.refuse)) current.add(c);
-      for (const c of list(values.allow)) current.delete(c);
-      await setRefusedOrganisations(store.db, tenantId, [...current]);
-      return [...current].sort();
-    });
-    print(values, { tenant: tenantId, refusedOrganisations: refused }, [
-      refused.length
-        ? `${tenantId} refuses requests from: ${refused.join(', ')}`
-        : `${tenantId} refuses no organisation`,
-    ]);
-    return 0;
-  }
+function horizon(values: Options): number {
+  const days = values.days === undefined ? 28 : Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > 366)
+    throw new UsageError('--days must be a whole number from 1 to 366');
+  return days;
+}
 
-  if (sub === 'referral') {
-    const { values } = parse(rest, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      'document-id': { type: 'string' },
-      file: { type: 'string' },
-      'content-type': { type: 'string' },
+async function rotaPutCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const body = readRotaFile(values);
+  const { checkRota, putRota } = await import('../capacity/rota.js');
+  const rota = await withStore(values, async (store) => {
+    const checked = await checkRota(store.db, tenant, body).catch(rethrowOutcome);
+    const before = await putRota(store.db, tenant, checked);
+    await auditChange(store, {
+      tenantId: tenant,
+      actor: cliActor(),
+      action: before ? 'rota.update' : 'rota.create',
+      target: `rota/${checked.id}`,
+      before,
+      after: checked,
     });
-    const tenant = requireString(values, 'tenant');
-    const documentId = requireString(values, 'document-id');
-    const body = readFileSync(requireString(values, 'file'), 'utf8');
-    const result = await withStore(values, (store) =>
-      receiveReferral(
-        store,
-        tenant,
-        documentId,
-        body,
-        (values['content-type'] as string | undefined) ?? 'application/hl7-v3+xml',
-      ),
+    return checked;
+  });
+  print(values, rota, [
+    `rota ${rota.id} saved for schedule ${rota.scheduleId}: ${rota.days.join(', ')} ${rota.start}–${rota.end}, ` +
+      `${rota.slotMinutes}-minute slots (run "provider rota generate --tenant ${tenant} --rota ${rota.id}" to make them)`,
+  ]);
+  return 0;
+}
+
+async function rotaPreviewCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const body = readRotaFile(values);
+  const days = horizon(values);
+  const { checkRota, previewRota } = await import('../capacity/rota.js');
+  const preview = await withStore(values, async (store) =>
+    previewRota(tenant, await checkRota(store.db, tenant, body).catch(rethrowOutcome), days),
+  );
+  print(values, preview, [
+    ...preview.days.map(
+      (d) =>
+        `${d.date} ${d.weekday}  ${String(d.count).padStart(4)} slots  ${d.first}–${d.last} (first and last start)`,
+    ),
+    `rota ${preview.rota.id} would make ${preview.total.toLocaleString('en-GB')} slots in the next ${days} days ` +
+      `on ${preview.days.length} days (a preview: nothing was saved)`,
+  ]);
+  return 0;
+}
+
+async function rotaGenerateCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const id = values.rota as string | undefined;
+  if (Boolean(id) === Boolean(values.all)) throw new UsageError('give --rota ID or --all (every rota of the tenant)');
+  const days = horizon(values);
+  const [{ generateRotas, getRota, listRotas }, { progress }] = await Promise.all([
+    import('../capacity/rota.js'),
+    import('./progress.js'),
+  ]);
+  const bar = progress(`rota generate ${id ?? `--all (${tenant})`}`, 'slots');
+  const started = performance.now();
+  const result = await withStore(values, async (store) => {
+    const rotas = id ? [await getRota(store.db, tenant, id)] : await listRotas(store.db, tenant);
+    if (id && !rotas[0]) throw new UsageError(`no rota ${id} in ${tenant}`);
+    if (!id && !(await store.db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst()))
+      throw new UsageError(`no tenant ${tenant} in this store`);
+    const summary = await generateRotas(store, tenant, rotas as Rota[], days, Date.now(), (p) =>
+      bar.update(p.done, p.total),
     );
-    print(values, { tenant, documentId, result }, [
-      `referral document ${documentId} ${result === 'linked' ? 'received and linked to its booking' : 'received'}`,
-    ]);
-    return 0;
-  }
-
-  if (sub === 'admin-token') {
-    const { values } = parse(rest, { ...storeOptions, name: { type: 'string' } });
-    const name = requireString(values, 'name');
-    const token = await withStore(values, (store) => createAdminToken(store.db, name));
-    say(
-      `admin token "${name}" made; it is shown only now (the store keeps its SHA-256): use it as "Authorization: Bearer <token>" on /admin/{tenant}/…`,
-    );
-    print(values, { name, token }, [token]);
-    return 0;
-  }
-
-  if (sub === 'rota') {
-    const [verb, ...more] = rest;
-    const { values } = parse(more, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      file: { type: 'string' },
-      rota: { type: 'string' },
-      all: { type: 'boolean' },
-      days: { type: 'string' },
-    });
-    const tenant = requireString(values, 'tenant');
-    const actor = `cli:${process.env.USER ?? 'operator'}`;
-    const readRotaFile = (): unknown => {
-      const file = requireString(values, 'file');
-      try {
-        return JSON.parse(readFileSync(file, 'utf8'));
-      } catch (err) {
-        throw new UsageError(`--file ${file}: ${(err as Error).message}`);
-      }
-    };
-    const horizon = (): number => {
-      const days = values.days === undefined ? 28 : Number(values.days);
-      if (!Number.isInteger(days) || days < 1 || days > 366)
-        throw new UsageError('--days must be a whole number from 1 to 366');
-      return days;
-    };
-    if (verb === 'put') {
-      const body = readRotaFile();
-      const rota = await withStore(values, async (store) => {
-        const checked = await checkRota(store.db, tenant, body).catch(rethrowOutcome);
-        const before = await putRota(store.db, tenant, checked);
-        await audit(store.db, {
-          tenantId: tenant,
-          actor,
-          action: before ? 'rota.update' : 'rota.create',
-          target: `rota/${checked.id}`,
-          before,
-          after: checked,
-        });
-        return checked;
+    bar.finish();
+    for (const r of summary.reports) {
+      await auditChange(store, {
+        tenantId: tenant,
+        actor: cliActor(),
+        action: 'rota.generate',
+        target: `rota/${r.rota}`,
+        after: { added: r.added, removed: r.removed, kept: r.kept.length, horizonDays: days },
       });
-      print(values, rota, [
-        `rota ${rota.id} saved for schedule ${rota.scheduleId}: ${rota.days.join(', ')} ${rota.start}–${rota.end}, ${rota.slotMinutes}-minute slots (run "provider rota generate --tenant ${tenant} --rota ${rota.id}" to make them)`,
-      ]);
-      return 0;
     }
-    if (verb === 'preview') {
-      const body = readRotaFile();
-      const days = horizon();
-      const preview = await withStore(values, async (store) =>
-        previewRota(tenant, await checkRota(store.db, tenant, body).catch(rethrowOutcome), days),
-      );
-      print(values, preview, [
-        ...preview.days.map(
-          (d) =>
-            `${d.date} ${d.weekday}  ${String(d.count).padStart(4)} slots  ${d.first}–${d.last} (first and last start)`,
-        ),
-        `rota ${preview.rota.id} would make ${preview.total.toLocaleString('en-GB')} slots in the next ${days} days on ${preview.days.length} days (a preview: nothing was saved)`,
-      ]);
-      return 0;
-    }
-    if (verb === 'generate') {
-      const id = values.rota as string | undefined;
-      if (Boolean(id) === Boolean(values.all))
-        throw new UsageError('give --rota ID or --all (every rota of the tenant)');
-      const days = horizon();
-      const bar = progress(`rota generate ${id ?? `--all (${tenant})`}`, 'slots');
-      const started = performance.now();
-      const result = await withStore(values, async (store) => {
-        const rotas = id ? [await getRota(store.db, tenant, id)] : await listRotas(store.db, tenant);
-        if (id && !rotas[0]) throw new UsageError(`no rota ${id} in ${tenant}`);
-        if (!id && !(await store.db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst()))
-          throw new UsageError(`no tenant ${tenant} in this store`);
-        const summary = await generateRotas(store, tenant, rotas as Rota[], days, Date.now(), (p) =>
-          bar.update(p.done, p.total),
-        );
-        bar.finish();
-        for (const r of summary.reports) {
-          await audit(store.db, {
-            tenantId: tenant,
-            actor,
-            action: 'rota.generate',
-            target: `rota/${r.rota}`,
-            after: { added: r.added, removed: r.removed, kept: r.kept.length, horizonDays: days },
-          });
-        }
-        return { summary, store: store.location };
-      });
-      const { summary } = result;
-      const seconds = (performance.now() - started) / 1000;
-      const n = (x: number) => Math.round(x).toLocaleString('en-GB');
-      const perRota = summary.reports
-        .map((r) => [
-          `rota ${r.rota}: ${n(r.added)} slots added, ${n(r.removed)} free slots removed for the next ${days} days`,
-          ...(r.kept.length
-            ? [
-                `kept (no longer in the rota, but ${[...new Set(r.kept.map((k) => k.status))].join('/')}): ${r.kept.map((k) => k.id).join(', ')}`,
-              ]
-            : []),
-        ])
-        .flat();
-      const line = `generated ${summary.reports.length} rota${summary.reports.length === 1 ? '' : 's'} of ${tenant} for the next ${days} days: ${n(summary.total)} slots wanted, ${n(summary.added)} added, ${n(summary.removed)} free slots removed, ${n(summary.kept)} kept (booked or blocked) in ${seconds.toFixed(1)} s (${n(summary.total / Math.max(seconds, 0.001))} slots/s); store ${result.store}`;
-      const stats = {
-        horizonDays: days,
-        total: summary.total,
-        seconds: Number(seconds.toFixed(3)),
-        store: result.store,
-      };
-      print(
-        values,
-        id
-          ? { ...summary.reports[0]!, ...stats }
-          : {
-              tenant,
-              ...stats,
-              added: summary.added,
-              removed: summary.removed,
-              kept: summary.kept,
-              rotas: summary.reports,
-            },
-        [...perRota, line],
-      );
-      return 0;
-    }
-    if (verb === 'list') {
-      const rotas = await withStore(values, (store) => listRotas(store.db, tenant));
-      print(
-        values,
-        { rotas },
-        rotas.length
-          ? rotas.map(
-              (r) =>
-                `${r.id}  schedule ${r.scheduleId}  ${r.days.join(',')} ${r.start}–${r.end} every ${r.slotMinutes} min  ${r.deliveryChannel ?? 'channel not set'}  from ${r.effectiveFrom}${r.effectiveTo ? ` to ${r.effectiveTo}` : ''}  bank holidays ${r.bankHolidays === 'open' || !r.bankHolidays ? 'open' : `closed (${r.bankHolidays})`}${r.practitionerId ? `  practitioner ${r.practitionerId}` : ''}${r.locationId ? `  location ${r.locationId}` : ''}`,
-            )
-          : [`${tenant} has no rotas`],
-      );
-      return 0;
-    }
-    throw new UsageError(`unknown command "provider rota ${verb ?? ''}"\n${PROVIDER_USAGE}`);
-  }
+    return { summary, store: store.location };
+  });
+  const { summary } = result;
+  const seconds = (performance.now() - started) / 1000;
+  const n = (x: number) => Math.round(x).toLocaleString('en-GB');
+  const perRota = summary.reports
+    .map((r) => [
+      `rota ${r.rota}: ${n(r.added)} slots added, ${n(r.removed)} free slots removed for the next ${days} days`,
+      ...(r.kept.length
+        ? [
+            `kept (no longer in the rota, but ${[...new Set(r.kept.map((k) => k.status))].join('/')}): ` +
+              r.kept.map((k) => k.id).join(', '),
+          ]
+        : []),
+    ])
+    .flat();
+  const rotas = `${summary.reports.length} rota${summary.reports.length === 1 ? '' : 's'}`;
+  const line =
+    `generated ${rotas} of ${tenant} for the next ${days} days: ${n(summary.total)} slots wanted, ` +
+    `${n(summary.added)} added, ${n(summary.removed)} free slots removed, ${n(summary.kept)} kept (booked or blocked) ` +
+    `in ${seconds.toFixed(1)} s (${n(summary.total / Math.max(seconds, 0.001))} slots/s); store ${result.store}`;
+  const stats = {
+    horizonDays: days,
+    total: summary.total,
+    seconds: Number(seconds.toFixed(3)),
+    store: result.store,
+  };
+  print(
+    values,
+    id
+      ? { ...summary.reports[0]!, ...stats }
+      : {
+          tenant,
+          ...stats,
+          added: summary.added,
+          removed: summary.removed,
+          kept: summary.kept,
+          rotas: summary.reports,
+        },
+    [...perRota, line],
+  );
+  return 0;
+}
 
-  if (sub === 'slots') {
-    const [verb, ...more] = rest;
-    if (verb !== 'block' && verb !== 'release')
-      throw new UsageError(`unknown command "provider slots ${verb ?? ''}"\n${PROVIDER_USAGE}`);
-    const { values } = parse(more, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      slot: { type: 'string', multiple: true },
-      schedule: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-    });
+async function rotaListCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const { listRotas } = await import('../capacity/rota.js');
+  const rotas = await withStore(values, (store) => listRotas(store.db, tenant));
+  print(
+    values,
+    { rotas },
+    rotas.length
+      ? rotas.map((r) =>
+          [
+            `${r.id}  schedule ${r.scheduleId}  ${r.days.join(',')} ${r.start}–${r.end} every ${r.slotMinutes} min`,
+            `  ${r.deliveryChannel ?? 'channel not set'}  from ${r.effectiveFrom}`,
+            r.effectiveTo ? ` to ${r.effectiveTo}` : '',
+            `  bank holidays ${r.bankHolidays === 'open' || !r.bankHolidays ? 'open' : `closed (${r.bankHolidays})`}`,
+            r.practitionerId ? `  practitioner ${r.practitionerId}` : '',
+            r.locationId ? `  location ${r.locationId}` : '',
+          ].join(''),
+        )
+      : [`${tenant} has no rotas`],
+  );
+  return 0;
+}
+
+/** `provider slots block` and `provider slots release`: the same selection, the opposite change. */
+function slotsCommand(verb: 'block' | 'release'): (values: Options) => Promise<number> {
+  return async (values) => {
     const tenant = requireString(values, 'tenant');
     const selection = {
       slotIds: values.slot as string[] | undefined,
@@ -366,11 +330,12 @@ export async function providerCommand(args: string[]): Promise<number> {
       from: values.from as string | undefined,
       to: values.to as string | undefined,
     };
+    const { setAvailability } = await import('../capacity/availability.js');
     const report = await withStore(values, async (store) => {
       const r = await setAvailability(store, tenant, selection, verb).catch(rethrowOutcome);
-      await audit(store.db, {
+      await auditChange(store, {
         tenantId: tenant,
-        actor: `cli:${process.env.USER ?? 'operator'}`,
+        actor: cliActor(),
         action: `slots.${verb}`,
         target: selection.slotIds?.length
           ? `slots ${selection.slotIds.length}`
@@ -386,12 +351,251 @@ export async function providerCommand(args: string[]): Promise<number> {
         : []),
     ]);
     return 0;
-  }
+  };
+}
 
-  if (sub === 'release') {
-    const { values } = parse(rest, {
+async function releaseCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const schedule = requireString(values, 'schedule');
+  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const { checkReleaseRule, putReleaseRule } = await import('../capacity/release.js');
+  const rule = await withStore(values, async (store) => {
+    if (values.clear) {
+      const before = await putReleaseRule(store, tenant, schedule, undefined);
+      await auditChange(store, {
+        tenantId: tenant,
+        actor: cliActor(),
+        action: 'release.remove',
+        target: `schedule/${schedule}`,
+        before,
+      });
+      return undefined;
+    }
+    const checked = await checkReleaseRule(store.db, tenant, schedule, {
+      bookable: !values['not-bookable'],
+      organisations: listOption(values.organisations),
+      organisationTypes: listOption(values.types),
+      capPerDay: num(values['cap-per-day']),
+      capPerSession: num(values['cap-per-session']),
+      bookingWindowDays: num(values['window-days']),
+      embargoMinutes: num(values['embargo-minutes']),
+    }).catch(rethrowOutcome);
+    const before = await putReleaseRule(store, tenant, schedule, checked);
+    await auditChange(store, {
+      tenantId: tenant,
+      actor: cliActor(),
+      action: 'release.set',
+      target: `schedule/${schedule}`,
+      before,
+      after: checked,
+    });
+    return checked;
+  });
+  print(values, { schedule, rule: rule ?? null }, [
+    rule ? `schedule ${schedule}: ${JSON.stringify(rule)}` : `schedule ${schedule} is released to everyone`,
+  ]);
+  return 0;
+}
+
+async function organisationTypeCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const ods = requireString(values, 'ods');
+  const type = requireString(values, 'type');
+  const { setOrganisationType } = await import('../capacity/release.js');
+  await withStore(values, async (store) => {
+    await setOrganisationType(store, tenant, ods, type === 'none' ? undefined : type).catch(rethrowOutcome);
+    await auditChange(store, {
+      tenantId: tenant,
+      actor: cliActor(),
+      action: 'organisation.type',
+      target: `organisation/${ods.toUpperCase()}`,
+      after: { type },
+    });
+  });
+  print(values, { ods: ods.toUpperCase(), type: type === 'none' ? null : type }, [
+    `${ods.toUpperCase()} is ${type === 'none' ? 'of no type' : `of type ${type}`} for ${tenant}`,
+  ]);
+  return 0;
+}
+
+async function previewCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const ods = requireString(values, 'ods').toUpperCase();
+  const { ReleaseView } = await import('../diary/release.js');
+  const decided = await withStore(values, async (store) => {
+    const now = Date.now();
+    const slots = await store.db
+      .selectFrom('slot')
+      .select(['id', 'schedule_id', 'start', 'end'])
+      .where('tenant_id', '=', tenant)
+      .where('status', '=', 'free')
+      .where('start', '>=', new Date(now).toISOString())
+      .where('start', '<', new Date(now + 7 * 86_400_000).toISOString())
+      .orderBy('start')
+      .limit(5000)
+      .execute();
+    const view = await ReleaseView.load(store.db, tenant, ods);
+    return slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
+  });
+  const withheld = decided.filter((d) => !d.visible);
+  const reasons = new Map<string, number>();
+  for (const w of withheld)
+    reasons.set(`${w.schedule_id}: ${w.reason}`, (reasons.get(`${w.schedule_id}: ${w.reason}`) ?? 0) + 1);
+  print(values, { ods, visible: decided.length - withheld.length, withheld: withheld.length, slots: decided }, [
+    `${ods} would see ${decided.length - withheld.length} of ${decided.length} free slots in the next 7 days`,
+    ...[...reasons].map(([r, n]) => `  withheld ${n}: ${r}`),
+  ]);
+  return 0;
+}
+
+async function dayCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const { dayView } = await import('../capacity/day.js');
+  const view = await withStore(values, (store) =>
+    dayView(store.db, tenant, values.date as string | undefined).catch(rethrowOutcome),
+  );
+  print(values, view, [
+    `${tenant} on ${view.date}`,
+    ...view.schedules.map(
+      (s) =>
+        `  ${s.scheduleId} (${s.services.join(', ')}): ` +
+        `${s.offered} offered, ${s.booked} booked, ${s.free} free, ${s.blocked} blocked` +
+        (s.bookings.length ? `; booked by ${[...new Set(s.bookings.map((b) => b.bookedBy))].join(', ')}` : ''),
+    ),
+  ]);
+  return 0;
+}
+
+async function appointmentCommand(values: Options): Promise<number> {
+  const tenant = requireString(values, 'tenant');
+  const id = requireString(values, 'id');
+  const actor = cliActor();
+  const { setAppointmentStatus } = await import('../capacity/front-desk.js');
+  const result = await withStore(values, async (store) => {
+    const r = await setAppointmentStatus(store, tenant, id, values.status, actor, randomUUID()).catch(rethrowOutcome);
+    await auditChange(store, {
+      tenantId: tenant,
+      actor,
+      action: 'appointment.status',
+      target: `appointment/${id}`,
+      before: { status: r.before },
+      after: { status: r.status, versionId: r.versionId },
+    });
+    return r;
+  });
+  print(values, result, [`appointment ${id}: ${result.before} → ${result.status} (version ${result.versionId})`]);
+  return 0;
+}
+
+const rotaOptions = { ...tenantOption, file: { type: 'string' }, days: { type: 'string' } } as const;
+const slotsOptions = {
+  ...tenantOption,
+  slot: { type: 'string', multiple: true },
+  schedule: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+} as const;
+
+export const providerCommands: Command[] = [
+  {
+    name: 'provider',
+    usage:
+      '[--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--tls DIR] [--admin-token TOKEN]',
+    summary: "serves every tenant's FHIR API (port 4000); prints each tenant's service root once listening",
+    options: {
       ...storeOptions,
-      tenant: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'public-url': { type: 'string' },
+      seed: { type: 'string' },
+      tls: { type: 'string' },
+      'admin-token': { type: 'string' },
+    },
+    run: serveCommand,
+  },
+  {
+    name: 'provider report',
+    usage: '--tenant ID [--from DATE] [--to DATE]',
+    summary: 'the provider reports rep-prov-01 … 05 (default: the last 30 days)',
+    options: { ...tenantOption, from: { type: 'string' }, to: { type: 'string' } },
+    run: reportCommand,
+  },
+  {
+    name: 'provider policy',
+    usage: '--tenant ID [--refuse ODS,…] [--allow ODS,…]',
+    summary: 'consumer organisations the tenant refuses (P7)',
+    options: { ...tenantOption, refuse: { type: 'string' }, allow: { type: 'string' } },
+    run: policyCommand,
+  },
+  {
+    name: 'provider referral',
+    usage: '--tenant ID --document-id UUID --file FILE [--content-type TYPE]',
+    summary: 'records an arrived referral document (linked to its booking)',
+    options: {
+      ...tenantOption,
+      'document-id': { type: 'string' },
+      file: { type: 'string' },
+      'content-type': { type: 'string' },
+    },
+    run: referralCommand,
+  },
+  {
+    name: 'provider admin-token',
+    usage: '--name NAME',
+    summary: 'a new admin API token for /admin/{tenant}/… (shown once)',
+    options: { ...storeOptions, name: { type: 'string' } },
+    run: adminTokenCommand,
+  },
+  {
+    name: 'provider rota put',
+    usage: '--tenant ID --file ROTA.json',
+    summary: 'saves a rota (docs/capacity.md); "rota generate" makes its slots',
+    options: { ...tenantOption, file: { type: 'string' } },
+    run: rotaPutCommand,
+  },
+  {
+    name: 'provider rota list',
+    usage: '--tenant ID',
+    summary: "the tenant's rotas",
+    options: tenantOption,
+    run: rotaListCommand,
+  },
+  {
+    name: 'provider rota preview',
+    usage: '--tenant ID --file ROTA.json [--days N]',
+    summary: 'the slots it would make, per day (nothing saved)',
+    options: rotaOptions,
+    run: rotaPreviewCommand,
+  },
+  {
+    name: 'provider rota generate',
+    usage: '--tenant ID (--rota ID | --all) [--days N]',
+    summary: 'makes the slots (default 28 days); progress on stderr',
+    options: { ...tenantOption, rota: { type: 'string' }, all: { type: 'boolean' }, days: { type: 'string' } },
+    run: rotaGenerateCommand,
+  },
+  {
+    name: 'provider slots block',
+    usage: '--tenant ID (--slot ID … | --schedule ID --from ISO --to ISO)',
+    summary: 'stops offering free slots (booked slots are never touched)',
+    options: slotsOptions,
+    run: slotsCommand('block'),
+  },
+  {
+    name: 'provider slots release',
+    usage: '--tenant ID (--slot ID … | --schedule ID --from ISO --to ISO)',
+    summary: 'offers blocked slots again',
+    options: slotsOptions,
+    run: slotsCommand('release'),
+  },
+  {
+    name: 'provider release',
+    usage:
+      '--tenant ID --schedule ID [--not-bookable] [--organisations ODS,…] [--types TYPE,…] [--cap-per-day N] ' +
+      '[--cap-per-session N] [--window-days N] [--embargo-minutes N] | --clear',
+    summary: 'the release rule of a schedule: who may see and book its slots, and how many',
+    options: {
+      ...tenantOption,
       schedule: { type: 'string' },
       'not-bookable': { type: 'boolean' },
       organisations: { type: 'string' },
@@ -401,169 +605,39 @@ export async function providerCommand(args: string[]): Promise<number> {
       'window-days': { type: 'string' },
       'embargo-minutes': { type: 'string' },
       clear: { type: 'boolean' },
-    });
-    const tenant = requireString(values, 'tenant');
-    const schedule = requireString(values, 'schedule');
-    const list = (v: unknown) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean)
-        : [];
-    const num = (v: unknown) => (v === undefined ? undefined : Number(v));
-    const rule = await withStore(values, async (store) => {
-      const actor = `cli:${process.env.USER ?? 'operator'}`;
-      if (values.clear) {
-        const before = await putReleaseRule(store, tenant, schedule, undefined);
-        await audit(store.db, {
-          tenantId: tenant,
-          actor,
-          action: 'release.remove',
-          target: `schedule/${schedule}`,
-          before,
-        });
-        return undefined;
-      }
-      const checked = await checkReleaseRule(store.db, tenant, schedule, {
-        bookable: !values['not-bookable'],
-        organisations: list(values.organisations),
-        organisationTypes: list(values.types),
-        capPerDay: num(values['cap-per-day']),
-        capPerSession: num(values['cap-per-session']),
-        bookingWindowDays: num(values['window-days']),
-        embargoMinutes: num(values['embargo-minutes']),
-      }).catch(rethrowOutcome);
-      const before = await putReleaseRule(store, tenant, schedule, checked);
-      await audit(store.db, {
-        tenantId: tenant,
-        actor,
-        action: 'release.set',
-        target: `schedule/${schedule}`,
-        before,
-        after: checked,
-      });
-      return checked;
-    });
-    print(values, { schedule, rule: rule ?? null }, [
-      rule ? `schedule ${schedule}: ${JSON.stringify(rule)}` : `schedule ${schedule} is released to everyone`,
-    ]);
-    return 0;
-  }
-
-  if (sub === 'organisation-type') {
-    const { values } = parse(rest, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      ods: { type: 'string' },
-      type: { type: 'string' },
-    });
-    const tenant = requireString(values, 'tenant');
-    const ods = requireString(values, 'ods');
-    const type = requireString(values, 'type');
-    await withStore(values, async (store) => {
-      await setOrganisationType(store, tenant, ods, type === 'none' ? undefined : type).catch(rethrowOutcome);
-      await audit(store.db, {
-        tenantId: tenant,
-        actor: `cli:${process.env.USER ?? 'operator'}`,
-        action: 'organisation.type',
-        target: `organisation/${ods.toUpperCase()}`,
-        after: { type },
-      });
-    });
-    print(values, { ods: ods.toUpperCase(), type: type === 'none' ? null : type }, [
-      `${ods.toUpperCase()} is ${type === 'none' ? 'of no type' : `of type ${type}`} for ${tenant}`,
-    ]);
-    return 0;
-  }
-
-  if (sub === 'preview') {
-    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, ods: { type: 'string' } });
-    const tenant = requireString(values, 'tenant');
-    const ods = requireString(values, 'ods').toUpperCase();
-    const decided = await withStore(values, async (store) => {
-      const now = Date.now();
-      const slots = await store.db
-        .selectFrom('slot')
-        .select(['id', 'schedule_id', 'start', 'end'])
-        .where('tenant_id', '=', tenant)
-        .where('status', '=', 'free')
-        .where('start', '>=', new Date(now).toISOString())
-        .where('start', '<', new Date(now + 7 * 86_400_000).toISOString())
-        .orderBy('start')
-        .limit(5000)
-        .execute();
-      const view = await ReleaseView.load(store.db, tenant, ods);
-      return slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
-    });
-    const withheld = decided.filter((d) => !d.visible);
-    const reasons = new Map<string, number>();
-    for (const w of withheld)
-      reasons.set(`${w.schedule_id}: ${w.reason}`, (reasons.get(`${w.schedule_id}: ${w.reason}`) ?? 0) + 1);
-    print(values, { ods, visible: decided.length - withheld.length, withheld: withheld.length, slots: decided }, [
-      `${ods} would see ${decided.length - withheld.length} of ${decided.length} free slots in the next 7 days`,
-      ...[...reasons].map(([r, n]) => `  withheld ${n}: ${r}`),
-    ]);
-    return 0;
-  }
-
-  if (sub === 'day') {
-    const { values } = parse(rest, { ...storeOptions, tenant: { type: 'string' }, date: { type: 'string' } });
-    const tenant = requireString(values, 'tenant');
-    const view = await withStore(values, (store) =>
-      dayView(store.db, tenant, values.date as string | undefined).catch(rethrowOutcome),
-    );
-    print(values, view, [
-      `${tenant} on ${view.date}`,
-      ...view.schedules.map(
-        (s) =>
-          `  ${s.scheduleId} (${s.services.join(', ')}): ${s.offered} offered, ${s.booked} booked, ${s.free} free, ${s.blocked} blocked${s.bookings.length ? `; booked by ${[...new Set(s.bookings.map((b) => b.bookedBy))].join(', ')}` : ''}`,
-      ),
-    ]);
-    return 0;
-  }
-
-  if (sub === 'appointment') {
-    const { values } = parse(rest, {
-      ...storeOptions,
-      tenant: { type: 'string' },
-      id: { type: 'string' },
-      status: { type: 'string' },
-    });
-    const tenant = requireString(values, 'tenant');
-    const id = requireString(values, 'id');
-    const actor = `cli:${process.env.USER ?? 'operator'}`;
-    const result = await withStore(values, async (store) => {
-      const r = await setAppointmentStatus(store, tenant, id, values.status, actor, randomUUID()).catch(rethrowOutcome);
-      await audit(store.db, {
-        tenantId: tenant,
-        actor,
-        action: 'appointment.status',
-        target: `appointment/${id}`,
-        before: { status: r.before },
-        after: { status: r.status, versionId: r.versionId },
-      });
-      return r;
-    });
-    print(values, result, [`appointment ${id}: ${result.before} → ${result.status} (version ${result.versionId})`]);
-    return 0;
-  }
-
-  if (sub !== undefined) throw new UsageError(`unknown command "provider ${sub}"\n${PROVIDER_USAGE}`);
-  const { values } = parse(rest, {
-    ...storeOptions,
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'public-url': { type: 'string' },
-    seed: { type: 'string' },
-    tls: { type: 'string' },
-    'admin-token': { type: 'string' },
-  });
-  const running = await startProvider(values);
-  announce(values, running);
-  await untilSignalled(running.close);
-  return 0;
-}
+    },
+    run: releaseCommand,
+  },
+  {
+    name: 'provider organisation-type',
+    usage: '--tenant ID --ods CODE --type TYPE|none',
+    summary: "a consumer organisation's type, which release rules can name",
+    options: { ...tenantOption, ods: { type: 'string' }, type: { type: 'string' } },
+    run: organisationTypeCommand,
+  },
+  {
+    name: 'provider preview',
+    usage: '--tenant ID --ods CODE',
+    summary: "what that consumer's search would return, and why the rest is withheld",
+    options: { ...tenantOption, ods: { type: 'string' } },
+    run: previewCommand,
+  },
+  {
+    name: 'provider day',
+    usage: '--tenant ID [--date YYYY-MM-DD]',
+    summary: 'slots offered, booked, free, blocked per schedule, and who booked',
+    options: { ...tenantOption, date: { type: 'string' } },
+    run: dayCommand,
+  },
+  {
+    name: 'provider appointment',
+    usage: '--tenant ID --id ID --status arrived|fulfilled|noshow|cancelled',
+    summary: "the front desk: marks a patient's appointment",
+    options: { ...tenantOption, id: { type: 'string' }, status: { type: 'string' } },
+    run: appointmentCommand,
+  },
+  ...providerDirectoryCommands,
+];
 
 export function announce(values: Options, running: RunningProvider): void {
   for (const t of running.tenants) say(`${t.id}: ${t.name} (ASID ${t.asid}, ODS ${t.odsCode})`);

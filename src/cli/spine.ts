@@ -1,20 +1,11 @@
 /** `slotbridge spine …`: the national stand-ins (directory, endpoint directory, proxy) and their admin commands. */
-import { buildSpine, spineUrls, type Spine } from '../spine/app.js';
-import { seedDemoSpine } from '../spine/demo.js';
-import { servicesFromProvider } from '../spine/enrol.js';
+import type { Spine, spineUrls } from '../spine/app.js';
 import type { ProviderRegistration, RegistrationResult } from '../spine/registration.js';
-import { createTestPki } from '../spine/test-ca.js';
-import { loadPki, tlsClientOptions, tlsServerOptions } from '../spine/tls.js';
-import { openStore, type Store } from '../store/store.js';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { UsageError, parse, print, requireString, say, storeFrom, storeOptions, type Options } from './io.js';
+import type { Store } from '../store/store.js';
+import type { Command } from './command.js';
+import { UsageError, print, requireString, say, storeOptions, type Options } from './io.js';
 import { untilSignalled } from './provider.js';
-
-export const SPINE_USAGE = `slotbridge spine [--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR] [--json]
-slotbridge spine register-provider --spine URL --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] [--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--tls DIR] [--json]
-slotbridge spine register-consumer --spine URL --asid ASID --ods CODE --name NAME [--json]
-slotbridge spine calls --spine URL [--trace ID] [--limit N] [--json]
-slotbridge spine certs --out DIR [--host NAME …] [--json]`;
+import { openStoreFrom } from './with-store.js';
 
 export const DEFAULT_SPINE_PORT = 4100;
 
@@ -39,13 +30,16 @@ export async function startSpine(values: Options, store?: Store): Promise<Runnin
   const timeout = values['proxy-timeout'] === undefined ? undefined : Number(values['proxy-timeout']);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
     throw new UsageError('--proxy-timeout must be a whole number of milliseconds');
+  const [{ buildSpine, spineUrls }, { seedDemoSpine }, { loadPki, tlsClientOptions, tlsServerOptions }] =
+    await Promise.all([import('../spine/app.js'), import('../spine/demo.js'), import('../spine/tls.js')]);
   const ownStore = !store;
-  store ??= await openStore(storeFrom(values));
+  store ??= await openStoreFrom(values);
   if (ownStore) say(`store: ${store.location}`);
   if (values.seed === 'demo') {
     const seeded = await seedDemoSpine(store.db);
     say(
-      `seeded the spine: ${seeded.consumers} consumer systems, ${seeded.directoryServices} directory services, ${seeded.sdsCases} endpoint-directory test cases`,
+      `seeded the spine: ${seeded.consumers} consumer systems, ${seeded.directoryServices} directory services, ` +
+        `${seeded.sdsCases} endpoint-directory test cases`,
     );
   }
   const pki = values.tls ? loadPki(String(values.tls)) : undefined;
@@ -78,8 +72,9 @@ export function announceSpine(urls: ReturnType<typeof spineUrls>): string[] {
 }
 
 /** `fetch`, presenting a client certificate when mutual TLS is on (Node's own fetch cannot). */
-export function fetchWith(tls?: { key: Buffer; cert: Buffer; ca: Buffer }): typeof fetch {
+export async function fetchWith(tls?: { key: Buffer; cert: Buffer; ca: Buffer }): Promise<typeof fetch> {
   if (!tls) return fetch;
+  const { Agent, fetch: undiciFetch } = await import('undici');
   const dispatcher = new Agent({ connect: tls });
   return ((input: string | URL, init?: RequestInit) =>
     undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
@@ -123,7 +118,8 @@ export async function registerProviderWith(
     tls?: { key: Buffer; cert: Buffer; ca: Buffer };
   },
 ): Promise<RegistrationResult> {
-  const fetchImpl = fetchWith(options.tls);
+  const fetchImpl = await fetchWith(options.tls);
+  const { servicesFromProvider } = await import('../spine/enrol.js');
   const services = await servicesFromProvider({
     serviceRoot: options.root,
     serviceIds: options.serviceIds,
@@ -149,12 +145,121 @@ function spineOption(values: Options): string {
   return url.replace(/\/+$/, '');
 }
 
-export async function spineCommand(args: string[]): Promise<number> {
-  const sub = args[0] && !args[0].startsWith('-') ? args[0] : undefined;
-  const rest = sub ? args.slice(1) : args;
+async function serveCommand(values: Options): Promise<number> {
+  const running = await startSpine(values);
+  print(values, running.urls, announceSpine(running.urls));
+  say('ready: press Ctrl+C to stop');
+  await untilSignalled(running.close);
+  return 0;
+}
 
-  if (sub === 'register-provider') {
-    const { values } = parse(rest, {
+async function registerProviderCommand(values: Options): Promise<number> {
+  const requireBooking = values['require-booking'];
+  if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false')
+    throw new UsageError('--require-booking must be true or false');
+  const spineUrl = spineOption(values);
+  const { loadPki, tlsClientOptions } = await import('../spine/tls.js');
+  const result = await registerProviderWith(spineUrl, {
+    root: requireString(values, 'root').replace(/\/+$/, ''),
+    asid: requireString(values, 'asid'),
+    ods: requireString(values, 'ods'),
+    name: values.name as string | undefined,
+    serviceIds: values.service as string[] | undefined,
+    postcode: values.postcode as string | undefined,
+    dispositions:
+      typeof values.dispositions === 'string'
+        ? values.dispositions
+            .split(',')
+            .map((d) => d.trim())
+            .filter(Boolean)
+        : undefined,
+    requireBooking: requireBooking === undefined ? undefined : requireBooking === 'true',
+    tls: values.tls ? tlsClientOptions(loadPki(String(values.tls)), 'spine') : undefined,
+  });
+  print(values, result, [
+    `registered ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}: endpoint ${result.serviceRoot}`,
+    `listed in the directory: ${result.services.join(', ') || 'no services'}`,
+  ]);
+  return 0;
+}
+
+async function registerConsumerCommand(values: Options): Promise<number> {
+  const spineUrl = spineOption(values);
+  const result = await postJson(`${spineUrl}/admin/consumers`, {
+    asid: requireString(values, 'asid'),
+    odsCode: requireString(values, 'ods'),
+    name: requireString(values, 'name'),
+  });
+  print(values, result, [`registered consumer ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}`]);
+  return 0;
+}
+
+async function callsCommand(values: Options): Promise<number> {
+  const url = new URL(`${spineOption(values)}/monitor/proxy-calls`);
+  if (values.trace) url.searchParams.set('traceId', String(values.trace));
+  if (values.limit) url.searchParams.set('limit', String(values.limit));
+  const response = await fetch(url);
+  const json = (await response.json()) as {
+    calls: {
+      at: string;
+      trace_id: string | null;
+      from_asid: string | null;
+      to_asid: string | null;
+      interaction: string | null;
+      method: string;
+      status: number;
+      latency_ms: number;
+      answered_by: string;
+      reason: string | null;
+    }[];
+  };
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  print(
+    values,
+    json,
+    json.calls.map(
+      (c) =>
+        `${c.at} ${c.status} ${c.method} ${c.interaction?.split(':').slice(-2).join(':') ?? '-'} ` +
+        `from ${c.from_asid ?? '-'} to ${c.to_asid ?? '-'} trace ${c.trace_id ?? '-'} ${c.latency_ms.toFixed(1)} ms` +
+        (c.answered_by === 'proxy' ? ` refused by the proxy: ${c.reason}` : ''),
+    ),
+  );
+  return 0;
+}
+
+async function certsCommand(values: Options): Promise<number> {
+  const { createTestPki } = await import('../spine/test-ca.js');
+  const pki = await createTestPki(requireString(values, 'out'), { hosts: values.host as string[] | undefined });
+  print(values, pki, [
+    `test CA (for tests only): ${pki.caFile}`,
+    ...Object.entries(pki.parties).map(([name, p]) => `${name}: ${p.certFile} ${p.keyFile}`),
+  ]);
+  return 0;
+}
+
+export const spineCommands: Command[] = [
+  {
+    name: 'spine',
+    usage: '[--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR]',
+    summary:
+      'the directory, endpoint directory and proxy (port 4100); prints the spine:, directory:, endpoints: and proxy: URLs',
+    options: {
+      ...storeOptions,
+      port: { type: 'string' },
+      host: { type: 'string' },
+      seed: { type: 'string' },
+      'proxy-timeout': { type: 'string' },
+      tls: { type: 'string' },
+    },
+    run: serveCommand,
+  },
+  {
+    name: 'spine register-provider',
+    usage:
+      '--spine URL --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] ' +
+      '[--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--tls DIR]',
+    summary: 'enrols a provider tenant and its services, read from its HealthcareService resources',
+    options: {
       spine: { type: 'string' },
       root: { type: 'string' },
       asid: { type: 'string' },
@@ -165,106 +270,28 @@ export async function spineCommand(args: string[]): Promise<number> {
       dispositions: { type: 'string' },
       'require-booking': { type: 'string' },
       tls: { type: 'string' },
-    });
-    const requireBooking = values['require-booking'];
-    if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false')
-      throw new UsageError('--require-booking must be true or false');
-    const spineUrl = spineOption(values);
-    const result = await registerProviderWith(spineUrl, {
-      root: requireString(values, 'root').replace(/\/+$/, ''),
-      asid: requireString(values, 'asid'),
-      ods: requireString(values, 'ods'),
-      name: values.name as string | undefined,
-      serviceIds: values.service as string[] | undefined,
-      postcode: values.postcode as string | undefined,
-      dispositions:
-        typeof values.dispositions === 'string'
-          ? values.dispositions
-              .split(',')
-              .map((d) => d.trim())
-              .filter(Boolean)
-          : undefined,
-      requireBooking: requireBooking === undefined ? undefined : requireBooking === 'true',
-      tls: values.tls ? tlsClientOptions(loadPki(String(values.tls)), 'spine') : undefined,
-    });
-    print(values, result, [
-      `registered ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}: endpoint ${result.serviceRoot}`,
-      `listed in the directory: ${result.services.join(', ') || 'no services'}`,
-    ]);
-    return 0;
-  }
-
-  if (sub === 'register-consumer') {
-    const { values } = parse(rest, {
-      spine: { type: 'string' },
-      asid: { type: 'string' },
-      ods: { type: 'string' },
-      name: { type: 'string' },
-    });
-    const spineUrl = spineOption(values);
-    const result = await postJson(`${spineUrl}/admin/consumers`, {
-      asid: requireString(values, 'asid'),
-      odsCode: requireString(values, 'ods'),
-      name: requireString(values, 'name'),
-    });
-    print(values, result, [`registered consumer ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}`]);
-    return 0;
-  }
-
-  if (sub === 'calls') {
-    const { values } = parse(rest, { spine: { type: 'string' }, trace: { type: 'string' }, limit: { type: 'string' } });
-    const url = new URL(`${spineOption(values)}/monitor/proxy-calls`);
-    if (values.trace) url.searchParams.set('traceId', String(values.trace));
-    if (values.limit) url.searchParams.set('limit', String(values.limit));
-    const response = await fetch(url);
-    const json = (await response.json()) as {
-      calls: {
-        at: string;
-        trace_id: string | null;
-        from_asid: string | null;
-        to_asid: string | null;
-        interaction: string | null;
-        method: string;
-        status: number;
-        latency_ms: number;
-        answered_by: string;
-        reason: string | null;
-      }[];
-    };
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    print(
-      values,
-      json,
-      json.calls.map(
-        (c) =>
-          `${c.at} ${c.status} ${c.method} ${c.interaction?.split(':').slice(-2).join(':') ?? '-'} from ${c.from_asid ?? '-'} to ${c.to_asid ?? '-'} trace ${c.trace_id ?? '-'} ${c.latency_ms.toFixed(1)} ms${c.answered_by === 'proxy' ? ` refused by the proxy: ${c.reason}` : ''}`,
-      ),
-    );
-    return 0;
-  }
-
-  if (sub === 'certs') {
-    const { values } = parse(rest, { out: { type: 'string' }, host: { type: 'string', multiple: true } });
-    const pki = await createTestPki(requireString(values, 'out'), { hosts: values.host as string[] | undefined });
-    print(values, pki, [
-      `test CA (for tests only): ${pki.caFile}`,
-      ...Object.entries(pki.parties).map(([name, p]) => `${name}: ${p.certFile} ${p.keyFile}`),
-    ]);
-    return 0;
-  }
-
-  if (sub !== undefined) throw new UsageError(`unknown command "spine ${sub}"\n${SPINE_USAGE}`);
-  const { values } = parse(rest, {
-    ...storeOptions,
-    port: { type: 'string' },
-    host: { type: 'string' },
-    seed: { type: 'string' },
-    'proxy-timeout': { type: 'string' },
-    tls: { type: 'string' },
-  });
-  const running = await startSpine(values);
-  print(values, running.urls, announceSpine(running.urls));
-  say('ready: press Ctrl+C to stop');
-  await untilSignalled(running.close);
-  return 0;
-}
+    },
+    run: registerProviderCommand,
+  },
+  {
+    name: 'spine register-consumer',
+    usage: '--spine URL --asid ASID --ods CODE --name NAME',
+    summary: 'enrols a consumer system',
+    options: { spine: { type: 'string' }, asid: { type: 'string' }, ods: { type: 'string' }, name: { type: 'string' } },
+    run: registerConsumerCommand,
+  },
+  {
+    name: 'spine calls',
+    usage: '--spine URL [--trace ID] [--limit N]',
+    summary: "the proxy's call log",
+    options: { spine: { type: 'string' }, trace: { type: 'string' }, limit: { type: 'string' } },
+    run: callsCommand,
+  },
+  {
+    name: 'spine certs',
+    usage: '--out DIR [--host NAME …]',
+    summary: 'a local test CA and certificates for mutual TLS (docs/tls.md)',
+    options: { out: { type: 'string' }, host: { type: 'string', multiple: true } },
+    run: certsCommand,
+  },
+];

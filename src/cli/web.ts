@@ -1,4 +1,8 @@
-/** Builds the web app (web/ → web/dist) when it is missing or older than its sources, and serves it. */
+/**
+ * Serves the web app from web/dist. An installed package carries it prebuilt (`npm run build`); in a
+ * checkout, where web/src is, a web/dist older than its sources is rebuilt first, so a change to the
+ * pages shows on the next start.
+ */
 import type { FastifyInstance } from 'fastify';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +30,11 @@ function newest(path: string): number {
 
 export async function ensureWebBuilt(): Promise<void> {
   const index = join(WEB_DIST, 'index.html');
+  if (!existsSync(join(WEB_DIR, 'src'))) {
+    // An installed package: no sources and no bundler, only what the build left.
+    if (existsSync(index)) return;
+    throw new Error(`the web app is not built (${index} is missing): run npm run build`);
+  }
   const sources = Math.max(
     newest(join(WEB_DIR, 'src')),
     newest(join(WEB_DIR, 'index.html')),
