@@ -80,7 +80,7 @@ export async function fetchWith(tls?: { key: Buffer; cert: Buffer; ca: Buffer })
     undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
-async function postJson(url: string, body: unknown, fetchImpl: typeof fetch = fetch): Promise<any> {
+async function postJson<T>(url: string, body: unknown, fetchImpl: typeof fetch = fetch): Promise<T> {
   let response: Response;
   try {
     response = await fetchImpl(url, {
@@ -89,9 +89,8 @@ async function postJson(url: string, body: unknown, fetchImpl: typeof fetch = fe
       body: JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(
-      `cannot reach ${url}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message) : (err as Error).message}`,
-    );
+    const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new Error(`cannot reach ${url}: ${reason}`, { cause: err });
   }
   const text = await response.text();
   const json = text ? JSON.parse(text) : undefined;
@@ -136,7 +135,7 @@ export async function registerProviderWith(
     services,
     requireBooking: options.requireBooking,
   };
-  return postJson(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration, fetchImpl);
+  return postJson<RegistrationResult>(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration, fetchImpl);
 }
 
 function spineOption(values: Options): string {
@@ -185,7 +184,7 @@ async function registerProviderCommand(values: Options): Promise<number> {
 
 async function registerConsumerCommand(values: Options): Promise<number> {
   const spineUrl = spineOption(values);
-  const result = await postJson(`${spineUrl}/admin/consumers`, {
+  const result = await postJson<{ asid: string; partyKey: string }>(`${spineUrl}/admin/consumers`, {
     asid: requireString(values, 'asid'),
     odsCode: requireString(values, 'ods'),
     name: requireString(values, 'name'),
