@@ -7,11 +7,13 @@
  *   arrived → fulfilled
  */
 import type { Appointment } from 'fhir/r3.js';
-import { badRequest, notFound, unprocessable, versionConflict } from '../fhir/outcome.js';
+import { notFound, unprocessable, versionConflict } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { appointmentResource, commitStatusChange, readCurrent } from '../provider/appointment/repository.js';
 import type { ConsumerIdentity } from '../provider/auth/jwt.js';
 import { profileOf } from '../provider/resources/representation.js';
+import { checkInput } from './input.js';
+import { AppointmentStatusBody } from './schemas.js';
 
 export const TRANSITIONS: Record<string, string[]> = {
   booked: ['arrived', 'noshow', 'cancelled'],
@@ -42,13 +44,11 @@ export async function setAppointmentStatus(
   store: Store,
   tenantId: string,
   id: string,
-  status: unknown,
+  input: unknown,
   actor: string,
   requestId: string,
 ) {
-  if (typeof status !== 'string' || !['arrived', 'fulfilled', 'noshow', 'cancelled'].includes(status)) {
-    throw badRequest('status must be arrived, fulfilled, noshow or cancelled', 'INVALID_PARAMETER', ['status']);
-  }
+  const { status } = checkInput(AppointmentStatusBody, { status: input });
   const tenant = await store.db
     .selectFrom('tenant')
     .select(['id', 'ods_code', 'name'])
