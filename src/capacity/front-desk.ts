@@ -58,11 +58,10 @@ export async function setAppointmentStatus(
   if (!tenant || !current) throw notFound(`Appointment ${id} is not known at ${tenantId}`);
   const allowed = TRANSITIONS[current.status] ?? [];
   if (!allowed.includes(status)) {
-    throw unprocessable(
-      `Appointment ${id} is ${current.status}: it can ${allowed.length ? `become ${allowed.join(' or ')}` : 'no longer change'}, not ${status}`,
-      'INVALID_RESOURCE',
-      ['Appointment.status'],
-    );
+    const can = allowed.length ? `become ${allowed.join(' or ')}` : 'no longer change';
+    throw unprocessable(`Appointment ${id} is ${current.status}: it can ${can}, not ${status}`, 'INVALID_RESOURCE', [
+      'Appointment.status',
+    ]);
   }
   const stored = appointmentResource(current);
   const now = new Date().toISOString();

@@ -296,6 +296,7 @@ export const ReleaseList = Type.Object({
   rules: Type.Array(ReleaseRule),
   organisationTypes: Type.Array(Type.Object({ ods_code: Type.String(), type: Type.String() })),
 });
+export type ReleaseList = Static<typeof ReleaseList>;
 
 export const OrganisationParams = Type.Object({
   tenant: Type.String(),
@@ -308,6 +309,7 @@ export const OrganisationTypeAnswer = Type.Object({
   ods: Type.String(),
   type: Type.Union([OrganisationType, Type.Null()]),
 });
+export type OrganisationTypeAnswer = Static<typeof OrganisationTypeAnswer>;
 
 /** "What would consumer X see right now?" */
 export const ConsumerPreviewQuery = Type.Object({
@@ -348,6 +350,7 @@ export const AppointmentStatusAnswer = Type.Object({
   status: Type.String(),
   versionId: Type.String(),
 });
+export type AppointmentStatusAnswer = Static<typeof AppointmentStatusAnswer>;
 
 export const DayQuery = Type.Object({
   date: Type.Optional(Type.String({ pattern: DATE, errorMessage: 'date must be YYYY-MM-DD (a UK day)' })),
@@ -442,6 +445,7 @@ export const ResourceParams = Type.Object({
   id: Type.String({ pattern: FHIR_ID, errorMessage: '{value} is not a FHIR id (1–64 letters, digits, - or .)' }),
 });
 export const ResourceStored = Type.Object({ resourceType: Type.String(), id: Type.String(), versionId: Type.String() });
+export type ResourceStored = Static<typeof ResourceStored>;
 
 export const Mapping = Type.Object({
   scheduleId: Type.String(),
@@ -450,6 +454,7 @@ export const Mapping = Type.Object({
   /** Its own service and those mapped to it. */
   services: Type.Array(Type.String()),
 });
+export type Mapping = Static<typeof Mapping>;
 export const MappingParams = Type.Object({ tenant: Type.String(), service: Type.String(), schedule: Type.String() });
 
 export const AuditEntry = Type.Object({

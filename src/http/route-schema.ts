@@ -3,10 +3,11 @@
  * providers' admin API (src/capacity/admin.ts) and the booking app's API (src/consumer/web.ts).
  *
  * A schema says what a client must be told besides what is allowed: a property's `errorMessage` is the
- * sentence a client reads when that property (or anything inside it) is wrong or missing, and its
- * `errorCode` the web API's error code; `{value}` in a message stands for the value sent. Each API turns the fault into its own error shape (an
- * OperationOutcome, or the web API's `{ code, message }`), so a fault reads the same whether Fastify
- * found it in a request or a CLI command's input was checked against the same schema.
+ * sentence a client reads when that property (or anything inside it) is wrong or missing (`{value}`
+ * in it stands for the value sent), and its `errorCode` the web API's error code. Each API turns the
+ * fault into its own error shape (an OperationOutcome, or the web API's `{ code, message }`), so a
+ * fault reads the same whether Fastify found it in a request or a CLI command's input was checked
+ * against the same schema.
  */
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import type { Static, TSchema } from 'typebox';
@@ -105,14 +106,16 @@ export function checkAgainst<T extends TSchema>(
  * "true" as 1, "0x10" as 16 and "1.5" as an integer 1).
  */
 function numbersRead(schema: TSchema, value: unknown): unknown {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  type Property = { type?: unknown; anyOf?: Property[] };
+  const properties = (schema as { properties?: Record<string, Property> }).properties;
   if (!properties || !value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const [key, property] of Object.entries(properties)) {
     const text = out[key];
     if (typeof text !== 'string') continue;
-    if (property.type === 'integer' && /^-?\d{1,15}$/.test(text)) out[key] = Number(text);
-    else if (property.type === 'number' && /^-?\d{1,15}(\.\d{1,15})?$/.test(text)) out[key] = Number(text);
+    const types = [property, ...(property.anyOf ?? [])].map((p) => p.type);
+    if (types.includes('integer') && /^-?\d{1,15}$/.test(text)) out[key] = Number(text);
+    else if (types.includes('number') && /^-?\d{1,15}(\.\d{1,15})?$/.test(text)) out[key] = Number(text);
   }
   return out;
 }
