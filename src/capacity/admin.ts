@@ -181,7 +181,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   api.setSchemaErrorFormatter((errors, part) => faultOutcome(faultFrom(errors, part), part));
   // A request without a body is read as an empty JSON object, as an empty JSON body is (above).
   api.addHook('preValidation', async (request) => {
-    request.body ??= {};
+    if (request.body === undefined) request.body = {};
   });
   const ok = <T extends TSchema>(schema: T) => ({ '2xx': schema });
 

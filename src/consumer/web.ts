@@ -100,7 +100,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
   // A request without a body is read as an empty JSON object.
   api.addHook('preValidation', async (request) => {
-    request.body ??= {};
+    if (request.body === undefined) request.body = {};
   });
   const ok = <T extends TSchema>(schema: T) => ({ '2xx': schema });
 

@@ -139,7 +139,7 @@ export const routeSchemaCompiler: FastifySchemaCompiler<TSchema> = ({ schema, ht
       params: { ...checked.fault },
       message,
     };
-    return { error: [error] as unknown as Error };
+    return { error: [error] };
   };
 };
 

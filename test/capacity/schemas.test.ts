@@ -60,6 +60,7 @@ describe('admin API: route schemas', () => {
       ],
       ['PUT', '/release/S1', { capPerDay: '3' }, 'capPerDay', /^release rule capPerDay: must be a whole number/],
       ['PUT', '/release/S1', [], 'body', /^release rule body: must be a JSON object$/],
+      ['PUT', '/release/S1', null, 'body', /^release rule body: must be a JSON object$/],
       ['PUT', '/rotas/clinic', { ...rota, slotMinutes: '30' }, 'slotMinutes', /^rota slotMinutes: must be a whole/],
       ['PUT', '/rotas/clinic', { ...rota, scheduleId: undefined }, 'scheduleId', /^rota scheduleId: is required$/],
       ['PUT', '/rotas/clinic', { ...rota, start: '8am' }, 'start', /^rota start: must be HH:MM \(local time\)$/],

@@ -1,4 +1,7 @@
-/** The booking app's JSON API (src/consumer/web.ts) over real HTTP: what the web pages rely on, and the referral documents a provider fetches. */
+/**
+ * The booking app's JSON API (src/consumer/web.ts) over real HTTP: what the web pages rely on, and the
+ * referral documents a provider fetches.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
