@@ -9,7 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { Type, type Static, type TSchema } from 'typebox';
+import type { Static, TSchema } from 'typebox';
 import { OperationOutcomeError, badRequest, notFound } from '../fhir/outcome.js';
 import { faultFrom, routeSchemaCompiler } from '../http/route-schema.js';
 import type { Database } from '../store/schema.js';
@@ -28,7 +28,7 @@ import {
   AppointmentParams,
   AppointmentStatusAnswer,
   AppointmentStatusBody,
-  AuditEntry,
+  AuditList,
   AvailabilityReport,
   BankHolidaysQuery,
   ConsumerPreview,
@@ -40,7 +40,8 @@ import {
   ExtraSlotInput,
   GenerateBody,
   GenerationReport,
-  Mapping,
+  MappingAnswer,
+  MappingList,
   MappingParams,
   OrganisationParams,
   OrganisationTypeAnswer,
@@ -49,10 +50,13 @@ import {
   ReleaseList,
   ReleaseRule,
   ReleaseRuleInput,
+  ResourceList,
   ResourceParams,
   ResourceStored,
+  ResourceTypeParams,
   Rota,
   RotaInput,
+  RotaList,
   RotaParams,
   RotaPreview,
   RotaPutBody,
@@ -185,11 +189,9 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   });
   const ok = <T extends TSchema>(schema: T) => ({ '2xx': schema });
 
-  api.get(
-    '/:tenant/rotas',
-    { schema: { params: TenantParams, response: ok(Type.Object({ rotas: Type.Array(Rota) })) } },
-    async (request) => ({ rotas: await listRotas(db, request.params.tenant) }),
-  );
+  api.get('/:tenant/rotas', { schema: { params: TenantParams, response: ok(RotaList) } }, async (request) => ({
+    rotas: await listRotas(db, request.params.tenant),
+  }));
 
   api.put(
     '/:tenant/rotas/:id',
@@ -426,8 +428,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     '/:tenant/resources/:type',
     {
       schema: {
-        params: Type.Object({ tenant: Type.String(), type: Type.String() }),
-        response: ok(Type.Object({ resources: Type.Array(DirectoryResource) })),
+        params: ResourceTypeParams,
+        response: ok(ResourceList),
       },
     },
     async (request) => {
@@ -470,11 +472,9 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   );
 
   /** Which services each schedule serves (its own actor and the mapped ones). */
-  api.get(
-    '/:tenant/mappings',
-    { schema: { params: TenantParams, response: ok(Type.Object({ mappings: Type.Array(Mapping) })) } },
-    async (request) => ({ mappings: await listMappings(db, request.params.tenant) }),
-  );
+  api.get('/:tenant/mappings', { schema: { params: TenantParams, response: ok(MappingList) } }, async (request) => ({
+    mappings: await listMappings(db, request.params.tenant),
+  }));
 
   /** Maps a service to a schedule, or unmaps it (not the schedule's own service). */
   const setMapping = async (request: FastifyRequest, params: Static<typeof MappingParams>, mapped: boolean) => {
@@ -494,7 +494,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     {
       schema: {
         params: MappingParams,
-        response: ok(Type.Object({ service: Type.String(), schedule: Type.String(), mapped: Type.Boolean() })),
+        response: ok(MappingAnswer),
       },
     },
     async (request) => {
@@ -507,24 +507,20 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     return reply.code(204).send();
   });
 
-  api.get(
-    '/:tenant/audit',
-    { schema: { params: TenantParams, response: ok(Type.Object({ entries: Type.Array(AuditEntry) })) } },
-    async (request) => {
-      const rows = await db
-        .selectFrom('admin_audit')
-        .selectAll()
-        .where('tenant_id', '=', request.params.tenant)
-        .orderBy('seq', 'desc')
-        .limit(200)
-        .execute();
-      return {
-        entries: rows.map((r) => ({
-          ...r,
-          before: r.before && JSON.parse(r.before),
-          after: r.after && JSON.parse(r.after),
-        })),
-      };
-    },
-  );
+  api.get('/:tenant/audit', { schema: { params: TenantParams, response: ok(AuditList) } }, async (request) => {
+    const rows = await db
+      .selectFrom('admin_audit')
+      .selectAll()
+      .where('tenant_id', '=', request.params.tenant)
+      .orderBy('seq', 'desc')
+      .limit(200)
+      .execute();
+    return {
+      entries: rows.map((r) => ({
+        ...r,
+        before: r.before && JSON.parse(r.before),
+        after: r.after && JSON.parse(r.after),
+      })),
+    };
+  });
 }

@@ -125,6 +125,8 @@ export const Rota = Type.Object({
   locationId: Type.Optional(rotaFields.locationId),
 });
 export type Rota = Static<typeof Rota>;
+export const RotaList = Type.Object({ rotas: Type.Array(Rota) });
+export type RotaList = Static<typeof RotaList>;
 
 /**
  * A rota as a client sends it (the preview's body, and a file for `provider rota put`): the fields a
@@ -446,6 +448,9 @@ export const ResourceParams = Type.Object({
 });
 export const ResourceStored = Type.Object({ resourceType: Type.String(), id: Type.String(), versionId: Type.String() });
 export type ResourceStored = Static<typeof ResourceStored>;
+export const ResourceList = Type.Object({ resources: Type.Array(DirectoryResource) });
+export type ResourceList = Static<typeof ResourceList>;
+export const ResourceTypeParams = Type.Object({ tenant: Type.String(), type: Type.String() });
 
 export const Mapping = Type.Object({
   scheduleId: Type.String(),
@@ -456,6 +461,9 @@ export const Mapping = Type.Object({
 });
 export type Mapping = Static<typeof Mapping>;
 export const MappingParams = Type.Object({ tenant: Type.String(), service: Type.String(), schedule: Type.String() });
+export const MappingList = Type.Object({ mappings: Type.Array(Mapping) });
+export type MappingList = Static<typeof MappingList>;
+export const MappingAnswer = Type.Object({ service: Type.String(), schedule: Type.String(), mapped: Type.Boolean() });
 
 export const AuditEntry = Type.Object({
   seq: Type.Integer(),
@@ -468,3 +476,5 @@ export const AuditEntry = Type.Object({
   after: Type.Unknown(),
 });
 export type AuditEntry = Static<typeof AuditEntry>;
+export const AuditList = Type.Object({ entries: Type.Array(AuditEntry) });
+export type AuditList = Static<typeof AuditList>;

@@ -98,6 +98,7 @@ export const ReferralParams = Type.Object({ documentId: Type.String() });
 
 export const Disposition = Type.Object({ code: Type.String(), text: Type.String() });
 export type Disposition = Static<typeof Disposition>;
+export const DispositionList = Type.Array(Disposition);
 
 /**
  * A slot as a call handler sees it (src/consumer/slots.ts): start, end, the delivery channel (never
@@ -169,6 +170,11 @@ export const FoundService = Type.Object({
   ),
 });
 export type FoundService = Static<typeof FoundService>;
+export const FoundServices = Type.Object({ services: Type.Array(FoundService) });
+export type FoundServices = Static<typeof FoundServices>;
+/** A rejection of the top service, or a referral without a booking, was recorded. */
+export const Recorded = Type.Object({ recorded: Type.Boolean() });
+export const Referred = Type.Object({ referred: Type.Boolean() });
 
 export const ServiceSlots = Type.Object({
   service: Type.Object({ id: Type.String(), name: Type.String() }, open),
@@ -200,6 +206,8 @@ export const Booking = Type.Object({
   versionId: Type.String(),
 });
 export type Booking = Static<typeof Booking>;
+export const BookingList = Type.Object({ bookings: Type.Array(Booking) });
+export type BookingList = Static<typeof BookingList>;
 
 export const Cancelled = Type.Object({
   appointmentUrl: Type.String(),

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { Type, type TSchema } from 'typebox';
+import type { TSchema } from 'typebox';
 import { faultFrom, routeSchemaCompiler } from '../http/route-schema.js';
 import type { Database } from '../store/schema.js';
 import { Consumer } from './consumer.js';
@@ -18,17 +18,19 @@ import { ConsumerError } from './errors.js';
 import type { ConsumerIdentity } from './identity.js';
 import {
   Booked,
-  Booking,
+  BookingList,
   BookingRequest,
   BookingsQuery,
   CancelRequest,
   Cancelled,
-  Disposition,
+  DispositionList,
   EncounterBody,
-  FoundService,
+  FoundServices,
   RebookRequest,
   Rebooked,
+  Recorded,
   ReferralParams,
+  Referred,
   ServiceParams,
   ServiceSlots,
   ServicesQuery,
@@ -104,26 +106,22 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
   const ok = <T extends TSchema>(schema: T) => ({ '2xx': schema });
 
-  api.get('/api/dispositions', { schema: { response: ok(Type.Array(Disposition)) } }, async () =>
+  api.get('/api/dispositions', { schema: { response: ok(DispositionList) } }, async () =>
     Object.entries(DISPOSITIONS).map(([code, d]) => ({ code, text: d.text })),
   );
 
-  api.get(
-    '/api/services',
-    { schema: { querystring: ServicesQuery, response: ok(Type.Object({ services: Type.Array(FoundService) })) } },
-    async (request) => {
-      const q = request.query;
-      return {
-        services: await consumer.findServices({
-          disposition: q.disposition.trim(),
-          postcode: q.postcode.trim(),
-          age: q.age === '' ? undefined : q.age,
-          encounterId: text(q.encounterId),
-          registeredPractice: text(q.registeredPractice),
-        }),
-      };
-    },
-  );
+  api.get('/api/services', { schema: { querystring: ServicesQuery, response: ok(FoundServices) } }, async (request) => {
+    const q = request.query;
+    return {
+      services: await consumer.findServices({
+        disposition: q.disposition.trim(),
+        postcode: q.postcode.trim(),
+        age: q.age === '' ? undefined : q.age,
+        encounterId: text(q.encounterId),
+        registeredPractice: text(q.registeredPractice),
+      }),
+    };
+  });
 
   api.get('/api/services/:id', { schema: { params: ServiceParams } }, async (request) =>
     consumer.spine.serviceDetails(request.params.id),
@@ -152,7 +150,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
 
   api.post(
     '/api/services/:id/reject',
-    { schema: { params: ServiceParams, body: EncounterBody, response: ok(Type.Object({ recorded: Type.Boolean() })) } },
+    { schema: { params: ServiceParams, body: EncounterBody, response: ok(Recorded) } },
     async (request) => {
       await consumer.rejectTopService(request.params.id, {
         encounterId: text(request.body.encounterId),
@@ -164,7 +162,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
 
   api.post(
     '/api/services/:id/referral',
-    { schema: { params: ServiceParams, body: EncounterBody, response: ok(Type.Object({ referred: Type.Boolean() })) } },
+    { schema: { params: ServiceParams, body: EncounterBody, response: ok(Referred) } },
     async (request) => {
       await consumer.referWithoutBooking(request.params.id, {
         encounterId: text(request.body.encounterId),
@@ -198,29 +196,25 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     });
   });
 
-  api.get(
-    '/api/bookings',
-    { schema: { querystring: BookingsQuery, response: ok(Type.Object({ bookings: Type.Array(Booking) })) } },
-    async (request) => {
-      const nhs = request.query.nhsNumber.replace(/\s/g, '');
-      const rows = await options.db
-        .selectFrom('consumer_booking')
-        .selectAll()
-        .where('nhs_number', '=', nhs)
-        .orderBy('slot_start')
-        .execute();
-      return {
-        bookings: rows.map((r) => ({
-          appointmentUrl: r.appointment_url,
-          serviceId: r.service_id,
-          status: r.status,
-          start: r.slot_start,
-          end: r.slot_end,
-          versionId: r.version_id,
-        })),
-      };
-    },
-  );
+  api.get('/api/bookings', { schema: { querystring: BookingsQuery, response: ok(BookingList) } }, async (request) => {
+    const nhs = request.query.nhsNumber.replace(/\s/g, '');
+    const rows = await options.db
+      .selectFrom('consumer_booking')
+      .selectAll()
+      .where('nhs_number', '=', nhs)
+      .orderBy('slot_start')
+      .execute();
+    return {
+      bookings: rows.map((r) => ({
+        appointmentUrl: r.appointment_url,
+        serviceId: r.service_id,
+        status: r.status,
+        start: r.slot_start,
+        end: r.slot_end,
+        versionId: r.version_id,
+      })),
+    };
+  });
 
   api.post('/api/bookings/cancel', { schema: { body: CancelRequest, response: ok(Cancelled) } }, async (request) =>
     consumer.cancel(request.body.appointmentUrl.trim(), { encounterId: text(request.body.encounterId) }),

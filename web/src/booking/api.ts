@@ -5,11 +5,11 @@
  */
 import type {
   Booked,
-  Booking,
+  BookingList,
   BookingRequest,
   Cancelled,
   Disposition,
-  FoundService,
+  FoundServices,
   Rebooked,
   ServiceSlots,
   Slot,
@@ -49,7 +49,7 @@ export const api = {
   services: (q: { disposition: string; postcode: string; age?: number; encounterId: string }) => {
     const query = new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId });
     if (q.age !== undefined) query.set('age', String(q.age));
-    return call<{ services: FoundService[] }>(`/api/services?${query}`);
+    return call<FoundServices>(`/api/services?${query}`);
   },
   slots: (serviceId: string, q: { disposition?: string; encounterId?: string }) => {
     const query = new URLSearchParams();
@@ -62,8 +62,7 @@ export const api = {
   refer: (serviceId: string, body: { encounterId: string; disposition: string }) =>
     call(`/api/services/${encodeURIComponent(serviceId)}/referral`, { method: 'POST', body }),
   book: (body: BookingRequest) => call<Booked>('/api/bookings', { method: 'POST', body }),
-  bookings: (nhsNumber: string) =>
-    call<{ bookings: Booking[] }>(`/api/bookings?nhsNumber=${encodeURIComponent(nhsNumber)}`),
+  bookings: (nhsNumber: string) => call<BookingList>(`/api/bookings?nhsNumber=${encodeURIComponent(nhsNumber)}`),
   cancel: (appointmentUrl: string, encounterId: string) =>
     call<Cancelled>('/api/bookings/cancel', {
       method: 'POST',

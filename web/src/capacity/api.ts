@@ -6,7 +6,7 @@
  */
 import type {
   AppointmentStatusAnswer,
-  AuditEntry,
+  AuditList,
   AvailabilityReport,
   BankHolidayRegion,
   Channel,
@@ -16,14 +16,16 @@ import type {
   DirectoryType,
   ExtraSlot,
   GenerationReport,
-  Mapping,
+  MappingList,
   OrganisationType,
   OrganisationTypeAnswer,
   ReleaseList,
   ReleaseRule,
+  ResourceList,
   ResourceStored,
   Rota,
   RotaInput,
+  RotaList,
   RotaPreview,
   SlotSelection,
   Weekday,
@@ -177,13 +179,13 @@ export function capacityApi(
   }
   const id = encodeURIComponent;
   return {
-    rotas: () => call<{ rotas: Rota[] }>('GET', '/rotas'),
+    rotas: () => call<RotaList>('GET', '/rotas'),
     putRota: (rota: RotaInput) => call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota),
     previewRota: (rota: RotaInput, days: number) => call<RotaPreview>('POST', `/rotas/preview?days=${days}`, rota),
     generate: (rotaId: string, horizonDays: number) =>
       call<GenerationReport>('POST', `/rotas/${id(rotaId)}/generate`, { horizonDays }),
-    mappings: () => call<{ mappings: Mapping[] }>('GET', '/mappings'),
-    resources: (type: DirectoryType) => call<{ resources: DirectoryResource[] }>('GET', `/resources/${type}`),
+    mappings: () => call<MappingList>('GET', '/mappings'),
+    resources: (type: DirectoryType) => call<ResourceList>('GET', `/resources/${type}`),
     /** Creates (201) or stores a new version of (200) a directory resource; the provider checks it and every reference it makes. */
     putResource: (type: DirectoryType, resourceId: string, resource: unknown) =>
       exchange<ResourceStored>('PUT', `/resources/${type}/${id(resourceId)}`, resource),
@@ -210,7 +212,7 @@ export function capacityApi(
       deliveryChannel: string | null;
       release: boolean;
     }) => call<ExtraSlot>('POST', '/slots', slot),
-    audit: () => call<{ entries: AuditEntry[] }>('GET', '/audit'),
+    audit: () => call<AuditList>('GET', '/audit'),
   };
 }
 
