@@ -6,14 +6,17 @@
  * append-only admin audit with who, what, when, before and after.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Static, TSchema } from 'typebox';
 import { OperationOutcomeError, badRequest, notFound } from '../fhir/outcome.js';
+import { faultFrom, routeSchemaCompiler } from '../http/route-schema.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { setAvailability, type SlotSelection } from './availability.js';
+import { setAvailability } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';
-import { BANK_HOLIDAY_REGIONS, FIRST_YEAR, LAST_YEAR, bankHolidays, isBankHolidayRegion } from './bank-holidays.js';
+import { bankHolidays } from './bank-holidays.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
 import { ReleaseView } from '../diary/release.js';
 import { setAppointmentStatus } from './front-desk.js';
@@ -21,6 +24,47 @@ import { addExtraSlot, dayView } from './day.js';
 import { listMappings, mapService, putResource, referenceType } from './directory.js';
 import { REFERENCE_TABLES } from '../diary/representation.js';
 import { registerAdminOutcomes } from './admin-outcomes.js';
+import { faultOutcome } from './input.js';
+import {
+  AppointmentParams,
+  AppointmentStatusAnswer,
+  AppointmentStatusBody,
+  AuditList,
+  AvailabilityReport,
+  BankHolidaysQuery,
+  ConsumerPreview,
+  ConsumerPreviewQuery,
+  DayQuery,
+  DayView,
+  DirectoryResource,
+  ExtraSlot,
+  ExtraSlotInput,
+  GenerateBody,
+  GenerationReport,
+  MappingAnswer,
+  MappingList,
+  MappingParams,
+  OrganisationParams,
+  OrganisationTypeAnswer,
+  OrganisationTypeBody,
+  PreviewQuery,
+  ReleaseList,
+  ReleaseRule,
+  ReleaseRuleInput,
+  ResourceList,
+  ResourceParams,
+  ResourceStored,
+  ResourceTypeParams,
+  Rota,
+  RotaInput,
+  RotaList,
+  RotaParams,
+  RotaPreview,
+  RotaPutBody,
+  ScheduleParams,
+  SlotSelection,
+  TenantParams,
+} from './schemas.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -143,88 +187,108 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     store.slotChanges.bump(tenant);
   };
 
-  app.get<{ Params: { tenant: string } }>('/:tenant/rotas', async (request) => ({
+  // Each route's params, query and body are checked against its schema (./schemas.ts) before the
+  // handler runs; a fault is a 400 OperationOutcome naming the field (src/http/route-schema.ts).
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.setValidatorCompiler(routeSchemaCompiler);
+  api.setSchemaErrorFormatter((errors, part) => faultOutcome(faultFrom(errors, part), part));
+  // A request without a body is read as an empty JSON object, as an empty JSON body is (above).
+  api.addHook('preValidation', async (request) => {
+    if (request.body === undefined) request.body = {};
+  });
+  const ok = <T extends TSchema>(schema: T) => ({ '2xx': schema });
+
+  api.get('/:tenant/rotas', { schema: { params: TenantParams, response: ok(RotaList) } }, async (request) => ({
     rotas: await listRotas(db, request.params.tenant),
   }));
 
-  app.put<{ Params: { tenant: string; id: string } }>('/:tenant/rotas/:id', async (request, reply) => {
-    const { tenant, id } = request.params;
-    const body = request.body as Record<string, unknown> | undefined;
-    if (body && typeof body === 'object' && body.id !== undefined && body.id !== id)
-      throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
-    const rota = await checkRota(db, tenant, { ...(body ?? {}), id });
-    const before = await putRota(db, tenant, rota);
-    await audit(db, {
-      tenantId: tenant,
-      actor: actor(request),
-      action: before ? 'rota.update' : 'rota.create',
-      target: `rota/${id}`,
-      before,
-      after: rota,
-    });
-    return reply.code(before ? 200 : 201).send(rota);
-  });
-
-  /** A dry run: the body PUT takes (with the rota's id), checked the same way; nothing is saved or audited. */
-  app.post<{ Params: { tenant: string } }>('/:tenant/rotas/preview', async (request) => {
-    const { tenant } = request.params;
-    const raw = (request.query as { days?: string }).days;
-    const days = raw === undefined ? 28 : /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
-    if (!(days >= 1 && days <= 366))
-      throw badRequest('days must be a whole number from 1 to 366', 'INVALID_PARAMETER', ['days']);
-    const rota = await checkRota(db, tenant, request.body);
-    return previewRota(tenant, rota, days);
-  });
-
-  /** A region's bank holidays in a year (what a rota closed on them skips). */
-  app.get<{ Params: { tenant: string } }>('/:tenant/bank-holidays', async (request) => {
-    const q = request.query as { region?: string; year?: string };
-    if (!isBankHolidayRegion(q.region))
-      throw badRequest(`region must be one of ${BANK_HOLIDAY_REGIONS.join(', ')}`, 'INVALID_PARAMETER', ['region']);
-    const year = q.year === undefined ? new Date().getUTCFullYear() : /^\d{4}$/.test(q.year) ? Number(q.year) : NaN;
-    if (!(year >= FIRST_YEAR && year <= LAST_YEAR))
-      throw badRequest(`year must be a year from ${FIRST_YEAR} to ${LAST_YEAR}`, 'INVALID_PARAMETER', ['year']);
-    return { region: q.region, year, dates: bankHolidays(q.region, year) };
-  });
-
-  app.post<{ Params: { tenant: string; id: string } }>('/:tenant/rotas/:id/generate', async (request) => {
-    const { tenant, id } = request.params;
-    const rota = await getRota(db, tenant, id);
-    if (!rota) throw notFound(`No rota ${id} in ${tenant}`);
-    const horizon = (request.body as { horizonDays?: unknown } | undefined)?.horizonDays ?? 28;
-    if (!Number.isInteger(horizon) || (horizon as number) < 1 || (horizon as number) > 366)
-      throw badRequest('horizonDays must be a whole number from 1 to 366', 'INVALID_PARAMETER');
-    const report = await generateRotaSlots(store, tenant, rota, horizon as number);
-    await audit(db, {
-      tenantId: tenant,
-      actor: actor(request),
-      action: 'rota.generate',
-      target: `rota/${id}`,
-      after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon },
-    });
-    return report;
-  });
-
-  for (const action of ['block', 'release'] as const) {
-    app.post<{ Params: { tenant: string } }>(`/:tenant/slots/${action}`, async (request) => {
-      const { tenant } = request.params;
-      const selection = (request.body ?? {}) as SlotSelection;
-      const report = await setAvailability(store, tenant, selection, action);
+  api.put(
+    '/:tenant/rotas/:id',
+    { schema: { params: RotaParams, body: RotaPutBody, response: ok(Rota) } },
+    async (request, reply) => {
+      const { tenant, id } = request.params;
+      const body = request.body;
+      if (body.id !== undefined && body.id !== id)
+        throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
+      const rota = await checkRota(db, tenant, { ...body, id });
+      const before = await putRota(db, tenant, rota);
       await audit(db, {
         tenantId: tenant,
         actor: actor(request),
-        action: `slots.${action}`,
-        target: selection.slotIds?.length
-          ? `slots ${selection.slotIds.length}`
-          : `schedule/${selection.scheduleId} ${selection.from}–${selection.to}`,
-        before: { status: action === 'block' ? 'free' : 'busy-unavailable', slots: report.changed },
-        after: { status: action === 'block' ? 'busy-unavailable' : 'free', skipped: report.skipped.length },
+        action: before ? 'rota.update' : 'rota.create',
+        target: `rota/${id}`,
+        before,
+        after: rota,
+      });
+      return reply.code(before ? 200 : 201).send(rota);
+    },
+  );
+
+  /** A dry run: the body PUT takes (with the rota's id), checked the same way; nothing is saved or audited. */
+  api.post(
+    '/:tenant/rotas/preview',
+    { schema: { params: TenantParams, querystring: PreviewQuery, body: RotaInput, response: ok(RotaPreview) } },
+    async (request) => {
+      const { tenant } = request.params;
+      const rota = await checkRota(db, tenant, request.body);
+      return previewRota(tenant, rota, request.query.days ?? 28);
+    },
+  );
+
+  /** A region's bank holidays in a year (what a rota closed on them skips). */
+  api.get(
+    '/:tenant/bank-holidays',
+    { schema: { params: TenantParams, querystring: BankHolidaysQuery } },
+    async (request) => {
+      const { region, year = new Date().getUTCFullYear() } = request.query;
+      return { region, year, dates: bankHolidays(region, year) };
+    },
+  );
+
+  api.post(
+    '/:tenant/rotas/:id/generate',
+    { schema: { params: RotaParams, body: GenerateBody, response: ok(GenerationReport) } },
+    async (request) => {
+      const { tenant, id } = request.params;
+      const rota = await getRota(db, tenant, id);
+      if (!rota) throw notFound(`No rota ${id} in ${tenant}`);
+      const horizon = request.body.horizonDays ?? 28;
+      const report = await generateRotaSlots(store, tenant, rota, horizon);
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: 'rota.generate',
+        target: `rota/${id}`,
+        after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon },
       });
       return report;
-    });
+    },
+  );
+
+  for (const action of ['block', 'release'] as const) {
+    api.post(
+      `/:tenant/slots/${action}`,
+      { schema: { params: TenantParams, body: SlotSelection, response: ok(AvailabilityReport) } },
+      async (request) => {
+        const { tenant } = request.params;
+        const selection = request.body;
+        const report = await setAvailability(store, tenant, selection, action);
+        await audit(db, {
+          tenantId: tenant,
+          actor: actor(request),
+          action: `slots.${action}`,
+          target: selection.slotIds?.length
+            ? `slots ${selection.slotIds.length}`
+            : `schedule/${selection.scheduleId} ${selection.from}–${selection.to}`,
+          before: { status: action === 'block' ? 'free' : 'busy-unavailable', slots: report.changed },
+          after: { status: action === 'block' ? 'busy-unavailable' : 'free', skipped: report.skipped.length },
+        });
+        return report;
+      },
+    );
   }
 
-  app.get<{ Params: { tenant: string } }>('/:tenant/release', async (request) => {
+  api.get('/:tenant/release', { schema: { params: TenantParams, response: ok(ReleaseList) } }, async (request) => {
     const rows = await db
       .selectFrom('release_rule')
       .select('content')
@@ -237,25 +301,29 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       .where('tenant_id', '=', request.params.tenant)
       .orderBy('ods_code')
       .execute();
-    return { rules: rows.map((r) => JSON.parse(r.content)), organisationTypes: types };
+    return { rules: rows.map((r) => JSON.parse(r.content) as ReleaseRule), organisationTypes: types };
   });
 
-  app.put<{ Params: { tenant: string; schedule: string } }>('/:tenant/release/:schedule', async (request) => {
-    const { tenant, schedule } = request.params;
-    const rule = await checkReleaseRule(db, tenant, schedule, request.body);
-    const before = await putReleaseRule(store, tenant, schedule, rule);
-    await audit(db, {
-      tenantId: tenant,
-      actor: actor(request),
-      action: 'release.set',
-      target: `schedule/${schedule}`,
-      before,
-      after: rule,
-    });
-    return rule;
-  });
+  api.put(
+    '/:tenant/release/:schedule',
+    { schema: { params: ScheduleParams, body: ReleaseRuleInput, response: ok(ReleaseRule) } },
+    async (request) => {
+      const { tenant, schedule } = request.params;
+      const rule = await checkReleaseRule(db, tenant, schedule, request.body);
+      const before = await putReleaseRule(store, tenant, schedule, rule);
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: 'release.set',
+        target: `schedule/${schedule}`,
+        before,
+        after: rule,
+      });
+      return rule;
+    },
+  );
 
-  app.delete<{ Params: { tenant: string; schedule: string } }>('/:tenant/release/:schedule', async (request, reply) => {
+  api.delete('/:tenant/release/:schedule', { schema: { params: ScheduleParams } }, async (request, reply) => {
     const { tenant, schedule } = request.params;
     const before = await putReleaseRule(store, tenant, schedule, undefined);
     if (!before) throw notFound(`schedule ${schedule} has no release rule`);
@@ -269,115 +337,133 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     return reply.code(204).send();
   });
 
-  app.put<{ Params: { tenant: string; ods: string } }>('/:tenant/organisations/:ods', async (request) => {
-    const { tenant, ods } = request.params;
-    const type = (request.body as { type?: unknown } | undefined)?.type;
-    if (type !== null && typeof type !== 'string')
-      throw badRequest('type must be an organisation type, or null to remove it', 'INVALID_PARAMETER');
-    await setOrganisationType(store, tenant, ods, type ?? undefined);
-    await audit(db, {
-      tenantId: tenant,
-      actor: actor(request),
-      action: 'organisation.type',
-      target: `organisation/${ods.toUpperCase()}`,
-      after: { type },
-    });
-    return { ods: ods.toUpperCase(), type };
-  });
-
-  /** "What would consumer X see right now?": every free slot in the window, and why any is withheld. */
-  app.get<{ Params: { tenant: string } }>('/:tenant/preview', async (request) => {
-    const { tenant } = request.params;
-    const q = request.query as Record<string, string | undefined>;
-    const ods = q.ods?.trim().toUpperCase();
-    if (!ods || !/^[A-Z0-9]{1,12}$/.test(ods))
-      throw badRequest('ods (the consumer organisation’s ODS code) is required', 'INVALID_PARAMETER');
-    const now = Date.now();
-    const from = q.from ? Date.parse(q.from) : now;
-    const to = q.to ? Date.parse(q.to) : now + 7 * 86_400_000;
-    if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
-      throw badRequest('from and to must be instants, to after from', 'INVALID_PARAMETER');
-    const slots = await db
-      .selectFrom('slot')
-      .select(['id', 'schedule_id', 'start', 'end'])
-      .where('tenant_id', '=', tenant)
-      .where('status', '=', 'free')
-      .where('start', '>=', new Date(Math.max(from, now)).toISOString())
-      .where('start', '<', new Date(to).toISOString())
-      .orderBy('start')
-      .limit(5000)
-      .execute();
-    const view = await ReleaseView.load(db, tenant, ods);
-    const decided = slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
-    return {
-      ods,
-      visible: decided.filter((d) => d.visible).length,
-      withheld: decided.filter((d) => !d.visible).length,
-      slots: decided,
-    };
-  });
-
-  app.post<{ Params: { tenant: string; id: string } }>('/:tenant/appointments/:id/status', async (request) => {
-    const { tenant, id } = request.params;
-    const result = await setAppointmentStatus(
-      store,
-      tenant,
-      id,
-      (request.body as { status?: unknown } | undefined)?.status,
-      actor(request),
-      request.id,
-    );
-    await audit(db, {
-      tenantId: tenant,
-      actor: actor(request),
-      action: 'appointment.status',
-      target: `appointment/${id}`,
-      before: { status: result.before },
-      after: { status: result.status, versionId: result.versionId },
-    });
-    return result;
-  });
-
-  /** A one-off extra slot (overlap allowed: the staff way to squeeze someone in), blocked unless released. */
-  app.post<{ Params: { tenant: string } }>('/:tenant/slots', async (request, reply) => {
-    const { tenant } = request.params;
-    const slot = await addExtraSlot(store, tenant, request.body);
-    await audit(db, {
-      tenantId: tenant,
-      actor: actor(request),
-      action: 'slot.extra',
-      target: `slot/${slot.id}`,
-      after: slot,
-    });
-    return reply.code(201).send(slot);
-  });
-
-  /** The day at a glance, per service and schedule: offered, booked, free, blocked, and who booked. */
-  app.get<{ Params: { tenant: string } }>('/:tenant/day', async (request) =>
-    dayView(db, request.params.tenant, (request.query as { date?: string }).date),
+  api.put(
+    '/:tenant/organisations/:ods',
+    { schema: { params: OrganisationParams, body: OrganisationTypeBody, response: ok(OrganisationTypeAnswer) } },
+    async (request) => {
+      const { tenant, ods } = request.params;
+      const { type } = request.body;
+      await setOrganisationType(store, tenant, ods, type ?? undefined);
+      const code = ods.trim().toUpperCase();
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: 'organisation.type',
+        target: `organisation/${code}`,
+        after: { type },
+      });
+      return { ods: code, type };
+    },
   );
 
-  app.get<{ Params: { tenant: string; type: string } }>('/:tenant/resources/:type', async (request) => {
-    const { tenant, type } = request.params;
-    const table = REFERENCE_TABLES[referenceType(type)] as 'location';
-    const rows = await db
-      .selectFrom(table)
-      .select(['id', 'version_id', 'content'])
-      .where('tenant_id', '=', tenant)
-      .orderBy('id')
-      .execute();
-    return {
-      resources: rows.map((r) => ({
-        resourceType: type,
-        id: r.id,
-        meta: { versionId: String(r.version_id) },
-        ...JSON.parse(r.content),
-      })),
-    };
-  });
+  /** "What would consumer X see right now?": every free slot in the window, and why any is withheld. */
+  api.get(
+    '/:tenant/preview',
+    { schema: { params: TenantParams, querystring: ConsumerPreviewQuery, response: ok(ConsumerPreview) } },
+    async (request) => {
+      const { tenant } = request.params;
+      const q = request.query;
+      const ods = q.ods.trim().toUpperCase();
+      const now = Date.now();
+      const from = q.from ? Date.parse(q.from) : now;
+      const to = q.to ? Date.parse(q.to) : now + 7 * 86_400_000;
+      if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
+        throw badRequest('from and to must be instants, to after from', 'INVALID_PARAMETER');
+      const slots = await db
+        .selectFrom('slot')
+        .select(['id', 'schedule_id', 'start', 'end'])
+        .where('tenant_id', '=', tenant)
+        .where('status', '=', 'free')
+        .where('start', '>=', new Date(Math.max(from, now)).toISOString())
+        .where('start', '<', new Date(to).toISOString())
+        .orderBy('start')
+        .limit(5000)
+        .execute();
+      const view = await ReleaseView.load(db, tenant, ods);
+      const decided = slots.map((s) => ({ ...s, ...view.decide(s, ods, now) }));
+      return {
+        ods,
+        visible: decided.filter((d) => d.visible).length,
+        withheld: decided.filter((d) => !d.visible).length,
+        slots: decided,
+      };
+    },
+  );
 
-  app.put<{ Params: { tenant: string; type: string; id: string } }>(
+  api.post(
+    '/:tenant/appointments/:id/status',
+    { schema: { params: AppointmentParams, body: AppointmentStatusBody, response: ok(AppointmentStatusAnswer) } },
+    async (request) => {
+      const { tenant, id } = request.params;
+      const result = await setAppointmentStatus(store, tenant, id, request.body.status, actor(request), request.id);
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: 'appointment.status',
+        target: `appointment/${id}`,
+        before: { status: result.before },
+        after: { status: result.status, versionId: result.versionId },
+      });
+      return result;
+    },
+  );
+
+  /** A one-off extra slot (overlap allowed: the staff way to squeeze someone in), blocked unless released. */
+  api.post(
+    '/:tenant/slots',
+    { schema: { params: TenantParams, body: ExtraSlotInput, response: ok(ExtraSlot) } },
+    async (request, reply) => {
+      const { tenant } = request.params;
+      const slot = await addExtraSlot(store, tenant, request.body);
+      await audit(db, {
+        tenantId: tenant,
+        actor: actor(request),
+        action: 'slot.extra',
+        target: `slot/${slot.id}`,
+        after: slot,
+      });
+      return reply.code(201).send(slot);
+    },
+  );
+
+  /** The day at a glance, per service and schedule: offered, booked, free, blocked, and who booked. */
+  api.get(
+    '/:tenant/day',
+    { schema: { params: TenantParams, querystring: DayQuery, response: ok(DayView) } },
+    async (request) => dayView(db, request.params.tenant, request.query.date),
+  );
+
+  api.get(
+    '/:tenant/resources/:type',
+    {
+      schema: {
+        params: ResourceTypeParams,
+        response: ok(ResourceList),
+      },
+    },
+    async (request) => {
+      const { tenant, type } = request.params;
+      const table = REFERENCE_TABLES[referenceType(type)] as 'location';
+      const rows = await db
+        .selectFrom(table)
+        .select(['id', 'version_id', 'content'])
+        .where('tenant_id', '=', tenant)
+        .orderBy('id')
+        .execute();
+      return {
+        resources: rows.map((r) => ({
+          resourceType: type,
+          id: r.id,
+          meta: { versionId: String(r.version_id) },
+          ...(JSON.parse(r.content) as Omit<DirectoryResource, 'resourceType' | 'id' | 'meta'>),
+        })),
+      };
+    },
+  );
+
+  api.put(
     '/:tenant/resources/:type/:id',
+    { schema: { params: ResourceParams, response: ok(ResourceStored) } },
     async (request, reply) => {
       const { tenant, type, id } = request.params;
       const { version, before } = await putResource(db, tenant, referenceType(type), id, request.body);
@@ -395,30 +481,42 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   );
 
   /** Which services each schedule serves (its own actor and the mapped ones). */
-  app.get<{ Params: { tenant: string } }>('/:tenant/mappings', async (request) => ({
+  api.get('/:tenant/mappings', { schema: { params: TenantParams, response: ok(MappingList) } }, async (request) => ({
     mappings: await listMappings(db, request.params.tenant),
   }));
 
-  for (const mapped of [true, false]) {
-    app.route<{ Params: { tenant: string; service: string; schedule: string } }>({
-      method: mapped ? 'PUT' : 'DELETE',
-      url: '/:tenant/services/:service/schedules/:schedule',
-      handler: async (request, reply) => {
-        const { tenant, service, schedule } = request.params;
-        await mapService(db, tenant, service, schedule, mapped);
-        await audit(db, {
-          tenantId: tenant,
-          actor: actor(request),
-          action: mapped ? 'mapping.add' : 'mapping.remove',
-          target: `HealthcareService/${service} Schedule/${schedule}`,
-        });
-        await announce(tenant);
-        return mapped ? { service, schedule, mapped } : reply.code(204).send();
-      },
+  /** Maps a service to a schedule, or unmaps it (not the schedule's own service). */
+  const setMapping = async (request: FastifyRequest, params: Static<typeof MappingParams>, mapped: boolean) => {
+    const { tenant, service, schedule } = params;
+    await mapService(db, tenant, service, schedule, mapped);
+    await audit(db, {
+      tenantId: tenant,
+      actor: actor(request),
+      action: mapped ? 'mapping.add' : 'mapping.remove',
+      target: `HealthcareService/${service} Schedule/${schedule}`,
     });
-  }
+    await announce(tenant);
+  };
+  const mappingUrl = '/:tenant/services/:service/schedules/:schedule';
+  api.put(
+    mappingUrl,
+    {
+      schema: {
+        params: MappingParams,
+        response: ok(MappingAnswer),
+      },
+    },
+    async (request) => {
+      await setMapping(request, request.params, true);
+      return { service: request.params.service, schedule: request.params.schedule, mapped: true };
+    },
+  );
+  api.delete(mappingUrl, { schema: { params: MappingParams } }, async (request, reply) => {
+    await setMapping(request, request.params, false);
+    return reply.code(204).send();
+  });
 
-  app.get<{ Params: { tenant: string } }>('/:tenant/audit', async (request) => {
+  api.get('/:tenant/audit', { schema: { params: TenantParams, response: ok(AuditList) } }, async (request) => {
     const rows = await db
       .selectFrom('admin_audit')
       .selectAll()

@@ -6,31 +6,18 @@
 import { badRequest } from '../fhir/outcome.js';
 import { parseInstant } from '../fhir/time.js';
 import type { Store } from '../store/store.js';
+import { checkInput } from './input.js';
+import { SlotSelection, type AvailabilityReport } from './schemas.js';
 
-export interface SlotSelection {
-  slotIds?: string[];
-  scheduleId?: string;
-  /** Instants; slots starting at or after `from` and before `to`. */
-  from?: string;
-  to?: string;
-}
+export type { AvailabilityReport, SlotSelection } from './schemas.js';
 
-export interface AvailabilityReport {
-  changed: string[];
-  /** Selected slots left as they were, with their status (booked ones, or already so). */
-  skipped: { id: string; status: string }[];
-}
-
-function checkSelection(s: SlotSelection): void {
-  const byIds = Array.isArray(s.slotIds) && s.slotIds.length > 0;
-  const byRange = typeof s.scheduleId === 'string' && typeof s.from === 'string' && typeof s.to === 'string';
+/** The selection's schema (./schemas.ts) and what it cannot say: one way of choosing, and a window that is one. */
+function checkSelection(selection: unknown): SlotSelection {
+  const s = checkInput(SlotSelection, selection);
+  const byIds = s.slotIds !== undefined && s.slotIds.length > 0;
+  const byRange = s.scheduleId !== undefined && s.from !== undefined && s.to !== undefined;
   if (byIds === byRange)
     throw badRequest('select slots either by slotIds, or by scheduleId with from and to', 'INVALID_PARAMETER');
-  if (byIds && (s.slotIds!.length > 5000 || !s.slotIds!.every((id) => typeof id === 'string' && id.length <= 64)))
-    throw badRequest(
-      'slotIds must be a list of at most 5,000 slot ids (strings of up to 64 characters)',
-      'INVALID_PARAMETER',
-    );
   if (byRange) {
     const from = parseInstant(s.from);
     const to = parseInstant(s.to);
@@ -38,15 +25,16 @@ function checkSelection(s: SlotSelection): void {
       throw badRequest('from and to must be instants with an offset, e.g. 2026-12-01T09:00:00Z', 'INVALID_PARAMETER');
     if (to <= from) throw badRequest('to must be after from', 'INVALID_PARAMETER');
   }
+  return s;
 }
 
 export async function setAvailability(
   store: Store,
   tenantId: string,
-  selection: SlotSelection,
+  input: SlotSelection,
   action: 'block' | 'release',
 ): Promise<AvailabilityReport> {
-  checkSelection(selection);
+  const selection = checkSelection(input);
   const fromStatus = action === 'block' ? 'free' : 'busy-unavailable';
   const toStatus = action === 'block' ? 'busy-unavailable' : 'free';
   const now = new Date().toISOString();

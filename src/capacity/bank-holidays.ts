@@ -7,9 +7,10 @@
  * answers against gov.uk's lists for 2025–2027 and the one-off days since 2022.
  */
 import Holidays from 'date-holidays';
+import { BANK_HOLIDAY_REGIONS, FIRST_YEAR, LAST_YEAR, type BankHolidayRegion } from './schemas.js';
 
-export const BANK_HOLIDAY_REGIONS = ['england-and-wales', 'scotland', 'northern-ireland'] as const;
-export type BankHolidayRegion = (typeof BANK_HOLIDAY_REGIONS)[number];
+// Declared with the admin API's schemas, which name the regions and years a client may ask for.
+export { BANK_HOLIDAY_REGIONS, FIRST_YEAR, LAST_YEAR, type BankHolidayRegion };
 
 /** The package's state codes within GB (England and Wales share one list). */
 const STATE: Record<BankHolidayRegion, string> = {
@@ -17,13 +18,6 @@ const STATE: Record<BankHolidayRegion, string> = {
   scotland: 'SCT',
   'northern-ireland': 'NIR',
 };
-
-/**
- * Years the calendar answers for. Before 2013 the package misses one-off days (the 2002 and 2012
- * jubilees and the spring holidays moved for them, the 2011 royal wedding); rotas only look ahead.
- */
-export const FIRST_YEAR = 2013;
-export const LAST_YEAR = 2100;
 
 export interface BankHoliday {
   /** Local date, YYYY-MM-DD. */

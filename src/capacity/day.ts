@@ -7,7 +7,8 @@ import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { addSlots, type NewSlot } from './catalogue.js';
 import { TRANSITIONS } from './front-desk.js';
-import { CHANNELS } from './rota.js';
+import { checkInput } from './input.js';
+import { DayQuery, ExtraSlotInput, type DayView } from './schemas.js';
 
 /**
  * Squeezing someone in: a slot that may overlap others (each slot still carries at most one
@@ -15,19 +16,13 @@ import { CHANNELS } from './rota.js';
  * when the provider releases it, and then only as the schedule's release rule allows.
  */
 export async function addExtraSlot(store: Store, tenantId: string, body: unknown): Promise<NewSlot> {
-  const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b.scheduleId !== 'string') throw badRequest('scheduleId is required', 'INVALID_PARAMETER', ['scheduleId']);
+  const b = checkInput(ExtraSlotInput, body ?? {});
   const start = parseInstant(b.start);
   const end = parseInstant(b.end);
   if (start === undefined || end === undefined)
     throw badRequest('start and end must be instants with an offset', 'INVALID_PARAMETER', ['start', 'end']);
   if (end <= start) throw badRequest('end must be after start', 'INVALID_PARAMETER', ['end']);
   if (start < Date.now()) throw badRequest('an extra slot must start in the future', 'INVALID_PARAMETER', ['start']);
-  const channel = (b.deliveryChannel ?? null) as NewSlot['deliveryChannel'];
-  if (channel !== null && !CHANNELS.includes(channel))
-    throw badRequest(`deliveryChannel must be one of ${CHANNELS.join(', ')}`, 'INVALID_PARAMETER', ['deliveryChannel']);
-  if (b.release !== undefined && typeof b.release !== 'boolean')
-    throw badRequest('release must be true or false', 'INVALID_PARAMETER', ['release']);
   const schedule = await store.db
     .selectFrom('schedule')
     .select('id')
@@ -43,15 +38,16 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
     start: new Date(start).toISOString(),
     end: new Date(end).toISOString(),
     status: b.release === true ? 'free' : 'busy-unavailable',
-    deliveryChannel: channel,
+    deliveryChannel: b.deliveryChannel ?? null,
   };
   await addSlots(store, tenantId, [slot]);
   return slot;
 }
 
-export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined) {
+export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined): Promise<DayView> {
+  checkInput(DayQuery, { date }, 'query');
   const day = date ?? new Date().toLocaleDateString('en-CA', { timeZone: LOCAL_TIME_ZONE });
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(day)))
+  if (Number.isNaN(Date.parse(day)))
     throw badRequest('date must be YYYY-MM-DD (a UK day)', 'INVALID_PARAMETER', ['date']);
   const midnight = Date.parse(`${day}T00:00:00Z`);
   const from = new Date(wallClockToUtc(midnight)).toISOString();
@@ -102,16 +98,21 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
       free: own.filter((s) => s.status === 'free').length,
       blocked: own.filter((s) => s.status === 'busy-unavailable').length,
       // `moves`: what the front desk may do next (the allowed transitions), so screens offer only those.
-      bookings: own
-        .filter((s) => s.appointment_id)
-        .map((s) => ({
-          slotId: s.id,
-          start: s.start,
-          appointmentId: s.appointment_id,
-          status: s.appointment_status,
-          bookedBy: s.consumer_ods,
-          moves: TRANSITIONS[s.appointment_status ?? ''] ?? [],
-        })),
+      // A joined appointment row has its id and status (both NOT NULL).
+      bookings: own.flatMap((s) =>
+        s.appointment_id && s.appointment_status
+          ? [
+              {
+                slotId: s.id,
+                start: s.start,
+                appointmentId: s.appointment_id,
+                status: s.appointment_status,
+                bookedBy: s.consumer_ods,
+                moves: TRANSITIONS[s.appointment_status] ?? [],
+              },
+            ]
+          : [],
+      ),
     };
   });
   return { date: day, schedules };

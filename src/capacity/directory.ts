@@ -10,8 +10,8 @@ import { checkStructure } from '../fhir/structure.js';
 import { REFERENCE_TABLES, type ReferenceType } from '../diary/representation.js';
 import type { Database } from '../store/schema.js';
 import { mapServiceToSchedule, putReference, type ReferenceResource } from './catalogue.js';
-
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+import { checkInput } from './input.js';
+import { ResourceParams } from './schemas.js';
 
 export function referenceType(type: string): ReferenceType {
   if (!(type in REFERENCE_TABLES))
@@ -66,7 +66,7 @@ export async function putResource(
   id: string,
   body: unknown,
 ): Promise<{ version: number; before?: unknown }> {
-  if (!ID.test(id)) throw badRequest(`${id} is not a FHIR id (1–64 letters, digits, - or .)`, 'INVALID_PARAMETER');
+  checkInput(ResourceParams.properties.id, id, 'id');
   const { resource, issues } = checkStructure(body, type);
   if (!resource) throw badRequest(`The body must be a ${type} resource`, 'INVALID_RESOURCE');
   if (issues.length)

@@ -7,10 +7,12 @@
  *   arrived → fulfilled
  */
 import type { Appointment } from 'fhir/r3.js';
-import { badRequest, notFound, unprocessable, versionConflict } from '../fhir/outcome.js';
+import { notFound, unprocessable, versionConflict } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { appointmentResource, commitStatusChange, readCurrent, type Author } from '../diary/appointments.js';
 import { profileOf } from '../diary/representation.js';
+import { checkInput } from './input.js';
+import { AppointmentStatusBody } from './schemas.js';
 
 export const TRANSITIONS: Record<string, string[]> = {
   booked: ['arrived', 'noshow', 'cancelled'],
@@ -36,13 +38,11 @@ export async function setAppointmentStatus(
   store: Store,
   tenantId: string,
   id: string,
-  status: unknown,
+  input: unknown,
   actor: string,
   requestId: string,
 ) {
-  if (typeof status !== 'string' || !['arrived', 'fulfilled', 'noshow', 'cancelled'].includes(status)) {
-    throw badRequest('status must be arrived, fulfilled, noshow or cancelled', 'INVALID_PARAMETER', ['status']);
-  }
+  const { status } = checkInput(AppointmentStatusBody, { status: input });
   const tenant = await store.db
     .selectFrom('tenant')
     .select(['id', 'ods_code', 'name'])

@@ -12,53 +12,28 @@
  * provider applies it (src/diary/release.ts) to slot search and booking alike.
  */
 import type { Kysely } from 'kysely';
-import { badRequest, unprocessable } from '../fhir/outcome.js';
+import { unprocessable } from '../fhir/outcome.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import type { ReleaseRule } from '../diary/release.js';
+import type { ReleaseRule as StoredReleaseRule } from '../diary/release.js';
+import { checkInput } from './input.js';
+import { OrganisationParams, OrganisationTypeBody, ReleaseRuleInput, type ReleaseRule } from './schemas.js';
 
-export type { ReleaseRule };
+export { ORGANISATION_TYPES, type ReleaseRule } from './schemas.js';
 
-export const ORGANISATION_TYPES = [
-  'urgent-care',
-  'nhs-111',
-  'gp-practice',
-  'out-of-hours',
-  'emergency-department',
-  'pharmacy',
-  'other',
-] as const;
+// The rule this API declares is the rule the diary stores and evaluates: if one changes without the
+// other, this line stops compiling.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const RELEASE_RULE_IS_STORED_RULE: Same<ReleaseRule, StoredReleaseRule> = true;
 
-const ODS = /^[A-Z0-9]{1,12}$/;
-
-function fail(field: string, message: string): never {
-  throw badRequest(`release rule ${field}: ${message}`, 'INVALID_PARAMETER', [field]);
-}
-
-const whole = (v: unknown, min: number, max: number) =>
-  v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
-
+/** Checks a rule from outside against its schema (./schemas.ts); the schedule must exist in the tenant. */
 export async function checkReleaseRule(
   db: Kysely<Database>,
   tenantId: string,
   scheduleId: string,
   input: unknown,
 ): Promise<ReleaseRule> {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) fail('body', 'must be a JSON object');
-  const r = input as Record<string, any>;
-  if (r.bookable !== undefined && typeof r.bookable !== 'boolean') fail('bookable', 'must be true or false');
-  const organisations = (r.organisations ?? []).map((o: unknown) =>
-    typeof o === 'string' ? o.trim().toUpperCase() : o,
-  );
-  if (!Array.isArray(organisations) || !organisations.every((o: unknown) => typeof o === 'string' && ODS.test(o)))
-    fail('organisations', 'must be a list of ODS codes');
-  const types = r.organisationTypes ?? [];
-  if (!Array.isArray(types) || !types.every((t: unknown) => ORGANISATION_TYPES.includes(t as never)))
-    fail('organisationTypes', `must be a list of ${ORGANISATION_TYPES.join(', ')}`);
-  if (!whole(r.capPerDay, 0, 10_000)) fail('capPerDay', 'must be a whole number from 0');
-  if (!whole(r.capPerSession, 0, 10_000)) fail('capPerSession', 'must be a whole number from 0');
-  if (!whole(r.bookingWindowDays, 0, 366)) fail('bookingWindowDays', 'must be a whole number of days from 0 to 366');
-  if (!whole(r.embargoMinutes, 0, 10_080)) fail('embargoMinutes', 'must be a whole number of minutes from 0 to 10,080');
+  const r = checkInput(ReleaseRuleInput, input);
   const schedule = await db
     .selectFrom('schedule')
     .select('id')
@@ -69,8 +44,8 @@ export async function checkReleaseRule(
   return {
     scheduleId,
     bookable: r.bookable ?? true,
-    organisations: [...new Set<string>(organisations)],
-    organisationTypes: [...new Set<string>(types)],
+    organisations: [...new Set((r.organisations ?? []).map((o) => o.trim().toUpperCase()))],
+    organisationTypes: [...new Set(r.organisationTypes ?? [])],
     ...(r.capPerDay !== undefined ? { capPerDay: r.capPerDay } : {}),
     ...(r.capPerSession !== undefined ? { capPerSession: r.capPerSession } : {}),
     ...(r.bookingWindowDays !== undefined ? { bookingWindowDays: r.bookingWindowDays } : {}),
@@ -135,10 +110,9 @@ export async function setOrganisationType(
   odsCode: string,
   type: string | undefined,
 ): Promise<void> {
+  checkInput(OrganisationParams.properties.ods, odsCode, 'ods');
+  checkInput(OrganisationTypeBody, { type: type ?? null });
   const ods = odsCode.trim().toUpperCase();
-  if (!ODS.test(ods)) throw badRequest(`${odsCode} is not an ODS code`, 'INVALID_PARAMETER');
-  if (type !== undefined && !ORGANISATION_TYPES.includes(type as never))
-    throw badRequest(`type must be one of ${ORGANISATION_TYPES.join(', ')}`, 'INVALID_PARAMETER');
   await store.transaction(async (trx) => {
     await trx
       .deleteFrom('consumer_organisation_type')

@@ -10,12 +10,11 @@ import { badRequest, unprocessable } from '../fhir/outcome.js';
 import { LOCAL_TIME_ZONE, isFhirDate, wallClockToUtc, zoneOffsetAt } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { BANK_HOLIDAY_REGIONS, isBankHoliday, isBankHolidayRegion, type BankHolidayRegion } from './bank-holidays.js';
+import { isBankHoliday } from './bank-holidays.js';
 import { addSlots, type AddSlotsOptions, type NewSlot } from './catalogue.js';
-import { WEEKDAYS, minutes, type Weekday } from '../diary/sessions.js';
-
-// A rota's days are the diary's weekdays; whoever writes a rota finds them here.
-export { WEEKDAYS, type Weekday };
+import { minutes } from '../diary/sessions.js';
+import { checkInput } from './input.js';
+import { RotaInput, WEEKDAYS, type GenerationReport, type Rota, type RotaPreview, type Weekday } from './schemas.js';
 
 /** Node's one-shot hash (20.12+), a good deal cheaper per slot than createHash; createHash where it is missing. */
 const sha1Hex = (text: string): string =>
@@ -28,80 +27,32 @@ function slotUuid(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export const CHANNELS = ['In-person', 'Telephone', 'Video'] as const;
-
-export interface Rota {
-  id: string;
-  scheduleId: string;
-  days: Weekday[];
-  /** Local wall-clock times, HH:MM. */
-  start: string;
-  end: string;
-  slotMinutes: number;
-  deliveryChannel: (typeof CHANNELS)[number] | null;
-  /** Local dates, YYYY-MM-DD; `effectiveTo` inclusive. */
-  effectiveFrom: string;
-  effectiveTo?: string;
-  /** Dates with no sessions (closures). */
-  exceptions: string[];
-  timeZone: string;
-  /**
-   * "open" (the default; an emergency department's rota): sessions run on bank holidays. A region:
-   * no sessions on that region's bank holidays, substitute days included (./bank-holidays.ts).
-   */
-  bankHolidays?: 'open' | BankHolidayRegion;
-  /** The Practitioner and Location (ids in the tenant) who run the sessions and where. */
-  practitionerId?: string;
-  locationId?: string;
-}
-
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
-/** A calendar day that exists, YYYY-MM-DD (not 2026-02-31). */
-const isDay = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && isFhirDate(v);
+export { CHANNELS, WEEKDAYS, type Rota, type Weekday } from './schemas.js';
 
 function fail(field: string, message: string): never {
   throw badRequest(`rota ${field}: ${message}`, 'INVALID_PARAMETER', [field]);
 }
 
-/** Checks a rota from outside; the schedule must exist in the tenant; sessions of one schedule must not overlap. */
+/**
+ * Checks a rota from outside against its schema (./schemas.ts) and what the schema cannot say: the
+ * session ends after it starts and holds a slot, the dates exist, the time zone is known, the schedule,
+ * practitioner and location exist in the tenant, and sessions of one schedule do not overlap.
+ */
 export async function checkRota(db: Kysely<Database>, tenantId: string, input: unknown): Promise<Rota> {
-  if (!input || typeof input !== 'object' || Array.isArray(input)) fail('body', 'must be a JSON object');
-  const r = input as Record<string, any>;
-  if (typeof r.id !== 'string' || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(r.id))
-    fail('id', 'must be 1–40 lower-case letters, digits or - (no dots)');
-  if (typeof r.scheduleId !== 'string' || !r.scheduleId) fail('scheduleId', 'is required');
-  if (!Array.isArray(r.days) || r.days.length === 0 || !r.days.every((d: unknown) => WEEKDAYS.includes(d as Weekday)))
-    fail('days', `must list days from ${WEEKDAYS.join(', ')}`);
-  if (!HHMM.test(String(r.start)) || !HHMM.test(String(r.end))) fail('start/end', 'must be HH:MM (local time)');
+  const r = checkInput(RotaInput, input);
   if (minutes(r.end) <= minutes(r.start)) fail('end', `${r.end} is not after the start ${r.start}`);
-  if (!Number.isInteger(r.slotMinutes) || r.slotMinutes < 5 || r.slotMinutes > 480)
-    fail('slotMinutes', 'must be a whole number of minutes from 5 to 480');
   if (r.slotMinutes > minutes(r.end) - minutes(r.start)) fail('slotMinutes', 'is longer than the session');
-  const channel = r.deliveryChannel ?? null;
-  if (channel !== null && !CHANNELS.includes(channel))
-    fail('deliveryChannel', `must be one of ${CHANNELS.join(', ')} (or null when not known)`);
-  if (!isDay(r.effectiveFrom)) fail('effectiveFrom', 'must be a date, YYYY-MM-DD');
-  if (r.effectiveTo !== undefined && (!isDay(r.effectiveTo) || r.effectiveTo < r.effectiveFrom))
+  // The schema has checked the dates are written YYYY-MM-DD; these are days that exist (not 2026-02-31).
+  if (!isFhirDate(r.effectiveFrom)) fail('effectiveFrom', 'must be a date, YYYY-MM-DD');
+  if (r.effectiveTo !== undefined && (!isFhirDate(r.effectiveTo) || r.effectiveTo < r.effectiveFrom))
     fail('effectiveTo', 'must be a date on or after effectiveFrom');
   const exceptions = r.exceptions ?? [];
-  if (!Array.isArray(exceptions) || !exceptions.every(isDay)) fail('exceptions', 'must be a list of dates, YYYY-MM-DD');
+  if (!exceptions.every((d) => isFhirDate(d))) fail('exceptions', 'must be a list of dates, YYYY-MM-DD');
   const timeZone = r.timeZone ?? LOCAL_TIME_ZONE;
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone });
   } catch {
-    fail('timeZone', `${String(timeZone)} is not a time zone`);
-  }
-  const bankHolidays = r.bankHolidays ?? 'open';
-  if (bankHolidays !== 'open' && !isBankHolidayRegion(bankHolidays))
-    fail(
-      'bankHolidays',
-      `must be "open" (sessions run on bank holidays) or one of ${BANK_HOLIDAY_REGIONS.join(', ')} (no sessions on that region's bank holidays)`,
-    );
-  for (const field of ['practitionerId', 'locationId'] as const) {
-    if (r[field] !== undefined && r[field] !== null && (typeof r[field] !== 'string' || !FHIR_ID.test(r[field])))
-      fail(field, 'must be the id of a resource in this tenant (1–64 letters, digits, - or .)');
+    fail('timeZone', `${timeZone} is not a time zone`);
   }
   const schedule = await db
     .selectFrom('schedule')
@@ -113,8 +64,8 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
     throw unprocessable(`rota scheduleId: no schedule ${r.scheduleId} in ${tenantId}`, 'REFERENCE_NOT_FOUND', [
       'scheduleId',
     ]);
-  const practitionerId: string | undefined = r.practitionerId ?? undefined;
-  const locationId: string | undefined = r.locationId ?? undefined;
+  const practitionerId = r.practitionerId ?? undefined;
+  const locationId = r.locationId ?? undefined;
   if (
     practitionerId &&
     !(await db
@@ -146,16 +97,16 @@ export async function checkRota(db: Kysely<Database>, tenantId: string, input: u
   const rota: Rota = {
     id: r.id,
     scheduleId: r.scheduleId,
-    days: [...new Set<Weekday>(r.days)],
+    days: [...new Set(r.days)],
     start: r.start,
     end: r.end,
     slotMinutes: r.slotMinutes,
-    deliveryChannel: channel,
+    deliveryChannel: r.deliveryChannel ?? null,
     effectiveFrom: r.effectiveFrom,
     ...(r.effectiveTo ? { effectiveTo: r.effectiveTo } : {}),
     exceptions,
     timeZone,
-    bankHolidays,
+    bankHolidays: r.bankHolidays ?? 'open',
     ...(practitionerId ? { practitionerId } : {}),
     ...(locationId ? { locationId } : {}),
   };
@@ -289,16 +240,7 @@ export function countRotaSlots(rota: Rota, horizonDays: number, now = Date.now()
   return n;
 }
 
-/** The preview (dry run) of a rota: what generating it now would make; the answer of POST /admin/{tenant}/rotas/preview. */
-export interface RotaPreview {
-  rota: Rota;
-  horizonDays: number;
-  total: number;
-  /** The days that have slots, with their count and the first and last slot's local start (HH:MM). */
-  days: { date: string; weekday: Weekday; count: number; first: string; last: string }[];
-  /** The first 1,000 slots. */
-  slots: { id: string; start: string; end: string }[];
-}
+export type { GenerationReport, RotaPreview } from './schemas.js';
 
 export const PREVIEW_SLOT_LIMIT = 1000;
 
@@ -321,14 +263,6 @@ export function previewRota(tenantId: string, rota: Rota, horizonDays = 28, now 
     }
   }
   return preview;
-}
-
-export interface GenerationReport {
-  rota: string;
-  added: number;
-  removed: number;
-  /** Slots the rota no longer makes but that are booked or blocked, so they stay. */
-  kept: { id: string; start: string; status: string }[];
 }
 
 /** Generation's progress: slots of the horizon dealt with (already there, or inserted) of all it wants. */

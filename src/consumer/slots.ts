@@ -19,6 +19,7 @@ import type {
 import { INTERACTION } from './interactions.js';
 import type { ProviderClient, Route } from './provider-client.js';
 import { SCOPES } from '../fhir/token.js';
+import type { SlotView } from './web-schemas.js';
 
 export const SLOT_INCLUDES = [
   '_include=Slot:schedule',
@@ -32,22 +33,8 @@ export const SLOT_INCLUDES = [
 /** The delivery channel extension (GP Connect's `Extension-GPConnect-DeliveryChannel-2`; any version is read). */
 const isDeliveryChannel = (url: string) => /DeliveryChannel/i.test(url);
 
-export interface SlotView {
-  id: string;
-  /** The slot's UUID identifier, which a booking names (docs/decisions.md). */
-  identifier?: string;
-  scheduleId?: string;
-  start: string;
-  end: string;
-  status: string;
-  /** In-person, Telephone, Video… or undefined when the provider did not say (never defaulted). */
-  deliveryChannel?: string;
-  service?: { id: string; name?: string };
-  location?: { name?: string; address?: string };
-  practitioner?: { name?: string; gender?: string };
-  role?: string;
-  organisation?: string;
-}
+/** A slot as a call handler sees it; declared with the web API's answers, which carry it (./web-schemas.ts). */
+export type { SlotView } from './web-schemas.js';
 
 export interface SlotQuery {
   serviceId: string;

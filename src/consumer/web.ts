@@ -4,15 +4,38 @@
  * spine or a provider itself; every booking call still goes through the proxy.
  */
 import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { TSchema } from 'typebox';
+import { faultFrom, routeSchemaCompiler } from '../http/route-schema.js';
 import type { Database } from '../store/schema.js';
 import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
 import { ConsumerError } from './errors.js';
 import type { ConsumerIdentity } from './identity.js';
+import {
+  Booked,
+  BookingList,
+  BookingRequest,
+  BookingsQuery,
+  CancelRequest,
+  Cancelled,
+  DispositionList,
+  EncounterBody,
+  FoundServices,
+  RebookRequest,
+  Rebooked,
+  Recorded,
+  ReferralParams,
+  Referred,
+  ServiceParams,
+  ServiceSlots,
+  ServicesQuery,
+  SlotsQuery,
+} from './web-schemas.js';
 
 export interface ConsumerWebOptions {
   spine: string;
@@ -37,15 +60,13 @@ const STATUS: Record<string, number> = {
 function sendError(reply: FastifyReply, err: unknown) {
   if (err instanceof ConsumerError) {
     const status = STATUS[err.code] ?? (err.source === 'consumer' ? 400 : err.source === 'directory' ? 422 : 502);
-    return reply
-      .code(status)
-      .send({
-        code: err.code,
-        message: err.message,
-        source: err.source,
-        ...(err.details.nextSlots ? { nextSlots: err.details.nextSlots } : {}),
-        ...(err.details.breachMinutes ? { breachMinutes: err.details.breachMinutes } : {}),
-      });
+    return reply.code(status).send({
+      code: err.code,
+      message: err.message,
+      source: err.source,
+      ...(err.details.nextSlots ? { nextSlots: err.details.nextSlots } : {}),
+      ...(err.details.breachMinutes ? { breachMinutes: err.details.breachMinutes } : {}),
+    });
   }
   // Fastify's own refusals of a malformed request (bad JSON, wrong media type, too large) stay 4xx.
   const status = (err as { statusCode?: number }).statusCode;
@@ -59,7 +80,7 @@ function sendError(reply: FastifyReply, err: unknown) {
     .send({ code: 'unexpected', message: `Something went wrong in the booking app: ${(err as Error).message}` });
 }
 
-const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+const text = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
 
 export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
@@ -71,101 +92,112 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
 
-  app.get('/api/dispositions', async () => Object.entries(DISPOSITIONS).map(([code, d]) => ({ code, text: d.text })));
+  // Each route's query and body are checked against its schema (./web-schemas.ts) before the handler
+  // runs; a fault is a 400 with the schema's code and message (src/http/route-schema.ts).
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.setValidatorCompiler(routeSchemaCompiler);
+  api.setSchemaErrorFormatter((errors, part) => {
+    const fault = faultFrom(errors, part);
+    return new ConsumerError(fault.code ?? 'bad-request', fault.message, 'consumer');
+  });
+  // A request without a body is read as an empty JSON object.
+  api.addHook('preValidation', async (request) => {
+    if (request.body === undefined) request.body = {};
+  });
+  const ok = <T extends TSchema>(schema: T) => ({ '2xx': schema });
 
-  app.get('/api/services', async (request) => {
-    const q = request.query as Record<string, string | undefined>;
-    const disposition = text(q.disposition);
-    const postcode = text(q.postcode);
-    if (!disposition || !postcode)
-      throw new ConsumerError('missing', 'Give the disposition and the patient’s postcode.', 'consumer');
-    const age = q.age === undefined || q.age === '' ? undefined : Number(q.age);
-    if (age !== undefined && !(Number.isInteger(age) && age >= 0 && age <= 130))
-      throw new ConsumerError('bad-age', 'Age must be a whole number of years.', 'consumer');
+  api.get('/api/dispositions', { schema: { response: ok(DispositionList) } }, async () =>
+    Object.entries(DISPOSITIONS).map(([code, d]) => ({ code, text: d.text })),
+  );
+
+  api.get('/api/services', { schema: { querystring: ServicesQuery, response: ok(FoundServices) } }, async (request) => {
+    const q = request.query;
     return {
       services: await consumer.findServices({
-        disposition,
-        postcode,
-        age,
+        disposition: q.disposition.trim(),
+        postcode: q.postcode.trim(),
+        age: q.age === '' ? undefined : q.age,
         encounterId: text(q.encounterId),
         registeredPractice: text(q.registeredPractice),
       }),
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/services/:id', async (request) =>
+  api.get('/api/services/:id', { schema: { params: ServiceParams } }, async (request) =>
     consumer.spine.serviceDetails(request.params.id),
   );
 
-  app.get<{ Params: { id: string } }>('/api/services/:id/slots', async (request) => {
-    const q = request.query as Record<string, string | undefined>;
-    const disposition = text(q.disposition);
-    const assessedAt = q.assessedAt ? Date.parse(q.assessedAt) : Date.now();
-    const { service, slots } = await consumer.slots(request.params.id, {
-      disposition,
-      encounterId: text(q.encounterId),
-      assessedAt,
-    });
-    // Each slot says how far past the disposition's time frame it starts (0: within it), so the page can ask for approval.
-    return {
-      service,
-      frame: disposition ? DISPOSITIONS[disposition]?.text : undefined,
-      slots: slots.map((s) => ({ ...s, breachMinutes: breachMinutes(disposition, assessedAt, s.start) })),
-    };
-  });
+  api.get(
+    '/api/services/:id/slots',
+    { schema: { params: ServiceParams, querystring: SlotsQuery, response: ok(ServiceSlots) } },
+    async (request) => {
+      const q = request.query;
+      const disposition = text(q.disposition);
+      const assessedAt = q.assessedAt ? Date.parse(q.assessedAt) : Date.now();
+      const { service, slots } = await consumer.slots(request.params.id, {
+        disposition,
+        encounterId: text(q.encounterId),
+        assessedAt,
+      });
+      // Each slot says how far past the disposition's time frame it starts (0: within it), so the page can ask for approval.
+      return {
+        service,
+        frame: disposition ? DISPOSITIONS[disposition]?.text : undefined,
+        slots: slots.map((s) => ({ ...s, breachMinutes: breachMinutes(disposition, assessedAt, s.start) })),
+      };
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/api/services/:id/reject', async (request) => {
-    const b = (request.body ?? {}) as Record<string, unknown>;
-    await consumer.rejectTopService(request.params.id, {
-      encounterId: text(b.encounterId),
-      disposition: text(b.disposition),
-    });
-    return { recorded: true };
-  });
+  api.post(
+    '/api/services/:id/reject',
+    { schema: { params: ServiceParams, body: EncounterBody, response: ok(Recorded) } },
+    async (request) => {
+      await consumer.rejectTopService(request.params.id, {
+        encounterId: text(request.body.encounterId),
+        disposition: text(request.body.disposition),
+      });
+      return { recorded: true };
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/api/services/:id/referral', async (request) => {
-    const b = (request.body ?? {}) as Record<string, unknown>;
-    await consumer.referWithoutBooking(request.params.id, {
-      encounterId: text(b.encounterId),
-      disposition: text(b.disposition),
-    });
-    return { referred: true };
-  });
+  api.post(
+    '/api/services/:id/referral',
+    { schema: { params: ServiceParams, body: EncounterBody, response: ok(Referred) } },
+    async (request) => {
+      await consumer.referWithoutBooking(request.params.id, {
+        encounterId: text(request.body.encounterId),
+        disposition: text(request.body.disposition),
+      });
+      return { referred: true };
+    },
+  );
 
-  app.post('/api/bookings', async (request, reply) => {
-    const b = (request.body ?? {}) as Record<string, unknown>;
-    const serviceId = text(b.serviceId);
-    const slotId = text(b.slotId);
-    if (!serviceId || !slotId) throw new ConsumerError('missing', 'Choose a service and a slot.', 'consumer');
+  api.post('/api/bookings', { schema: { body: BookingRequest, response: ok(Booked) } }, async (request, reply) => {
+    const b = request.body;
     const booked = await consumer.book({
-      serviceId,
-      slotId,
+      serviceId: b.serviceId.trim(),
+      slotId: b.slotId.trim(),
       patient: b.patient,
       reason: text(b.reason) ?? '',
       disposition: text(b.disposition),
       approveBreach: b.approveBreach === true,
       encounterId: text(b.encounterId) ?? randomUUID(),
       registeredPractice: text(b.registeredPractice),
-      assessedAt: typeof b.assessedAt === 'string' ? Date.parse(b.assessedAt) : undefined,
+      assessedAt: b.assessedAt !== undefined ? Date.parse(b.assessedAt) : undefined,
     });
-    return reply
-      .code(201)
-      .send({
-        appointmentUrl: booked.appointmentUrl,
-        appointmentId: booked.appointmentId,
-        versionId: booked.versionId,
-        slot: booked.slot,
-        service: { id: booked.service.id, name: booked.service.name },
-        breachMinutes: booked.breachMinutes,
-        documentId: booked.documentId,
-      });
+    return reply.code(201).send({
+      appointmentUrl: booked.appointmentUrl,
+      appointmentId: booked.appointmentId,
+      versionId: booked.versionId,
+      slot: booked.slot,
+      service: { id: booked.service.id, name: booked.service.name },
+      breachMinutes: booked.breachMinutes,
+      documentId: booked.documentId,
+    });
   });
 
-  app.get('/api/bookings', async (request) => {
-    const q = request.query as Record<string, string | undefined>;
-    const nhs = text(q.nhsNumber)?.replace(/\s/g, '');
-    if (!nhs || !/^\d{10}$/.test(nhs))
-      throw new ConsumerError('bad-nhs-number', 'Give the patient’s 10-digit NHS number.', 'consumer');
+  api.get('/api/bookings', { schema: { querystring: BookingsQuery, response: ok(BookingList) } }, async (request) => {
+    const nhs = request.query.nhsNumber.replace(/\s/g, '');
     const rows = await options.db
       .selectFrom('consumer_booking')
       .selectAll()
@@ -184,20 +216,14 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     };
   });
 
-  app.post('/api/bookings/cancel', async (request) => {
-    const b = (request.body ?? {}) as Record<string, unknown>;
-    const url = text(b.appointmentUrl);
-    if (!url) throw new ConsumerError('missing', 'Which appointment?', 'consumer');
-    return consumer.cancel(url, { encounterId: text(b.encounterId) });
-  });
+  api.post('/api/bookings/cancel', { schema: { body: CancelRequest, response: ok(Cancelled) } }, async (request) =>
+    consumer.cancel(request.body.appointmentUrl.trim(), { encounterId: text(request.body.encounterId) }),
+  );
 
-  app.post('/api/bookings/rebook', async (request) => {
-    const b = (request.body ?? {}) as Record<string, unknown>;
-    const url = text(b.appointmentUrl);
-    const slotId = text(b.slotId);
-    if (!url || !slotId) throw new ConsumerError('missing', 'Which appointment, and which new slot?', 'consumer');
-    const result = await consumer.rebook(url, {
-      slotId,
+  api.post('/api/bookings/rebook', { schema: { body: RebookRequest, response: ok(Rebooked) } }, async (request) => {
+    const b = request.body;
+    const result = await consumer.rebook(b.appointmentUrl.trim(), {
+      slotId: b.slotId.trim(),
       encounterId: text(b.encounterId),
       approveBreach: b.approveBreach === true,
     });
@@ -212,7 +238,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
 
   // fs_xfercare: the provider may fetch the referral document a booking names (DocumentReference.identifier).
-  app.get<{ Params: { documentId: string } }>('/api/referrals/:documentId', async (request, reply) => {
+  api.get('/api/referrals/:documentId', { schema: { params: ReferralParams } }, async (request, reply) => {
     const doc = await options.db
       .selectFrom('consumer_referral')
       .selectAll()

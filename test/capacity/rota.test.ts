@@ -134,7 +134,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     );
   };
 
-  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 OperationOutcome; the start-up token works', async () => {
+  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 (OperationOutcome); the start-up token works', async () => {
     assert.equal((await adminCall('GET', '/rotas', undefined, null)).status, 401);
     const jwt = await adminCall('GET', '/rotas', undefined, token({ aud: root(), scope: SCOPE.slotRead }));
     assert.equal(jwt.status, 401);
@@ -488,8 +488,8 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     const store = TEST_DATABASE_URL
       ? [
           '--database-url',
-          `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}` +
-            `options=${encodeURIComponent(`-c search_path=${ts.options.pgSchema}`)}`,
+          `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=` +
+            encodeURIComponent(`-c search_path=${ts.options.pgSchema}`),
         ]
       : ['--data', ts.options.dataDir!];
     const dir = mkdtempSync(join(tmpdir(), 'slotbridge-rota-cli-'));

@@ -1,4 +1,7 @@
-/** The booking app's JSON API (src/consumer/web.ts) over real HTTP: what the web pages rely on, and the referral documents a provider fetches. */
+/**
+ * The booking app's JSON API (src/consumer/web.ts) over real HTTP: what the web pages rely on, and the
+ * referral documents a provider fetches.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -105,5 +108,56 @@ describe('booking app API', () => {
     });
     assert.equal(notJson.status, 400, 'a malformed body is the client’s mistake, not a 500');
     assert.match(((await notJson.json()) as any).message, /could not be read/);
+  });
+
+  it('route schemas: a wrong type or a missing field is a 400 with the field’s code and message, and nothing is booked', async () => {
+    const count = async (table: 'consumer_booking' | 'consumer_event') =>
+      Number(
+        (
+          await consumerStore.store.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const slotId = ((await (await fetch(`${api}/services/${SERVICE}/slots`)).json()) as any).slots[0].id;
+    const before = [await count('consumer_booking'), await count('consumer_event')];
+    const booking = { serviceId: SERVICE, slotId, patient, reason: 'Schema test', disposition: 'Dx75' };
+    // Before the schemas a flag that was not true was read as false, and the booking went ahead.
+    for (const [body, code, message] of [
+      [{ ...booking, approveBreach: 'yes' }, 'bad-request', /^approveBreach must be true or false$/],
+      [{ ...booking, encounterId: 42 }, 'bad-request', /^encounterId must be text$/],
+      [{ ...booking, slotId: '  ' }, 'missing', /^Choose a service and a slot\.$/],
+      [{ ...booking, serviceId: undefined }, 'missing', /^Choose a service and a slot\.$/],
+      ['a booking', 'bad-request', /^The request body must be a JSON object\.$/],
+    ] as const) {
+      const res = await post('/bookings', body);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.code, code);
+      assert.equal(res.body.source, 'consumer');
+      assert.match(res.body.message, message);
+    }
+    const rebook = await post('/bookings/rebook', { appointmentUrl: 'x' });
+    assert.deepEqual([rebook.status, rebook.body.code], [400, 'missing']);
+    assert.match(rebook.body.message, /Which appointment, and which new slot\?/);
+    assert.deepEqual([await count('consumer_booking'), await count('consumer_event')], before);
+    assert.ok(
+      ((await (await fetch(`${api}/services/${SERVICE}/slots`)).json()) as any).slots.some((s: any) => s.id === slotId),
+      'the slot is still offered',
+    );
+
+    const get = async (path: string) => {
+      const res = await fetch(`${api}${path}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const services = '/services?disposition=Dx75&postcode=LS1%204AP';
+    assert.equal((await get(`${services}&age=40`)).status, 200, 'a query number is read from its digits');
+    assert.equal((await get(`${services}&age=`)).status, 200, 'an empty age is no age');
+    for (const age of ['4.5', '131', 'forty'])
+      assert.deepEqual((await get(`${services}&age=${age}`)).body.code, 'bad-age', age);
+    assert.equal((await get('/services?disposition=Dx75&postcode=%20')).body.code, 'missing');
+    assert.equal((await get('/bookings?nhsNumber=943%20476%205919')).status, 200);
+    const nhs = await get('/bookings?nhsNumber=12345');
+    assert.deepEqual([nhs.status, nhs.body.code], [400, 'bad-nhs-number']);
   });
 });

@@ -1,44 +1,21 @@
-/** The booking app's JSON API (src/consumer/web.ts). Every failure carries a message for the call handler. */
+/**
+ * The booking app's JSON API (src/consumer/web.ts). Every failure carries a message for the call handler.
+ * The shapes are the API's route schemas' (src/consumer/web-schemas.ts), imported as types only so no
+ * server code reaches the browser.
+ */
+import type {
+  Booked,
+  BookingList,
+  BookingRequest,
+  Cancelled,
+  Disposition,
+  FoundServices,
+  Rebooked,
+  ServiceSlots,
+  Slot,
+} from '../../../src/consumer/web-schemas';
 
-export interface Slot {
-  id: string;
-  start: string;
-  end: string;
-  deliveryChannel?: string;
-  service?: { id: string; name?: string };
-  location?: { name?: string; address?: string };
-  practitioner?: { name?: string; gender?: string };
-  role?: string;
-  organisation?: string;
-  /** Minutes past the disposition's time frame (0: within it). */
-  breachMinutes?: number;
-}
-
-export interface FoundService {
-  service: {
-    rank: number;
-    id: string;
-    name: string;
-    type: string;
-    address: string[];
-    distanceMiles: number | null;
-    openNow: boolean;
-    nextOpen?: string;
-  };
-  route: { bookable: boolean; message?: string; reason?: string };
-  bookingOnly: boolean;
-  availability?:
-    { free: number; withinTimeFrame: number; earliest?: string; earliestWithinTimeFrame?: string } | { error: string };
-}
-
-export interface Booking {
-  appointmentUrl: string;
-  serviceId: string;
-  status: string;
-  start: string;
-  end: string;
-  versionId: string;
-}
+export type { Booking, FoundService, Slot } from '../../../src/consumer/web-schemas';
 
 export class ApiError extends Error {
   constructor(
@@ -68,38 +45,29 @@ async function call<T>(path: string, init?: { method?: string; body?: unknown })
 }
 
 export const api = {
-  dispositions: () => call<{ code: string; text: string }[]>('/api/dispositions'),
-  services: (q: { disposition: string; postcode: string; age?: number; encounterId: string }) =>
-    call<{ services: FoundService[] }>(
-      `/api/services?${new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId, ...(q.age !== undefined ? { age: String(q.age) } : {}) })}`,
-    ),
-  slots: (serviceId: string, q: { disposition?: string; encounterId?: string }) =>
-    call<{ service: { id: string; name: string }; frame?: string; slots: Slot[] }>(
-      `/api/services/${encodeURIComponent(serviceId)}/slots?${new URLSearchParams({ ...(q.disposition ? { disposition: q.disposition } : {}), ...(q.encounterId ? { encounterId: q.encounterId } : {}) })}`,
-    ),
+  dispositions: () => call<Disposition[]>('/api/dispositions'),
+  services: (q: { disposition: string; postcode: string; age?: number; encounterId: string }) => {
+    const query = new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId });
+    if (q.age !== undefined) query.set('age', String(q.age));
+    return call<FoundServices>(`/api/services?${query}`);
+  },
+  slots: (serviceId: string, q: { disposition?: string; encounterId?: string }) => {
+    const query = new URLSearchParams();
+    if (q.disposition) query.set('disposition', q.disposition);
+    if (q.encounterId) query.set('encounterId', q.encounterId);
+    return call<ServiceSlots>(`/api/services/${encodeURIComponent(serviceId)}/slots?${query}`);
+  },
   reject: (serviceId: string, body: { encounterId: string; disposition: string }) =>
     call(`/api/services/${encodeURIComponent(serviceId)}/reject`, { method: 'POST', body }),
   refer: (serviceId: string, body: { encounterId: string; disposition: string }) =>
     call(`/api/services/${encodeURIComponent(serviceId)}/referral`, { method: 'POST', body }),
-  book: (body: Record<string, unknown>) =>
-    call<{
-      appointmentUrl: string;
-      appointmentId: string;
-      versionId: string;
-      slot: Slot;
-      service: { id: string; name: string };
-      breachMinutes: number;
-    }>('/api/bookings', { method: 'POST', body }),
-  bookings: (nhsNumber: string) =>
-    call<{ bookings: Booking[] }>(`/api/bookings?nhsNumber=${encodeURIComponent(nhsNumber)}`),
+  book: (body: BookingRequest) => call<Booked>('/api/bookings', { method: 'POST', body }),
+  bookings: (nhsNumber: string) => call<BookingList>(`/api/bookings?nhsNumber=${encodeURIComponent(nhsNumber)}`),
   cancel: (appointmentUrl: string, encounterId: string) =>
-    call<{ versionId: string; alreadyCancelled: boolean }>('/api/bookings/cancel', {
+    call<Cancelled>('/api/bookings/cancel', {
       method: 'POST',
       body: { appointmentUrl, encounterId },
     }),
   rebook: (appointmentUrl: string, slotId: string, encounterId: string) =>
-    call<{ booked: { appointmentUrl: string; slot: Slot }; cancelled: { versionId: string } | { error: string } }>(
-      '/api/bookings/rebook',
-      { method: 'POST', body: { appointmentUrl, slotId, encounterId } },
-    ),
+    call<Rebooked>('/api/bookings/rebook', { method: 'POST', body: { appointmentUrl, slotId, encounterId } }),
 };

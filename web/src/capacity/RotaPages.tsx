@@ -14,6 +14,7 @@ import {
   type CapacityApi,
   type GenerationReport,
   type Rota,
+  type RotaInput,
   type RotaPreview,
   type Weekday,
 } from './api';
@@ -144,7 +145,7 @@ const fieldsOf = (r: Rota): RotaFields => ({
 });
 
 /** The rota as the admin API takes it; what does not parse is sent as typed, for the provider to name. */
-function rotaOf(f: RotaFields): Rota {
+function rotaOf(f: RotaFields): RotaInput {
   return {
     id: f.id.trim(),
     scheduleId: f.scheduleId,
@@ -152,12 +153,12 @@ function rotaOf(f: RotaFields): Rota {
     start: f.start.trim(),
     end: f.end.trim(),
     slotMinutes: (/^\d+$/.test(f.slotMinutes.trim()) ? Number(f.slotMinutes.trim()) : f.slotMinutes) as number,
-    deliveryChannel: f.deliveryChannel || null,
+    deliveryChannel: (f.deliveryChannel || null) as RotaInput['deliveryChannel'],
     effectiveFrom: f.effectiveFrom,
     ...(f.effectiveTo ? { effectiveTo: f.effectiveTo } : {}),
     exceptions: f.exceptions.split(/[\s,]+/).filter(Boolean),
     ...(f.timeZone ? { timeZone: f.timeZone } : {}),
-    bankHolidays: f.bankHolidays,
+    bankHolidays: f.bankHolidays as RotaInput['bankHolidays'],
     ...(f.practitionerId ? { practitionerId: f.practitionerId } : {}),
     ...(f.locationId ? { locationId: f.locationId } : {}),
   };

@@ -1,16 +1,76 @@
 /**
  * The provider's admin API as the capacity pages call it: through the web server's forwarder,
  * `/capacity-api/{tenant}/…` → `{provider}/admin/{tenant}/…`, with the rota manager's own admin token.
- * Shapes follow src/capacity/admin.ts; a failure is the provider's OperationOutcome, kept issue by
- * issue (diagnostics and expression) so a form can put each problem beside its field.
+ * A failure is the provider's OperationOutcome, kept issue by issue (diagnostics and expression) so a
+ * form can put each problem beside its field.
  */
+import type {
+  AppointmentStatusAnswer,
+  AuditList,
+  AvailabilityReport,
+  BankHolidayRegion,
+  Channel,
+  ConsumerPreview,
+  DayView,
+  DirectoryResource,
+  DirectoryType,
+  ExtraSlot,
+  GenerationReport,
+  MappingList,
+  OrganisationType,
+  OrganisationTypeAnswer,
+  ReleaseList,
+  ReleaseRule,
+  ResourceList,
+  ResourceStored,
+  Rota,
+  RotaInput,
+  RotaList,
+  RotaPreview,
+  SlotSelection,
+  Weekday,
+} from '../../../src/capacity/schemas';
 import type { CapacitySession } from './session';
 
-export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-export const CHANNELS = ['In-person', 'Telephone', 'Video'] as const;
-export const BANK_HOLIDAY_REGIONS = ['open', 'england-and-wales', 'scotland', 'northern-ireland'] as const;
-export const ORGANISATION_TYPES = [
+// The admin API's shapes are its route schemas' (src/capacity/schemas.ts), imported as types only so no
+// server code reaches the browser. The lists the pages offer are written out here as values; each is
+// checked against the schema's type, so a list that misses a value or adds one does not compile.
+export type {
+  Address,
+  AuditEntry,
+  AvailabilityReport,
+  CodeableConcept,
+  ConsumerPreview,
+  DayBooking,
+  DaySchedule,
+  DirectoryResource,
+  DirectoryType,
+  ExtraSlot,
+  GenerationReport,
+  HumanName,
+  Reference,
+  ReleaseRule,
+  Rota,
+  RotaInput,
+  RotaPreview,
+  Weekday,
+} from '../../../src/capacity/schemas';
+
+/** The list, when it holds every member of `All` and nothing else. */
+const every =
+  <All extends string>() =>
+  <const List extends readonly All[]>(list: List & ([All] extends [List[number]] ? unknown : never)): List =>
+    list;
+
+export const WEEKDAYS = every<Weekday>()(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+export const CHANNELS = every<Channel>()(['In-person', 'Telephone', 'Video']);
+export const BANK_HOLIDAY_REGIONS = every<'open' | BankHolidayRegion>()([
+  'open',
+  'england-and-wales',
+  'scotland',
+  'northern-ireland',
+]);
+export const ORGANISATION_TYPES = every<OrganisationType>()([
   'urgent-care',
   'nhs-111',
   'gp-practice',
@@ -18,159 +78,16 @@ export const ORGANISATION_TYPES = [
   'emergency-department',
   'pharmacy',
   'other',
-] as const;
-
-export interface Rota {
-  id: string;
-  scheduleId: string;
-  days: Weekday[];
-  start: string;
-  end: string;
-  slotMinutes: number;
-  deliveryChannel: string | null;
-  effectiveFrom: string;
-  effectiveTo?: string;
-  exceptions: string[];
-  timeZone?: string;
-  bankHolidays?: string;
-  practitionerId?: string;
-  locationId?: string;
-}
-
-export interface RotaPreview {
-  rota: Rota;
-  horizonDays: number;
-  total: number;
-  days: { date: string; weekday: string; count: number; first: string; last: string }[];
-  slots: { id: string; start: string; end: string }[];
-}
-
-export interface GenerationReport {
-  rota: string;
-  added: number;
-  removed: number;
-  kept: { id: string; start: string; status: string }[];
-}
-
-export interface DayBooking {
-  slotId: string;
-  start: string;
-  appointmentId: string;
-  status: string;
-  bookedBy: string | null;
-  /** The front desk's allowed next statuses (none once the appointment is finished). */
-  moves: string[];
-}
-
-export interface DaySchedule {
-  scheduleId: string;
-  services: string[];
-  offered: number;
-  booked: number;
-  free: number;
-  blocked: number;
-  bookings: DayBooking[];
-}
-
-export interface AvailabilityReport {
-  changed: string[];
-  skipped: { id: string; status: string }[];
-}
-
-export interface ReleaseRule {
-  scheduleId: string;
-  bookable: boolean;
-  organisations: string[];
-  organisationTypes: string[];
-  capPerDay?: number;
-  capPerSession?: number;
-  bookingWindowDays?: number;
-  embargoMinutes?: number;
-}
-
-export interface ConsumerPreview {
-  ods: string;
-  visible: number;
-  withheld: number;
-  slots: { id: string; schedule_id: string; start: string; end: string; visible: boolean; reason?: string }[];
-}
-
-export interface AuditEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
-}
-
-export interface ExtraSlot {
-  id: string;
-  scheduleId: string;
-  start: string;
-  end: string;
-  status: string;
-  deliveryChannel: string | null;
-}
-
-export interface Reference {
-  reference?: string;
-  display?: string;
-}
-
-export interface HumanName {
-  text?: string;
-  family?: string;
-  given?: string[];
-  prefix?: string[];
-  [key: string]: unknown;
-}
-
-export interface Address {
-  line?: string[];
-  city?: string;
-  district?: string;
-  postalCode?: string;
-  [key: string]: unknown;
-}
-
-export interface CodeableConcept {
-  text?: string;
-  coding?: { system?: string; code?: string; display?: string }[];
-  [key: string]: unknown;
-}
-
+]);
 /** The resource types the admin API keeps in a tenant's directory. */
-export const DIRECTORY_TYPES = [
+export const DIRECTORY_TYPES = every<DirectoryType>()([
   'HealthcareService',
   'Location',
   'Practitioner',
   'PractitionerRole',
   'Organization',
   'Schedule',
-] as const;
-export type DirectoryType = (typeof DIRECTORY_TYPES)[number];
-
-/** A directory resource as the admin API lists it (FHIR JSON; what the pages show is typed, the rest kept as it is). */
-export interface DirectoryResource {
-  resourceType: string;
-  id: string;
-  meta?: { versionId?: string; [key: string]: unknown };
-  name?: string | HumanName[];
-  actor?: Reference[];
-  identifier?: { system?: string; value?: string; [key: string]: unknown }[];
-  /** A Location's address (one); an Organization's (a list). */
-  address?: Address | Address[];
-  gender?: string;
-  location?: Reference[];
-  providedBy?: Reference;
-  practitioner?: Reference;
-  organization?: Reference;
-  code?: CodeableConcept[];
-  type?: CodeableConcept[];
-  [key: string]: unknown;
-}
+]);
 
 export interface Issue {
   /** The OperationOutcome issue's first expression: the field it is about (`end`, `scheduleId`, …). */
@@ -248,7 +165,9 @@ export function capacityApi(
     if (response.ok && json === undefined)
       throw new CapacityError(502, [
         {
-          message: `The web server did not answer with the provider's JSON (${response.status}): is it started with a provider (slotbridge start)?`,
+          message:
+            `The web server did not answer with the provider's JSON (${response.status}): ` +
+            'is it started with a provider (slotbridge start)?',
         },
       ]);
     if (!response.ok) {
@@ -260,41 +179,32 @@ export function capacityApi(
   }
   const id = encodeURIComponent;
   return {
-    rotas: () => call<{ rotas: Rota[] }>('GET', '/rotas'),
-    putRota: (rota: Rota) => call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota),
-    previewRota: (rota: Rota, days: number) => call<RotaPreview>('POST', `/rotas/preview?days=${days}`, rota),
+    rotas: () => call<RotaList>('GET', '/rotas'),
+    putRota: (rota: RotaInput) => call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota),
+    previewRota: (rota: RotaInput, days: number) => call<RotaPreview>('POST', `/rotas/preview?days=${days}`, rota),
     generate: (rotaId: string, horizonDays: number) =>
       call<GenerationReport>('POST', `/rotas/${id(rotaId)}/generate`, { horizonDays }),
-    mappings: () =>
-      call<{ mappings: { scheduleId: string; ownService: string; services: string[] }[] }>('GET', '/mappings'),
-    resources: (type: DirectoryType) => call<{ resources: DirectoryResource[] }>('GET', `/resources/${type}`),
+    mappings: () => call<MappingList>('GET', '/mappings'),
+    resources: (type: DirectoryType) => call<ResourceList>('GET', `/resources/${type}`),
     /** Creates (201) or stores a new version of (200) a directory resource; the provider checks it and every reference it makes. */
     putResource: (type: DirectoryType, resourceId: string, resource: unknown) =>
-      exchange<{ resourceType: string; id: string; versionId: string }>(
-        'PUT',
-        `/resources/${type}/${id(resourceId)}`,
-        resource,
-      ),
+      exchange<ResourceStored>('PUT', `/resources/${type}/${id(resourceId)}`, resource),
     /** Maps a service to a schedule (or unmaps it: not the schedule's own actor service). */
     mapService: (serviceId: string, scheduleId: string, mapped: boolean) =>
       call<unknown>(mapped ? 'PUT' : 'DELETE', `/services/${id(serviceId)}/schedules/${id(scheduleId)}`),
-    day: (date: string) => call<{ date: string; schedules: DaySchedule[] }>('GET', `/day?date=${date}`),
-    availability: (action: 'block' | 'release', selection: { scheduleId: string; from: string; to: string }) =>
+    day: (date: string) => call<DayView>('GET', `/day?date=${date}`),
+    availability: (action: 'block' | 'release', selection: SlotSelection) =>
       call<AvailabilityReport>('POST', `/slots/${action}`, selection),
     appointmentStatus: (appointmentId: string, status: string) =>
-      call<{ id: string; before: string; status: string; versionId: string }>(
-        'POST',
-        `/appointments/${id(appointmentId)}/status`,
-        { status },
-      ),
-    release: () =>
-      call<{ rules: ReleaseRule[]; organisationTypes: { ods_code: string; type: string }[] }>('GET', '/release'),
+      call<AppointmentStatusAnswer>('POST', `/appointments/${id(appointmentId)}/status`, { status }),
+    release: () => call<ReleaseList>('GET', '/release'),
     putRelease: (scheduleId: string, rule: Omit<ReleaseRule, 'scheduleId'>) =>
       call<ReleaseRule>('PUT', `/release/${id(scheduleId)}`, rule),
     deleteRelease: (scheduleId: string) => call<void>('DELETE', `/release/${id(scheduleId)}`),
     organisationType: (ods: string, type: string | null) =>
-      call<{ ods: string; type: string | null }>('PUT', `/organisations/${id(ods)}`, { type }),
+      call<OrganisationTypeAnswer>('PUT', `/organisations/${id(ods)}`, { type }),
     consumerPreview: (ods: string) => call<ConsumerPreview>('GET', `/preview?ods=${id(ods)}`),
+    /** The extra slot as the form has it; the provider names what is wrong (a channel it does not know, …). */
     extraSlot: (slot: {
       scheduleId: string;
       start: string;
@@ -302,7 +212,7 @@ export function capacityApi(
       deliveryChannel: string | null;
       release: boolean;
     }) => call<ExtraSlot>('POST', '/slots', slot),
-    audit: () => call<{ entries: AuditEntry[] }>('GET', '/audit'),
+    audit: () => call<AuditList>('GET', '/audit'),
   };
 }
 

@@ -51,7 +51,8 @@ export function fieldsOf(r: DirectoryResource | undefined, directory: Directory)
     gender: r?.gender ?? '',
     dosId: r ? dosIdOf(r) : '',
     serviceName: typeof r?.name === 'string' ? r.name : '',
-    typeText: r?.type?.[0]?.text ?? '',
+    // A HealthcareService has a list of types (a Location one type).
+    typeText: [r?.type ?? []].flat()[0]?.text ?? '',
     locationId: idOf(r?.location?.[0], 'Location'),
     providedBy: r ? idOf(r.providedBy, 'Organization') : (directory.organizations[0]?.id ?? ''),
     serviceId: actor('HealthcareService') || (r ? '' : (directory.services[0]?.id ?? '')),
