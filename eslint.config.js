@@ -15,15 +15,16 @@ import tseslint from 'typescript-eslint';
 export const LAYERS = {
   fhir: [],
   store: [],
+  validation: [],
   diary: ['fhir', 'store'],
   provider: ['diary', 'fhir', 'store'],
-  capacity: ['diary', 'fhir', 'store'],
+  capacity: ['diary', 'validation', 'fhir', 'store'],
   spine: ['fhir', 'store'],
-  consumer: ['fhir', 'store'],
+  consumer: ['validation', 'fhir', 'store'],
   reports: ['diary', 'fhir', 'store'],
   web: ['fhir'],
-  server: ['provider', 'capacity', 'diary', 'fhir', 'store'],
-  cli: ['server', 'provider', 'capacity', 'diary', 'spine', 'consumer', 'reports', 'web', 'fhir', 'store'],
+  server: ['provider', 'capacity', 'diary', 'validation', 'fhir', 'store'],
+  cli: ['server', 'provider', 'capacity', 'diary', 'spine', 'consumer', 'reports', 'web', 'validation', 'fhir', 'store'],
 };
 
 const SOURCE = '{ts,tsx,js,mjs,cjs}';

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { OperationOutcomeError, badRequest, notFound } from '../fhir/outcome.js';
-import { faultFrom, routeSchemaCompiler } from '../http/route-schema.js';
+import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { setAvailability } from './availability.js';
@@ -188,7 +188,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   };
 
   // Each route's params, query and body are checked against its schema (./schemas.ts) before the
-  // handler runs; a fault is a 400 OperationOutcome naming the field (src/http/route-schema.ts).
+  // handler runs; a fault is a 400 OperationOutcome naming the field (src/validation/route-schema.ts).
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.setValidatorCompiler(routeSchemaCompiler);
   api.setSchemaErrorFormatter((errors, part) => faultOutcome(faultFrom(errors, part), part));

@@ -5,7 +5,7 @@
  */
 import type { Static, TSchema } from 'typebox';
 import { badRequest, type OperationOutcomeError } from '../fhir/outcome.js';
-import { checkAgainst, type SchemaFault } from '../http/route-schema.js';
+import { checkAgainst, type SchemaFault } from '../validation/route-schema.js';
 
 /** The admin API's answer to a fault in a request: a 400 naming the field (or the part, for the whole of it). */
 export const faultOutcome = (fault: SchemaFault, part: string): OperationOutcomeError =>

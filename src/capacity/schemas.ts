@@ -3,7 +3,7 @@
  * checks each request against them before a handler runs, the CLI's commands check their input
  * against the same ones (src/capacity/input.ts), and the server's and the web app's types are derived
  * from them (web/src/capacity/api.ts imports them type-only). A property's `errorMessage` is what a
- * client is told when it is wrong or missing (src/http/route-schema.ts).
+ * client is told when it is wrong or missing (src/validation/route-schema.ts).
  *
  * This module imports only `typebox` and the diary's weekdays, so the browser build can read its types. What needs the store
  * or a calendar (the schedule exists, a date like 2026-02-31 does not, sessions overlap) is checked

@@ -3,7 +3,7 @@
  * request against these schemas before a handler runs and serialises each answer with them, and the
  * server's and the web app's types are derived from them (web/src/booking/api.ts imports them
  * type-only). A property's `errorMessage` and `errorCode` are the message and code a client gets
- * when it is wrong or missing (src/http/route-schema.ts).
+ * when it is wrong or missing (src/validation/route-schema.ts).
  *
  * This module imports only `typebox`, so the browser build can read its types.
  */

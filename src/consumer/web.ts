@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { TSchema } from 'typebox';
-import { faultFrom, routeSchemaCompiler } from '../http/route-schema.js';
+import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import type { Database } from '../store/schema.js';
 import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
@@ -93,7 +93,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
 
   // Each route's query and body are checked against its schema (./web-schemas.ts) before the handler
-  // runs; a fault is a 400 with the schema's code and message (src/http/route-schema.ts).
+  // runs; a fault is a 400 with the schema's code and message (src/validation/route-schema.ts).
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.setValidatorCompiler(routeSchemaCompiler);
   api.setSchemaErrorFormatter((errors, part) => {
