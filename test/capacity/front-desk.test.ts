@@ -6,20 +6,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
-import { SERVICE, TENANT, bookingFor, type Catalogue } from '../helpers/provider.js';
+import { SERVICE, bookingFor, type Catalogue } from '../helpers/provider.js';
 import type { TestStore } from '../helpers/store.js';
 
 describe('the front desk and the rota manager’s day', () => {
   let p: AdminProvider;
   let ts: TestStore;
   let catalogue: Catalogue;
-  let origin: string;
   const root = () => p.root();
   const adminCall = (method: string, path: string, body?: unknown) => p.adminCall(method, path, body);
 
   before(async () => {
     p = await startAdminProvider('front desk');
-    ({ ts, catalogue, origin } = p);
+    ({ ts, catalogue } = p);
   });
 
   after(() => p.close());
@@ -47,7 +46,7 @@ describe('the front desk and the rota manager’s day', () => {
     assert.deepEqual(v2, { author_id: 'front desk', organisation_ods: 'RT1' });
   });
 
-  it('only the allowed moves: a noshow cannot arrive, a fulfilled one cannot be cancelled; unknown statuses and appointments are clear errors', async () => {
+  it('only allowed moves: a noshow cannot arrive, a fulfilled one cannot be cancelled; unknown status or id: clear error', async () => {
     const id = await book(1);
     assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'noshow' })).status, 200);
     const again = await adminCall('POST', `/appointments/${id}/status`, { status: 'arrived' });
@@ -83,7 +82,8 @@ describe('the front desk and the rota manager’s day', () => {
     const search = async () => {
       const res = await call(
         root(),
-        `/Slot?service=${SERVICE}&status=free&start=ge${new Date().toISOString()}&start=le${new Date(Date.now() + 3 * 86_400_000).toISOString()}`,
+        `/Slot?service=${SERVICE}&status=free&start=ge${new Date().toISOString()}` +
+          `&start=le${new Date(Date.now() + 3 * 86_400_000).toISOString()}`,
       );
       return new Set((res.json.entry ?? []).map((e: any) => e.resource.id));
     };

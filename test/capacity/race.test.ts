@@ -20,8 +20,8 @@ const storeArgs = shared.args;
 const ADMIN = 'race-admin-token-0123456789';
 const TENANT = 'riverside-ed';
 const children: ChildProcess[] = [];
-let origins: string[] = [];
-let roots: string[] = [];
+const origins: string[] = [];
+const roots: string[] = [];
 let store: Store;
 
 before(async () => {

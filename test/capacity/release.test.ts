@@ -6,20 +6,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
-import { SERVICE, TENANT, bookingFor, type Catalogue } from '../helpers/provider.js';
+import { SERVICE, bookingFor, type Catalogue } from '../helpers/provider.js';
 import type { TestStore } from '../helpers/store.js';
 
 describe('release rules: which consumer sees and books which slot', () => {
   let p: AdminProvider;
   let ts: TestStore;
   let catalogue: Catalogue;
-  let origin: string;
   const root = () => p.root();
   const adminCall = (method: string, path: string, body?: unknown) => p.adminCall(method, path, body);
 
   before(async () => {
     p = await startAdminProvider('capacity lead');
-    ({ ts, catalogue, origin } = p);
+    ({ ts, catalogue } = p);
     for (const [ods, type] of [
       ['A1001', 'nhs-111'],
       ['B2002', 'gp-practice'],

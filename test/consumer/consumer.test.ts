@@ -106,7 +106,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     }
   });
 
-  it('ABUS.01–02, C2–C4: ranked services with booking availability, free slots within the time frame, and the booking-only flag', async () => {
+  it('ABUS.01–02, C2–C4: ranked services, whether each takes bookings, free slots in the time frame, the booking-only flag', async () => {
     const found = await consumer.findServices({ disposition: 'Dx05', postcode: 'LS1 4AP', encounterId: 'enc-find' });
     const ours = found.find((f) => f.service.id === SERVICE)!;
     assert.ok(ours.route.bookable);
@@ -133,7 +133,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.equal(JSON.parse(shown[0]!.details).services[0], found[0]!.service.id);
   });
 
-  it('C18–C30: the slot search goes through the proxy with every Ssp header, a fresh JWT for the user, status=free, a bounded start and the service ID', async () => {
+  it('C18–C30: slot search via the proxy: every Ssp header, a fresh JWT for the user, status=free, bounded start, service', async () => {
     const before = (await audit()).length;
     const { slots } = await consumer.slots(SERVICE);
     assert.ok(slots.length >= 24);
@@ -152,7 +152,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.match(search.path, /start=le/);
   });
 
-  it('display (fs_deliverychannel): start, end, channel never defaulted, location, practitioner, role; slots without includes still shown', async () => {
+  it('display (fs_deliverychannel): start, end, channel never defaulted, location, practitioner, role; no includes needed', async () => {
     const { slots } = await consumer.slots(SERVICE);
     const withChannel = slots.find((s) => s.scheduleId === 'S1')!;
     assert.equal(withChannel.deliveryChannel, 'In-person');
@@ -198,7 +198,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.throws(() => preparePatient({ ...examplePatient, contact: [{ name: { family: 'X' } }] }), /relationship/);
   });
 
-  it('BOOK, fs_xfercare: books through the proxy, keeps the URL without its version, and completes the referral document with it', async () => {
+  it('BOOK, fs_xfercare: books through the proxy, keeps the URL without its version, completes the referral document with it', async () => {
     const { slots } = await consumer.slots(SERVICE);
     const slot = slots.find((s) => s.scheduleId === 'S1')!;
     const booked = await consumer.book({
@@ -337,7 +337,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.deepEqual(kinds, ['referral-withheld', 'referral-sent']);
   });
 
-  it('ABUS.21: cancel reads the latest version and changes only status; again it says "already cancelled"; a stale version is re-read and retried', async () => {
+  it('ABUS.21: cancel reads the latest version, changes only status; again: "already cancelled"; stale version re-read', async () => {
     const { slots } = await consumer.slots(SERVICE);
     const booked = await consumer.book({
       serviceId: SERVICE,
