@@ -2,7 +2,7 @@
  * P24 P25 BOOK-5 API-9 crash safety, with real processes: `slotbridge provider` is killed with
  * SIGKILL in the middle of a booking storm (32 concurrent clients of four consumer organisations,
  * about eight racing for each slot, some sending a request twice at once, and a last burst of
- * requests written to it just before it dies) and restarted with the same command on the same data
+ * requests for slots of their own written to it just before it dies) and restarted with the same command on the same data
  * folder, three times or more. Every booking a client saw confirmed survives and reads back the same,
  * no slot is ever booked twice, a retry of a confirmed request replays it and books nothing, a retry
  * of a request whose answer was lost replays it exactly when it had committed (else it is answered
@@ -47,6 +47,8 @@ const TENANTS = ['riverside-ed', 'northgate-utc'];
 const CONSUMERS = ['A1001', 'B2002', 'C3003', 'D4004'];
 const CLIENTS = 32;
 const CYCLES = 3;
+/** Requests written to the provider just before it is killed, each for a slot of its own. */
+const BURST = 48;
 
 const seed = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
 /** mulberry32: a small seeded generator, so a failing run's choices can be replayed. */
@@ -246,15 +248,17 @@ describe('crash in the middle of a booking storm', () => {
           TENANTS.map(async (tenant) => (await freeSlots(provider, tenant)).map((slot) => ({ tenant, slot }))),
         )
       ).flat();
-      assert.ok(free.length >= 120, `only ${free.length} free slots left`);
+      assert.ok(free.length >= 120 + BURST, `only ${free.length} free slots left`);
       for (let i = free.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         [free[i], free[j]] = [free[j], free[i]];
       }
       const targets = free.slice(0, 120);
+      // The burst books slots the storm never asks for, so each of its requests can commit: a quick
+      // provider has taken all 120 of the storm's slots before the kill, leaving nothing to commit.
+      const burstTargets = free.slice(120, 120 + BURST);
       const roots = provider.roots;
-      const attempt = (ods: string): Attempt => {
-        const target = pick(targets);
+      const attempt = (ods: string, target = pick(targets)): Attempt => {
         const a: Attempt = {
           tenant: target.tenant,
           ods,
@@ -266,8 +270,8 @@ describe('crash in the middle of a booking storm', () => {
         return a;
       };
       /** Sends a request (one in ten twice at once, with the same X-Request-ID); returns when it is written. */
-      const launch = (ods: string) => {
-        const a = attempt(ods);
+      const launch = (ods: string, target?: (typeof targets)[number]) => {
+        const a = attempt(ods, target);
         const copies = random() < 0.1 ? [a, { ...a }] : [a];
         attempts.push(...copies);
         const flights = copies.map((x) => post(roots[x.tenant], x));
@@ -295,7 +299,7 @@ describe('crash in the middle of a booking storm', () => {
       // The kill lands while the provider holds many requests: a last burst is written to it (the
       // clients alone cannot outpace it on a small machine), and it dies a moment later, with some
       // of them committed and unanswered, some half-done, some never read.
-      const burst = Array.from({ length: 48 }, (_, i) => launch(CONSUMERS[i % CONSUMERS.length]));
+      const burst = Array.from({ length: BURST }, (_, i) => launch(CONSUMERS[i % CONSUMERS.length], burstTargets[i]));
       await Promise.race([Promise.all(burst.map((b) => b.sent)), new Promise((r) => setTimeout(r, 2000))]);
       await new Promise((r) => setTimeout(r, Math.floor(random() * 20)));
       await kill(provider);
