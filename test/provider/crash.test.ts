@@ -2,8 +2,8 @@
  * P24 P25 BOOK-5 API-9 crash safety, with real processes: `slotbridge provider` is killed with
  * SIGKILL in the middle of a booking storm (32 concurrent clients of four consumer organisations,
  * about eight racing for each slot, some sending a request twice at once, and a last burst of
- * requests for slots of their own written to it just before it dies) and restarted with the same command on the same data
- * folder, three times or more. Every booking a client saw confirmed survives and reads back the same,
+ * requests for slots of their own written to it just before it dies) and restarted with the same
+ * command on the same data folder, three times or more. Every booking a client saw confirmed survives and reads back the same,
  * no slot is ever booked twice, a retry of a confirmed request replays it and books nothing, a retry
  * of a request whose answer was lost replays it exactly when it had committed (else it is answered
  * afresh), and every X-Request-ID ends with at most one appointment.
