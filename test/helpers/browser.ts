@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import {
+  accessSync,
   chmodSync,
+  constants,
   createReadStream,
   createWriteStream,
   existsSync,
@@ -79,11 +81,21 @@ export async function launchChromium(): Promise<Browser> {
       );
       return browser;
     } catch (error) {
-      const source = typeof candidate === 'object' ? `${candidate.source} (${candidate.executablePath})` : 'npm';
-      failures.push(`${source} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      const source =
+        typeof candidate === 'object'
+          ? `${candidate.source} at ${candidate.executablePath}`
+          : `npm package ${NPM_PACKAGE}`;
+      failures.push(`${source} failed: ${reason(error)}`);
     }
   }
   throw new Error(`no Chromium for the browser tests: ${failures.join('; ')}. Set CHROMIUM_PATH to a Chromium to use.`);
+}
+
+/** Playwright's first line, and the browser's own first complaint (e.g. a missing library) when it printed one. */
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const browserSaid = /\[err\] (.+)/.exec(message)?.[1];
+  return [message.split('\n')[0], browserSaid].filter(Boolean).join(': ');
 }
 
 function launch(browser: Chromium): Promise<Browser> {
@@ -112,8 +124,11 @@ async function fromNpm(): Promise<Chromium | string> {
   const dir = join(CACHE, `chromium-${version}`);
   if (!existsSync(join(dir, 'chromium')))
     await unpack(join(root, 'bin'), dir, createRequire(join(root, 'package.json')));
+  // fonts.conf names absolute folders: a checkout copied elsewhere (cp -a, node_modules included) needs its own.
+  const fonts = join(dir, 'fonts.conf');
+  if (!existsSync(fonts) || readFileSync(fonts, 'utf8') !== fontconfig(dir)) replaceFile(fonts, fontconfig(dir));
   return {
-    source: `npm (${NPM_PACKAGE} ${version})`,
+    source: `npm package ${NPM_PACKAGE} ${version}`,
     executablePath: join(dir, 'chromium'),
     env: {
       ...process.env,
@@ -147,6 +162,13 @@ async function unpack(bin: string, dir: string, requireFromPackage: NodeRequire)
   }
 }
 
+/** Writes beside and renames, so that a test file launching at that moment reads the old file or the new one. */
+function replaceFile(path: string, text: string): void {
+  const beside = `${path}.${process.pid}`;
+  writeFileSync(beside, text);
+  renameSync(beside, path);
+}
+
 /** Drops other versions' browsers and copies left by an unpack that was killed over an hour ago. */
 function removeStale(dir: string): void {
   const hourAgo = Date.now() - 3_600_000;
@@ -175,10 +197,19 @@ function fromSystem(): Chromium | string {
   for (const folder of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
     for (const name of ['chromium', 'chromium-browser']) {
       const path = join(folder, name);
-      if (existsSync(path)) return { source: 'the system', executablePath: path };
+      if (isExecutableFile(path)) return { source: 'system chromium', executablePath: path };
     }
   }
   return 'system: no chromium on PATH';
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Takes a full-page screenshot named `name`, then fails on any WCAG 2.1 A/AA violation axe finds. */
