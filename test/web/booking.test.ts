@@ -1,8 +1,8 @@
 /**
- * The call handler's web app in a real browser (Debian's chromium driven by playwright-core) against a
- * real network on this machine: a provider, the spine and the booking app on real ports, every booking
- * call through the proxy. Each page is checked with axe-core for WCAG 2.1 A/AA; screenshots are kept
- * under test-artifacts/web/.
+ * The call handler's web app in a real browser (Chromium driven by playwright-core; test/helpers/browser.ts
+ * says which Chromium) against a real network on this machine: a provider, the spine and the booking app on
+ * real ports, every booking call through the proxy. Each page is checked with axe-core for WCAG 2.1 A/AA;
+ * screenshots are kept under test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,6 +1,6 @@
 /**
  * The web app's capacity area (issue 6): the forwarder /capacity-api → the provider's admin API over
- * real HTTP, and the rota manager's pages in a real browser (Debian's chromium driven by
+ * real HTTP, and the rota manager's pages in a real browser (Chromium driven by
  * playwright-core) against a real provider with a real store: sign in, create a rota, preview it,
  * save and generate it, block a morning and see the day view change, the front desk, release rules,
  * the consumer preview, an extra slot, the audit trail and the provider's directory (resources added
