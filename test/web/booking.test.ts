@@ -117,7 +117,7 @@ describe('web app: booking area in a real browser', () => {
     await page.getByRole('heading', { name: `Choose a slot at ${serviceName}` }).waitFor();
   }
 
-  it('a booking end to end: patient and disposition → ranked services → slots by day → confirm → confirmation with the reference', async () => {
+  it('a booking end to end: patient, disposition → ranked services → slots by day → confirm → confirmation, reference', async () => {
     await patientForm('Dx75');
     await accessible('1-patient');
     await page.getByRole('button', { name: 'Find services' }).click();

@@ -543,7 +543,7 @@ describe('web app: capacity area in a real browser', () => {
     await accessible('capacity-11-audit');
   });
 
-  it('the directory: a location and a schedule added through the forms, a bad schedule refused with nothing saved, a second service mapped and unmapped', async () => {
+  it('the directory: a location and a schedule added by form, a bad schedule refused, a service mapped, unmapped', async () => {
     const nav = page.getByRole('navigation', { name: 'Capacity' });
     await nav.getByRole('link', { name: 'Directory' }).click();
     await expectHeading('Directory');
