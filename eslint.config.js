@@ -24,7 +24,19 @@ export const LAYERS = {
   reports: ['diary', 'fhir', 'store'],
   web: ['fhir'],
   server: ['provider', 'capacity', 'diary', 'validation', 'fhir', 'store'],
-  cli: ['server', 'provider', 'capacity', 'diary', 'spine', 'consumer', 'reports', 'web', 'validation', 'fhir', 'store'],
+  cli: [
+    'server',
+    'provider',
+    'capacity',
+    'diary',
+    'spine',
+    'consumer',
+    'reports',
+    'web',
+    'validation',
+    'fhir',
+    'store',
+  ],
 };
 
 const SOURCE = '{ts,tsx,js,mjs,cjs}';
