@@ -249,13 +249,17 @@ describe('web app: capacity area in a real browser', () => {
       assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
   }
 
-  /** Waits for the status message; if the page shows a problem instead, fails with what it says. */
+  /**
+   * Waits for the status message; if it does not come, fails with the problem the page shows. (An error
+   * summary on the page may be the previous attempt's, still shown while this one is on its way.)
+   */
   async function expectStatus(text: string | RegExp): Promise<void> {
     const status = page.getByRole('status').filter({ hasText: text });
     const problem = page.locator('.nhsuk-error-summary');
-    await Promise.race([status.waitFor(), problem.waitFor()]);
-    if (!(await status.isVisible()))
-      assert.fail(`expected "${String(text)}", the page says: ${await problem.innerText()}`);
+    await status.waitFor({ timeout: 10_000 }).catch(async () => {
+      const says = (await problem.isVisible()) ? await problem.innerText() : 'no status and no problem';
+      assert.fail(`expected "${String(text)}", the page says: ${says}`);
+    });
   }
 
   const count = (schedule: string, what: 'offered' | 'booked' | 'free' | 'blocked') =>
