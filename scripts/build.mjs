@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm run build`: src/ → dist/ (tsc, then the data files the code reads beside itself through
 // import.meta.url) and web/ → web/dist (vite). With --if-stale (npm start, npm test, npm run bench)
-// each part is rebuilt only when it is missing or older than its sources.
+// each part is rebuilt only when it is missing or older than its sources; --web-only leaves dist/ alone
+// (`slotbridge start` in a checkout runs it, from the dist/ it must not delete).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DIST, ROOT, SRC, filesUnder, outputOf, staleSource } from './dist-state.mjs';
+import { DIST, ROOT, SRC, WEB, filesUnder, outputOf, staleSource, webStale } from './dist-state.mjs';
 
 const ifStale = process.argv.includes('--if-stale');
 const say = (message) => process.stderr.write(`${message}\n`);
@@ -34,25 +35,6 @@ function buildDist() {
   say(`built dist/ in ${seconds(started)} (with ${assets.join(', ')})`);
 }
 
-const WEB = join(ROOT, 'web');
-
-function newest(path) {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-function webStale() {
-  const index = join(WEB, 'dist', 'index.html');
-  if (!existsSync(index)) return true;
-  const sources = Math.max(
-    newest(join(WEB, 'src')),
-    newest(join(WEB, 'index.html')),
-    newest(join(WEB, 'vite.config.ts')),
-  );
-  return statSync(index).mtimeMs < sources;
-}
-
 async function buildWeb() {
   if (ifStale && !webStale()) return;
   const started = performance.now();
@@ -63,7 +45,7 @@ async function buildWeb() {
 }
 
 try {
-  buildDist();
+  if (!process.argv.includes('--web-only')) buildDist();
   await buildWeb();
 } catch (err) {
   say(`build failed: ${err.message}`);

@@ -1,10 +1,12 @@
 /**
  * Serves the web app from web/dist. An installed package carries it prebuilt (`npm run build`); in a
- * checkout, where web/src is, a web/dist older than its sources is rebuilt first, so a change to the
- * pages shows on the next start.
+ * checkout, where web/src and the build script are, the build script first rebuilds a web/dist older
+ * than its sources (scripts/dist-state.mjs says which those are), so a change to the pages shows on
+ * the next start.
  */
 import type { FastifyInstance } from 'fastify';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumerIdentity } from '../consumer/identity.js';
@@ -16,36 +18,20 @@ import {
   noCapacityProxy,
   type CapacityProxyOptions,
 } from '../web/capacity-proxy.js';
-import { say } from './io.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
 export const WEB_DIST = join(WEB_DIR, 'dist');
 export const DEFAULT_WEB_PORT = 4200;
-
-function newest(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
+const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
 
 export async function ensureWebBuilt(): Promise<void> {
-  const index = join(WEB_DIST, 'index.html');
-  if (!existsSync(join(WEB_DIR, 'src'))) {
-    // An installed package: no sources and no bundler, only what the build left.
-    if (existsSync(index)) return;
-    throw new Error(`the web app is not built (${index} is missing): run npm run build`);
+  if (existsSync(join(WEB_DIR, 'src')) && existsSync(BUILD_SCRIPT)) {
+    // stdout stays the command's own (one JSON document with --json): all the build says goes to stderr.
+    const build = spawnSync(process.execPath, [BUILD_SCRIPT, '--if-stale', '--web-only'], { stdio: ['ignore', 2, 2] });
+    if (build.status !== 0) throw new Error(`building the web app failed (${BUILD_SCRIPT} --web-only)`);
   }
-  const sources = Math.max(
-    newest(join(WEB_DIR, 'src')),
-    newest(join(WEB_DIR, 'index.html')),
-    newest(join(WEB_DIR, 'vite.config.ts')),
-  );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  say('building the web app (web/ → web/dist) …');
-  const started = Date.now();
-  const { build } = await import('vite');
-  await build({ configFile: join(WEB_DIR, 'vite.config.ts'), logLevel: 'error' });
-  say(`built the web app in ${((Date.now() - started) / 1000).toFixed(1)} s: ${WEB_DIST}`);
+  const index = join(WEB_DIST, 'index.html');
+  if (!existsSync(index)) throw new Error(`the web app is not built (${index} is missing): run npm run build`);
 }
 
 export interface WebOptions {
