@@ -13,12 +13,20 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const columns = workerData.columns;
-const insert = db.prepare(
-  `INSERT INTO audit_event (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
-);
-const append = db.transaction((rows) => {
-  for (const row of rows) insert.run(row);
-});
+// Prepared at the first batch, not at start: the thread starts while the store's migrations may still
+// be making audit_event (a new data folder), and a statement on a missing table fails to prepare.
+let append;
+const appendBatch = (rows) => {
+  if (!append) {
+    const insert = db.prepare(
+      `INSERT INTO audit_event (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+    );
+    append = db.transaction((batch) => {
+      for (const row of batch) insert.run(row);
+    });
+  }
+  append(rows);
+};
 
 const checkpoint = () => {
   try {
@@ -48,7 +56,7 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    append(message.rows);
+    appendBatch(message.rows);
     parentPort.postMessage({ id: message.id });
   } catch (err) {
     parentPort.postMessage({ id: message.id, error: String(err && err.message ? err.message : err) });

@@ -4,10 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { addSlots, putReference, putTenant } from '../../src/capacity/catalogue.js';
 import { openStore } from '../../src/store/store.js';
 import { sql } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { TEST_DATABASE_URL, testStore, type TestStore } from '../helpers/store.js';
 import { quarterHourSlots, tomorrowAt } from '../helpers/provider.js';
@@ -155,6 +157,36 @@ describe('SQLite background writer', { skip: TEST_DATABASE_URL && 'SQLite only' 
         await store.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('P5 the writer thread starts before a new store has its audit table, and still writes the first batch', async () => {
+    // openStore starts the thread (it checkpoints) while the migrations make the tables; a thread that
+    // prepared its insert at start died with SQLITE_ERROR when it won that race, and the audit was lost.
+    const dir = mkdtempSync(join(tmpdir(), 'slotbridge-writer-'));
+    const file = join(dir, 'early.db');
+    const worker = new Worker(new URL('../../src/store/sqlite-writer.mjs', import.meta.url), {
+      workerData: { file, columns: ['request_id', 'path'] },
+    });
+    try {
+      const answer = (message: unknown) =>
+        new Promise<{ error?: string }>((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.postMessage(message);
+        });
+      // The thread has started on a file with no tables: a checkpoint must not hurt it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const early = new BetterSqlite3(file);
+      early.exec('CREATE TABLE audit_event (request_id TEXT, path TEXT)');
+      early.close();
+      assert.deepEqual(await answer({ id: 1, rows: [{ request_id: 'first', path: '/metadata' }] }), { id: 1 });
+      const check = new BetterSqlite3(file, { readonly: true });
+      assert.deepEqual(check.prepare('SELECT path FROM audit_event').all(), [{ path: '/metadata' }]);
+      check.close();
+    } finally {
+      await worker.terminate();
       rmSync(dir, { recursive: true, force: true });
     }
   });
