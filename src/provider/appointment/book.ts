@@ -139,10 +139,10 @@ export function registerBook(app: FastifyInstance, store: Store) {
     const ods = ctx.identity.organisation.ods;
 
     // BOOK-5: a retry of a booking that already succeeded returns that booking.
-    if (ctx.correlationId) {
-      const earlier = await findBookingRequest(store, tenantId, ods, ctx.correlationId);
-      if (earlier) return replayEarlierBooking(store, request, reply, earlier.appointment_id, earlier.version_id);
-    }
+    const earlier = async () =>
+      ctx.correlationId ? findBookingRequest(store, tenantId, ods, ctx.correlationId) : undefined;
+    const first = await earlier();
+    if (first) return replayEarlierBooking(store, request, reply, first.appointment_id, first.version_id);
 
     const booking = readBooking(request.body);
     const slot = await slotNamedBy(store, tenantId, booking);
@@ -150,7 +150,13 @@ export function registerBook(app: FastifyInstance, store: Store) {
     checkPeriod(booking, slot, now);
     // An early answer for a slot already taken saves a transaction; the conditional write in
     // commitBooking is what decides when two requests race.
-    if (slot.status !== 'free') throw slotNoLongerAvailable();
+    if (slot.status !== 'free') {
+      // A twin of this request (same X-Request-ID, sent again at once) may have taken the slot since
+      // the first look: then this is a retry, answered with that booking, not "no longer available".
+      const twin = await earlier();
+      if (twin) return replayEarlierBooking(store, request, reply, twin.appointment_id, twin.version_id);
+      throw slotNoLongerAvailable();
+    }
     // A slot this consumer may not see cannot be booked either; answered as taken, revealing nothing.
     const release = await ReleaseView.load(store.db, tenantId, ods);
     if (release.restricted && !release.decide(slot, ods, now).visible) throw slotNoLongerAvailable();
