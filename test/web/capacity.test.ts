@@ -14,7 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { ARTIFACTS, assertAccessible, launchChromium } from '../helpers/browser.js';
 import { buildWeb, ensureWebBuilt } from '../../src/cli/web.js';
 import { CAPACITY_API_PREFIX, adminPath, capacityProxy } from '../../src/web/capacity-proxy.js';
@@ -240,25 +240,25 @@ describe('web app: capacity area in a real browser', () => {
 
   const accessible = (name: string) => assertAccessible(page, name);
 
-  /** Waits for a heading; if the page shows a problem instead, fails with what it says. */
+  /** Waits for a heading; if it does not come, fails with the problem the page shows. */
   async function expectHeading(name: string | RegExp): Promise<void> {
-    const heading = page.getByRole('heading', { name, level: 1 });
-    const problem = page.locator('.nhsuk-error-summary');
-    await Promise.race([heading.waitFor(), problem.waitFor()]);
-    if (!(await heading.isVisible()))
-      assert.fail(`expected "${String(name)}", the page says: ${await problem.innerText()}`);
+    await expectOrProblem(page.getByRole('heading', { name, level: 1 }), name);
+  }
+
+  /** Waits for the status message; if it does not come, fails with the problem the page shows. */
+  async function expectStatus(text: string | RegExp): Promise<void> {
+    await expectOrProblem(page.getByRole('status').filter({ hasText: text }), text);
   }
 
   /**
-   * Waits for the status message; if it does not come, fails with the problem the page shows. (An error
-   * summary on the page may be the previous attempt's, still shown while this one is on its way.)
+   * An error summary on the page may be the previous attempt's, still shown while this one is on its
+   * way, so it does not end the wait: only the expected element not coming does.
    */
-  async function expectStatus(text: string | RegExp): Promise<void> {
-    const status = page.getByRole('status').filter({ hasText: text });
+  async function expectOrProblem(expected: Locator, name: string | RegExp): Promise<void> {
     const problem = page.locator('.nhsuk-error-summary');
-    await status.waitFor({ timeout: 10_000 }).catch(async () => {
-      const says = (await problem.isVisible()) ? await problem.innerText() : 'no status and no problem';
-      assert.fail(`expected "${String(text)}", the page says: ${says}`);
+    await expected.waitFor({ timeout: 10_000 }).catch(async () => {
+      const says = (await problem.isVisible()) ? await problem.innerText() : 'neither it nor a problem';
+      assert.fail(`expected "${String(name)}", the page shows ${says}`);
     });
   }
 
