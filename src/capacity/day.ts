@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
-import { LOCAL_TIME_ZONE, parseInstant, wallClockToUtc } from '../fhir/time.js';
+import { LOCAL_TIME_ZONE, isFhirDate, parseInstant, wallClockToUtc } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { addSlots, type NewSlot } from './catalogue.js';
@@ -47,8 +47,9 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
 export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined): Promise<DayView> {
   checkInput(DayQuery, { date }, 'query');
   const day = date ?? new Date().toLocaleDateString('en-CA', { timeZone: LOCAL_TIME_ZONE });
-  if (Number.isNaN(Date.parse(day)))
-    throw badRequest('date must be YYYY-MM-DD (a UK day)', 'INVALID_PARAMETER', ['date']);
+  // Date.parse reads 2026-02-31 as 3 March; a day that does not exist is the caller's mistake.
+  if (!isFhirDate(day))
+    throw badRequest(`date ${day} is not a day that exists (YYYY-MM-DD, a UK day)`, 'INVALID_PARAMETER', ['date']);
   const midnight = Date.parse(`${day}T00:00:00Z`);
   const from = new Date(wallClockToUtc(midnight)).toISOString();
   const to = new Date(wallClockToUtc(midnight + 86_400_000)).toISOString();

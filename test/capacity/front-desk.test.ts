@@ -127,5 +127,8 @@ describe('the front desk and the rota manager’s day', () => {
     const s2 = day.body.schedules.find((s: any) => s.scheduleId === 'S2');
     assert.deepEqual(s2.services.sort(), [SERVICE, '100002'].sort());
     assert.equal((await adminCall('GET', '/day?date=tomorrow')).status, 400);
+    const impossible = await adminCall('GET', '/day?date=2026-02-31');
+    assert.equal(impossible.status, 400, 'a day that does not exist is not read as 3 March');
+    assert.match(impossible.body.issue[0].diagnostics, /2026-02-31 is not a day that exists/);
   });
 });
