@@ -15,11 +15,11 @@ import { openStoreFrom, withStore } from './with-store.js';
  * does, so a consumer that knows only the spine's URL finds them.
  */
 async function startCommand(values: Options): Promise<number> {
-  const [{ createTestPki }, { tlsClientOptions }, { DEFAULT_WEB_PORT, startConsumerWeb }] = await Promise.all([
-    import('../spine/test-ca.js'),
-    import('../spine/tls.js'),
-    import('./web.js'),
-  ]);
+  const [
+    { createTestPki },
+    { tlsClientOptions },
+    { DEFAULT_WEB_PORT, DEMO_CALL_HANDLER, oidcFromEnv, webHostsFromEnv, startConsumerWeb },
+  ] = await Promise.all([import('../spine/test-ca.js'), import('../spine/tls.js'), import('./web.js')]);
   // --tls DIR: the whole network on mutual TLS, with a test CA made in DIR when there is none.
   const pki = values.tls ? await createTestPki(String(values.tls)) : undefined;
   if (pki) say(`mutual TLS: certificates in ${pki.dir} (test CA ${pki.caFile})`);
@@ -34,6 +34,9 @@ async function startCommand(values: Options): Promise<number> {
     await provider.close();
     throw err;
   });
+  // The call handler's sign-in: SLOTBRIDGE_WEB_PASSWORD, or a new password each start (printed below).
+  const password = process.env.SLOTBRIDGE_WEB_PASSWORD || randomBytes(12).toString('base64url');
+  const webUrl = values['web-url'] as string | undefined;
   let web: { url: string; close(): Promise<void> } | undefined;
   const close = async () => {
     await web?.close();
@@ -60,6 +63,12 @@ async function startCommand(values: Options): Promise<number> {
       port: portOption(values['web-port'], DEFAULT_WEB_PORT),
       host: values.host as string | undefined,
       fetchImpl: pki ? await fetchWith(tlsClientOptions(pki, 'consumer')) : undefined,
+      auth: {
+        localUsers: [{ ...DEMO_CALL_HANDLER, password }],
+        oidc: oidcFromEnv(process.env),
+        publicUrl: webUrl,
+        ...webHostsFromEnv(process.env),
+      },
       capacity: {
         providerOrigin: provider.origin,
         tenants: provider.tenants.map((t) => ({ id: t.id, name: t.name })),
@@ -76,12 +85,24 @@ async function startCommand(values: Options): Promise<number> {
       `open ${web.url} to book a patient as a 111 call handler, or ${web.url}/capacity to manage a provider's capacity`,
     );
   const capacity = web && { url: `${web.url}/capacity`, adminToken };
+  const signIn = web && {
+    url: `${webUrl?.replace(/\/+$/, '') ?? web.url}/sign-in`,
+    username: DEMO_CALL_HANDLER.username,
+    password,
+  };
   print(
     values,
-    { ...spine.urls, ...(web ? { web: web.url } : {}), ...(capacity ? { capacity } : {}), tenants: provider.tenants },
+    {
+      ...spine.urls,
+      ...(web ? { web: web.url } : {}),
+      ...(signIn ? { signIn } : {}),
+      ...(capacity ? { capacity } : {}),
+      tenants: provider.tenants,
+    },
     [
       ...announceSpine(spine.urls),
       ...(web ? [`web: ${web.url}`] : []),
+      ...(signIn ? [`sign in: ${signIn.url} (user ${signIn.username}, password ${signIn.password})`] : []),
       ...(capacity ? [`capacity: ${capacity.url} (admin token: ${capacity.adminToken})`] : []),
       ...provider.tenants.map((t) => t.serviceRoot),
     ],
@@ -118,7 +139,8 @@ async function seedCommand(values: Options): Promise<number> {
 export const COMMANDS: Command[] = [
   {
     name: 'start',
-    usage: '[--port N] [--spine-port N] [--web-port N] [--host H] [--data DIR] [--public-url URL] [--tls DIR]',
+    usage:
+      '[--port N] [--spine-port N] [--web-port N] [--web-url URL] [--host H] [--data DIR] [--public-url URL] [--tls DIR]',
     summary:
       'the demo network on the embedded store (what npm start runs): provider on 4000, spine on 4100, web app on 4200',
     options: {
@@ -126,6 +148,7 @@ export const COMMANDS: Command[] = [
       port: { type: 'string' },
       'spine-port': { type: 'string' },
       'web-port': { type: 'string' },
+      'web-url': { type: 'string' },
       host: { type: 'string' },
       'public-url': { type: 'string' },
       tls: { type: 'string' },

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Appointment, Patient } from 'fhir/r3.js';
+import type { Requester } from '../fhir/token.js';
 import type { Database } from '../store/schema.js';
 import { cancelAppointment, patientAppointments, readAppointment, type Cancelled } from './appointments.js';
 import { bookSlot, type Booked } from './booking.js';
@@ -64,13 +65,29 @@ export class Consumer {
   readonly client: ProviderClient;
   private readonly events: EventSink;
 
-  constructor(private readonly options: ConsumerOptions) {
-    this.spine = new SpineClient(options.spine, options.fetchImpl);
+  constructor(
+    private readonly options: ConsumerOptions,
+    spine?: SpineClient,
+  ) {
+    this.spine = spine ?? new SpineClient(options.spine, options.fetchImpl);
     this.client = new ProviderClient(this.spine.urls.proxy, options.identity, {
       fetchImpl: options.fetchImpl,
       retryDelaysMs: options.retryDelaysMs,
     });
     this.events = options.db ? new StoreEventSink(options.db) : NO_EVENTS;
+  }
+
+  /**
+   * The same consumer acting for one person (the web app's signed-in call handler): every JWT it sends
+   * names them as the requesting practitioner, and every event it records names them as the user.
+   * It shares this consumer's spine client; the system's ASID, organisation and device stay the same.
+   */
+  forUser(user: NonNullable<Requester['user']>): Consumer {
+    const identity: ConsumerIdentity = {
+      ...this.options.identity,
+      requester: { ...this.options.identity.requester, user },
+    };
+    return new Consumer({ ...this.options, identity }, this.spine);
   }
 
   private record(e: ConsumerEvent, encounter: Encounter = {}): Promise<void> {

@@ -223,3 +223,41 @@ export const Rebooked = Type.Object({
   cancelled: Type.Union([Cancelled, Type.Object({ error: Type.String() })]),
 });
 export type Rebooked = Static<typeof Rebooked>;
+
+// Signing in (`/auth/…`, src/consumer/web-auth.ts)
+
+const signInMessage = 'Enter your user name and password.';
+export const SignInRequest = Type.Object(
+  {
+    username: Type.String({ pattern: '\\S', maxLength: 200, errorMessage: signInMessage, errorCode: 'missing' }),
+    password: Type.String({ minLength: 1, maxLength: 500, errorMessage: signInMessage, errorCode: 'missing' }),
+  },
+  bodyMessage,
+);
+
+/** The person signed in, as the JWT the consumer sends names them (requesting_practitioner). */
+export const SessionUser = Type.Object({
+  /** Their user id: the JWT's `sub` and `requesting_practitioner.id`. */
+  id: Type.String(),
+  given: Type.String(),
+  family: Type.String(),
+  /** For the page's header. */
+  name: Type.String(),
+  /** Their role as a person reads it ("111 call handler"). */
+  role: Type.String(),
+  /** The SDS user id (CIS2's `uid`); UNK without one. */
+  sdsUserId: Type.String(),
+  /** The SDS role profile id they signed in with (CIS2's `selected_roleid`); UNK without one. */
+  sdsRoleProfileId: Type.String(),
+  via: Type.Union([Type.Literal('local'), Type.Literal('oidc')]),
+});
+export type SessionUser = Static<typeof SessionUser>;
+
+export const SessionInfo = Type.Object({
+  user: Type.Union([SessionUser, Type.Null()]),
+  /** How one can sign in here: with a local user name and password, and/or (the button's words) OpenID Connect. */
+  signIn: Type.Object({ local: Type.Boolean(), oidc: Type.Union([Type.String(), Type.Null()]) }),
+});
+export type SessionInfo = Static<typeof SessionInfo>;
+export const SignedIn = Type.Object({ user: SessionUser });
+export type SignedIn = Static<typeof SignedIn>;

@@ -2,10 +2,13 @@
  * The call handler's web app: the built pages (web/, React with the NHS.UK design system) and the
  * JSON API they call, which drives the same Consumer the CLI uses. The browser never talks to the
  * spine or a provider itself; every booking call still goes through the proxy.
+ *
+ * Every API call needs a signed-in call handler (./web-auth.ts), and the consumer acts as that
+ * person: their name and role are the requesting practitioner of every JWT it sends for them.
  */
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -16,6 +19,7 @@ import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
 import { ConsumerError } from './errors.js';
 import type { ConsumerIdentity } from './identity.js';
+import { installWebAuth, signedInUser, type WebAuthOptions } from './web-auth.js';
 import {
   Booked,
   BookingList,
@@ -39,8 +43,11 @@ import {
 
 export interface ConsumerWebOptions {
   spine: string;
+  /** The consumer system (ASID, organisation, device); the user is whoever is signed in. */
   identity: ConsumerIdentity;
   db: Kysely<Database>;
+  /** Who may sign in and from which hosts; without users or OpenID Connect nobody can use the API. */
+  auth: WebAuthOptions;
   /** The built web app (web/dist); without it only the API is served. */
   webDist?: string;
   fetchImpl?: typeof fetch;
@@ -83,7 +90,7 @@ function sendError(reply: FastifyReply, err: unknown) {
 const text = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
 
 export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, trustProxy: options.auth.trustProxy ?? false });
   const consumer = new Consumer({
     spine: options.spine,
     identity: options.identity,
@@ -91,6 +98,20 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     fetchImpl: options.fetchImpl,
   });
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
+  await installWebAuth(app, options.auth);
+  const localSystem = options.identity.requester.user?.localSystem ?? 'https://slotbridge.dev/Id/user';
+  /** The consumer acting for the request's signed-in call handler. */
+  const as = (request: FastifyRequest): Consumer => {
+    const user = signedInUser(request);
+    return consumer.forUser({
+      id: user.id,
+      given: user.given,
+      family: user.family,
+      sdsUserId: user.sdsUserId,
+      sdsRoleProfileId: user.sdsRoleProfileId,
+      localSystem,
+    });
+  };
 
   // Each route's query and body are checked against its schema (./web-schemas.ts) before the handler
   // runs; a fault is a 400 with the schema's code and message (src/validation/route-schema.ts).
@@ -113,7 +134,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   api.get('/api/services', { schema: { querystring: ServicesQuery, response: ok(FoundServices) } }, async (request) => {
     const q = request.query;
     return {
-      services: await consumer.findServices({
+      services: await as(request).findServices({
         disposition: q.disposition.trim(),
         postcode: q.postcode.trim(),
         age: q.age === '' ? undefined : q.age,
@@ -124,7 +145,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
 
   api.get('/api/services/:id', { schema: { params: ServiceParams } }, async (request) =>
-    consumer.spine.serviceDetails(request.params.id),
+    as(request).spine.serviceDetails(request.params.id),
   );
 
   api.get(
@@ -134,7 +155,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
       const q = request.query;
       const disposition = text(q.disposition);
       const assessedAt = q.assessedAt ? Date.parse(q.assessedAt) : Date.now();
-      const { service, slots } = await consumer.slots(request.params.id, {
+      const { service, slots } = await as(request).slots(request.params.id, {
         disposition,
         encounterId: text(q.encounterId),
         assessedAt,
@@ -152,7 +173,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     '/api/services/:id/reject',
     { schema: { params: ServiceParams, body: EncounterBody, response: ok(Recorded) } },
     async (request) => {
-      await consumer.rejectTopService(request.params.id, {
+      await as(request).rejectTopService(request.params.id, {
         encounterId: text(request.body.encounterId),
         disposition: text(request.body.disposition),
       });
@@ -164,7 +185,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     '/api/services/:id/referral',
     { schema: { params: ServiceParams, body: EncounterBody, response: ok(Referred) } },
     async (request) => {
-      await consumer.referWithoutBooking(request.params.id, {
+      await as(request).referWithoutBooking(request.params.id, {
         encounterId: text(request.body.encounterId),
         disposition: text(request.body.disposition),
       });
@@ -174,7 +195,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
 
   api.post('/api/bookings', { schema: { body: BookingRequest, response: ok(Booked) } }, async (request, reply) => {
     const b = request.body;
-    const booked = await consumer.book({
+    const booked = await as(request).book({
       serviceId: b.serviceId.trim(),
       slotId: b.slotId.trim(),
       patient: b.patient,
@@ -217,12 +238,12 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
 
   api.post('/api/bookings/cancel', { schema: { body: CancelRequest, response: ok(Cancelled) } }, async (request) =>
-    consumer.cancel(request.body.appointmentUrl.trim(), { encounterId: text(request.body.encounterId) }),
+    as(request).cancel(request.body.appointmentUrl.trim(), { encounterId: text(request.body.encounterId) }),
   );
 
   api.post('/api/bookings/rebook', { schema: { body: RebookRequest, response: ok(Rebooked) } }, async (request) => {
     const b = request.body;
-    const result = await consumer.rebook(b.appointmentUrl.trim(), {
+    const result = await as(request).rebook(b.appointmentUrl.trim(), {
       slotId: b.slotId.trim(),
       encounterId: text(b.encounterId),
       approveBreach: b.approveBreach === true,

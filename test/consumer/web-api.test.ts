@@ -13,6 +13,7 @@ import { buildSpine, type Spine } from '../../src/spine/app.js';
 import { seedDemoSpine } from '../../src/spine/demo.js';
 import { SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
+import { signIn, testAuth, type SessionFetch } from '../helpers/web.js';
 
 const patient = JSON.parse(readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url), 'utf8'));
 
@@ -23,6 +24,11 @@ describe('booking app API', () => {
   let spine: Spine;
   let web: FastifyInstance;
   let api: string;
+  let origin: string;
+  let session: SessionFetch;
+  /** A fetch of the signed-in call handler's browser: its session cookie and the app's own Origin. */
+  const authed = (url: string, init: RequestInit = {}) =>
+    fetch(url, { ...init, headers: { origin, ...init.headers, cookie: session.cookie } });
 
   before(async () => {
     provider = await startTestProvider();
@@ -38,8 +44,15 @@ describe('booking app API', () => {
       postcode: 'LS1 4AP',
       dispositions: ['Dx75'],
     });
-    web = await buildConsumerWeb({ spine: base, identity: consumerIdentity(), db: consumerStore.store.db });
-    api = `${(await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '')}/api`;
+    web = await buildConsumerWeb({
+      spine: base,
+      identity: consumerIdentity(),
+      db: consumerStore.store.db,
+      auth: testAuth(),
+    });
+    origin = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    api = `${origin}/api`;
+    session = await signIn(origin);
   });
 
   after(async () => {
@@ -51,7 +64,7 @@ describe('booking app API', () => {
   });
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${api}${path}`, {
+    const res = await authed(`${api}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -60,7 +73,7 @@ describe('booking app API', () => {
   };
 
   it('fs_xfercare: after a booking the provider can fetch the referral document by the UUID the booking carried', async () => {
-    const slots = (await (await fetch(`${api}/services/${SERVICE}/slots?disposition=Dx75`)).json()) as any;
+    const slots = (await (await authed(`${api}/services/${SERVICE}/slots?disposition=Dx75`)).json()) as any;
     assert.ok(slots.slots.every((s: any) => s.breachMinutes === 0));
     const booked = await post('/bookings', {
       serviceId: SERVICE,
@@ -77,12 +90,12 @@ describe('booking app API', () => {
       .executeTakeFirstOrThrow();
     const documentId = JSON.parse(version.content).contained.find((r: any) => r.resourceType === 'DocumentReference')
       .identifier[0].value;
-    const doc = await fetch(`${api}/referrals/${documentId}`);
+    const doc = await authed(`${api}/referrals/${documentId}`);
     assert.equal(doc.status, 200);
     assert.match(doc.headers.get('content-type') ?? '', /application\/hl7-v3\+xml/);
     const text = await doc.text();
     assert.ok(text.includes(`<linkHtml href="${booked.body.appointmentUrl}">`));
-    assert.equal((await fetch(`${api}/referrals/00000000-0000-0000-0000-000000000000`)).status, 404);
+    assert.equal((await authed(`${api}/referrals/00000000-0000-0000-0000-000000000000`)).status, 404);
   });
 
   it('a patient without the details a booking needs, or a missing slot, is a 4xx whose message says what to fix', async () => {
@@ -98,10 +111,10 @@ describe('booking app API', () => {
     assert.equal(gone.status, 409);
     assert.equal(gone.body.code, 'slot-gone');
     assert.ok(Array.isArray(gone.body.nextSlots));
-    const noService = await fetch(`${api}/services?disposition=Dx05`);
+    const noService = await authed(`${api}/services?disposition=Dx05`);
     assert.equal(noService.status, 400);
-    assert.equal((await fetch(`${api}/nothing`)).status, 404);
-    const notJson = await fetch(`${api}/bookings`, {
+    assert.equal((await authed(`${api}/nothing`)).status, 404);
+    const notJson = await authed(`${api}/bookings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"serviceId":',
@@ -120,7 +133,7 @@ describe('booking app API', () => {
             .executeTakeFirstOrThrow()
         ).n,
       );
-    const slotId = ((await (await fetch(`${api}/services/${SERVICE}/slots`)).json()) as any).slots[0].id;
+    const slotId = ((await (await authed(`${api}/services/${SERVICE}/slots`)).json()) as any).slots[0].id;
     const before = [await count('consumer_booking'), await count('consumer_event')];
     const booking = { serviceId: SERVICE, slotId, patient, reason: 'Schema test', disposition: 'Dx75' };
     // Before the schemas a flag that was not true was read as false, and the booking went ahead.
@@ -142,12 +155,12 @@ describe('booking app API', () => {
     assert.match(rebook.body.message, /Which appointment, and which new slot\?/);
     assert.deepEqual([await count('consumer_booking'), await count('consumer_event')], before);
     assert.ok(
-      ((await (await fetch(`${api}/services/${SERVICE}/slots`)).json()) as any).slots.some((s: any) => s.id === slotId),
+      ((await (await authed(`${api}/services/${SERVICE}/slots`)).json()) as any).slots.some((s: any) => s.id === slotId),
       'the slot is still offered',
     );
 
     const get = async (path: string) => {
-      const res = await fetch(`${api}${path}`);
+      const res = await authed(`${api}${path}`);
       return { status: res.status, body: (await res.json()) as any };
     };
     const services = '/services?disposition=Dx75&postcode=LS1%204AP';

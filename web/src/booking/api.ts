@@ -15,6 +15,8 @@ import type {
   Slot,
 } from '../../../src/consumer/web-schemas';
 
+import { sessionChanged } from '../account/session';
+
 export type { Booking, FoundService, Slot } from '../../../src/consumer/web-schemas';
 
 export class ApiError extends Error {
@@ -39,6 +41,8 @@ async function call<T>(path: string, init?: { method?: string; body?: unknown })
     throw new ApiError('network', 'The booking app cannot be reached. Check your connection and try again.', {});
   }
   const json = await response.json().catch(() => ({}));
+  // The session has ended (signed out elsewhere, or expired): the app sends the call handler to sign in.
+  if (response.status === 401 && json.code === 'not-signed-in') sessionChanged();
   if (!response.ok)
     throw new ApiError(json.code ?? 'error', json.message ?? `Something went wrong (${response.status}).`, json);
   return json as T;
