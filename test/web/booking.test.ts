@@ -19,6 +19,7 @@ import { buildSpine, type Spine } from '../../src/spine/app.js';
 import { seedDemoSpine } from '../../src/spine/demo.js';
 import { OTHER_SERVICE, OTHER_TENANT, SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
+import { CALL_HANDLER, testAuth } from '../helpers/web.js';
 
 const NHS = '9476719931';
 
@@ -69,6 +70,7 @@ describe('web app: booking area in a real browser', () => {
       identity: consumerIdentity({ user: 'web-handler' }),
       db: consumerStore.store.db,
       webDist: WEB_DIST,
+      auth: testAuth(),
     });
     url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     browser = await launchChromium();
@@ -84,11 +86,25 @@ describe('web app: booking area in a real browser', () => {
   });
 
   const accessible = (name: string) => assertAccessible(page, name);
+  /** What the browser said the Content-Security-Policy refused (nothing, if the pages keep to it). */
+  const refused: string[] = [];
+
+  /** A new page, signed in as the call handler on the sign-in page the app sends a visitor to. */
+  async function signedInPage(): Promise<void> {
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+    });
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    await page.getByLabel('User name').fill(CALL_HANDLER.username);
+    await page.getByLabel('Password').fill(CALL_HANDLER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Patient and assessment' }).waitFor();
+  }
 
   async function patientForm(disposition: string, nhs = NHS): Promise<void> {
-    page = await browser.newPage();
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Patient and assessment' }).waitFor();
+    await signedInPage();
     await page.getByLabel('NHS number (optional)').fill(nhs);
     await page.getByLabel('First name').fill('John');
     await page.getByLabel('Last name').fill('Smith');
@@ -262,8 +278,7 @@ describe('web app: booking area in a real browser', () => {
   });
 
   it('the patient’s bookings: cancel one, rebook another (new slot first, then the old one cancelled)', async () => {
-    page = await browser.newPage();
-    await page.goto(url);
+    await signedInPage();
     await page.getByRole('link', { name: "Patient's bookings" }).click();
     await page.getByLabel('NHS number').fill(NHS);
     await page.getByRole('button', { name: 'Show bookings' }).click();
@@ -292,5 +307,43 @@ describe('web app: booking area in a real browser', () => {
     const statuses = await page.getByRole('row').locator('.nhsuk-tag').allTextContents();
     assert.deepEqual(statuses.sort(), ['booked', 'cancelled', 'cancelled']);
     await page.close();
+  });
+
+  it('a visitor who is not signed in is sent to sign in, then back to the page asked for; the header names them; sign out', async () => {
+    page = await browser.newPage();
+    await page.goto(`${url}/bookings`);
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+    assert.equal(await page.getByRole('navigation', { name: 'Areas' }).count(), 0, 'no area is offered');
+    await accessible('0-sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Enter your user name').waitFor();
+    await page.getByLabel('User name').fill(CALL_HANDLER.username);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('The user name or password is not right.').waitFor();
+    await accessible('0-sign-in-refused');
+    await page.getByLabel('Password').fill(CALL_HANDLER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('NHS number').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/bookings', 'back to the page asked for');
+    const account = page.getByRole('navigation', { name: 'Account' });
+    assert.equal(await account.getByText('Signed in as Robin Test, 111 call handler').count(), 1);
+    assert.equal(
+      await page.evaluate(() => (globalThis as any).document.cookie),
+      '',
+      'the session cookie is HttpOnly: the page’s script cannot read it',
+    );
+    await account.getByRole('link', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    const api = await page.evaluate(async () => (await fetch('/api/dispositions')).status);
+    assert.equal(api, 401, 'signed out: the API refuses the browser');
+    await page.close();
+  });
+
+  it('no page broke the Content-Security-Policy', () => {
+    assert.deepEqual(refused, []);
   });
 });

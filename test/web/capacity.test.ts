@@ -17,6 +17,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { ARTIFACTS, assertAccessible, launchChromium } from '../helpers/browser.js';
 import { buildWeb, ensureWebBuilt } from '../../src/cli/web.js';
+import { CALL_HANDLER, testAuth } from '../helpers/web.js';
 import { CAPACITY_API_PREFIX, adminPath, capacityProxy } from '../../src/web/capacity-proxy.js';
 import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { call } from '../helpers/consumer.js';
@@ -226,6 +227,7 @@ describe('web app: capacity area in a real browser', () => {
       spine: 'http://127.0.0.1:9',
       store: p.ts.store,
       capacity: { providerOrigin: p.origin, tenants: TENANTS },
+      auth: testAuth(),
     });
     url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     browser = await launchChromium();
@@ -272,6 +274,11 @@ describe('web app: capacity area in a real browser', () => {
 
   it('the header navigates between the areas; a wrong admin token is refused with a clear error', async () => {
     await page.goto(url);
+    // The web app's own sign-in first (src/consumer/web-auth.ts); the admin token is the capacity area's.
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    await page.getByLabel('User name').fill(CALL_HANDLER.username);
+    await page.getByLabel('Password').fill(CALL_HANDLER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Patient and assessment' }).waitFor();
     await page.getByRole('navigation', { name: 'Areas' }).getByRole('link', { name: 'Capacity' }).click();
     await expectHeading('Sign in to manage capacity');
@@ -699,8 +706,8 @@ describe('web app: capacity area in a real browser', () => {
     );
   });
 
-  it('signing out forgets the token', async () => {
-    await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Sign out' }).click();
+  it('forgetting the admin token signs out of the capacity area', async () => {
+    await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Forget admin token' }).click();
     await expectHeading('Sign in to manage capacity');
     assert.deepEqual(await storage(), { session: {}, local: {} });
     await page.goto(`${url}/capacity/day`);

@@ -54,7 +54,9 @@ export function SignInPage({ info, problem }: { info: SessionInfo; problem?: str
       {info.signIn.local && (
         <form onSubmit={(e) => void submit(e)} noValidate>
           {info.signIn.oidc && <h2>Or with a user name and password</h2>}
-          <p className="nhsuk-body-s">On the demo network, `slotbridge start` prints the user name and password.</p>
+          <p className="nhsuk-body-s">
+            On the demo network, <code>slotbridge start</code> prints the user name and password.
+          </p>
           <Field id="username" label="User name" error={errorFor('username')}>
             <input
               className={`nhsuk-input nhsuk-input--width-20${errorFor('username') ? ' nhsuk-input--error' : ''}`}
