@@ -20,6 +20,12 @@ async function startCommand(values: Options): Promise<number> {
     { tlsClientOptions },
     { DEFAULT_WEB_PORT, DEMO_CALL_HANDLER, oidcFromEnv, webHostsFromEnv, startConsumerWeb },
   ] = await Promise.all([import('../spine/test-ca.js'), import('../spine/tls.js'), import('./web.js')]);
+  // The call handler's sign-in: SLOTBRIDGE_WEB_PASSWORD, or a new password each start (printed below).
+  const password = process.env.SLOTBRIDGE_WEB_PASSWORD || randomBytes(12).toString('hex');
+  if (password.length < 12) throw new UsageError('SLOTBRIDGE_WEB_PASSWORD must be at least 12 characters');
+  const webUrl = values['web-url'] as string | undefined;
+  if (webUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(webUrl))
+    throw new UsageError(`--web-url ${webUrl} is not an http(s) origin such as https://book.example.nhs.uk`);
   // --tls DIR: the whole network on mutual TLS, with a test CA made in DIR when there is none.
   const pki = values.tls ? await createTestPki(String(values.tls)) : undefined;
   if (pki) say(`mutual TLS: certificates in ${pki.dir} (test CA ${pki.caFile})`);
@@ -34,9 +40,6 @@ async function startCommand(values: Options): Promise<number> {
     await provider.close();
     throw err;
   });
-  // The call handler's sign-in: SLOTBRIDGE_WEB_PASSWORD, or a new password each start (printed below).
-  const password = process.env.SLOTBRIDGE_WEB_PASSWORD || randomBytes(12).toString('base64url');
-  const webUrl = values['web-url'] as string | undefined;
   let web: { url: string; close(): Promise<void> } | undefined;
   const close = async () => {
     await web?.close();
@@ -82,7 +85,7 @@ async function startCommand(values: Options): Promise<number> {
   for (const t of provider.tenants) say(`${t.id}: ${t.name} (ASID ${t.asid}, ODS ${t.odsCode})`);
   if (web)
     say(
-      `open ${web.url} to book a patient as a 111 call handler, or ${web.url}/capacity to manage a provider's capacity`,
+      `open ${web.url} and sign in (below) to book a patient as a 111 call handler, or ${web.url}/capacity to manage a provider's capacity`,
     );
   const capacity = web && { url: `${web.url}/capacity`, adminToken };
   const signIn = web && {

@@ -28,11 +28,23 @@ describe('slotbridge start: the demo network', () => {
     directory: string;
     endpoints: string;
     proxy: string;
+    web: string;
+    signIn: { url: string; username: string; password: string };
     tenants: { id: string; serviceRoot: string; asid: string }[];
   };
 
   before(async () => {
-    const started = await startCliServer(['start', '--port', '0', '--spine-port', '0', '--data', dir]);
+    const started = await startCliServer([
+      'start',
+      '--port',
+      '0',
+      '--spine-port',
+      '0',
+      '--web-port',
+      '0',
+      '--data',
+      dir,
+    ]);
     server = started.child;
     network = started.json;
   });
@@ -43,6 +55,26 @@ describe('slotbridge start: the demo network', () => {
     assert.equal(network.endpoints, `${network.spine}/endpoints`);
     assert.equal(network.proxy, `${network.spine}/proxy`);
     assert.ok(network.tenants.length >= 2);
+  });
+
+  it('prints how to sign in to the web app; its API answers only a signed-in call handler, named in the JWT', async () => {
+    assert.equal(network.signIn.url, `${network.web}/sign-in`);
+    assert.equal(network.signIn.username, 'call-handler');
+    assert.ok(network.signIn.password.length >= 16, 'a strong password made for this start');
+    assert.equal((await fetch(`${network.web}/api/dispositions`)).status, 401);
+    const signedIn = await fetch(`${network.web}/auth/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: network.web },
+      body: JSON.stringify({ username: network.signIn.username, password: network.signIn.password }),
+    });
+    assert.equal(signedIn.status, 200);
+    assert.deepEqual(
+      (((await signedIn.json()) as any).user as any).name,
+      'Alex Morgan',
+      'the demo call handler, as the JWT names them',
+    );
+    const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    assert.equal((await fetch(`${network.web}/api/dispositions`, { headers: { cookie } })).status, 200);
   });
 
   it('knowing only the spine: disposition + postcode → service → ASID → endpoint → slots through the proxy', async () => {
