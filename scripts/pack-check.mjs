@@ -152,6 +152,19 @@ async function checkNetwork(network) {
   await get(network.capacity.url);
   say(`   web app: ${network.web} and ${network.capacity.url} serve the prebuilt pages (${script})`);
 
+  // The web app's API answers only a signed-in call handler: the demo's printed user and password.
+  const refused = await fetch(`${network.web}/api/dispositions`);
+  if (refused.status !== 401) fail(`${network.web}/api/dispositions answered ${refused.status} without a session`);
+  const signIn = await fetch(`${network.web}/auth/local`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: network.web },
+    body: JSON.stringify({ username: network.signIn.username, password: network.signIn.password }),
+  });
+  if (signIn.status !== 200) fail(`signing in as ${network.signIn.username} answered ${signIn.status}`);
+  const cookie = signIn.headers.getSetCookie()[0].split(';')[0];
+  await get(`${network.web}/api/dispositions`, { cookie });
+  say(`   web app: signs in ${network.signIn.username} with the printed password; its API refuses anyone else`);
+
   const spine = JSON.parse((await get(network.spine)).text);
   if (spine.proxy !== network.proxy) fail(`the spine at ${network.spine} answered ${JSON.stringify(spine)}`);
   say(`   spine: ${network.spine} answers with its directory, endpoint directory and proxy`);
