@@ -109,7 +109,21 @@ declare module 'fastify' {
 
 /** Paths that need a signed-in session. */
 const PROTECTED = ['/api/', '/capacity-api/'];
-const isProtected = (url: string) => PROTECTED.some((p) => url.startsWith(p) || url === p.slice(0, -1));
+/**
+ * Whether a request needs a session: by the route it matched (so `/%61pi/…`, which the router decodes
+ * to an `/api/` route, counts) and by its decoded path.
+ */
+function isProtected(request: FastifyRequest): boolean {
+  let path = request.url.split('?')[0]!;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // not decodable: judged as sent
+  }
+  return [request.routeOptions.url, path].some(
+    (p) => p !== undefined && PROTECTED.some((prefix) => p.startsWith(prefix) || p === prefix.slice(0, -1)),
+  );
+}
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A refusal in the shape the caller reads: an OperationOutcome for the capacity forwarder, else `{code, message}`. */
@@ -334,7 +348,7 @@ export async function installWebAuth(app: FastifyInstance, options: WebAuthOptio
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (isProtected(request.url) && !request.session.get('user'))
+    if (isProtected(request) && !request.session.get('user'))
       return refuse(request, reply, 401, 'not-signed-in', 'Sign in to use the booking app.');
   });
 

@@ -94,7 +94,16 @@ describe('web app security: sign-in, Host allow-list, same-origin changes, pract
       headers: { cookie: 'slotbridge_session=made-up.value' },
     });
     assert.equal(forged.status, 401, 'a made-up session cookie is no session');
-    for (const path of ['/api/dispositions', `/api/services/${SERVICE}/slots`, '/api/referrals/x', '/api/nothing'])
+    for (const path of [
+      '/api/dispositions',
+      `/api/services/${SERVICE}/slots`,
+      '/api/referrals/x',
+      '/api/nothing',
+      // The router decodes these to the same routes.
+      `/%61pi/bookings?nhsNumber=${NHS}`,
+      `/api/%62ookings?nhsNumber=${NHS}`,
+      '/%63apacity-api/',
+    ])
       assert.equal((await fetch(`${origin}${path}`)).status, 401, path);
     const book = await fetch(`${origin}/api/bookings`, {
       method: 'POST',
