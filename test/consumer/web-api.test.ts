@@ -155,7 +155,9 @@ describe('booking app API', () => {
     assert.match(rebook.body.message, /Which appointment, and which new slot\?/);
     assert.deepEqual([await count('consumer_booking'), await count('consumer_event')], before);
     assert.ok(
-      ((await (await authed(`${api}/services/${SERVICE}/slots`)).json()) as any).slots.some((s: any) => s.id === slotId),
+      ((await (await authed(`${api}/services/${SERVICE}/slots`)).json()) as any).slots.some(
+        (s: any) => s.id === slotId,
+      ),
       'the slot is still offered',
     );
 
