@@ -344,6 +344,8 @@ export async function installWebAuth(app: FastifyInstance, options: WebAuthOptio
     cookieName: 'slotbridge_session',
     store,
     saveUninitialized: false,
+    // The session ends a fixed time after sign-in; requests do not extend it.
+    rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: tls ? true : 'auto', path: '/', maxAge: ttlMs },
   });
 
