@@ -391,6 +391,8 @@ export async function installWebAuth(app: FastifyInstance, options: WebAuthOptio
       auth.get('/oidc/start', async (request, reply) => {
         if (!oidcConfig || !oidcSettings)
           return reply.code(404).send({ code: 'not-found', message: 'OpenID Connect sign-in is not configured.' });
+        // Someone signed in stays so: another site's link here cannot end their session.
+        if (request.session.get('user')) return reply.redirect('/');
         let config: oidc.Configuration;
         try {
           config = await oidcConfig();

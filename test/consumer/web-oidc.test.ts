@@ -214,6 +214,13 @@ describe('web app: OpenID Connect sign-in against a real OpenID provider', () =>
     assert.equal(session.signIn.local, false);
     const api = await fetch(`${origin}/api/dispositions`, { headers: { cookie: jar.header(origin) } });
     assert.equal(api.status, 200, 'signed in: the API answers');
+    // Another site linking to the start of a sign-in does not end this one.
+    const again = await fetch(`${origin}/auth/oidc/start`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header(origin) },
+    });
+    assert.equal(again.headers.get('location'), '/');
+    assert.equal((await fetch(`${origin}/api/dispositions`, { headers: { cookie: jar.header(origin) } })).status, 200);
   });
 
   it('private_key_jwt: the web app authenticates to the token endpoint with its own key (RS512)', async () => {
