@@ -18,7 +18,8 @@ import { registerRequestChecks } from './http/checks.js';
 import { registerWireRules, replyWithOutcome } from './http/wire.js';
 import { registerMetadata } from './metadata.js';
 import { registerResourceReads } from './resources/read.js';
-import { registerSlotSearch, type SlotSearchOptions } from './slot/search.js';
+import { tokenCacheStats } from './auth/jwt.js';
+import { registerSlotSearch, type CacheStats, type SlotSearchOptions } from './slot/search.js';
 import { TenantDirectory } from './tenants.js';
 
 export interface FhirApiOptions {
@@ -34,6 +35,8 @@ export interface FhirApi {
   audit: AuditTrail;
   /** Register it as it is: wrapped in fastify-plugin its hooks would reach the server's other plugins. */
   plugin: FastifyPluginAsync;
+  /** The size of each cache and its bound (every cache is bounded: docs/security.md). */
+  cacheStats(): { slotSearch: CacheStats; tokens: CacheStats };
 }
 
 /**
@@ -87,6 +90,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
   const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
+  let slotSearchStats = (): CacheStats => ({ entries: 0, bytes: 0, maxBytes: 0 });
 
   const plugin = async (app: FastifyInstance) => {
     // Which methods each route pattern takes, so a wrong method is a 405 rather than a 404.
@@ -105,7 +109,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
     registerRequestChecks(app, tenants, audit);
 
     registerMetadata(app);
-    registerSlotSearch(app, store, options.slotSearch);
+    slotSearchStats = registerSlotSearch(app, store, options.slotSearch);
     registerBook(app, store);
     registerRead(app, store);
     registerSearch(app, store);
@@ -116,5 +120,5 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
       await audit.flush();
     });
   };
-  return { tenants, audit, plugin };
+  return { tenants, audit, plugin, cacheStats: () => ({ slotSearch: slotSearchStats(), tokens: tokenCacheStats() }) };
 }
