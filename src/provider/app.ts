@@ -15,6 +15,7 @@ import { registerRead } from './appointment/read.js';
 import { registerSearch } from './appointment/search.js';
 import { AuditTrail } from './audit/trail.js';
 import { registerRequestChecks } from './http/checks.js';
+import { PeerPolicy, type PeerOptions } from './http/peer.js';
 import { registerWireRules, replyWithOutcome } from './http/wire.js';
 import { registerMetadata } from './metadata.js';
 import { registerResourceReads } from './resources/read.js';
@@ -28,6 +29,8 @@ export interface FhirApiOptions {
   publicOrigin: string;
   slotSearch?: SlotSearchOptions;
   auditFlushMs?: number;
+  /** Take calls only from the proxy (by address and/or client certificate): src/provider/http/peer.ts. */
+  peers?: PeerOptions;
 }
 
 export interface FhirApi {
@@ -87,6 +90,7 @@ export const frameworkErrors: FastifyServerOptions['frameworkErrors'] = (error, 
 /** Loads the tenants and starts the audit trail; the plugin then serves them. */
 export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> {
   const { store } = options;
+  const peers = new PeerPolicy(options.peers); // throws on an address list it cannot read, before anything starts
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
   const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
@@ -106,7 +110,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
       const entry = routes.find((r) => r.matcher.test(path));
       return entry ? [...entry.methods].sort() : undefined;
     });
-    registerRequestChecks(app, tenants, audit);
+    registerRequestChecks(app, tenants, audit, peers);
 
     registerMetadata(app);
     slotSearchStats = registerSlotSearch(app, store, options.slotSearch);
