@@ -90,7 +90,7 @@ describe('Ssp-* headers have the formats the standard gives them', () => {
   });
 });
 
-describe('--allow-from: only the proxy's addresses may call', () => {
+describe("--allow-from: only the proxy's addresses may call", () => {
   let ts: TestStore;
   const servers: ProviderServer[] = [];
   before(async () => {
@@ -150,7 +150,7 @@ describe('--allow-from: only the proxy's addresses may call', () => {
   });
 });
 
-describe('--proxy-cert-cn: under mutual TLS only the proxy's certificate may call', () => {
+describe("--proxy-cert-cn: under mutual TLS only the proxy's certificate may call", () => {
   let dir: string;
   let pki: TestPki;
   let providerStore: TestStore;
