@@ -97,6 +97,7 @@ export function narrativeProblem(div: string): string | undefined {
       }
       if (lower.includes(':') && lower !== 'xml:lang') return `must not hold the attribute ${name} on <${tag}>`;
       // Browsers ignore whitespace and control characters inside a URL's scheme: "java\tscript:" runs.
+      // eslint-disable-next-line no-control-regex -- removing control characters is the point
       const scheme = value.replace(/[\u0000-\u0020\u007f-\u009f]/g, '').toLowerCase();
       if (URL_ATTRIBUTES.has(lower) && SCRIPT_SCHEME.test(scheme) && !(tag === 'img' && /^data:image\//.test(scheme)))
         return `must not hold a ${scheme.slice(0, scheme.indexOf(':'))}: URL (<${tag} ${name}=…>)`;

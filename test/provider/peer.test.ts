@@ -24,7 +24,7 @@ import { testStore, type TestStore } from '../helpers/store.js';
 const CONSUMER_ASID = '200000000111';
 const PROVIDER_ASID = '999000000001'; // test-ed's ASID (seedCatalogue)
 const search = `/Slot?service=${SERVICE}`;
-const ssp = (interaction = INTERACTIONS.slotSearch) => ({
+const ssp = (interaction: string = INTERACTIONS.slotSearch) => ({
   'ssp-traceid': randomUUID(),
   'ssp-from': CONSUMER_ASID,
   'ssp-to': PROVIDER_ASID,

@@ -53,7 +53,7 @@ describe('caches are bounded (issue 11, finding 4)', () => {
     await ts.dispose();
   });
 
-  it('junk, repeated and reordered parameters make no new slot-search cache entry, and the self link names the search as read', async () => {
+  it('junk, repeated and reordered parameters make no new slot-search cache entry; the self link names the search as read', async () => {
     const first = await call(root, `/Slot?service=${SERVICE}&status=free`);
     assert.equal(first.status, 200);
     assert.equal(server.cacheStats().slotSearch.entries, 1);
