@@ -2,7 +2,7 @@
  * The checks every provider request passes before its handler runs, in this order: ids and
  * cache headers (API-5, API-9), content negotiation (API-2, API-3), the peer (only the proxy, when so
  * configured: peer.ts), the formats of X-Request-ID and the Ssp-* headers (and that Ssp-InteractionID
- * names this request's interaction), tenant (and that Ssp-To is its ASID), JWT (P1–P4) and the
+ * names this request's interaction), tenant, JWT (P1–P4) and the
  * tenant's consumer policy (P7). Afterwards every request is written to the audit trail (P5, P35),
  * with the peer's address, its client certificate and any Forwarded header.
  * Registered inside the FHIR API's plugin, so they run for its routes and its not-found answers only.
@@ -136,14 +136,6 @@ export function registerRequestChecks(
     const ctx = request.ctx;
     ctx.tenant = tenant;
     ctx.serviceRoot = tenants.serviceRoot(tenant.id);
-    const to = header(request, 'ssp-to');
-    if (to && tenant.asid && to !== tenant.asid) {
-      throw badRequest(
-        `Ssp-To ${to} is not the ASID of ${tenant.name} (${tenant.asid}), whose service root this is`,
-        'BAD_REQUEST',
-        ['Ssp-To'],
-      );
-    }
     const identity = parseBearerTokenCached(header(request, 'authorization'));
     ctx.identity = identity;
     authorise(identity, { audience: ctx.serviceRoot, scope: ctx.interaction!.scope });
