@@ -47,6 +47,9 @@ export const auditCommands: Command[] = [
             `x-request-id=${r.request_id}`,
             r.correlation_id ? `correlation=${r.correlation_id}` : '',
             r.ssp_trace_id ? `trace=${r.ssp_trace_id}` : '',
+            r.peer_address ? `peer=${r.peer_address}` : '',
+            r.via_proxy === 1 ? 'via-proxy' : r.via_proxy === 0 ? 'NOT-THE-PROXY' : '',
+            r.forwarded ? `forwarded="${r.forwarded}"` : '',
             r.consumer_fault ? 'CONSUMER-FAULT' : '',
             r.diagnostics ? `"${r.diagnostics}"` : '',
           ]

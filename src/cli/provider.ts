@@ -21,11 +21,24 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   if (values.seed !== undefined && values.seed !== 'demo')
     throw new UsageError(`--seed ${String(values.seed)}: only "demo" is known`);
-  const [{ seedDemo }, { buildProviderServer }, { loadPki, tlsServerOptions }] = await Promise.all([
+  const [{ seedDemo }, { buildProviderServer }, { loadPki, tlsServerOptions }, { addressList }] = await Promise.all([
     import('../capacity/demo.js'),
     import('../server/provider.js'),
     import('../spine/tls.js'),
+    import('../provider/http/peer.js'),
   ]);
+  // Only the proxy may call, when either is given (docs/security.md): by address, by client certificate.
+  const allowFrom = ((values['allow-from'] as string[] | undefined) ?? []).flatMap((v) => listOption(v));
+  const proxyCertificateNames = ((values['proxy-cert-cn'] as string[] | undefined) ?? []).flatMap((v) => listOption(v));
+  try {
+    addressList(allowFrom);
+  } catch (err) {
+    throw new UsageError(`--allow-from ${(err as Error).message}`);
+  }
+  if (proxyCertificateNames.length && !values.tls)
+    throw new UsageError(
+      '--proxy-cert-cn needs --tls DIR: the proxy is known by its client certificate under mutual TLS',
+    );
 
   const ownStore = !store;
   store ??= await openStoreFrom(values);
@@ -46,6 +59,7 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
     store,
     publicOrigin: origin ?? `${scheme}://localhost:${port}`,
     https: pki ? tlsServerOptions(pki, 'provider', { requireClientCert: true }) : undefined,
+    peers: { allowFrom, proxyCertificateNames },
     adminToken: (values['admin-token'] as string | undefined) ?? process.env.SLOTBRIDGE_ADMIN_TOKEN,
   });
   const address = await provider.app.listen({ port, host });
@@ -500,7 +514,8 @@ export const providerCommands: Command[] = [
   {
     name: 'provider',
     usage:
-      '[--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--tls DIR] [--admin-token TOKEN]',
+      '[--port N] [--host H] [--data DIR | --database-url URL] [--public-url URL] [--seed demo] [--tls DIR] [--admin-token TOKEN] ' +
+      '[--allow-from CIDR …] [--proxy-cert-cn NAME …]',
     summary: "serves every tenant's FHIR API (port 4000); prints each tenant's service root once listening",
     options: {
       ...storeOptions,
@@ -510,6 +525,8 @@ export const providerCommands: Command[] = [
       seed: { type: 'string' },
       tls: { type: 'string' },
       'admin-token': { type: 'string' },
+      'allow-from': { type: 'string', multiple: true },
+      'proxy-cert-cn': { type: 'string', multiple: true },
     },
     run: serveCommand,
   },

@@ -446,6 +446,8 @@ export interface AppointmentQuery {
   /** Only appointments starting in [from, to). */
   from?: string;
   to?: string;
+  /** `date=ne…`: each excludes a range; the start is `< before` or `>= notBefore` (a side left out cannot match). */
+  excluded?: { before?: string; notBefore?: string }[];
   /** When no date window is given: appointments that have not ended by this time. */
   endsAfter?: string;
   statuses?: string[];
@@ -462,6 +464,14 @@ export async function searchAppointments(
     .where('a.patient_identifier', 'in', q.patientIdentifiers);
   if (q.from) query = query.where('a.start', '>=', q.from);
   if (q.to) query = query.where('a.start', '<', q.to);
+  for (const { before, notBefore } of q.excluded ?? []) {
+    query = query.where((eb) =>
+      eb.or([
+        ...(before !== undefined ? [eb('a.start', '<', before)] : []),
+        ...(notBefore !== undefined ? [eb('a.start', '>=', notBefore)] : []),
+      ]),
+    );
+  }
   if (q.endsAfter) query = query.where('a.end', '>', q.endsAfter);
   if (q.statuses) query = query.where('a.status', 'in', q.statuses);
   return query.orderBy('a.start').orderBy('a.id').limit(1000).execute();

@@ -4,7 +4,7 @@
  * parameters, never malformed known ones).
  */
 import { invalidParameter } from './outcome.js';
-import { parseSearchDateTime, type TimeRange } from './time.js';
+import { END_OF_TEXT_MS, FIRST_TEXT_MS, parseSearchDateTime, toUtcText, type TimeRange } from './time.js';
 
 export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set<DatePrefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -104,6 +104,48 @@ export function boundsOf(conditions: DateCondition[]): { from?: number; to?: num
     }
   }
   return { from, to };
+}
+
+/**
+ * The conditions as bounds on a stored time column (UTC text, `toUtcText`): `from` (inclusive) and
+ * `to` (exclusive), each absent when the conditions set none, and for each `ne` the two sides a
+ * match may lie on. A bound beyond the years 0000–9999 is never compared as text (there `+010000-…`
+ * would sort before `2026-…`): `le9999-12-31` sets no upper bound, `gt9999-12-31` matches nothing.
+ * `floor` is a lower bound of the caller's own (slots that have started are never offered).
+ */
+export interface TextBounds {
+  /** Nothing can match. */
+  empty: boolean;
+  from?: string;
+  to?: string;
+  /** Each `ne`: the value is `< before` or `>= notBefore` (a side left out cannot match). */
+  excluded: { before?: string; notBefore?: string }[];
+}
+
+export function textBoundsOf(conditions: DateCondition[], floor?: number): TextBounds {
+  const bounds = boundsOf(conditions);
+  const from = floor === undefined ? bounds.from : Math.max(floor, bounds.from ?? -Infinity);
+  const to = bounds.to;
+  const none: TextBounds = { empty: true, excluded: [] };
+  if (from !== undefined && from >= END_OF_TEXT_MS) return none;
+  if (to !== undefined && to <= FIRST_TEXT_MS) return none;
+  if (from !== undefined && to !== undefined && to <= from) return none;
+  const excluded: TextBounds['excluded'] = [];
+  for (const c of conditions) {
+    if (c.prefix !== 'ne') continue;
+    // Every stored time lies below a range starting after 9999, or above one ending before 0000.
+    if (c.range.low >= END_OF_TEXT_MS || c.range.high <= FIRST_TEXT_MS) continue;
+    const before = c.range.low > FIRST_TEXT_MS ? toUtcText(c.range.low) : undefined;
+    const notBefore = c.range.high < END_OF_TEXT_MS ? toUtcText(c.range.high) : undefined;
+    if (before === undefined && notBefore === undefined) return none;
+    excluded.push({ before, notBefore });
+  }
+  return {
+    empty: false,
+    from: from !== undefined && from > FIRST_TEXT_MS ? toUtcText(from) : undefined,
+    to: to !== undefined && to < END_OF_TEXT_MS ? toUtcText(to) : undefined,
+    excluded,
+  };
 }
 
 export interface Token {

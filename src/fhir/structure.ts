@@ -12,6 +12,7 @@
  */
 import { XMLValidator } from 'fast-xml-parser';
 import { isResourceType, typeDef, type ModelElement, type TypeDef } from './model.js';
+import { narrativeProblem } from './narrative.js';
 
 export interface StructureIssue {
   /** FHIRPath-like location with indexes: `Appointment.contained[0].identifier[0].system`. */
@@ -349,6 +350,11 @@ class Walker {
     }
     if (!wellFormed) {
       this.issue(at, 'value', 'must be well-formed XHTML');
+      return undefined;
+    }
+    const problem = narrativeProblem(text);
+    if (problem) {
+      this.issue(at, 'value', `${problem} (FHIR narrative rules txt-1, txt-2)`);
       return undefined;
     }
     return v;

@@ -20,6 +20,26 @@ export function toUtcText(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * `Date.UTC` for any year: `Date.UTC` itself reads the years 0–99 as 1900–1999, so `0050-01-01`
+ * would become 1950.
+ */
+export function utcMs(y: number, mo = 0, d = 1, h = 0, mi = 0, s = 0, ms = 0): number {
+  // 400 Gregorian years are exactly 146,097 days: shift the year out of 0–99 and back.
+  if (y >= 0 && y < 100) return Date.UTC(y + 400, mo, d, h, mi, s, ms) - 146_097 * 86_400_000;
+  return Date.UTC(y, mo, d, h, mi, s, ms);
+}
+
+/**
+ * The instants `toUtcText` writes with a four-digit year, `0000-01-01T00:00:00.000Z` up to (not
+ * including) `10000-01-01T00:00:00.000Z`. Stored times are all in this range, and only inside it do
+ * texts sort as the instants they name: outside it the year is written `-000001` or `+010000`, which
+ * sorts before every four-digit year. Search bounds beyond it are therefore never compared as text
+ * (src/fhir/search.ts, `textBoundsOf`).
+ */
+export const FIRST_TEXT_MS = utcMs(0);
+export const END_OF_TEXT_MS = utcMs(10000);
+
 function offsetMinutes(zone: string): number {
   if (zone === 'Z') return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
@@ -29,7 +49,7 @@ function offsetMinutes(zone: string): number {
 
 function validCalendar(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): boolean {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const days = new Date(utcMs(y, mo, 0)).getUTCDate();
   return d <= days;
 }
 
@@ -44,7 +64,7 @@ export function parseInstant(text: unknown): number | undefined {
   const zone = m[8];
   const off = offsetMinutes(zone);
   if (Math.abs(off) > 14 * 60) return undefined;
-  return Date.UTC(y, mo - 1, d, h, mi, s, frac) - off * 60_000;
+  return utcMs(y, mo - 1, d, h, mi, s, frac) - off * 60_000;
 }
 
 /** One formatter per zone: making one per call was most of the cost of generating a large rota. */
@@ -55,6 +75,7 @@ function zoneFormat(zone: string): Intl.DateTimeFormat {
     f = new Intl.DateTimeFormat('en-GB', {
       timeZone: zone,
       hourCycle: 'h23',
+      era: 'short', // the year before 1 AD is "1 BC": without the era it would read as the year 1
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
@@ -68,15 +89,19 @@ function zoneFormat(zone: string): Intl.DateTimeFormat {
 }
 
 /** The zone's wall clock at an instant, as the UTC milliseconds of the same fields (whole seconds). */
-export function wallClockAt(utcMs: number, zone = LOCAL_TIME_ZONE): number {
+export function wallClockAt(at: number, zone = LOCAL_TIME_ZONE): number {
   let y = 0,
     mo = 0,
     d = 0,
     h = 0,
     mi = 0,
-    s = 0;
-  for (const p of zoneFormat(zone).formatToParts(new Date(utcMs))) {
+    s = 0,
+    bc = false;
+  for (const p of zoneFormat(zone).formatToParts(new Date(at))) {
     switch (p.type) {
+      case 'era':
+        bc = p.value === 'BC';
+        break;
       case 'year':
         y = Number(p.value);
         break;
@@ -97,12 +122,12 @@ export function wallClockAt(utcMs: number, zone = LOCAL_TIME_ZONE): number {
         break;
     }
   }
-  return Date.UTC(y, mo - 1, d, h, mi, s);
+  return utcMs(bc ? 1 - y : y, mo - 1, d, h, mi, s);
 }
 
-/** Minutes east of UTC of `zone` at the instant `utcMs`. */
-export function zoneOffsetAt(utcMs: number, zone: string): number {
-  return Math.round((wallClockAt(utcMs, zone) - Math.floor(utcMs / 1000) * 1000) / 60_000);
+/** Minutes east of UTC of `zone` at the instant `at` (UTC milliseconds). */
+export function zoneOffsetAt(at: number, zone: string): number {
+  return Math.round((wallClockAt(at, zone) - Math.floor(at / 1000) * 1000) / 60_000);
 }
 
 /** Converts a wall-clock time in `zone` to a UTC instant. */
@@ -168,24 +193,24 @@ export function parseSearchDateTime(raw: string): TimeRange | undefined {
   let lowWall: number;
   let highWall: number;
   if (mo === undefined) {
-    lowWall = Date.UTC(y, 0, 1);
-    highWall = Date.UTC(y + 1, 0, 1);
+    lowWall = utcMs(y, 0, 1);
+    highWall = utcMs(y + 1, 0, 1);
   } else if (d === undefined) {
-    lowWall = Date.UTC(y, mo - 1, 1);
-    highWall = Date.UTC(y, mo, 1);
+    lowWall = utcMs(y, mo - 1, 1);
+    highWall = utcMs(y, mo, 1);
   } else if (h === undefined) {
-    lowWall = Date.UTC(y, mo - 1, d);
-    highWall = Date.UTC(y, mo - 1, d + 1);
+    lowWall = utcMs(y, mo - 1, d);
+    highWall = utcMs(y, mo - 1, d + 1);
   } else if (s === undefined) {
-    lowWall = Date.UTC(y, mo - 1, d, h, mi);
+    lowWall = utcMs(y, mo - 1, d, h, mi);
     highWall = lowWall + 60_000;
   } else if (!frac) {
-    lowWall = Date.UTC(y, mo - 1, d, h, mi, s);
+    lowWall = utcMs(y, mo - 1, d, h, mi, s);
     highWall = lowWall + 1000;
   } else {
     const digits = frac.length - 1;
     const ms = Math.floor(Number(`0${frac}`) * 1000);
-    lowWall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+    lowWall = utcMs(y, mo - 1, d, h, mi, s, ms);
     highWall = lowWall + (digits >= 3 ? 1 : 10 ** (3 - digits));
   }
   if (zone) {

@@ -16,6 +16,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { elementOf, isResourceType, typeDef, type ModelElement, type TypeDef } from './model.js';
+import { narrativeProblem } from './narrative.js';
 
 export const FHIR_NS = 'http://hl7.org/fhir';
 export const XHTML_NS = 'http://www.w3.org/1999/xhtml';
@@ -191,6 +192,12 @@ class XmlWriter {
     if (typeof div !== 'string' || !/^\s*<div[\s/>]/.test(div))
       throw new FhirFormatError(`XML: ${path} must be XHTML text starting with <div>`);
     const trimmed = div.trim();
+    // Only a narrative that keeps FHIR's rules is written as markup. One that does not (stored before
+    // they were enforced) is written as its text: a second root or a script must not become XML.
+    if (narrativeProblem(trimmed)) {
+      this.out += `<div xmlns="${XHTML_NS}">${escapeAttribute(trimmed)}</div>`;
+      return;
+    }
     const startTag = /^<div[^>]*>/.exec(trimmed)?.[0] ?? '';
     this.out += /\sxmlns\s*=/.test(startTag) ? trimmed : `<div xmlns="${XHTML_NS}"${trimmed.slice(4)}`;
   }

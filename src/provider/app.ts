@@ -15,10 +15,12 @@ import { registerRead } from './appointment/read.js';
 import { registerSearch } from './appointment/search.js';
 import { AuditTrail } from './audit/trail.js';
 import { registerRequestChecks } from './http/checks.js';
+import { PeerPolicy, type PeerOptions } from './http/peer.js';
 import { registerWireRules, replyWithOutcome } from './http/wire.js';
 import { registerMetadata } from './metadata.js';
 import { registerResourceReads } from './resources/read.js';
-import { registerSlotSearch, type SlotSearchOptions } from './slot/search.js';
+import { tokenCacheStats } from './auth/jwt.js';
+import { registerSlotSearch, type CacheStats, type SlotSearchOptions } from './slot/search.js';
 import { TenantDirectory } from './tenants.js';
 
 export interface FhirApiOptions {
@@ -27,6 +29,8 @@ export interface FhirApiOptions {
   publicOrigin: string;
   slotSearch?: SlotSearchOptions;
   auditFlushMs?: number;
+  /** Take calls only from the proxy (by address and/or client certificate): src/provider/http/peer.ts. */
+  peers?: PeerOptions;
 }
 
 export interface FhirApi {
@@ -34,6 +38,8 @@ export interface FhirApi {
   audit: AuditTrail;
   /** Register it as it is: wrapped in fastify-plugin its hooks would reach the server's other plugins. */
   plugin: FastifyPluginAsync;
+  /** The size of each cache and its bound (every cache is bounded: docs/security.md). */
+  cacheStats(): { slotSearch: CacheStats; tokens: CacheStats };
 }
 
 /**
@@ -84,9 +90,11 @@ export const frameworkErrors: FastifyServerOptions['frameworkErrors'] = (error, 
 /** Loads the tenants and starts the audit trail; the plugin then serves them. */
 export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> {
   const { store } = options;
+  const peers = new PeerPolicy(options.peers); // throws on an address list it cannot read, before anything starts
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
   const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
+  let slotSearchStats = (): CacheStats => ({ entries: 0, bytes: 0, maxBytes: 0 });
 
   const plugin = async (app: FastifyInstance) => {
     // Which methods each route pattern takes, so a wrong method is a 405 rather than a 404.
@@ -102,10 +110,10 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
       const entry = routes.find((r) => r.matcher.test(path));
       return entry ? [...entry.methods].sort() : undefined;
     });
-    registerRequestChecks(app, tenants, audit);
+    registerRequestChecks(app, tenants, audit, peers);
 
     registerMetadata(app);
-    registerSlotSearch(app, store, options.slotSearch);
+    slotSearchStats = registerSlotSearch(app, store, options.slotSearch);
     registerBook(app, store);
     registerRead(app, store);
     registerSearch(app, store);
@@ -116,5 +124,5 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
       await audit.flush();
     });
   };
-  return { tenants, audit, plugin };
+  return { tenants, audit, plugin, cacheStats: () => ({ slotSearch: slotSearchStats(), tokens: tokenCacheStats() }) };
 }

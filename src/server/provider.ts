@@ -8,7 +8,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { adminRoutes } from '../capacity/admin.js';
-import { clientErrorHandler, frameworkErrors, prepareFhirApi, type FhirApiOptions } from '../provider/app.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  prepareFhirApi,
+  type FhirApi,
+  type FhirApiOptions,
+} from '../provider/app.js';
 import type { AuditTrail } from '../provider/audit/trail.js';
 import type { TenantDirectory } from '../provider/tenants.js';
 
@@ -24,6 +30,7 @@ export interface ProviderServer {
   app: FastifyInstance;
   tenants: TenantDirectory;
   audit: AuditTrail;
+  cacheStats: FhirApi['cacheStats'];
 }
 
 export async function buildProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
@@ -41,5 +48,5 @@ export async function buildProviderServer(options: ProviderServerOptions): Promi
   });
   await app.register(fhir.plugin);
   await app.register(adminRoutes, { prefix: '/admin', store: options.store, adminToken: options.adminToken });
-  return { app, tenants: fhir.tenants, audit: fhir.audit };
+  return { app, tenants: fhir.tenants, audit: fhir.audit, cacheStats: fhir.cacheStats };
 }

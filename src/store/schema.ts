@@ -166,6 +166,14 @@ export interface AuditEventTable {
   resource_id: string | null;
   version_id: string | null;
   duration_ms: number;
+  /** The socket's remote address (migration 007): the proxy's, for a call that came through it. */
+  peer_address: string | null;
+  /** `CN=…` of the peer's verified client certificate, under mutual TLS. */
+  peer_certificate: string | null;
+  /** The RFC 7239 Forwarded header as received (the proxy adds one naming the consumer). */
+  forwarded: string | null;
+  /** 1: the peer is the configured proxy; 0: it is not (refused); null: no proxy is configured. */
+  via_proxy: number | null;
 }
 
 /** A DoS service record; list and structure columns hold JSON text (see src/spine/directory). */

@@ -22,7 +22,8 @@ const appendBatch = (rows) => {
       `INSERT INTO audit_event (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
     );
     append = db.transaction((batch) => {
-      for (const row of batch) insert.run(row);
+      // A column a row leaves out (a caller that predates it) is written as null, not refused.
+      for (const row of batch) insert.run(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])));
     });
   }
   append(rows);

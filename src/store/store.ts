@@ -138,6 +138,10 @@ export const AUDIT_COLUMNS = [
   'resource_id',
   'version_id',
   'duration_ms',
+  'peer_address',
+  'peer_certificate',
+  'forwarded',
+  'via_proxy',
 ] as const satisfies readonly (keyof NewAuditEvent)[];
 
 /**

@@ -129,7 +129,7 @@ describe('audit trail', () => {
     const res = await call(p.root(), search, {
       requestId: 'audit-me-1',
       headers: {
-        'ssp-traceid': 'trace-123',
+        'ssp-traceid': '6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b',
         'ssp-from': '200000000001',
         'ssp-to': '999000000001',
         'ssp-interactionid': 'urn:nhs:names:services:careconnect:fhir:rest:read:slot',
@@ -151,7 +151,7 @@ describe('audit trail', () => {
     assert.equal(row.practitioner_id, 'user-10019');
     assert.equal(row.practitioner_name, 'Dr Claire Jones');
     assert.equal(row.practitioner_sds_user_id, '111222333444');
-    assert.equal(row.ssp_trace_id, 'trace-123');
+    assert.equal(row.ssp_trace_id, '6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b');
     assert.equal(row.ssp_from, '200000000001');
   });
 

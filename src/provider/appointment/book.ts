@@ -32,7 +32,8 @@ import {
 export const localPatientSystem = (serviceRoot: string) => `${serviceRoot}/Id/local-patient-identifier`;
 
 /** docs/decisions.md: the contained Slot names the slot by identifier, else by id; schedule and start must agree. */
-async function slotNamedBy(store: Store, tenantId: string, booking: Booking): Promise<SlotRow> {
+async function slotNamedBy(store: Store, ctx: AuthorisedContext, booking: Booking): Promise<SlotRow> {
+  const tenantId = ctx.tenant.id;
   const contained = booking.slot;
   const identifier =
     contained.identifier?.find((i) => i.system === UUID_SYSTEM)?.value ?? contained.identifier?.[0]?.value;
@@ -43,10 +44,14 @@ async function slotNamedBy(store: Store, tenantId: string, booking: Booking): Pr
       'Appointment.slot',
     ]);
 
+  // Relative to this service root, or absolute under it: another tenant's (or server's) URL that merely
+  // ends the same way names another schedule.
   const reference = contained.schedule?.reference ?? '';
-  if (!reference.endsWith(`Schedule/${slot.schedule_id}`)) {
+  const schedule = `Schedule/${slot.schedule_id}`;
+  if (reference !== schedule && reference !== `${ctx.serviceRoot}/${schedule}`) {
     throw unprocessable(
-      `The contained Slot's schedule "${reference}" does not match slot ${slot.id}'s schedule Schedule/${slot.schedule_id}`,
+      `The contained Slot's schedule "${reference}" does not match slot ${slot.id}'s schedule ${schedule} ` +
+        `(a reference is relative, or starts with this service root ${ctx.serviceRoot})`,
       'INVALID_RESOURCE',
       ['Slot.schedule'],
     );
@@ -145,7 +150,7 @@ export function registerBook(app: FastifyInstance, store: Store) {
     if (first) return replayEarlierBooking(store, request, reply, first.appointment_id, first.version_id);
 
     const booking = readBooking(request.body);
-    const slot = await slotNamedBy(store, tenantId, booking);
+    const slot = await slotNamedBy(store, ctx, booking);
     const now = Date.now();
     checkPeriod(booking, slot, now);
     // An early answer for a slot already taken saves a transaction; the conditional write in

@@ -9,8 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { searchset } from '../../fhir/bundle.js';
 import { NHS_NUMBER_SYSTEM } from '../../fhir/nhs-number.js';
 import { invalidParameter } from '../../fhir/outcome.js';
-import { boundsOf, orList, parseDateCondition, parseToken, values } from '../../fhir/search.js';
-import { toUtcText } from '../../fhir/time.js';
+import { orList, parseDateCondition, parseToken, textBoundsOf, values } from '../../fhir/search.js';
 import type { Store } from '../../store/store.js';
 import { authorised } from '../http/context.js';
 import { sendResource } from '../http/wire.js';
@@ -62,7 +61,7 @@ export function registerSearch(app: FastifyInstance, store: Store) {
         : [`${NHS_NUMBER_SYSTEM}|${token.code}`, `${localPatientSystem(ctx.serviceRoot)}|${token.code}`];
 
       const dates = values(query, 'date').map((raw) => parseDateCondition('date', raw));
-      const bounds = boundsOf(dates);
+      const bounds = textBoundsOf(dates);
       let statuses: string[] | undefined;
       for (const raw of values(query, 'status')) {
         const list = orList(raw);
@@ -73,9 +72,10 @@ export function registerSearch(app: FastifyInstance, store: Store) {
       }
 
       const rows = await searchAppointments(store, ctx.tenant.id, {
-        patientIdentifiers,
-        from: bounds.from === undefined ? undefined : toUtcText(bounds.from),
-        to: bounds.to === undefined ? undefined : toUtcText(bounds.to),
+        patientIdentifiers: bounds.empty ? [] : patientIdentifiers,
+        from: bounds.from,
+        to: bounds.to,
+        excluded: bounds.excluded,
         endsAfter: dates.length ? undefined : new Date().toISOString(),
         statuses,
       });

@@ -6,6 +6,7 @@
  * by hand: it is three lines, and JWT libraries either refuse `alg: none` or cannot check the claims
  * the standard adds.
  */
+import { LRUCache } from 'lru-cache';
 import { unauthorized } from '../../fhir/outcome.js';
 
 export const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
@@ -198,16 +199,36 @@ export function authorise(
   }
 }
 
-/** Parsed tokens by their text: consumers reuse a token for its five minutes' life. */
-const parsed = new Map<string, ConsumerIdentity>();
+/** Most bytes the parsed-token cache holds (token texts and what was read from them). */
+export const TOKEN_CACHE_BYTES = 16 * 1024 * 1024;
+/** A token lives five minutes (fs_authentication) plus the allowed clock drift; no entry outlives that. */
+const TOKEN_CACHE_TTL_MS = (MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000;
+
+/**
+ * Parsed tokens by their text: consumers reuse a token for its five minutes' life. Bounded by bytes
+ * (a padded token is as big as the header limit allows, 16 KB) and by time; the least recently used
+ * go first. Only tokens that parse are kept, so garbage makes no entry.
+ */
+const parsed = new LRUCache<string, { identity: ConsumerIdentity; bytes: number }>({
+  maxSize: TOKEN_CACHE_BYTES,
+  sizeCalculation: (value) => value.bytes,
+  ttl: TOKEN_CACHE_TTL_MS,
+  ttlAutopurge: true,
+});
 
 export function parseBearerTokenCached(authorization: string | undefined): ConsumerIdentity {
   if (authorization) {
     const hit = parsed.get(authorization);
-    if (hit) return hit;
+    if (hit) return hit.identity;
   }
   const identity = parseBearerToken(authorization);
-  if (parsed.size >= 5000) parsed.clear();
-  parsed.set(authorization as string, identity);
+  // The key, and the identity (its strings come from the token, so at most as long again), two bytes a character.
+  const bytes = (authorization as string).length * 4 + 256;
+  parsed.set(authorization as string, { identity, bytes });
   return identity;
+}
+
+/** The parsed-token cache's size and bound, for tests and operators. */
+export function tokenCacheStats(): { entries: number; bytes: number; maxBytes: number } {
+  return { entries: parsed.size, bytes: parsed.calculatedSize, maxBytes: TOKEN_CACHE_BYTES };
 }

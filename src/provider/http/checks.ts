@@ -1,7 +1,10 @@
 /**
  * The checks every provider request passes before its handler runs, in this order: ids and
- * cache headers (API-5, API-9), content negotiation (API-2, API-3), tenant, JWT (P1–P4) and the
- * tenant's consumer policy (P7). Afterwards every request is written to the audit trail (P5, P35).
+ * cache headers (API-5, API-9), content negotiation (API-2, API-3), the peer (only the proxy, when so
+ * configured: peer.ts), the formats of X-Request-ID and the Ssp-* headers (and that Ssp-InteractionID
+ * names this request's interaction), tenant, JWT (P1–P4) and the
+ * tenant's consumer policy (P7). Afterwards every request is written to the audit trail (P5, P35),
+ * with the peer's address, its client certificate and any Forwarded header.
  * Registered inside the FHIR API's plugin, so they run for its routes and its not-found answers only.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,7 +16,25 @@ import { badRequest, forbidden, notFound, unsupportedMediaType } from '../../fhi
 export const MAX_REQUEST_ID = 256;
 import type { AuditTrail } from '../audit/trail.js';
 import { authorise, parseBearerTokenCached } from '../auth/jwt.js';
+import { sameInteraction, type Interaction } from '../interactions.js';
 import type { TenantDirectory } from '../tenants.js';
+import type { PeerPolicy } from './peer.js';
+
+/** The formats the standard gives the Ssp-* headers (docs/standard.md; the proxy checks the same). */
+const SSP_FORMATS: { name: string; pattern: RegExp; what: string }[] = [
+  {
+    name: 'Ssp-TraceID',
+    pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+    what: 'a UUID',
+  },
+  { name: 'Ssp-From', pattern: /^\d{1,20}$/, what: "the sender's ASID (digits)" },
+  { name: 'Ssp-To', pattern: /^\d{1,20}$/, what: "the receiver's ASID (digits)" },
+  {
+    name: 'Ssp-InteractionID',
+    pattern: /^urn:nhs:names:services:[a-z0-9:._-]{1,200}$/i,
+    what: 'an interaction ID (urn:nhs:names:services:…)',
+  },
+];
 
 function header(request: FastifyRequest, name: string, maxLength = 16 * 1024): string | undefined {
   const value = request.headers[name];
@@ -23,7 +44,37 @@ function header(request: FastifyRequest, name: string, maxLength = 16 * 1024): s
   return trimmed ? trimmed.slice(0, maxLength) : undefined;
 }
 
-export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirectory, audit: AuditTrail) {
+/**
+ * The Ssp-* headers, when present, must have the standard's formats, and Ssp-InteractionID must name
+ * the interaction this request is; a proxy-only provider requires them (the proxy always sends them).
+ */
+function checkSspHeaders(request: FastifyRequest, interaction: Interaction | undefined, required: boolean): void {
+  for (const { name, pattern, what } of SSP_FORMATS) {
+    const raw = request.headers[name.toLowerCase()];
+    if (Array.isArray(raw)) throw badRequest(`${name} must be sent once`, 'BAD_REQUEST', [name]);
+    const value = raw?.trim();
+    if (!value) {
+      if (required) throw badRequest(`${name} is missing: calls through the proxy carry it`, 'BAD_REQUEST', [name]);
+      continue;
+    }
+    if (!pattern.test(value))
+      throw badRequest(`${name} must be ${what}, not ${JSON.stringify(value.slice(0, 100))}`, 'BAD_REQUEST', [name]);
+    if (name === 'Ssp-InteractionID' && interaction && !sameInteraction(value, interaction.id)) {
+      throw badRequest(
+        `Ssp-InteractionID ${value} does not match this request (${request.method} is ${interaction.id})`,
+        'BAD_REQUEST',
+        [name],
+      );
+    }
+  }
+}
+
+export function registerRequestChecks(
+  app: FastifyInstance,
+  tenants: TenantDirectory,
+  audit: AuditTrail,
+  peers: PeerPolicy,
+) {
   app.decorateRequest('ctx', null as never);
 
   // Callback-style hooks: they run for every request, and most requests need no promise at all.
@@ -38,6 +89,10 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
       const query = request.query as Record<string, string | string[]>;
       const negotiated = negotiate(query?._format, request.headers.accept, request.headers['content-type']);
       request.ctx.format = negotiated.format;
+      // Only the proxy, when so configured: anyone else learns nothing more than a 403.
+      const peer = peers.of(request);
+      request.ctx.peer = peer;
+      if (peer.refusal) throw forbidden(peer.refusal);
       if ('unsupported' in negotiated) {
         throw unsupportedMediaType(
           `${negotiated.unsupported} asks for a format this server does not speak: use application/fhir+json or application/fhir+xml`,
@@ -51,6 +106,7 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
       if (request.url.includes('%00')) throw badRequest('The URL holds a NUL character (%00)');
 
       const interaction = request.routeOptions.config.interaction;
+      checkSspHeaders(request, interaction, peers.proxyOnly);
       if (!interaction) return done(); // no such route: the not-found handler answers
       request.ctx.interaction = interaction;
 
@@ -94,6 +150,10 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
     if (!ctx) return;
     const identity = ctx.identity;
     const status = reply.statusCode;
+    const peer = ctx.peer ?? peers.of(request);
+    const forwarded = Array.isArray(request.headers.forwarded)
+      ? request.headers.forwarded.join(', ')
+      : request.headers.forwarded;
     audit.record({
       at: new Date().toISOString(),
       tenant_id: ctx.tenant?.id ?? null,
@@ -123,6 +183,10 @@ export function registerRequestChecks(app: FastifyInstance, tenants: TenantDirec
       resource_id: ctx.audit.resourceId ?? null,
       version_id: ctx.audit.versionId ?? null,
       duration_ms: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
+      peer_address: peer.address,
+      peer_certificate: peer.certificate?.slice(0, 500) ?? null,
+      forwarded: forwarded?.slice(0, 1000) ?? null,
+      via_proxy: peer.isProxy === undefined ? null : peer.isProxy ? 1 : 0,
     });
   });
 }

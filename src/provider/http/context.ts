@@ -7,6 +7,7 @@ import type { WireFormat } from '../../fhir/format.js';
 import type { Tenant } from '../../store/schema.js';
 import type { ConsumerIdentity } from '../auth/jwt.js';
 import type { Interaction } from '../interactions.js';
+import type { Peer } from './peer.js';
 
 export interface RequestContext {
   /** Our id for this request, sent back as X-Request-ID. */
@@ -19,6 +20,8 @@ export interface RequestContext {
   serviceRoot?: string;
   interaction?: Interaction;
   identity?: ConsumerIdentity;
+  /** Who is on the other end of the connection (peer.ts). */
+  peer?: Peer;
   startedAt: number;
   /** Filled by handlers for the audit trail. */
   audit: {

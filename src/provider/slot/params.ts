@@ -57,6 +57,42 @@ export interface SlotSearch {
   count?: number;
 }
 
+/** The spelling the self link uses for each include target. */
+const CANONICAL_INCLUDE: Record<IncludeTarget, string> = {
+  Schedule: 'Slot:schedule',
+  Practitioner: 'Schedule:actor:Practitioner',
+  PractitionerRole: 'Schedule:actor:PractitionerRole',
+  HealthcareService: 'Schedule:actor:HealthcareService',
+  Location: 'HealthcareService:location',
+  Organization: 'HealthcareService:providedBy',
+};
+const INCLUDE_ORDER: IncludeTarget[] = [
+  'Schedule',
+  'Practitioner',
+  'PractitionerRole',
+  'HealthcareService',
+  'Location',
+  'Organization',
+];
+
+/**
+ * The search as this server understood it, as a query string in one fixed spelling and order:
+ * unknown parameters, repeats, order, `system|` prefixes and alias names leave no trace, so two
+ * requests that mean the same search give the same text. It keys the answer cache and is the
+ * Bundle's self link (FHIR: the self link states the parameters actually used).
+ */
+export function canonicalQuery(search: SlotSearch): string {
+  const params = new URLSearchParams();
+  if (search.services) params.append('service', [...new Set(search.services)].sort().join(','));
+  if (search.statuses) params.append('status', [...new Set(search.statuses)].sort().join(','));
+  for (const start of [...new Set(search.start.map((c) => `${c.prefix}${c.text}`))].sort())
+    params.append('start', start);
+  for (const target of INCLUDE_ORDER)
+    if (search.include.has(target)) params.append('_include', CANONICAL_INCLUDE[target]);
+  if (search.count !== undefined) params.append('_count', String(search.count));
+  return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
+}
+
 export function parseSlotSearch(query: Record<string, unknown>, now = Date.now()): SlotSearch {
   for (const key of Object.keys(query)) {
     const [base, modifier] = key.split(':');

@@ -2,8 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Resource } from 'fhir/r3.js';
 import type { Database, SlotRow } from '../../store/schema.js';
-import { boundsOf, type DateCondition } from '../../fhir/search.js';
-import { toUtcText } from '../../fhir/time.js';
+import { textBoundsOf, type DateCondition } from '../../fhir/search.js';
 import { readReferences } from '../resources/repository.js';
 import type { IncludeTarget } from './params.js';
 
@@ -47,20 +46,22 @@ export interface SlotQuery {
 
 export async function findSlots(db: Kysely<Database>, tenantId: string, q: SlotQuery): Promise<SlotRow[]> {
   if (q.scheduleIds?.length === 0 || q.statuses?.length === 0 || q.limit <= 0) return [];
-  const bounds = boundsOf(q.start);
-  const from = Math.max(q.notBefore, bounds.from ?? -Infinity);
-  if (bounds.to !== undefined && bounds.to <= from) return [];
+  const bounds = textBoundsOf(q.start, q.notBefore);
+  if (bounds.empty) return [];
   let query = db.selectFrom('slot').selectAll().where('tenant_id', '=', tenantId);
   query = q.scheduleIds
     ? query.where('schedule_id', 'in', q.scheduleIds)
     : query.where('schedule_id', 'in', (eb) =>
         eb.selectFrom('schedule').select('id').where('tenant_id', '=', tenantId).where('active', '=', 1),
       );
-  query = query.where('start', '>=', toUtcText(from));
-  if (bounds.to !== undefined) query = query.where('start', '<', toUtcText(bounds.to));
-  for (const c of q.start.filter((c) => c.prefix === 'ne')) {
+  if (bounds.from !== undefined) query = query.where('start', '>=', bounds.from);
+  if (bounds.to !== undefined) query = query.where('start', '<', bounds.to);
+  for (const { before, notBefore } of bounds.excluded) {
     query = query.where((eb) =>
-      eb.or([eb('start', '<', toUtcText(c.range.low)), eb('start', '>=', toUtcText(c.range.high))]),
+      eb.or([
+        ...(before !== undefined ? [eb('start', '<', before)] : []),
+        ...(notBefore !== undefined ? [eb('start', '>=', notBefore)] : []),
+      ]),
     );
   }
   if (q.statuses) query = query.where('status', 'in', q.statuses);

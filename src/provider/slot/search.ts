@@ -1,12 +1,15 @@
 /**
  * `GET [root]/Slot?…` — search for slots (P10–P14, P19, P23, SLOT-1 … SLOT-5).
  *
- * Answers are cached per tenant, format, consumer organisation and URL, and reused, byte for byte,
- * until the tenant's slots change (a booking or cancel anywhere in the cluster), the earliest
- * returned slot starts, or a few seconds pass. A reused answer keeps its Bundle id and its
- * `meta.lastUpdated`, which says when the search was run.
+ * Answers are cached per tenant, format, consumer organisation and search as parsed (parameters
+ * this server ignores, their order and spelling make no new entry: `canonicalQuery`), and reused,
+ * byte for byte, until the tenant's slots change (a booking or cancel anywhere in the cluster), the
+ * earliest returned slot starts, or a few seconds pass. A reused answer keeps its Bundle id and its
+ * `meta.lastUpdated`, which says when the search was run. The cache is bounded by the bytes it holds
+ * (answers and keys), least recently used first out; expired answers are dropped as they expire.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../../store/store.js';
 import { searchset } from '../../fhir/bundle.js';
 import { operationOutcome } from '../../fhir/outcome.js';
@@ -14,7 +17,7 @@ import { authorised } from '../http/context.js';
 import { sendSerialized, serialize } from '../http/wire.js';
 import { INTERACTIONS } from '../interactions.js';
 import { slotResource } from '../../diary/representation.js';
-import { parseSlotSearch } from './params.js';
+import { canonicalQuery, parseSlotSearch } from './params.js';
 import { ReleaseView } from '../../diary/release.js';
 import { findSlots, resolveIncludes, schedulesServing } from './repository.js';
 
@@ -23,6 +26,8 @@ export interface SlotSearchOptions {
   maxSlots?: number;
   /** How long a cached answer may live at most. */
   cacheMs?: number;
+  /** Most bytes the answer cache holds (answers and keys). Default 64 MiB. */
+  cacheBytes?: number;
 }
 
 interface CachedAnswer {
@@ -31,25 +36,47 @@ interface CachedAnswer {
   body: Buffer;
 }
 
-export function registerSlotSearch(app: FastifyInstance, store: Store, options: SlotSearchOptions = {}) {
+/** The size of a cache and its bound, for tests and operators. */
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+/** A JavaScript string's memory is about two bytes a character; an entry also costs its bookkeeping. */
+const ENTRY_OVERHEAD = 128;
+
+export function registerSlotSearch(
+  app: FastifyInstance,
+  store: Store,
+  options: SlotSearchOptions = {},
+): () => CacheStats {
   const maxSlots = options.maxSlots ?? 1000;
   const cacheMs = options.cacheMs ?? 5000;
-  const cache = new Map<string, CachedAnswer>();
+  const maxBytes = options.cacheBytes ?? 64 * 1024 * 1024;
+  const cache = new LRUCache<string, CachedAnswer>({
+    maxSize: maxBytes,
+    sizeCalculation: (value, key) => value.body.length + key.length * 2 + ENTRY_OVERHEAD,
+    ttl: cacheMs,
+    ttlAutopurge: true,
+  });
 
   async function search(request: FastifyRequest, reply: FastifyReply) {
     const ctx = authorised(request.ctx);
     const tenantId = ctx.tenant.id;
     const now = Date.now();
-    const key = `${tenantId}\u0000${ctx.format}\u0000${ctx.identity.organisation.ods}\u0000${request.url}`;
     const token = store.slotChanges.token(tenantId);
     ctx.audit.resourceType = 'Slot';
 
+    // Parsing first (it is cheap): a malformed search is a 400 whether or not a similar one was cached.
+    const params = parseSlotSearch(request.query as Record<string, unknown>, now);
+    const query = canonicalQuery(params);
+    const key = `${tenantId}\u0000${ctx.format}\u0000${ctx.identity.organisation.ods}\u0000${query}`;
     const hit = cache.get(key);
     if (hit && hit.token === token && now < hit.expiresAt) {
       return sendSerialized(request, reply, hit.body);
     }
 
-    const params = parseSlotSearch(request.query as Record<string, unknown>, now);
     let scheduleIds: string[] | undefined;
     let unknownServices: string[] = [];
     if (params.services)
@@ -94,10 +121,9 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
       ]);
     }
 
-    const query = request.url.indexOf('?');
     const bundle = searchset({
       base: ctx.serviceRoot,
-      selfUrl: `${ctx.serviceRoot}/Slot${query >= 0 ? request.url.slice(query) : ''}`,
+      selfUrl: `${ctx.serviceRoot}/Slot${query ? `?${query}` : ''}`,
       matches: slots.map(slotResource),
       includes,
       outcome,
@@ -106,10 +132,11 @@ export function registerSlotSearch(app: FastifyInstance, store: Store, options: 
     });
     const body = Buffer.from(serialize(ctx.format, bundle));
     const earliest = slots.length ? Date.parse(slots[0].start) : Infinity;
-    if (cache.size >= 2000) cache.clear();
-    cache.set(key, { token, expiresAt: Math.min(now + cacheMs, earliest), body });
+    const expiresAt = Math.min(now + cacheMs, earliest);
+    if (cacheMs > 0 && expiresAt > now) cache.set(key, { token, expiresAt, body }, { ttl: expiresAt - now });
     return sendSerialized(request, reply, body);
   }
 
   app.get('/STU3/1/:tenant/Slot', { config: { interaction: INTERACTIONS.searchSlots } }, search);
+  return () => ({ entries: cache.size, bytes: cache.calculatedSize, maxBytes });
 }

@@ -1,8 +1,10 @@
 /**
  * What the proxy asks the endpoint directory on every call: may this ASID send or receive this
  * interaction, and which service roots are registered for the receiver? Answers are kept for a
- * short while (and dropped on any local directory change) so a call costs no database reads.
+ * short while (and dropped on any local directory change) so a call costs no database reads. Each
+ * cache holds at most MAX_ENTRIES answers (an Ssp-From of any digits must not grow it without bound).
  */
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../../store/store.js';
 import { findMessageHandlingServices, getAccreditedSystem, type AccreditedSystem } from '../endpoints/repository.js';
 import { INTERACTIONS, SLOT_SEARCH_ALIAS } from '../interactions.js';
@@ -10,9 +12,12 @@ import { INTERACTIONS, SLOT_SEARCH_ALIAS } from '../interactions.js';
 const sameInteraction = (a: string, b: string) => a === b || (isSlotSearch(a) && isSlotSearch(b));
 const isSlotSearch = (i: string) => i === INTERACTIONS.slotSearch || i === SLOT_SEARCH_ALIAS;
 
+const MAX_ENTRIES = 10_000;
+type Cached<T> = LRUCache<string, { at: number; value: Promise<T> }>;
+
 export class DirectoryView {
-  private systems = new Map<string, { at: number; value: Promise<AccreditedSystem | undefined> }>();
-  private endpoints = new Map<string, { at: number; value: Promise<string[]> }>();
+  private systems: Cached<AccreditedSystem | undefined> = new LRUCache({ max: MAX_ENTRIES });
+  private endpoints: Cached<string[]> = new LRUCache({ max: MAX_ENTRIES });
 
   constructor(
     private readonly store: Store,
@@ -25,11 +30,7 @@ export class DirectoryView {
     this.endpoints.clear();
   }
 
-  private cached<T>(
-    map: Map<string, { at: number; value: Promise<T> }>,
-    key: string,
-    load: () => Promise<T>,
-  ): Promise<T> {
+  private cached<T>(map: Cached<T>, key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = map.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
