@@ -3,6 +3,7 @@
  * OperationOutcome (the proxy's own refusals use the SSP codes of docs/standard.md, "Proxy (SSP) errors").
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import {
   OperationOutcomeError,
   badRequest,
@@ -44,4 +45,16 @@ export function single(query: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw badRequest(`Parameter ${name} may be given only once`, 'INVALID_PARAMETER');
   return String(value);
+}
+
+/**
+ * Route schemas (TypeBox, src/spine/schemas.ts) checked by the shared compiler: a body, query or
+ * parameter that does not fit is a 400 OperationOutcome naming the field, before the handler runs.
+ */
+export function useSpineSchemas(app: FastifyInstance): void {
+  app.setValidatorCompiler(routeSchemaCompiler);
+  app.setSchemaErrorFormatter((errors, part) => {
+    const fault = faultFrom(errors, part);
+    return badRequest(fault.message, 'INVALID_PARAMETER', [fault.field || part]);
+  });
 }
