@@ -16,7 +16,7 @@ import { badRequest } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { directoryRoutes } from './directory/routes.js';
 import { endpointRoutes } from './endpoints/routes.js';
-import { registerSpineErrors, sendOutcome, single, useSpineSchemas } from './http.js';
+import { registerSpineErrors, sendOutcome, single, spineClientErrorHandler, useSpineSchemas } from './http.js';
 import { actorOf, auditSpine, operatorGuard, spineAudit } from './operator.js';
 import type { TargetAddressOptions } from './proxy/address-policy.js';
 import { DirectoryView } from './proxy/authorisation.js';
@@ -62,6 +62,7 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
     routerOptions: { caseSensitive: true },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    clientErrorHandler: spineClientErrorHandler,
     ...(options.https ? { https: options.https } : {}),
     // URLs the router cannot read (bad percent-encoding) still get an OperationOutcome.
     frameworkErrors: (error, _request, reply) =>
