@@ -247,7 +247,7 @@ describe('slotbridge start: the demo network', () => {
   });
 
   // Last: re-pointing moves the first tenant's services to another root, which the tests above must not see.
-  it('issue 11 #1: moving a registered ASID to another root needs --replace, and the audit shows who moved it from where to where', async () => {
+  it('issue 11 #1: moving a registered ASID to another root needs --replace; the audit says who moved it from where to where', async () => {
     const [first, second] = network.tenants;
     const register = (root: string, ...more: string[]) =>
       runCli(

@@ -114,7 +114,7 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     assert.ok(body.entry.some((e: any) => e.resource.resourceType === 'Slot'));
   });
 
-  it('issue 11 #10: an ASID sends only with the client certificate bound to it (a provider’s ASID with the consumer’s is refused)', async () => {
+  it('issue 11 #10: an ASID sends only with the certificate bound to it (a provider’s ASID with the consumer’s is refused)', async () => {
     const cases = [
       { from: PROVIDER_ASID, why: /not the one bound to sender ASID 999000000001/ },
       { from: UNBOUND_CONSUMER, why: /no client certificate is bound to sender ASID 200000000113/ },

@@ -199,7 +199,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     assert.equal(((await encoded.json()) as any).resourceType, 'Bundle');
   });
 
-  it('forwards method, path, query, body and the standard’s headers unchanged, adds RFC 7239 Forwarded, passes the answer back', async () => {
+  it('forwards method, path, query, body and the standard’s headers unchanged, adds RFC 7239 Forwarded, answers back', async () => {
     const target = `${echo.origin}/STU3/1/echo`;
     const body = '{"resourceType":"Appointment","status":"booked"}';
     const headers: Record<string, string> = {

@@ -226,7 +226,7 @@ describe('issue 11: the spine against an attacker on the same network', () => {
       assert.equal((await json(`${base}/directory/services?disposition=Dx05&postcode=LS1%204AP`)).status, 200);
     });
 
-    it('re-pointing a registered ASID is a 409 naming its current root unless the body says "replace": true; then it is audited', async () => {
+    it('re-pointing a registered ASID is a 409 naming its root unless the body says "replace": true; then it is audited', async () => {
       const asid = '999000000070';
       const first = 'http://127.0.0.1:4001/STU3/1/first';
       const attacker = 'http://127.0.0.1:5690/STU3/1/attacker';
@@ -373,7 +373,7 @@ describe('issue 11: the spine against an attacker on the same network', () => {
       return [...seen.values()].filter((c: any) => traces.includes(c.trace_id)).map((c: any) => c.reason as string);
     };
 
-    it('by default loopback is refused, literal, IPv4-mapped or by a host name that resolves to it; the provider sees nothing', async () => {
+    it('by default loopback is refused: literal, IPv4-mapped, or a host name resolving to it; the provider sees nothing', async () => {
       const before = echo.received.length;
       for (const [root, to] of [
         [echoRoot, ECHO_ASID],
