@@ -19,7 +19,7 @@ export const LAYERS = {
   diary: ['fhir', 'store'],
   provider: ['diary', 'fhir', 'store'],
   capacity: ['diary', 'validation', 'fhir', 'store'],
-  spine: ['fhir', 'store'],
+  spine: ['validation', 'fhir', 'store'],
   consumer: ['validation', 'fhir', 'store'],
   reports: ['diary', 'fhir', 'store'],
   web: ['fhir'],

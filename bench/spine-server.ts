@@ -6,6 +6,7 @@
  * line `{"origin":"http://127.0.0.1:PORT","roots":{}}` once listening. Stops on SIGTERM.
  */
 import { buildSpine } from '../src/spine/app.js';
+import { newOperatorToken } from '../src/spine/operator.js';
 import { registerConsumer, registerProvider } from '../src/spine/registration.js';
 import { openStore } from '../src/store/store.js';
 
@@ -23,7 +24,12 @@ await registerProvider(store.db, {
   odsCode: 'B1',
   services: [],
 });
-const spine = await buildSpine({ store });
+// Registration goes straight to the store, so no one needs the operator token; the provider is on loopback.
+const spine = await buildSpine({
+  store,
+  operatorToken: newOperatorToken(),
+  proxyTargets: { allow: ['127.0.0.0/8', '::1/128'] },
+});
 const address = await spine.app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`${JSON.stringify({ origin: address, roots: {} })}\n`);
 

@@ -168,6 +168,13 @@ async function checkNetwork(network) {
   const spine = JSON.parse((await get(network.spine)).text);
   if (spine.proxy !== network.proxy) fail(`the spine at ${network.spine} answered ${JSON.stringify(spine)}`);
   say(`   spine: ${network.spine} answers with its directory, endpoint directory and proxy`);
+  // The spine's operator API needs the operator token the network made and printed (issue 11).
+  if (!/^sbop_/.test(network.operatorToken ?? '')) fail(`slotbridge start printed no operator token`);
+  const anonymous = await fetch(`${network.spine}/monitor/proxy-calls`);
+  if (anonymous.status !== 401)
+    fail(`${network.spine}/monitor/proxy-calls answered ${anonymous.status} without the token`);
+  await get(`${network.spine}/monitor/proxy-calls`, { authorization: `Bearer ${network.operatorToken}` });
+  say('   spine: its call log answers only to the operator token the network printed');
 
   const tenant = network.tenants[0];
   const { stdout } = timed('npx', ['--no-install', 'slotbridge', 'token', '--aud', tenant.serviceRoot], { cwd: app });

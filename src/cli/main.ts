@@ -5,7 +5,14 @@ import { helpText, runCommand, type Command } from './command.js';
 import { consumerCommands } from './consumer.js';
 import { UsageError, print, say, storeOptions, type Options } from './io.js';
 import { providerCommands, startProvider, untilSignalled } from './provider.js';
-import { announceSpine, fetchWith, registerProviderWith, spineCommands, startSpine } from './spine.js';
+import {
+  announceSpine,
+  fetchWith,
+  operatorTokenLine,
+  registerProviderWith,
+  spineCommands,
+  startSpine,
+} from './spine.js';
 import { tokenCommands } from './token.js';
 import { openStoreFrom, withStore } from './with-store.js';
 
@@ -33,9 +40,19 @@ async function startCommand(values: Options): Promise<number> {
   // The rota manager's admin token for the capacity area: SLOTBRIDGE_ADMIN_TOKEN, or a new one each start.
   const adminToken = process.env.SLOTBRIDGE_ADMIN_TOKEN || `sbadm_${randomBytes(24).toString('base64url')}`;
   const provider = await startProvider({ ...values, seed: 'demo', 'admin-token': adminToken }, store);
+  // The spine's operator token: SLOTBRIDGE_OPERATOR_TOKEN, or a new one each start (printed below).
+  // Its proxy may reach the demo's own providers on this machine's loopback, and no other internal address.
   const spine = await startSpine(
-    { port: values['spine-port'], host: values.host, seed: 'demo', tls: values.tls },
+    {
+      port: values['spine-port'],
+      host: values.host,
+      seed: 'demo',
+      tls: values.tls,
+      'proxy-allow': values['proxy-allow'],
+      'proxy-allow-private': values['proxy-allow-private'],
+    },
     store,
+    ['127.0.0.0/8', '::1/128'],
   ).catch(async (err) => {
     await provider.close();
     throw err;
@@ -55,6 +72,9 @@ async function startCommand(values: Options): Promise<number> {
         ods: t.odsCode,
         name: t.name,
         tls: pki && tlsClientOptions(pki, 'spine'),
+        operatorToken: spine.operatorToken,
+        // The demo's store keeps its registrations between runs, and a new run may serve on other ports.
+        replace: true,
       });
       say(`registered ${t.id} with the spine: ASID ${t.asid}, services ${result.services.join(', ')}`);
     }
@@ -97,6 +117,7 @@ async function startCommand(values: Options): Promise<number> {
     values,
     {
       ...spine.urls,
+      operatorToken: spine.operatorToken,
       ...(web ? { web: web.url } : {}),
       ...(signIn ? { signIn } : {}),
       ...(capacity ? { capacity } : {}),
@@ -104,6 +125,7 @@ async function startCommand(values: Options): Promise<number> {
     },
     [
       ...announceSpine(spine.urls),
+      ...(spine.operatorTokenMade ? [operatorTokenLine(spine.operatorToken)] : []),
       ...(web ? [`web: ${web.url}`] : []),
       ...(signIn ? [`sign in: ${signIn.url} (user ${signIn.username}, password ${signIn.password})`] : []),
       ...(capacity ? [`capacity: ${capacity.url} (admin token: ${capacity.adminToken})`] : []),
@@ -143,9 +165,11 @@ export const COMMANDS: Command[] = [
   {
     name: 'start',
     usage:
-      '[--port N] [--spine-port N] [--web-port N] [--web-url URL] [--host H] [--data DIR] [--public-url URL] [--tls DIR]',
+      '[--port N] [--spine-port N] [--web-port N] [--web-url URL] [--host H] [--data DIR] [--public-url URL] [--tls DIR] ' +
+      '[--proxy-allow-private] [--proxy-allow CIDR …]',
     summary:
-      'the demo network on the embedded store (what npm start runs): provider on 4000, spine on 4100, web app on 4200',
+      'the demo network on the embedded store (what npm start runs): provider on 4000, spine on 4100, web app on 4200; ' +
+      'prints the admin and operator tokens it made',
     options: {
       ...storeOptions,
       port: { type: 'string' },
@@ -155,6 +179,8 @@ export const COMMANDS: Command[] = [
       host: { type: 'string' },
       'public-url': { type: 'string' },
       tls: { type: 'string' },
+      'proxy-allow-private': { type: 'boolean' },
+      'proxy-allow': { type: 'string', multiple: true },
     },
     run: startCommand,
   },

@@ -12,7 +12,55 @@ export const DEFAULT_SPINE_PORT = 4100;
 export interface RunningSpine {
   spine: Spine;
   urls: ReturnType<typeof spineUrls>;
+  /** The operator token the spine takes, and whether it was made for this run (then it must be printed). */
+  operatorToken: string;
+  operatorTokenMade: boolean;
   close(): Promise<void>;
+}
+
+/** The demo consumers' client certificate in the test CA of `--tls DIR` (the party "consumer"). */
+export const DEMO_CONSUMER_CERTIFICATE = 'CN=consumer';
+
+/** `--operator-token` or SLOTBRIDGE_OPERATOR_TOKEN, or undefined. */
+function operatorTokenGiven(values: Options): string | undefined {
+  const given = (values['operator-token'] as string | undefined) ?? process.env.SLOTBRIDGE_OPERATOR_TOKEN;
+  return given === '' ? undefined : given;
+}
+
+/** The operator token a command that calls the spine's operator API sends. */
+export function operatorTokenOption(values: Options): string {
+  const token = operatorTokenGiven(values);
+  if (!token)
+    throw new UsageError(
+      '--operator-token TOKEN is required (or SLOTBRIDGE_OPERATOR_TOKEN): the spine printed it when it started',
+    );
+  return token;
+}
+
+/** The token a spine starts with: the one given (if strong enough) or a new one. */
+async function operatorTokenFor(values: Options): Promise<{ token: string; made: boolean }> {
+  const { newOperatorToken, operatorTokenWeakness } = await import('../spine/operator.js');
+  const given = operatorTokenGiven(values);
+  if (given === undefined) return { token: newOperatorToken(), made: true };
+  const weakness = operatorTokenWeakness(given);
+  if (weakness)
+    throw new UsageError(
+      `the operator token (--operator-token or SLOTBRIDGE_OPERATOR_TOKEN) is too weak: ${weakness}. ` +
+        'Leave it out and the spine makes a strong one, or make one with: openssl rand -base64 32',
+    );
+  return { token: given, made: false };
+}
+
+/** `--proxy-allow-private` and `--proxy-allow CIDR …`: the non-public addresses the proxy may reach. */
+async function proxyTargetsOf(values: Options, extra: string[] = []) {
+  const { parseCidrs } = await import('../spine/proxy/address-policy.js');
+  const allow = [...((values['proxy-allow'] as string[] | undefined) ?? []), ...extra];
+  try {
+    parseCidrs(allow);
+  } catch (err) {
+    throw new UsageError(`--proxy-allow: ${(err as Error).message}`);
+  }
+  return { allowPrivate: values['proxy-allow-private'] === true, allow };
 }
 
 function portOf(value: unknown, fallback: number): number {
@@ -22,7 +70,11 @@ function portOf(value: unknown, fallback: number): number {
   return port;
 }
 
-export async function startSpine(values: Options, store?: Store): Promise<RunningSpine> {
+/**
+ * Starts a spine. `proxyAllow` adds networks the proxy may reach besides `--proxy-allow` (the demo
+ * network allows its own loopback).
+ */
+export async function startSpine(values: Options, store?: Store, proxyAllow: string[] = []): Promise<RunningSpine> {
   const port = portOf(values.port, DEFAULT_SPINE_PORT);
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   if (values.seed !== undefined && values.seed !== 'demo')
@@ -30,13 +82,18 @@ export async function startSpine(values: Options, store?: Store): Promise<Runnin
   const timeout = values['proxy-timeout'] === undefined ? undefined : Number(values['proxy-timeout']);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
     throw new UsageError('--proxy-timeout must be a whole number of milliseconds');
+  const operator = await operatorTokenFor(values);
+  const proxyTargets = await proxyTargetsOf(values, proxyAllow);
   const [{ buildSpine, spineUrls }, { seedDemoSpine }, { loadPki, tlsClientOptions, tlsServerOptions }] =
     await Promise.all([import('../spine/app.js'), import('../spine/demo.js'), import('../spine/tls.js')]);
   const ownStore = !store;
   store ??= await openStoreFrom(values);
   if (ownStore) say(`store: ${store.location}`);
   if (values.seed === 'demo') {
-    const seeded = await seedDemoSpine(store.db);
+    // Under mutual TLS the demo consumers send with the test CA's "consumer" certificate, bound to their ASIDs.
+    const seeded = await seedDemoSpine(store.db, {
+      clientCertificate: values.tls ? DEMO_CONSUMER_CERTIFICATE : undefined,
+    });
     say(
       `seeded the spine: ${seeded.consumers} consumer systems, ${seeded.directoryServices} directory services, ` +
         `${seeded.sdsCases} endpoint-directory test cases`,
@@ -45,6 +102,8 @@ export async function startSpine(values: Options, store?: Store): Promise<Runnin
   const pki = values.tls ? loadPki(String(values.tls)) : undefined;
   const spine = await buildSpine({
     store,
+    operatorToken: operator.token,
+    proxyTargets,
     proxyTimeoutMs: timeout,
     https: pki ? tlsServerOptions(pki, 'spine', { requireClientCert: true }) : undefined,
     proxyClientTls: pki ? tlsClientOptions(pki, 'spine') : undefined,
@@ -55,11 +114,18 @@ export async function startSpine(values: Options, store?: Store): Promise<Runnin
   return {
     spine,
     urls: spineUrls(base),
+    operatorToken: operator.token,
+    operatorTokenMade: operator.made,
     close: async () => {
       await spine.app.close();
       if (ownStore) await store!.close();
     },
   };
+}
+
+/** How a spine's made-up operator token is printed (`slotbridge spine`, `slotbridge start`). */
+export function operatorTokenLine(token: string): string {
+  return `operator token: ${token} (made for this run; give --operator-token or SLOTBRIDGE_OPERATOR_TOKEN to keep one)`;
 }
 
 export function announceSpine(urls: ReturnType<typeof spineUrls>): string[] {
@@ -80,13 +146,22 @@ export async function fetchWith(tls?: { key: Buffer; cert: Buffer; ca: Buffer })
     undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
-async function postJson<T>(url: string, body: unknown, fetchImpl: typeof fetch = fetch): Promise<T> {
+/** Calls the spine's operator API (`method` with a JSON body, or GET); a failure names the URL and the spine's reason. */
+async function operatorCall<T>(
+  url: string,
+  operatorToken: string,
+  options: { method?: string; body?: unknown; fetchImpl?: typeof fetch } = {},
+): Promise<T> {
+  const fetchImpl = options.fetchImpl ?? fetch;
   let response: Response;
   try {
     response = await fetchImpl(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      method: options.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${operatorToken}`,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
   } catch (err) {
     const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
@@ -115,8 +190,14 @@ export async function registerProviderWith(
     requireBooking?: boolean;
     /** Client certificate for a provider and spine that require mutual TLS. */
     tls?: { key: Buffer; cert: Buffer; ca: Buffer };
+    /** The spine's operator token (registration is the operator's). */
+    operatorToken: string;
+    /** Move an ASID already registered at another service root (else the spine answers 409). */
+    replace?: boolean;
+    /** The client certificate the provider's system presents under mutual TLS (`CN=…` or a SHA-256 fingerprint). */
+    clientCertificate?: string;
   },
-): Promise<RegistrationResult> {
+): Promise<Omit<RegistrationResult, 'change'> & { replaced?: string[] }> {
   const fetchImpl = await fetchWith(options.tls);
   const { servicesFromProvider } = await import('../spine/enrol.js');
   const services = await servicesFromProvider({
@@ -134,8 +215,14 @@ export async function registerProviderWith(
     name: options.name,
     services,
     requireBooking: options.requireBooking,
+    ...(options.replace ? { replace: true } : {}),
+    ...(options.clientCertificate ? { clientCertificate: options.clientCertificate } : {}),
   };
-  return postJson<RegistrationResult>(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, registration, fetchImpl);
+  return operatorCall(`${spineUrl.replace(/\/+$/, '')}/admin/providers`, options.operatorToken, {
+    method: 'POST',
+    body: registration,
+    fetchImpl,
+  });
 }
 
 function spineOption(values: Options): string {
@@ -146,7 +233,10 @@ function spineOption(values: Options): string {
 
 async function serveCommand(values: Options): Promise<number> {
   const running = await startSpine(values);
-  print(values, running.urls, announceSpine(running.urls));
+  print(values, { ...running.urls, operatorToken: running.operatorToken }, [
+    ...announceSpine(running.urls),
+    ...(running.operatorTokenMade ? [operatorTokenLine(running.operatorToken)] : []),
+  ]);
   say('ready: press Ctrl+C to stop');
   await untilSignalled(running.close);
   return 0;
@@ -157,8 +247,12 @@ async function registerProviderCommand(values: Options): Promise<number> {
   if (requireBooking !== undefined && requireBooking !== 'true' && requireBooking !== 'false')
     throw new UsageError('--require-booking must be true or false');
   const spineUrl = spineOption(values);
+  const operatorToken = operatorTokenOption(values);
   const { loadPki, tlsClientOptions } = await import('../spine/tls.js');
   const result = await registerProviderWith(spineUrl, {
+    operatorToken,
+    replace: values.replace === true,
+    clientCertificate: values.certificate as string | undefined,
     root: requireString(values, 'root').replace(/\/+$/, ''),
     asid: requireString(values, 'asid'),
     ods: requireString(values, 'ods'),
@@ -176,7 +270,8 @@ async function registerProviderCommand(values: Options): Promise<number> {
     tls: values.tls ? tlsClientOptions(loadPki(String(values.tls)), 'spine') : undefined,
   });
   print(values, result, [
-    `registered ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}: endpoint ${result.serviceRoot}`,
+    `registered ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}: endpoint ${result.serviceRoot}` +
+      (result.replaced?.length ? ` (replacing ${result.replaced.join(', ')})` : ''),
     `listed in the directory: ${result.services.join(', ') || 'no services'}`,
   ]);
   return 0;
@@ -184,10 +279,16 @@ async function registerProviderCommand(values: Options): Promise<number> {
 
 async function registerConsumerCommand(values: Options): Promise<number> {
   const spineUrl = spineOption(values);
-  const result = await postJson<{ asid: string; partyKey: string }>(`${spineUrl}/admin/consumers`, {
+  const operatorToken = operatorTokenOption(values);
+  const body = {
     asid: requireString(values, 'asid'),
     odsCode: requireString(values, 'ods'),
     name: requireString(values, 'name'),
+    ...(values.certificate ? { clientCertificate: values.certificate as string } : {}),
+  };
+  const result = await operatorCall<{ asid: string; partyKey: string }>(`${spineUrl}/admin/consumers`, operatorToken, {
+    method: 'POST',
+    body,
   });
   print(values, result, [`registered consumer ASID ${result.asid} (party key ${result.partyKey}) at ${spineUrl}`]);
   return 0;
@@ -197,8 +298,7 @@ async function callsCommand(values: Options): Promise<number> {
   const url = new URL(`${spineOption(values)}/monitor/proxy-calls`);
   if (values.trace) url.searchParams.set('traceId', String(values.trace));
   if (values.limit) url.searchParams.set('limit', String(values.limit));
-  const response = await fetch(url);
-  const json = (await response.json()) as {
+  const json = await operatorCall<{
     calls: {
       at: string;
       trace_id: string | null;
@@ -211,8 +311,7 @@ async function callsCommand(values: Options): Promise<number> {
       answered_by: string;
       reason: string | null;
     }[];
-  };
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  }>(url.href, operatorTokenOption(values));
   print(
     values,
     json,
@@ -222,6 +321,21 @@ async function callsCommand(values: Options): Promise<number> {
         `from ${c.from_asid ?? '-'} to ${c.to_asid ?? '-'} trace ${c.trace_id ?? '-'} ${c.latency_ms.toFixed(1)} ms` +
         (c.answered_by === 'proxy' ? ` refused by the proxy: ${c.reason}` : ''),
     ),
+  );
+  return 0;
+}
+
+async function auditCommand(values: Options): Promise<number> {
+  const url = new URL(`${spineOption(values)}/monitor/audit`);
+  if (values.asid) url.searchParams.set('target', `ASID:${String(values.asid)}`);
+  if (values.limit) url.searchParams.set('limit', String(values.limit));
+  const json = await operatorCall<{
+    entries: { at: string; actor: string; action: string; target: string; before: unknown; after: unknown }[];
+  }>(url.href, operatorTokenOption(values));
+  print(
+    values,
+    json,
+    json.entries.map((e) => `${e.at} ${e.action} ${e.target} by ${e.actor}`),
   );
   return 0;
 }
@@ -239,9 +353,12 @@ async function certsCommand(values: Options): Promise<number> {
 export const spineCommands: Command[] = [
   {
     name: 'spine',
-    usage: '[--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR]',
+    usage:
+      '[--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR] ' +
+      '[--operator-token T] [--proxy-allow-private] [--proxy-allow CIDR …]',
     summary:
-      'the directory, endpoint directory and proxy (port 4100); prints the spine:, directory:, endpoints: and proxy: URLs',
+      'the directory, endpoint directory and proxy (port 4100); prints the spine:, directory:, endpoints: and proxy: URLs, ' +
+      'and the operator token when it made one',
     options: {
       ...storeOptions,
       port: { type: 'string' },
@@ -249,17 +366,26 @@ export const spineCommands: Command[] = [
       seed: { type: 'string' },
       'proxy-timeout': { type: 'string' },
       tls: { type: 'string' },
+      'operator-token': { type: 'string' },
+      'proxy-allow-private': { type: 'boolean' },
+      'proxy-allow': { type: 'string', multiple: true },
     },
     run: serveCommand,
   },
   {
     name: 'spine register-provider',
     usage:
-      '--spine URL --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] ' +
-      '[--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--tls DIR]',
-    summary: 'enrols a provider tenant and its services, read from its HealthcareService resources',
+      '--spine URL --operator-token T --root SERVICE_ROOT --asid ASID --ods CODE [--service ID …] [--postcode PC] ' +
+      '[--dispositions Dx05,Dx06,…] [--require-booking true|false] [--name NAME] [--tls DIR] [--replace] ' +
+      '[--certificate CN=NAME|SHA256]',
+    summary:
+      'enrols a provider tenant and its services, read from its HealthcareService resources; ' +
+      '--replace moves an ASID registered at another root',
     options: {
       spine: { type: 'string' },
+      'operator-token': { type: 'string' },
+      replace: { type: 'boolean' },
+      certificate: { type: 'string' },
       root: { type: 'string' },
       asid: { type: 'string' },
       ods: { type: 'string' },
@@ -274,17 +400,41 @@ export const spineCommands: Command[] = [
   },
   {
     name: 'spine register-consumer',
-    usage: '--spine URL --asid ASID --ods CODE --name NAME',
-    summary: 'enrols a consumer system',
-    options: { spine: { type: 'string' }, asid: { type: 'string' }, ods: { type: 'string' }, name: { type: 'string' } },
+    usage: '--spine URL --operator-token T --asid ASID --ods CODE --name NAME [--certificate CN=NAME|SHA256]',
+    summary: 'enrols a consumer system (with --certificate, the client certificate it must send with under mutual TLS)',
+    options: {
+      spine: { type: 'string' },
+      'operator-token': { type: 'string' },
+      asid: { type: 'string' },
+      ods: { type: 'string' },
+      name: { type: 'string' },
+      certificate: { type: 'string' },
+    },
     run: registerConsumerCommand,
   },
   {
     name: 'spine calls',
-    usage: '--spine URL [--trace ID] [--limit N]',
+    usage: '--spine URL --operator-token T [--trace ID] [--limit N]',
     summary: "the proxy's call log",
-    options: { spine: { type: 'string' }, trace: { type: 'string' }, limit: { type: 'string' } },
+    options: {
+      spine: { type: 'string' },
+      'operator-token': { type: 'string' },
+      trace: { type: 'string' },
+      limit: { type: 'string' },
+    },
     run: callsCommand,
+  },
+  {
+    name: 'spine audit',
+    usage: '--spine URL --operator-token T [--asid ASID] [--limit N]',
+    summary: "the spine's audit trail: every registration and directory change, who made it, before and after",
+    options: {
+      spine: { type: 'string' },
+      'operator-token': { type: 'string' },
+      asid: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    run: auditCommand,
   },
   {
     name: 'spine certs',

@@ -4,7 +4,11 @@
  *   {spine}/endpoints   the endpoint directory (SDS)          src/spine/endpoints
  *   {spine}/proxy       the secure forward proxy (SSP)        src/spine/proxy
  *   {spine}/admin       enrolment of providers and consumers  src/spine/registration.ts
- *   {spine}/monitor     the proxy's call log
+ *   {spine}/monitor     the proxy's call log, the spine's audit trail
+ *
+ * Every change to the network's data (`/admin`, and the writes of `/directory` and `/endpoints`) and
+ * everything under `/monitor` needs the operator token (src/spine/operator.ts); the directory and
+ * endpoint reads consumers make are public. Every change is in the spine's audit trail.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -12,19 +16,24 @@ import { badRequest } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { directoryRoutes } from './directory/routes.js';
 import { endpointRoutes } from './endpoints/routes.js';
-import { registerSpineErrors, sendOutcome, single } from './http.js';
+import { registerSpineErrors, sendOutcome, single, spineClientErrorHandler, useSpineSchemas } from './http.js';
+import { actorOf, auditSpine, operatorGuard, spineAudit } from './operator.js';
+import type { TargetAddressOptions } from './proxy/address-policy.js';
 import { DirectoryView } from './proxy/authorisation.js';
 import { ProxyCallLog } from './proxy/log.js';
 import { proxyRoutes } from './proxy/routes.js';
-import {
-  registerConsumer,
-  registerProvider,
-  type ConsumerRegistration,
-  type ProviderRegistration,
-} from './registration.js';
+import { registerConsumer, registerProvider, type ProviderRegistration } from './registration.js';
+import { AuditQuery, ConsumerRegistrationBody, ProviderRegistrationBody } from './schemas.js';
 
 export interface SpineOptions {
   store: Store;
+  /**
+   * The operator's bearer token (at least 32 characters; src/spine/operator.ts): needed for every
+   * change to the network's data and for `/monitor`.
+   */
+  operatorToken: string;
+  /** Which non-public addresses the proxy may reach (default none: public unicast addresses only). */
+  proxyTargets?: TargetAddressOptions;
   logger?: FastifyServerOptions['logger'];
   /** The proxy's time limit for a provider's answer (default 30 s). */
   proxyTimeoutMs?: number;
@@ -53,6 +62,7 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
     routerOptions: { caseSensitive: true },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    clientErrorHandler: spineClientErrorHandler,
     ...(options.https ? { https: options.https } : {}),
     // URLs the router cannot read (bad percent-encoding) still get an OperationOutcome.
     frameworkErrors: (error, _request, reply) =>
@@ -60,6 +70,7 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
   } as FastifyServerOptions);
   const directory = new DirectoryView(store);
   const calls = new ProxyCallLog(store);
+  const operator = operatorGuard(options.operatorToken);
   registerSpineErrors(app);
 
   app.get('/', async (request) => {
@@ -67,44 +78,87 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
     return spineUrls(base);
   });
 
-  await app.register(directoryRoutes, { prefix: '/directory', store });
-  await app.register(endpointRoutes, { prefix: '/endpoints', store, onChange: () => directory.invalidate() });
+  await app.register(directoryRoutes, { prefix: '/directory', store, operator });
+  await app.register(endpointRoutes, {
+    prefix: '/endpoints',
+    store,
+    operator,
+    onChange: () => directory.invalidate(),
+  });
   await app.register(proxyRoutes, {
     prefix: '/proxy',
     directory,
     log: calls,
     timeoutMs: options.proxyTimeoutMs,
     tls: options.proxyClientTls,
+    targets: options.proxyTargets,
+    bindSenderCertificates: Boolean(options.https?.requestCert),
   });
 
+  // The operator's API: registration, and the monitor (call log, audit trail). Token first, then the body's schema.
   await app.register(
     async (admin) => {
-      admin.post('/providers', async (request, reply) => {
-        const body = request.body as ProviderRegistration | undefined;
-        if (!body || typeof body !== 'object')
-          throw badRequest('The body must be a JSON object (a provider registration)', 'INVALID_REQUEST_MESSAGE');
-        const result = await registerProvider(store.db, body);
+      admin.addHook('onRequest', operator);
+      useSpineSchemas(admin);
+      admin.post('/providers', { schema: { body: ProviderRegistrationBody } }, async (request, reply) => {
+        // The schema checks the shape; registerProvider checks each service in full (checkService) before storing.
+        const body = request.body as ProviderRegistrationBody & ProviderRegistration;
+        const result = await store.transaction(async (trx) => {
+          const registered = await registerProvider(trx, body);
+          const { change } = registered;
+          await auditSpine(trx, {
+            actor: actorOf(request),
+            action: change.repointed ? 'repoint-provider' : 'register-provider',
+            target: `ASID:${body.asid}`,
+            before: change.before,
+            after: change.after,
+          });
+          return registered;
+        });
         directory.invalidate();
-        return reply.code(201).send(result);
+        const { change, ...answer } = result;
+        return reply
+          .code(201)
+          .send({ ...answer, replaced: change.repointed ? change.before?.serviceRoots : undefined });
       });
-      admin.post('/consumers', async (request, reply) => {
-        const body = request.body as ConsumerRegistration | undefined;
-        if (!body || typeof body !== 'object')
-          throw badRequest('The body must be a JSON object (a consumer registration)', 'INVALID_REQUEST_MESSAGE');
-        const result = await registerConsumer(store.db, body);
+      admin.post('/consumers', { schema: { body: ConsumerRegistrationBody } }, async (request, reply) => {
+        const body = request.body as ConsumerRegistrationBody;
+        const result = await store.transaction(async (trx) => {
+          const registered = await registerConsumer(trx, body);
+          await auditSpine(trx, {
+            actor: actorOf(request),
+            action: 'register-consumer',
+            target: `ASID:${body.asid}`,
+            before: registered.change.before,
+            after: registered.change.after,
+          });
+          return registered;
+        });
         directory.invalidate();
-        return reply.code(201).send(result);
+        const { change: _change, ...answer } = result;
+        return reply.code(201).send(answer);
       });
     },
     { prefix: '/admin' },
   );
 
-  app.get('/monitor/proxy-calls', async (request) => {
-    const limit = Number(single(request.query, 'limit') ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw badRequest('limit must be a whole number from 1 to 1000', 'INVALID_PARAMETER');
-    return { calls: await calls.recent({ traceId: single(request.query, 'traceId'), limit }) };
-  });
+  await app.register(
+    async (monitor) => {
+      monitor.addHook('onRequest', operator);
+      useSpineSchemas(monitor);
+      monitor.get('/proxy-calls', async (request) => {
+        const limit = Number(single(request.query, 'limit') ?? 100);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+          throw badRequest('limit must be a whole number from 1 to 1000', 'INVALID_PARAMETER');
+        return { calls: await calls.recent({ traceId: single(request.query, 'traceId'), limit }) };
+      });
+      monitor.get('/audit', { schema: { querystring: AuditQuery } }, async (request) => {
+        const query = request.query as { target?: string; limit?: number };
+        return { entries: await spineAudit(store.db, query) };
+      });
+    },
+    { prefix: '/monitor' },
+  );
 
   app.addHook('onClose', async () => {
     await calls.flush();

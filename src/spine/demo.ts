@@ -49,11 +49,19 @@ async function replaceEndpoints(
   }
 }
 
-/** Seeds the demo's national data; running it twice changes nothing. */
+/**
+ * Seeds the demo's national data; running it twice changes nothing. `clientCertificate` binds the
+ * demo consumers to a client certificate (under mutual TLS an ASID sends only with its own).
+ */
 export async function seedDemoSpine(
   db: Kysely<Database>,
+  options: { clientCertificate?: string } = {},
 ): Promise<{ consumers: number; directoryServices: number; sdsCases: number }> {
-  for (const consumer of DEMO_CONSUMERS) await registerConsumer(db, consumer);
+  for (const consumer of DEMO_CONSUMERS)
+    await registerConsumer(db, {
+      ...consumer,
+      ...(options.clientCertificate ? { clientCertificate: options.clientCertificate } : {}),
+    });
   const directoryServices = await seedDemoDirectory(db);
 
   await putAccreditedSystem(db, {

@@ -3,6 +3,8 @@
  * OperationOutcome (the proxy's own refusals use the SSP codes of docs/standard.md, "Proxy (SSP) errors").
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { Duplex } from 'node:stream';
+import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import {
   OperationOutcomeError,
   badRequest,
@@ -44,4 +46,44 @@ export function single(query: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw badRequest(`Parameter ${name} may be given only once`, 'INVALID_PARAMETER');
   return String(value);
+}
+
+/**
+ * Route schemas (TypeBox, src/spine/schemas.ts) checked by the shared compiler: a body, query or
+ * parameter that does not fit is a 400 OperationOutcome naming the field, before the handler runs.
+ */
+export function useSpineSchemas(app: FastifyInstance): void {
+  app.setValidatorCompiler(routeSchemaCompiler);
+  app.setSchemaErrorFormatter((errors, part) => {
+    const fault = faultFrom(errors, part);
+    return badRequest(fault.message, 'INVALID_PARAMETER', [fault.field || part]);
+  });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a malformed request line or header,
+ * headers over 16 KB, a body without framing) still get an OperationOutcome. A Fastify server option.
+ */
+export function spineClientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    operationOutcome([
+      {
+        severity: 'error',
+        code: tooLarge ? 'too-long' : 'invalid',
+        spineCode: 'BAD_REQUEST',
+        diagnostics: tooLarge ? 'Request headers are too large (over 16 KB)' : `Malformed HTTP request: ${err.message}`,
+      },
+    ]),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: ${FHIR_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

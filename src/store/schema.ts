@@ -203,6 +203,8 @@ export interface SdsAsTable {
   name: string;
   interactions: string;
   updated_at: string;
+  /** The client certificate bound to the system (`CN=…` or `SHA256:…`), or null (migration 008). */
+  client_certificate: string | null;
 }
 
 /** SDS nhsMHS: the endpoint (service root URL) of a party key for one interaction. */
@@ -228,6 +230,17 @@ export interface ProxyCallTable {
   /** `proxy` when the proxy answered itself (a refused or failed call), else `provider`. */
   answered_by: string;
   reason: string | null;
+}
+
+/** The spine's audit trail of the operator's changes: who, what, when, before and after (JSON). */
+export interface SpineAuditTable {
+  seq: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  before: string | null;
+  after: string | null;
 }
 
 /** One step of a consumer's workflow, for the consumer reports; `details` is JSON text. */
@@ -338,6 +351,7 @@ export interface Database {
   sds_as: SdsAsTable;
   sds_mhs: SdsMhsTable;
   proxy_call: ProxyCallTable;
+  spine_audit: SpineAuditTable;
   consumer_event: ConsumerEventTable;
   consumer_booking: ConsumerBookingTable;
   consumer_referral: ConsumerReferralTable;

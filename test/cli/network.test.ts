@@ -30,6 +30,7 @@ describe('slotbridge start: the demo network', () => {
     proxy: string;
     web: string;
     signIn: { url: string; username: string; password: string };
+    operatorToken: string;
     tenants: { id: string; serviceRoot: string; asid: string }[];
   };
 
@@ -55,6 +56,7 @@ describe('slotbridge start: the demo network', () => {
     assert.equal(network.endpoints, `${network.spine}/endpoints`);
     assert.equal(network.proxy, `${network.spine}/proxy`);
     assert.ok(network.tenants.length >= 2);
+    assert.match(network.operatorToken, /^sbop_[A-Za-z0-9_-]{43}$/, 'the demo network makes its own operator token');
   });
 
   it('prints how to sign in to the web app; its API answers only a signed-in call handler, named in the JWT', async () => {
@@ -110,9 +112,18 @@ describe('slotbridge start: the demo network', () => {
     assert.equal(res.status, 200, res.text);
     assert.ok(res.json.entry.some((e: any) => e.resource.resourceType === 'Slot'));
 
-    const calls = await runCli(['spine', 'calls', '--spine', network.spine, '--json']);
+    const calls = await runCli(['spine', 'calls', '--spine', network.spine, '--json'], {
+      SLOTBRIDGE_OPERATOR_TOKEN: network.operatorToken,
+    });
     assert.equal(calls.code, 0, calls.stderr);
     assert.ok(JSON.parse(calls.stdout).calls.some((c: any) => c.status === 200 && c.to_asid === asid));
+    // The call log is the operator's: without the token the command stops and says what it needs.
+    const anonymous = await runCli(['spine', 'calls', '--spine', network.spine], { SLOTBRIDGE_OPERATOR_TOKEN: '' });
+    assert.equal(anonymous.code, 2);
+    assert.match(anonymous.stderr, /--operator-token TOKEN is required/);
+    const wrong = await runCli(['spine', 'calls', '--spine', network.spine, '--operator-token', 'x'.repeat(40)]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /answered 401: The operator token is not valid/);
   });
 
   it('spine register-provider enrols a provider with one command; bad input exits non-zero and says why', async () => {
@@ -122,6 +133,8 @@ describe('slotbridge start: the demo network', () => {
       'register-provider',
       '--spine',
       network.spine,
+      '--operator-token',
+      network.operatorToken,
       '--root',
       root,
       '--asid',
@@ -149,6 +162,8 @@ describe('slotbridge start: the demo network', () => {
       'register-provider',
       '--spine',
       network.spine,
+      '--operator-token',
+      network.operatorToken,
       '--root',
       root,
       '--asid',
@@ -163,6 +178,8 @@ describe('slotbridge start: the demo network', () => {
       'register-provider',
       '--spine',
       network.spine,
+      '--operator-token',
+      network.operatorToken,
       '--asid',
       '1',
       '--ods',
@@ -259,5 +276,43 @@ describe('slotbridge start: the demo network', () => {
     const pki = JSON.parse(made.stdout);
     for (const party of ['spine', 'provider', 'consumer']) assert.ok(existsSync(pki.parties[party].certFile));
     assert.ok(existsSync(pki.caFile));
+  });
+
+  // Last: re-pointing moves the first tenant's services to another root, which the tests above must not see.
+  it('issue 11 #1: moving a registered ASID to another root needs --replace; the audit says who moved it from where to where', async () => {
+    const [first, second] = network.tenants;
+    const register = (root: string, ...more: string[]) =>
+      runCli(
+        ['spine', 'register-provider', '--spine', network.spine, '--root', root, '--asid', '200000000778'].concat([
+          '--ods',
+          'R9S',
+          ...more,
+        ]),
+        { SLOTBRIDGE_OPERATOR_TOKEN: network.operatorToken },
+      );
+    assert.equal((await register(first!.serviceRoot)).code, 0);
+    const moved = await register(second!.serviceRoot);
+    assert.equal(moved.code, 1);
+    assert.match(moved.stderr, new RegExp(`409: ASID 200000000778 is registered at ${first!.serviceRoot}.*--replace`));
+    const replaced = await register(second!.serviceRoot, '--replace');
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stdout, new RegExp(`endpoint ${second!.serviceRoot} \\(replacing ${first!.serviceRoot}\\)`));
+    const audit = await runCli(['spine', 'audit', '--spine', network.spine, '--asid', '200000000778', '--json'], {
+      SLOTBRIDGE_OPERATOR_TOKEN: network.operatorToken,
+    });
+    assert.equal(audit.code, 0, audit.stderr);
+    const [latest] = JSON.parse(audit.stdout).entries;
+    assert.equal(latest.action, 'repoint-provider');
+    assert.match(latest.actor, /^operator from 127\.0\.0\.1/);
+    assert.deepEqual(latest.before.serviceRoots, [first!.serviceRoot]);
+    assert.deepEqual(latest.after.serviceRoots, [second!.serviceRoot]);
+  });
+
+  it('issue 11 #1: slotbridge spine refuses a weak operator token before it listens', async () => {
+    for (const token of ['k', 'operator', 'abcabcabcabcabcabcabcabcabcabcabcabc']) {
+      const weak = await runCli(['spine', '--port', '0', '--data', join(dir, 'weak'), '--operator-token', token]);
+      assert.equal(weak.code, 2, weak.stderr);
+      assert.match(weak.stderr, /operator token .* is too weak/);
+    }
   });
 });

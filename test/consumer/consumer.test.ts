@@ -18,6 +18,7 @@ import { buildSpine, type Spine } from '../../src/spine/app.js';
 import { seedDemoSpine } from '../../src/spine/demo.js';
 import { SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
+import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
 
 const PROVIDER_ASID = '999000000001';
 const examplePatient = JSON.parse(readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url), 'utf8'));
@@ -46,10 +47,11 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     provider = await startTestProvider();
     spineStore = await testStore();
     consumerStore = await testStore();
-    spine = await buildSpine({ store: spineStore.store, proxyTimeoutMs: 2000 });
+    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store, proxyTimeoutMs: 2000 });
     base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
     await registerProviderWith(base, {
+      operatorToken: OPERATOR_TOKEN,
       root: provider.root(),
       asid: PROVIDER_ASID,
       ods: 'RT1',

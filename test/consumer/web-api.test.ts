@@ -14,6 +14,7 @@ import { seedDemoSpine } from '../../src/spine/demo.js';
 import { SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 import { signIn, testAuth, type SessionFetch } from '../helpers/web.js';
+import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
 
 const patient = JSON.parse(readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url), 'utf8'));
 
@@ -34,10 +35,11 @@ describe('booking app API', () => {
     provider = await startTestProvider();
     spineStore = await testStore();
     consumerStore = await testStore();
-    spine = await buildSpine({ store: spineStore.store });
+    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store });
     const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
     await registerProviderWith(base, {
+      operatorToken: OPERATOR_TOKEN,
       root: provider.root(),
       asid: '999000000001',
       ods: 'RT1',

@@ -19,6 +19,7 @@ import { seedDemoSpine } from '../../src/spine/demo.js';
 import { SERVICE, TENANT, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 import { CALL_HANDLER, SUPERVISOR, rawRequest, signIn, testAuth, type SessionFetch } from '../helpers/web.js';
+import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
 
 const patient = JSON.parse(readFileSync(new URL('../fixtures/examples/patient.json', import.meta.url), 'utf8'));
 const NHS = patient.identifier.find((i: any) => /nhs-number/.test(i.system)).value as string;
@@ -41,7 +42,7 @@ describe('web app security: sign-in, Host allow-list, same-origin changes, pract
     provider = await startTestProvider();
     spineStore = await testStore();
     consumerStore = await testStore();
-    spine = await buildSpine({ store: spineStore.store });
+    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store });
     const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
     await registerProviderWith(base, {
@@ -50,6 +51,7 @@ describe('web app security: sign-in, Host allow-list, same-origin changes, pract
       ods: 'RT1',
       postcode: 'LS1 4AP',
       dispositions: ['Dx75'],
+      operatorToken: OPERATOR_TOKEN,
     });
     web = await buildWeb({
       spine: base,

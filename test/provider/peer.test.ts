@@ -20,6 +20,7 @@ import { tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spin
 import { SCOPE, call, token } from '../helpers/consumer.js';
 import { SERVICE, bookingFor, seedCatalogue, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
+import { TEST_SPINE } from '../helpers/spine.js';
 
 const CONSUMER_ASID = '200000000111';
 const PROVIDER_ASID = '999000000001'; // test-ed's ASID (seedCatalogue)
@@ -177,7 +178,12 @@ describe("--proxy-cert-cn: under mutual TLS only the proxy's certificate may cal
     root = `${providerAddress}/STU3/1/test-ed`;
 
     spineStore = await testStore();
-    await registerConsumer(spineStore.store.db, { asid: CONSUMER_ASID, odsCode: 'A1001', name: 'consumer' });
+    await registerConsumer(spineStore.store.db, {
+      asid: CONSUMER_ASID,
+      odsCode: 'A1001',
+      name: 'consumer',
+      clientCertificate: 'CN=consumer',
+    });
     await registerProvider(spineStore.store.db, {
       serviceRoot: root,
       asid: PROVIDER_ASID,
@@ -185,6 +191,7 @@ describe("--proxy-cert-cn: under mutual TLS only the proxy's certificate may cal
       services: [],
     });
     spine = await buildSpine({
+      ...TEST_SPINE,
       store: spineStore.store,
       https: tlsServerOptions(pki, 'spine', { requireClientCert: true }),
       proxyClientTls: tlsClientOptions(pki, 'spine'),

@@ -13,6 +13,8 @@ import { getDirectoryService, putDirectoryService } from '../../src/spine/direct
 import { directoryRoutes } from '../../src/spine/directory/routes.js';
 import { searchDirectory } from '../../src/spine/directory/search.js';
 import { registerSpineErrors } from '../../src/spine/http.js';
+import { operatorGuard } from '../../src/spine/operator.js';
+import { OPERATOR_TOKEN, operatorHeaders } from '../helpers/spine.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'] as const;
@@ -47,7 +49,7 @@ describe('service directory (DoS stand-in)', () => {
   const put = async (id: string, body: unknown, raw?: string, contentType = 'application/json') => {
     const res = await fetch(`${base}/services/${id}`, {
       method: 'PUT',
-      headers: { 'content-type': contentType },
+      headers: { ...operatorHeaders(false), 'content-type': contentType },
       body: raw ?? JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as any };
@@ -65,7 +67,11 @@ describe('service directory (DoS stand-in)', () => {
     ts = await testStore();
     app = Fastify();
     registerSpineErrors(app);
-    await app.register(directoryRoutes, { prefix: '/directory', store: ts.store });
+    await app.register(directoryRoutes, {
+      prefix: '/directory',
+      store: ts.store,
+      operator: operatorGuard(OPERATOR_TOKEN),
+    });
     base = `${await app.listen({ port: 0, host: '127.0.0.1' })}/directory`;
     // Leeds city centre (LS1), Headingley (LS6), Wakefield (WF1); all take Dx05.
     assert.equal((await put('T-LEEDS', service('T-LEEDS', 'LS1 4AP'))).status, 201);
@@ -185,7 +191,10 @@ describe('service directory (DoS stand-in)', () => {
       );
       // Dx900 is not Dx9001, although its JSON text is a prefix of it.
       assertOutcome(await get('/services?disposition=Dx900&postcode=LS1'), 400, 'prefix');
-      assert.equal((await fetch(`${base}/services/T-LOCAL`, { method: 'DELETE' })).status, 204);
+      assert.equal(
+        (await fetch(`${base}/services/T-LOCAL`, { method: 'DELETE', headers: operatorHeaders(false) })).status,
+        204,
+      );
     });
 
     it('400 with an OperationOutcome naming the problem: unknown/malformed postcode or disposition, bad number/time, repeat', async () => {
@@ -280,7 +289,7 @@ describe('service directory (DoS stand-in)', () => {
     it('404 with an OperationOutcome for an unknown ID, however odd the ID (never a 500)', async () => {
       for (const id of ['NOPE', '%00', 'a%00b', 'x'.repeat(200), '%F0%9F%98%80', '..%2F..%2Fetc']) {
         assertOutcome(await get(`/services/${id}`), 404, `GET ${id.slice(0, 20)}`);
-        const res = await fetch(`${base}/services/${id}`, { method: 'DELETE' });
+        const res = await fetch(`${base}/services/${id}`, { method: 'DELETE', headers: operatorHeaders(false) });
         assert.equal(res.status, 404, `DELETE ${id.slice(0, 20)}`);
         assert.equal(((await res.json()) as any).resourceType, 'OperationOutcome');
       }
@@ -302,9 +311,12 @@ describe('service directory (DoS stand-in)', () => {
       const { id: _id, ...withoutId } = service('T-TWICE', 'LS1 4AP', { name: 'Third' });
       assert.equal((await put('T-TWICE', withoutId)).status, 200);
       assert.equal((await get('/services/T-TWICE')).body.name, 'Third');
-      assert.equal((await fetch(`${base}/services/T-TWICE`, { method: 'DELETE' })).status, 204);
+      assert.equal(
+        (await fetch(`${base}/services/T-TWICE`, { method: 'DELETE', headers: operatorHeaders(false) })).status,
+        204,
+      );
       assertOutcome(await get('/services/T-TWICE'), 404, 'deleted');
-      const again = await fetch(`${base}/services/T-TWICE`, { method: 'DELETE' });
+      const again = await fetch(`${base}/services/T-TWICE`, { method: 'DELETE', headers: operatorHeaders(false) });
       assertOutcome({ status: again.status, body: await again.json() }, 404, 'deleted twice');
     });
 

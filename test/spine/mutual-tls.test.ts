@@ -3,8 +3,8 @@
  * each side presenting a certificate from the local test CA (src/spine/tls.ts).
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,10 +17,13 @@ import { createTestPki } from '../../src/spine/test-ca.js';
 import { tlsClientOptions, tlsServerOptions, type TestPki } from '../../src/spine/tls.js';
 import { token } from '../helpers/consumer.js';
 import { SERVICE, seedCatalogue, tomorrowAt } from '../helpers/provider.js';
+import { TEST_SPINE } from '../helpers/spine.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 
 const CONSUMER = '200000000111';
 const PROVIDER_ASID = '999000000001';
+/** A consumer registered without a client certificate: under mutual TLS it may not send. */
+const UNBOUND_CONSUMER = '200000000113';
 
 describe('mutual TLS between consumer, proxy and provider', () => {
   let dir: string;
@@ -50,14 +53,23 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     root = `${providerAddress}/STU3/1/test-ed`;
 
     spineStore = await testStore();
-    await registerConsumer(spineStore.store.db, { asid: CONSUMER, odsCode: 'A1001', name: 'consumer' });
+    // Each system is bound to its own certificate: the consumer by subject, the provider by fingerprint.
+    await registerConsumer(spineStore.store.db, {
+      asid: CONSUMER,
+      odsCode: 'A1001',
+      name: 'consumer',
+      clientCertificate: 'CN=consumer',
+    });
+    await registerConsumer(spineStore.store.db, { asid: UNBOUND_CONSUMER, odsCode: 'A1003', name: 'no certificate' });
     await registerProvider(spineStore.store.db, {
       serviceRoot: root,
       asid: PROVIDER_ASID,
       odsCode: 'RT1',
       services: [],
+      clientCertificate: new X509Certificate(readFileSync(pki.parties.provider!.certFile)).fingerprint256,
     });
     spine = await buildSpine({
+      ...TEST_SPINE,
       store: spineStore.store,
       https: tlsServerOptions(pki, 'spine', { requireClientCert: true }),
       proxyClientTls: tlsClientOptions(pki, 'spine'),
@@ -65,6 +77,7 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     proxy = `${await spine.app.listen({ port: 0, host: '127.0.0.1' })}/proxy`;
     // The same spine data, but a proxy that has no client certificate of its own.
     spineWithoutCert = await buildSpine({
+      ...TEST_SPINE,
       store: spineStore.store,
       https: tlsServerOptions(pki, 'spine', { requireClientCert: true }),
       proxyClientTls: { ca: tlsClientOptions(pki, 'spine').ca } as never,
@@ -85,11 +98,11 @@ describe('mutual TLS between consumer, proxy and provider', () => {
 
   const search = () =>
     `/Slot?service=${SERVICE}&start=ge${new Date(tomorrowAt(10)).toISOString()}&start=le${new Date(tomorrowAt(23)).toISOString()}`;
-  const headers = () => ({
+  const headers = (from = CONSUMER) => ({
     authorization: `Bearer ${token({ aud: root, scope: 'organization/slot.read' })}`,
     accept: 'application/fhir+json',
     'ssp-traceid': randomUUID(),
-    'ssp-from': CONSUMER,
+    'ssp-from': from,
     'ssp-to': PROVIDER_ASID,
     'ssp-interactionid': INTERACTIONS.slotSearch,
   });
@@ -99,6 +112,32 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     const body = (await res.body.json()) as any;
     assert.equal(res.statusCode, 200, JSON.stringify(body));
     assert.ok(body.entry.some((e: any) => e.resource.resourceType === 'Slot'));
+  });
+
+  it('issue 11 #10: an ASID sends only with the certificate bound to it (a provider’s ASID with the consumer’s is refused)', async () => {
+    const cases = [
+      { from: PROVIDER_ASID, why: /not the one bound to sender ASID 999000000001/ },
+      { from: UNBOUND_CONSUMER, why: /no client certificate is bound to sender ASID 200000000113/ },
+    ];
+    for (const { from, why } of cases) {
+      // The consumer's certificate, and a sender ASID that is registered for slot search but is not the consumer's.
+      const res = await request(`${proxy}/${root}${search()}`, { headers: headers(from), dispatcher: consumerAgent });
+      const body = (await res.body.json()) as any;
+      assert.equal(res.statusCode, 403, JSON.stringify(body));
+      assert.equal(body.issue[0].details.coding[0].code, 'SSP_SENDER_NOT_AUTHORISED');
+      assert.match(body.issue[0].diagnostics, why);
+    }
+    // The provider's own certificate does send as the provider's ASID (its binding is the certificate's fingerprint).
+    const providerAgent = new Agent({ connect: tlsClientOptions(pki, 'provider') });
+    try {
+      const res = await request(`${proxy}/${root}${search()}`, {
+        headers: headers(PROVIDER_ASID),
+        dispatcher: providerAgent,
+      });
+      assert.equal(res.statusCode, 200, await res.body.text());
+    } finally {
+      await providerAgent.close();
+    }
   });
 
   it('a consumer without a client certificate is refused during the TLS handshake', async () => {

@@ -16,6 +16,7 @@ import { SSP_ERROR_SYSTEM } from '../../src/spine/proxy/errors.js';
 import { call } from '../helpers/consumer.js';
 import { OTHER_TENANT, SERVICE, bookingFor, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
+import { OPERATOR_TOKEN, TEST_SPINE, operatorHeaders } from '../helpers/spine.js';
 
 const CONSUMER = '200000000111';
 const PROVIDER_ASID = '999000000001';
@@ -81,17 +82,18 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     provider = await startTestProvider();
     root = provider.root();
     spineStore = await testStore();
-    spine = await buildSpine({ store: spineStore.store, proxyTimeoutMs: 500 });
+    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store, proxyTimeoutMs: 500 });
     base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     proxy = `${base}/proxy`;
     echo = await startEcho();
     const consumer = await json(`${base}/admin/consumers`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: operatorHeaders(),
       body: JSON.stringify({ asid: CONSUMER, odsCode: 'A1001', name: '111 test consumer' }),
     });
     assert.equal(consumer.status, 201);
     await registerProviderWith(base, {
+      operatorToken: OPERATOR_TOKEN,
       root,
       asid: PROVIDER_ASID,
       ods: 'RT1',
@@ -104,7 +106,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     ]) {
       const r = await json(`${base}/admin/providers`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: operatorHeaders(),
         body: JSON.stringify({ serviceRoot, asid, odsCode: 'RT9', services: [] }),
       });
       assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -167,7 +169,9 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     );
 
     // Both calls are in the proxy's log, by trace ID, as answered by the provider.
-    const log = await json(`${base}/monitor/proxy-calls?traceId=${headers['ssp-traceid']}`);
+    const log = await json(`${base}/monitor/proxy-calls?traceId=${headers['ssp-traceid']}`, {
+      headers: operatorHeaders(false),
+    });
     assert.equal(log.body.calls.length, 1);
     assert.deepEqual(
       {
@@ -195,7 +199,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     assert.equal(((await encoded.json()) as any).resourceType, 'Bundle');
   });
 
-  it('forwards method, path, query, headers and body unchanged, adds RFC 7239 Forwarded, passes the answer back as it came', async () => {
+  it('forwards method, path, query, body and the standard’s headers unchanged, adds RFC 7239 Forwarded, answers back', async () => {
     const target = `${echo.origin}/STU3/1/echo`;
     const body = '{"resourceType":"Appointment","status":"booked"}';
     const headers: Record<string, string> = {
@@ -207,7 +211,8 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     };
     const res = await fetch(`${proxy}/${target}/Appointment?_format=json&a=%20b`, { method: 'POST', headers, body });
     assert.equal(res.status, 207);
-    assert.equal(res.headers.get('x-echo'), 'yes');
+    assert.equal(res.headers.get('content-type'), 'application/fhir+json');
+    assert.equal(res.headers.get('x-echo'), null, 'an answer header the standard does not name stays at the proxy');
     const seen = (await res.json()) as Echoed;
     assert.equal(seen.method, 'POST');
     assert.equal(seen.url, '/STU3/1/echo/Appointment?_format=json&a=%20b');
@@ -340,7 +345,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     it('403 SSP_SENDER_NOT_AUTHORISED: a consumer registered for searching only may not book', async () => {
       await json(`${base}/admin/consumers`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: operatorHeaders(),
         body: JSON.stringify({
           asid: '200000000199',
           odsCode: 'A1099',
@@ -409,7 +414,9 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
   it('logs refused calls too, with who refused and why', async () => {
     const headers = ssp(INTERACTIONS.slotSearch, '123456789012');
     await fetch(`${proxy}/${echo.origin}/STU3/1/echo/Slot`, { headers });
-    const log = await json(`${base}/monitor/proxy-calls?traceId=${headers['ssp-traceid']}`);
+    const log = await json(`${base}/monitor/proxy-calls?traceId=${headers['ssp-traceid']}`, {
+      headers: operatorHeaders(false),
+    });
     assert.equal(log.body.calls.length, 1);
     assert.equal(log.body.calls[0].status, 403);
     assert.equal(log.body.calls[0].answered_by, 'proxy');
@@ -427,6 +434,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
 
     it('registration enrols the tenant once: registering again (or from a new root) replaces, never duplicates', async () => {
       const again = await registerProviderWith(base, {
+        operatorToken: OPERATOR_TOKEN,
         root,
         asid: PROVIDER_ASID,
         ods: 'RT1',
@@ -444,6 +452,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
       );
       // Without --require-booking the attribute stays as it was.
       await registerProviderWith(base, {
+        operatorToken: OPERATOR_TOKEN,
         root,
         asid: PROVIDER_ASID,
         ods: 'RT1',
@@ -457,6 +466,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
         ['true'],
       );
       await registerProviderWith(base, {
+        operatorToken: OPERATOR_TOKEN,
         root,
         asid: PROVIDER_ASID,
         ods: 'RT1',
@@ -475,6 +485,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
     it('a provider whose services cannot be read is not registered, and the reason names the provider', async () => {
       await assert.rejects(
         registerProviderWith(base, {
+          operatorToken: OPERATOR_TOKEN,
           root: provider.root(OTHER_TENANT),
           asid: '999000000002',
           ods: 'RT2',
@@ -483,7 +494,12 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
         /no active HealthcareService with directory ID 424242/,
       );
       await assert.rejects(
-        registerProviderWith(base, { root: 'http://127.0.0.1:9/STU3/1/nobody', asid: '999000000003', ods: 'RT3' }),
+        registerProviderWith(base, {
+          operatorToken: OPERATOR_TOKEN,
+          root: 'http://127.0.0.1:9/STU3/1/nobody',
+          asid: '999000000003',
+          ods: 'RT3',
+        }),
         /fetch failed|ECONNREFUSED|cannot reach/,
       );
       assert.equal((await json(`${base}/endpoints/as/999000000003`)).status, 404);
@@ -518,7 +534,7 @@ describe('spine: endpoint directory, secure proxy and registration', () => {
 describe('spine: every failure is an OperationOutcome', () => {
   it('a URL the router cannot read (bad percent-encoding) is a 400 OperationOutcome; an admin body that is not JSON a 415', async () => {
     const ts = await testStore();
-    const spine = await buildSpine({ store: ts.store });
+    const spine = await buildSpine({ ...TEST_SPINE, store: ts.store });
     const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     try {
       const bad = await fetch(`${base}/directory/services/%E0%A4%A`);
@@ -526,7 +542,7 @@ describe('spine: every failure is an OperationOutcome', () => {
       assert.equal(((await bad.json()) as any).resourceType, 'OperationOutcome');
       const text = await fetch(`${base}/admin/consumers`, {
         method: 'POST',
-        headers: { 'content-type': 'application/xml' },
+        headers: { ...operatorHeaders(), 'content-type': 'application/xml' },
         body: '<a/>',
       });
       assert.equal(text.status, 415);

@@ -20,6 +20,7 @@ import { seedDemoSpine } from '../../src/spine/demo.js';
 import { OTHER_SERVICE, OTHER_TENANT, SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 import { CALL_HANDLER, testAuth } from '../helpers/web.js';
+import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
 
 const NHS = '9476719931';
 
@@ -47,10 +48,11 @@ describe('web app: booking area in a real browser', () => {
     await provider.store.db.updateTable('slot').set({ status: 'busy' }).where('tenant_id', '=', OTHER_TENANT).execute();
     spineStore = await testStore();
     consumerStore = await testStore();
-    spine = await buildSpine({ store: spineStore.store });
+    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store });
     base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     await seedDemoSpine(spineStore.store.db);
     await registerProviderWith(base, {
+      operatorToken: OPERATOR_TOKEN,
       root: provider.root(),
       asid: '999000000001',
       ods: 'RT1',
@@ -58,6 +60,7 @@ describe('web app: booking area in a real browser', () => {
       dispositions: ['Dx05', 'Dx75'],
     });
     await registerProviderWith(base, {
+      operatorToken: OPERATOR_TOKEN,
       root: provider.root(OTHER_TENANT),
       asid: '999000000002',
       ods: 'RT2',

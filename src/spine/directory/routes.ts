@@ -3,16 +3,17 @@
  *   GET    /services?disposition=Dx05&postcode=LS1 4AP[&age=40][&at=ISO][&max=20][&radiusKm=100]
  *            ranked summaries, like DoS CheckCapacitySummary (ABUS.01)
  *   GET    /services/:id   one service with its endpoints, like DoS ServiceDetailsByID (C1, ABUS.23)
- *   PUT    /services/:id   add or replace a service (admin; a local stand-in, so no authentication)
- *   DELETE /services/:id   remove it
+ *   PUT    /services/:id   add or replace a service (the operator's: operator token; audited)
+ *   DELETE /services/:id   remove it (the operator's: operator token; audited)
  * Failures are thrown as OperationOutcomeErrors; the spine's error handler (registerSpineErrors)
  * answers them, so every 4xx carries an OperationOutcome.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { badRequest, notFound } from '../../fhir/outcome.js';
 import { parseInstant } from '../../fhir/time.js';
 import type { Store } from '../../store/store.js';
 import { single } from '../http.js';
+import { actorOf, auditSpine } from '../operator.js';
 import type { DirectoryService } from './model.js';
 import { deleteDirectoryService, getDirectoryService, putDirectoryService } from './repository.js';
 import { MAX_MAX, searchDirectory } from './search.js';
@@ -59,8 +60,13 @@ type ById = { Params: { '*': string } };
 const idOf = (params: ById['Params']) => params['*'];
 const unknownId = (id: string) => notFound(`No directory service has ID ${JSON.stringify(id.slice(0, 40))}`);
 
-export async function directoryRoutes(app: FastifyInstance, opts: { store: Store }): Promise<void> {
-  const { db } = opts.store;
+export async function directoryRoutes(
+  app: FastifyInstance,
+  opts: { store: Store; operator: onRequestHookHandler },
+): Promise<void> {
+  const { store } = opts;
+  const { db } = store;
+  const operatorOnly = { onRequest: opts.operator };
 
   app.get('/services', async (request) => {
     const disposition = single(request.query, 'disposition');
@@ -90,7 +96,7 @@ export async function directoryRoutes(app: FastifyInstance, opts: { store: Store
     return service;
   });
 
-  app.put<ById>('/services/*', async (request, reply) => {
+  app.put<ById>('/services/*', operatorOnly, async (request, reply) => {
     const pathId = idOf(request.params);
     const body = request.body;
     if (!body || typeof body !== 'object' || Array.isArray(body))
@@ -104,13 +110,31 @@ export async function directoryRoutes(app: FastifyInstance, opts: { store: Store
       );
     }
     // putDirectoryService checks every field (the ID from the path too) whatever its static type says.
-    const created = await putDirectoryService(db, { ...(body as DirectoryService), id: pathId });
-    return reply.code(created ? 201 : 200).send(await getDirectoryService(db, pathId));
+    const before = (await getDirectoryService(db, pathId)) ?? null;
+    const after = await store.transaction(async (trx) => {
+      await putDirectoryService(trx, { ...(body as DirectoryService), id: pathId });
+      const stored = (await getDirectoryService(trx, pathId))!;
+      const action = 'put-directory-service';
+      await auditSpine(trx, { actor: actorOf(request), action, target: `service:${pathId}`, before, after: stored });
+      return stored;
+    });
+    return reply.code(before ? 200 : 201).send(after);
   });
 
-  app.delete<ById>('/services/*', async (request, reply) => {
+  app.delete<ById>('/services/*', operatorOnly, async (request, reply) => {
     const id = idOf(request.params);
-    if (!(await deleteDirectoryService(db, id))) throw unknownId(id);
+    const before = await getDirectoryService(db, id);
+    const deleted = await store.transaction(async (trx) => {
+      if (!(await deleteDirectoryService(trx, id))) return false;
+      await auditSpine(trx, {
+        actor: actorOf(request),
+        action: 'delete-directory-service',
+        target: `service:${id}`,
+        before,
+      });
+      return true;
+    });
+    if (!deleted) throw unknownId(id);
     return reply.code(204).send();
   });
 }

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import { badRequest } from '../../fhir/outcome.js';
 import type { Database } from '../../store/schema.js';
+import { normaliseCertificateBinding } from '../certificate.js';
 
 /** nhsAS, with LDAP's attribute names so a reader of fs_sds.md recognises them. */
 export interface AccreditedSystem {
@@ -15,6 +16,12 @@ export interface AccreditedSystem {
   nhsIDCode: string;
   name: string;
   nhsAsSvcIA: string[];
+  /**
+   * The client certificate the system presents under mutual TLS (`CN=…` or a SHA-256 fingerprint;
+   * src/spine/certificate.ts). Not part of SDS's nhsAS: kept by the spine, never in a public answer.
+   * On a write, undefined keeps the binding the system had.
+   */
+  clientCertificate?: string;
 }
 
 /** nhsMHS: one endpoint of a party key for one interaction. */
@@ -55,6 +62,15 @@ export async function putAccreditedSystem(db: Kysely<Database>, as: AccreditedSy
     Array.isArray(as.nhsAsSvcIA) && as.nhsAsSvcIA.every((i) => typeof i === 'string' && INTERACTION.test(i)),
     'nhsAsSvcIA must be a list of interaction IDs (urn:…)',
   );
+  let certificate: string | undefined;
+  if (as.clientCertificate !== undefined) {
+    certificate =
+      typeof as.clientCertificate === 'string' ? normaliseCertificateBinding(as.clientCertificate) : undefined;
+    check(
+      certificate !== undefined,
+      'clientCertificate must be CN=<common name> or the SHA-256 fingerprint of the certificate (64 hex digits)',
+    );
+  }
   const row = {
     asid: as.uniqueIdentifier,
     party_key: as.nhsMHSPartyKey,
@@ -62,6 +78,7 @@ export async function putAccreditedSystem(db: Kysely<Database>, as: AccreditedSy
     name: as.name,
     interactions: JSON.stringify([...new Set(as.nhsAsSvcIA)]),
     updated_at: new Date().toISOString(),
+    ...(certificate ? { client_certificate: certificate } : {}),
   };
   await db
     .insertInto('sds_as')
@@ -73,6 +90,7 @@ export async function putAccreditedSystem(db: Kysely<Database>, as: AccreditedSy
         name: row.name,
         interactions: row.interactions,
         updated_at: row.updated_at,
+        ...(certificate ? { client_certificate: certificate } : {}),
       }),
     )
     .execute();
@@ -126,6 +144,7 @@ export async function getAccreditedSystem(db: Kysely<Database>, asid: string): P
       nhsIDCode: row.ods_code,
       name: row.name,
       nhsAsSvcIA: JSON.parse(row.interactions),
+      ...(row.client_certificate ? { clientCertificate: row.client_certificate } : {}),
     }
   );
 }

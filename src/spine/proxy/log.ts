@@ -1,12 +1,41 @@
 /**
  * The proxy's call log (trace ID, from, to, interaction, status, latency) for monitoring. Rows are
  * buffered and written in one statement every 100 ms, so logging adds nothing to a call's latency.
+ * It is the operator's (`GET /monitor/proxy-calls` needs the operator token), and it keeps no
+ * patient's identity: a target's query string keeps its parameter names but only the values of the
+ * parameters in LOGGED_PARAMETERS (`identifier=…|9434765919` is logged as `identifier=redacted`).
  */
 import type { Insertable } from 'kysely';
 import type { ProxyCallTable } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 
 export type ProxyCall = Insertable<ProxyCallTable>;
+
+/**
+ * Search parameters whose values name no patient and are kept in the log (a slot search's service,
+ * status and window; paging and format). Every other parameter's value (identifier, patient,
+ * subject, name, birthdate, and any the proxy does not know) is replaced by `redacted`.
+ */
+export const LOGGED_PARAMETERS: ReadonlySet<string> = new Set([
+  'service',
+  'status',
+  'start',
+  'schedule.actor:healthcareservice',
+  '_include',
+  '_revinclude',
+  '_count',
+  '_format',
+  '_summary',
+  '_elements',
+]);
+
+/** A target URL as the log keeps it: without credentials or fragment, and with patient-naming values redacted. */
+export function loggedTarget(target: URL): string {
+  const kept = new URLSearchParams();
+  for (const [name, value] of target.searchParams) kept.append(name, LOGGED_PARAMETERS.has(name) ? value : 'redacted');
+  const query = kept.toString();
+  return `${target.origin}${target.pathname}${query ? `?${query}` : ''}`;
+}
 
 export class ProxyCallLog {
   private buffer: ProxyCall[] = [];

@@ -29,7 +29,8 @@ export function targetOf(rawUrl: string, prefix: string): URL {
   } catch {
     throw new ProxyRefusal(
       'SSP_TARGET_INVALID',
-      `expected {proxy}/{service root}/{FHIR request}; ${JSON.stringify(rest.slice(0, 200))} is not an absolute URL`,
+      // The query is left out: it may name a patient, and this message is kept in the call log.
+      `expected {proxy}/{service root}/{FHIR request}; ${JSON.stringify(rest.split('?')[0]!.slice(0, 200))} is not an absolute URL`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')

@@ -7,6 +7,7 @@ import * as consumer from './003-consumer.js';
 import * as capacity from './004-capacity.js';
 import * as release from './005-release.js';
 import * as peerAudit from './007-peer-audit.js';
+import * as spineSecurity from './008-spine-security.js';
 
 export interface SlotbridgeMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -19,4 +20,5 @@ export const migrations: Record<string, SlotbridgeMigration> = {
   '004-capacity': capacity,
   '005-release': release,
   '007-peer-audit': peerAudit,
+  '008-spine-security': spineSecurity,
 };
