@@ -6,6 +6,7 @@ import * as spine from './002-spine.js';
 import * as consumer from './003-consumer.js';
 import * as capacity from './004-capacity.js';
 import * as release from './005-release.js';
+import * as adminTokens from './006-admin-tokens.js';
 
 export interface SlotbridgeMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -17,4 +18,5 @@ export const migrations: Record<string, SlotbridgeMigration> = {
   '003-consumer': consumer,
   '004-capacity': capacity,
   '005-release': release,
+  '006-admin-tokens': adminTokens,
 };
