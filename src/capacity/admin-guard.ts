@@ -221,9 +221,14 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
         `Too many failed admin credentials from ${source.client}: ` +
         `try again in ${wait} s (${max} failures a ${windowMs / 1000} s window)`;
       if (isPowerOfTen(entry.count))
-        await refuse(request, tenant, { status: 429, actor: 'not checked (rate-limited)', reason }, {
-          refusedWhileLimited: entry.count,
-        });
+        await refuse(
+          request,
+          tenant,
+          { status: 429, actor: 'not checked (rate-limited)', reason },
+          {
+            refusedWhileLimited: entry.count,
+          },
+        );
       throw throttled(reason, wait);
     }
 

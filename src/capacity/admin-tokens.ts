@@ -51,7 +51,9 @@ export function expiryOf(text: string | undefined, now = Date.now()): string {
   else if (/^\d{4}-\d{2}-\d{2}(T.+)?$/.test(text!)) at = Date.parse(text!);
   else at = NaN;
   if (Number.isNaN(at))
-    throw new AdminTokenRequestError(`--expires ${text}: use a number of days or hours (30d, 12h) or a date (2027-01-31)`);
+    throw new AdminTokenRequestError(
+      `--expires ${text}: use a number of days or hours (30d, 12h) or a date (2027-01-31)`,
+    );
   if (at <= now) throw new AdminTokenRequestError(`--expires ${text}: that is not in the future`);
   if (at > now + MAX_TOKEN_DAYS * DAY_MS)
     throw new AdminTokenRequestError(`--expires ${text}: a token lasts at most ${MAX_TOKEN_DAYS} days`);
@@ -184,8 +186,7 @@ export async function revokeAdminTokens(
 
 /** What a presented token may do on a tenant. */
 export type TokenVerdict =
-  | { ok: true; actor: string; allTenants: boolean }
-  | { ok: false; status: 401 | 403; actor: string; reason: string };
+  { ok: true; actor: string; allTenants: boolean } | { ok: false; status: 401 | 403; actor: string; reason: string };
 
 /**
  * Checks a presented token for a tenant: unknown, expired or revoked is 401; a live token not bound

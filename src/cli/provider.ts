@@ -37,7 +37,11 @@ export interface ProviderExtras {
   adminTrustedProxies?: string[];
 }
 
-export async function startProvider(values: Options, store?: Store, extras: ProviderExtras = {}): Promise<RunningProvider> {
+export async function startProvider(
+  values: Options,
+  store?: Store,
+  extras: ProviderExtras = {},
+): Promise<RunningProvider> {
   const port = values.port === undefined ? 4000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${String(values.port)} is not a port number`);
@@ -215,7 +219,11 @@ async function adminTokenListCommand(values: Options): Promise<number> {
   const tokens = await withStore(values, (store) => listAdminTokens(store.db));
   const now = new Date().toISOString();
   const state = (t: TokenInfo) =>
-    t.revoked ? `revoked ${t.revoked}` : t.expires && t.expires <= now ? `expired ${t.expires}` : `expires ${t.expires ?? 'never'}`;
+    t.revoked
+      ? `revoked ${t.revoked}`
+      : t.expires && t.expires <= now
+        ? `expired ${t.expires}`
+        : `expires ${t.expires ?? 'never'}`;
   print(
     values,
     { tokens },
@@ -620,7 +628,8 @@ export const providerCommands: Command[] = [
   {
     name: 'provider admin-token',
     usage: '--name NAME (--tenant ID … | --all-tenants) [--expires 90d|12h|DATE]',
-    summary: 'a new admin API token for /admin/{tenant}/… of those tenants (shown once; 90 days unless told, 366 at most)',
+    summary:
+      'a new admin API token for /admin/{tenant}/… of those tenants (shown once; 90 days unless told, 366 at most)',
     options: {
       ...storeOptions,
       name: { type: 'string' },

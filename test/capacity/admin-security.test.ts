@@ -56,8 +56,7 @@ function callFrom(
   });
 }
 
-const auditRows = (p: AdminProvider) =>
-  p.ts.store.db.selectFrom('admin_audit').selectAll().orderBy('seq').execute();
+const auditRows = (p: AdminProvider) => p.ts.store.db.selectFrom('admin_audit').selectAll().orderBy('seq').execute();
 
 describe('admin tokens are bound to the tenants they were made for (issue 11, finding 3)', () => {
   let p: AdminProvider;
@@ -103,7 +102,8 @@ describe('admin tokens are bound to the tenants they were made for (issue 11, fi
 
   it('a token for several tenants works on each; an all-tenants token on every one (404 for a tenant that does not exist)', async () => {
     const { token: both } = await createAdminToken(p.ts.store.db, { name: 'both', tenants: [TENANT, OTHER_TENANT] });
-    for (const t of [TENANT, OTHER_TENANT]) assert.equal((await callFrom(admin(t, '/rotas'), { token: both })).status, 200);
+    for (const t of [TENANT, OTHER_TENANT])
+      assert.equal((await callFrom(admin(t, '/rotas'), { token: both })).status, 200);
     const { token: operator } = await createAdminToken(p.ts.store.db, { name: 'operator', allTenants: true });
     for (const t of [TENANT, OTHER_TENANT])
       assert.equal((await callFrom(admin(t, '/rotas'), { token: operator })).status, 200);
@@ -191,7 +191,10 @@ describe('failed admin credentials are limited per client and audited (issue 11,
     assert.equal(limited.status, 429);
     assert.equal(limited.body.resourceType, 'OperationOutcome');
     assert.equal(limited.body.issue[0].code, 'throttled');
-    assert.match(limited.body.issue[0].diagnostics, /Too many failed admin credentials from 127\.0\.0\.1: try again in/);
+    assert.match(
+      limited.body.issue[0].diagnostics,
+      /Too many failed admin credentials from 127\.0\.0\.1: try again in/,
+    );
     const retryAfter = Number(limited.headers['retry-after']);
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${limited.headers['retry-after']}`);
     assert.equal(
@@ -284,7 +287,8 @@ describe('the web forwarder names the browser: one browser cannot lock out the o
 
   it('a guessing browser is limited; another browser through the same forwarder signs in', async () => {
     const rotas = `${url}${CAPACITY_API_PREFIX}/${TENANT}/rotas`;
-    for (let i = 0; i < 10; i++) assert.equal((await callFrom(rotas, { from: '127.0.0.5', token: `x${i}` })).status, 401);
+    for (let i = 0; i < 10; i++)
+      assert.equal((await callFrom(rotas, { from: '127.0.0.5', token: `x${i}` })).status, 401);
     const limited = await callFrom(rotas, { from: '127.0.0.5', token: p.admin });
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers['retry-after']) >= 1, 'Retry-After comes back through the forwarder');

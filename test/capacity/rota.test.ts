@@ -150,8 +150,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
       'a token made for one tenant is refused elsewhere, whether or not that tenant exists',
     );
     assert.equal(
-      (await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: `Bearer ${START_UP_TOKEN}` } }))
-        .status,
+      (await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: `Bearer ${START_UP_TOKEN}` } })).status,
       404,
     );
   });

@@ -45,13 +45,32 @@ describe('slotbridge provider admin-token', () => {
     const unknown = await runCli(['provider', 'admin-token', '--name', 'x', '--tenant', 'northgate-utc', ...data]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no tenant northgate-utc in this store/);
-    const badExpiry = await runCli(['provider', 'admin-token', '--name', 'x', '--tenant', TENANT, '--expires', 'soon', ...data]);
+    const badExpiry = await runCli([
+      'provider',
+      'admin-token',
+      '--name',
+      'x',
+      '--tenant',
+      TENANT,
+      '--expires',
+      'soon',
+      ...data,
+    ]);
     assert.equal(badExpiry.code, 2);
     assert.match(badExpiry.stderr, /--expires soon: use a number of days or hours/);
   });
 
   it('a token made for one tenant works there and is refused (403) on the other; revoked, it is refused (401)', async () => {
-    const made = await runCli(['provider', 'admin-token', '--name', 'Riverside manager', '--tenant', TENANT, '--json', ...data]);
+    const made = await runCli([
+      'provider',
+      'admin-token',
+      '--name',
+      'Riverside manager',
+      '--tenant',
+      TENANT,
+      '--json',
+      ...data,
+    ]);
     assert.equal(made.code, 0, made.stderr);
     const token = JSON.parse(made.stdout);
     assert.deepEqual(token.tenants, [TENANT]);
@@ -70,12 +89,28 @@ describe('slotbridge provider admin-token', () => {
 
   it('list shows id, name, tenants, created, expires and revoked, never a token', async () => {
     const made = await runCli(
-      ['provider', 'admin-token', '--name', 'both', '--tenant', TENANT, '--tenant', OTHER_TENANT, '--expires', '30d'].concat(
-        '--json',
-        data,
-      ),
+      [
+        'provider',
+        'admin-token',
+        '--name',
+        'both',
+        '--tenant',
+        TENANT,
+        '--tenant',
+        OTHER_TENANT,
+        '--expires',
+        '30d',
+      ].concat('--json', data),
     );
-    const operator = await runCli(['provider', 'admin-token', '--name', 'operator', '--all-tenants', '--json', ...data]);
+    const operator = await runCli([
+      'provider',
+      'admin-token',
+      '--name',
+      'operator',
+      '--all-tenants',
+      '--json',
+      ...data,
+    ]);
     const both = JSON.parse(made.stdout);
     const all = JSON.parse(operator.stdout);
     assert.deepEqual(all.tenants, 'all');
@@ -84,14 +119,20 @@ describe('slotbridge provider admin-token', () => {
 
     const listed = await runCli(['provider', 'admin-token', 'list', ...data]);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`${both.id} {2}"both" {2}${OTHER_TENANT}, ${TENANT} {2}created 20\\S+ {2}expires 20`));
+    assert.match(
+      listed.stdout,
+      new RegExp(`${both.id} {2}"both" {2}${OTHER_TENANT}, ${TENANT} {2}created 20\\S+ {2}expires 20`),
+    );
     assert.match(listed.stdout, new RegExp(`${all.id} {2}"operator" {2}all tenants`));
     assert.match(listed.stdout, /"Riverside manager" {2}test-ed {2}created \S+ {2}revoked 20/);
     const json = await runCli(['provider', 'admin-token', 'list', '--json', ...data]);
     const tokens = JSON.parse(json.stdout).tokens;
     assert.deepEqual(Object.keys(tokens[0]).sort(), ['created', 'expires', 'id', 'name', 'revoked', 'tenants']);
     for (const text of [listed.stdout, json.stdout]) {
-      assert.ok(!text.includes(both.token) && !text.includes(all.token) && !text.includes('sbadm_'), 'no token is shown');
+      assert.ok(
+        !text.includes(both.token) && !text.includes(all.token) && !text.includes('sbadm_'),
+        'no token is shown',
+      );
     }
     const days = (Date.parse(both.expires) - Date.now()) / 86_400_000;
     assert.ok(days > 29.9 && days <= 30);
@@ -123,7 +164,10 @@ describe('the start-up admin token must be strong', () => {
   });
 
   it('a weak SLOTBRIDGE_ADMIN_TOKEN is refused by provider and by start, naming the variable', async () => {
-    for (const args of [['provider', '--port', '0', ...data], ['start', '--port', '0', ...data]]) {
+    for (const args of [
+      ['provider', '--port', '0', ...data],
+      ['start', '--port', '0', ...data],
+    ]) {
       const weak = refusedStart(args, { SLOTBRIDGE_ADMIN_TOKEN: 'password123' });
       assert.equal(weak.code, 2, `${args[0]}: ${weak.stderr}`);
       assert.match(weak.stderr, /SLOTBRIDGE_ADMIN_TOKEN is too weak to guard every tenant/);
