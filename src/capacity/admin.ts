@@ -9,11 +9,9 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { badRequest, notFound } from '../fhir/outcome.js';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
-import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { setAvailability } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';

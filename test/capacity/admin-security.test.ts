@@ -232,6 +232,10 @@ describe('failed admin credentials are limited per client and audited (issue 11,
     const limited = refused.filter((r) => JSON.parse(r.after!).status === 429);
     assert.equal(limited.length, 1, 'the first 429 of the window is a row');
     assert.equal(limited[0]!.actor, 'not checked (rate-limited)');
+    const listed = await callFrom(`${p.origin}/admin/${TENANT}/audit`, { from: '127.0.0.4', token: p.admin });
+    assert.equal(listed.status, 200);
+    const shown = listed.body.entries.find((e: any) => e.action === 'admin.refused' && e.actor === 'no token');
+    assert.equal(shown.peer, '127.0.0.3', 'the tenant’s audit shows refused calls and where they came from');
     const everything = JSON.stringify(rows);
     assert.ok(!everything.includes(p.admin), 'the presented token is not stored');
     assert.ok(!everything.includes('sbadm_guess'), 'nor a guessed one');

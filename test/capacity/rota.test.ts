@@ -137,7 +137,7 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     );
   };
 
-  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 (OperationOutcome); the start-up token works everywhere', async () => {
+  it('needs an admin token: none, a consumer JWT or an unknown token is a 401; the start-up token works everywhere', async () => {
     assert.equal((await adminCall('GET', '/rotas', undefined, null)).status, 401);
     const jwt = await adminCall('GET', '/rotas', undefined, token({ aud: root(), scope: SCOPE.slotRead }));
     assert.equal(jwt.status, 401);

@@ -122,7 +122,7 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
     assert.equal(removed.status, 404, 'DELETE passes through (no rule to remove)');
   });
 
-  it('OperationOutcomes pass through unchanged: 400 naming the field, 401 with WWW-Authenticate, 403 for a tenant not the token’s', async () => {
+  it('OperationOutcomes pass through unchanged: 400 naming the field, 401 with WWW-Authenticate, 403 off the token’s tenants', async () => {
     const bad = {
       scheduleId: 'S2',
       days: ['Mon'],

@@ -38,7 +38,15 @@ export function AuditPage({ api }: { api: CapacityApi }) {
             {entries.map((e) => (
               <tr key={e.seq}>
                 <td>{when(e.at)}</td>
-                <td>{e.actor}</td>
+                <td>
+                  {e.actor}
+                  {e.peer && (
+                    <>
+                      <br />
+                      <span className="sb-muted">from {e.peer}</span>
+                    </>
+                  )}
+                </td>
                 <td>
                   {e.action}
                   <br />
