@@ -6,15 +6,24 @@
  * from other loopback addresses (127.0.0.2 …).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createAdminToken, revokeAdminTokens } from '../../src/capacity/admin.js';
+import { listAdminTokens, verifyAdminToken } from '../../src/capacity/admin-tokens.js';
+import { migrations } from '../../src/store/migrations/index.js';
+import { openStore } from '../../src/store/store.js';
 import { buildProviderServer } from '../../src/server/provider.js';
 import { CAPACITY_API_PREFIX, capacityProxy } from '../../src/web/capacity-proxy.js';
 import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
 import { OTHER_TENANT, TENANT } from '../helpers/provider.js';
-import { testStore } from '../helpers/store.js';
+import { TEST_DATABASE_URL, testStore } from '../helpers/store.js';
 
 interface Answer {
   status: number;
@@ -330,4 +339,52 @@ describe('URL segments are looked up as own properties only (issue 11, finding 1
       assert.equal(put.status, 404, JSON.stringify(put.body));
     });
   }
+});
+
+describe('migration 006: tokens made before tenants were bound (issue 11, finding 3)', () => {
+  it(
+    'a token that worked on every tenant is revoked by the migration, listed with an id, and refused (401)',
+    { skip: Boolean(TEST_DATABASE_URL) && 'an SQLite store file built up to migration 005' },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'slotbridge-006-'));
+      try {
+        const legacy = 'sbadm_made-before-tenant-binding-0123456789';
+        const old = new Kysely<any>({
+          dialect: new SqliteDialect({ database: new SQLite(join(dir, 'slotbridge.db')) }),
+        });
+        const upTo005 = Object.fromEntries(
+          Object.entries(migrations)
+            .filter(([name]) => name < '006')
+            .map(([name, m]) => [name, { up: (db: Kysely<any>) => m.up(db, 'sqlite') }]),
+        );
+        const { error } = await new Migrator({
+          db: old,
+          provider: { getMigrations: async () => upTo005 },
+        }).migrateToLatest();
+        assert.equal(error, undefined);
+        const hash = createHash('sha256').update(legacy).digest('hex');
+        await old
+          .insertInto('admin_token')
+          .values({ token_hash: hash, name: 'old manager', created_at: '2026-01-01T00:00:00.000Z' })
+          .execute();
+        await old.destroy();
+
+        const store = await openStore({ dataDir: dir });
+        try {
+          const [listed] = await listAdminTokens(store.db);
+          assert.equal(listed!.id, hash.slice(0, 12));
+          assert.equal(listed!.name, 'old manager');
+          assert.deepEqual(listed!.tenants, []);
+          assert.ok(listed!.revoked, 'revoked by the migration');
+          const verdict = await verifyAdminToken(store.db, legacy, TENANT, undefined);
+          assert.equal(verdict.ok, false);
+          assert.equal(!verdict.ok && verdict.status, 401);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
