@@ -641,7 +641,7 @@ export const providerCommands: Command[] = [
   },
   {
     name: 'provider admin-token list',
-    usage: '',
+    usage: '[--data DIR | --database-url URL]',
     summary: 'every admin token made: id, name, tenants, created, expires, revoked (never the token)',
     options: storeOptions,
     run: adminTokenListCommand,
