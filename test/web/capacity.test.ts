@@ -561,6 +561,10 @@ describe('web app: capacity area in a real browser', () => {
       (await page.getByRole('cell', { name: 'rota manager', exact: true }).count()) > 0,
       'under the token’s name',
     );
+    assert.ok(
+      (await page.getByRole('cell', { name: '127.0.0.1', exact: true }).count()) > 0,
+      'from the browser’s address',
+    );
     await accessible('capacity-11-audit');
   });
 

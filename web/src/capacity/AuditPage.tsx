@@ -30,6 +30,7 @@ export function AuditPage({ api }: { api: CapacityApi }) {
             <tr>
               <th scope="col">When</th>
               <th scope="col">Who</th>
+              <th scope="col">From</th>
               <th scope="col">What</th>
               <th scope="col">Details</th>
             </tr>
@@ -38,15 +39,8 @@ export function AuditPage({ api }: { api: CapacityApi }) {
             {entries.map((e) => (
               <tr key={e.seq}>
                 <td>{when(e.at)}</td>
-                <td>
-                  {e.actor}
-                  {e.peer && (
-                    <>
-                      <br />
-                      <span className="sb-muted">from {e.peer}</span>
-                    </>
-                  )}
-                </td>
+                <td>{e.actor}</td>
+                <td>{e.peer ?? ''}</td>
                 <td>
                   {e.action}
                   <br />
