@@ -150,7 +150,7 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
     await audit(db, {
       tenantId: '*',
       actor: 'admin API',
-      action: 'admin.refused.uncounted',
+      action: 'admin.refused.summary',
       target: 'refused admin calls not itemised',
       after: { refused: held, from: budget.heldSince, to: new Date().toISOString(), cap: rowsPerMinute },
     });

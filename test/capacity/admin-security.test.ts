@@ -276,7 +276,7 @@ describe('refused-call rows are capped per minute over all clients (issue 11, fi
     }
     const minute = Math.floor(Date.now() / 60_000);
     const itemised = rows.filter((r) => r.action === 'admin.refused').length;
-    const held = rows.filter((r) => r.action === 'admin.refused.uncounted').map((r) => JSON.parse(r.after!).refused);
+    const held = rows.filter((r) => r.action === 'admin.refused.summary').map((r) => JSON.parse(r.after!).refused);
     assert.equal(itemised + held.reduce((a, b) => a + b, 0), 20, 'every refusal is accounted for');
     // The loop may straddle a minute boundary (a second budget of 5); otherwise exactly 5 rows and one count of 15.
     if (Math.floor(Date.now() / 60_000) === minute) assert.ok(itemised <= 10 && held.length >= 1);
