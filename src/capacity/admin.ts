@@ -1,18 +1,17 @@
 /**
  * The providers' admin API, `/admin/{tenant}/…` on the provider's port: not part of the FHIR API and
- * never reached with a consumer's JWT. Every call needs an admin token (`Authorization: Bearer …`):
- * the one given at start-up (`--admin-token` or SLOTBRIDGE_ADMIN_TOKEN) or one made by
- * `slotbridge provider admin-token`, kept only as its SHA-256. Every change is written to the
- * append-only admin audit with who, what, when, before and after.
+ * never reached with a consumer's JWT. Every call needs an admin token (`Authorization: Bearer …`)
+ * that is live and bound to the tenant (./admin-guard.ts, ./admin-tokens.ts): the one given at
+ * start-up (`--admin-token` or SLOTBRIDGE_ADMIN_TOKEN, every tenant) or one made by `slotbridge
+ * provider admin-token --tenant …`, kept only as its SHA-256. Every change is written to the
+ * append-only admin audit with who, what, when, before and after, and from where; so is every
+ * refused call.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
-import { OperationOutcomeError, badRequest, notFound } from '../fhir/outcome.js';
+import { badRequest, notFound } from '../fhir/outcome.js';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
-import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { setAvailability } from './availability.js';
 import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';
@@ -24,6 +23,8 @@ import { addExtraSlot, dayView } from './day.js';
 import { listMappings, mapService, putResource, referenceType } from './directory.js';
 import { REFERENCE_TABLES } from '../diary/representation.js';
 import { registerAdminOutcomes } from './admin-outcomes.js';
+import { audit as writeAudit, type AdminAuditEntry } from './admin-audit.js';
+import { registerAdminGuard, type AdminGuardOptions } from './admin-guard.js';
 import { faultOutcome } from './input.js';
 import {
   AppointmentParams,
@@ -66,49 +67,17 @@ import {
   TenantParams,
 } from './schemas.js';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export { audit } from './admin-audit.js';
+export {
+  AdminTokenRequestError,
+  createAdminToken,
+  listAdminTokens,
+  revokeAdminTokens,
+  weakStartupToken,
+} from './admin-tokens.js';
 
-/** Makes a new admin token; only its hash is kept, so the token is shown once. */
-export async function createAdminToken(db: Kysely<Database>, name: string): Promise<string> {
-  if (!/^[\w .@-]{1,80}$/.test(name)) throw new Error('the token name must be 1–80 letters, digits, spaces or ._@-');
-  const token = `sbadm_${randomBytes(24).toString('base64url')}`;
-  await db
-    .insertInto('admin_token')
-    .values({ token_hash: sha256(token), name, created_at: new Date().toISOString() })
-    .execute();
-  return token;
-}
-
-function unauthorised(message: string): OperationOutcomeError {
-  return new OperationOutcomeError(
-    401,
-    [{ severity: 'error', code: 'security', spineCode: 'NOT_AUTHORISED', diagnostics: message }],
-    { 'WWW-Authenticate': 'Bearer realm="slotbridge-admin"' },
-  );
-}
-
-export async function audit(
-  db: Kysely<Database>,
-  e: { tenantId: string; actor: string; action: string; target: string; before?: unknown; after?: unknown },
-): Promise<void> {
-  await db
-    .insertInto('admin_audit')
-    .values({
-      at: new Date().toISOString(),
-      tenant_id: e.tenantId,
-      actor: e.actor,
-      action: e.action,
-      target: e.target,
-      before: e.before === undefined ? null : JSON.stringify(e.before),
-      after: e.after === undefined ? null : JSON.stringify(e.after),
-    })
-    .execute();
-}
-
-export interface AdminOptions {
+export interface AdminOptions extends Omit<AdminGuardOptions, 'db'> {
   store: Store;
-  /** A token accepted besides the stored ones (set at start-up). */
-  adminToken?: string;
 }
 
 /**
@@ -135,7 +104,6 @@ function unstorable(value: unknown, depth: number): string | undefined {
 export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Promise<void> {
   const { store } = opts;
   const { db } = store;
-  const actors = new WeakMap<FastifyRequest, string>();
 
   // Plain JSON here, not FHIR.
   app.removeAllContentTypeParsers();
@@ -152,35 +120,14 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   registerAdminOutcomes(app);
 
   app.addHook('onRequest', async (request) => {
-    // A URL the admin API does not have is answered as such, with or without a token.
-    if (request.is404) return;
-    if (/%00/.test(request.url)) throw badRequest('The URL holds a NUL character (%00)', 'INVALID_REQUEST_MESSAGE');
-    const header = request.headers.authorization;
-    const token = typeof header === 'string' && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    if (!token)
-      throw unauthorised(
-        'The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here',
-      );
-    if (
-      opts.adminToken &&
-      token.length === opts.adminToken.length &&
-      timingSafeEqual(Buffer.from(token), Buffer.from(opts.adminToken))
-    ) {
-      actors.set(request, 'start-up admin token');
-    } else {
-      const row = await db
-        .selectFrom('admin_token')
-        .select('name')
-        .where('token_hash', '=', sha256(token))
-        .executeTakeFirst();
-      if (!row) throw unauthorised('The admin token is not known');
-      actors.set(request, row.name);
-    }
-    const tenant = (request.params as { tenant?: string } | undefined)?.tenant;
-    if (tenant && !(await db.selectFrom('tenant').select('id').where('id', '=', tenant).executeTakeFirst()))
-      throw notFound(`No tenant ${tenant}`);
+    if (!request.is404 && /%00/.test(request.url))
+      throw badRequest('The URL holds a NUL character (%00)', 'INVALID_REQUEST_MESSAGE');
   });
-  const actor = (request: FastifyRequest) => actors.get(request) ?? 'unknown';
+  const guard = await registerAdminGuard(app, { ...opts, db });
+  const actor = (request: FastifyRequest) => guard.actor(request);
+  /** Writes a change to the admin audit, with the address the call came from. */
+  const audit = (request: FastifyRequest, entry: Omit<AdminAuditEntry, 'peer' | 'actor'>) =>
+    writeAudit(db, { ...entry, actor: actor(request), peer: guard.peer(request) });
   /** Tells every API process that the tenant's slot searches may answer differently now. */
   const announce = async (tenant: string) => {
     await store.transaction((trx) => store.announceSlotChange(trx, tenant));
@@ -212,9 +159,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
         throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
       const rota = await checkRota(db, tenant, { ...body, id });
       const before = await putRota(db, tenant, rota);
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: before ? 'rota.update' : 'rota.create',
         target: `rota/${id}`,
         before,
@@ -254,9 +200,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       if (!rota) throw notFound(`No rota ${id} in ${tenant}`);
       const horizon = request.body.horizonDays ?? 28;
       const report = await generateRotaSlots(store, tenant, rota, horizon);
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: 'rota.generate',
         target: `rota/${id}`,
         after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon },
@@ -273,9 +218,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
         const { tenant } = request.params;
         const selection = request.body;
         const report = await setAvailability(store, tenant, selection, action);
-        await audit(db, {
+        await audit(request, {
           tenantId: tenant,
-          actor: actor(request),
           action: `slots.${action}`,
           target: selection.slotIds?.length
             ? `slots ${selection.slotIds.length}`
@@ -311,9 +255,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       const { tenant, schedule } = request.params;
       const rule = await checkReleaseRule(db, tenant, schedule, request.body);
       const before = await putReleaseRule(store, tenant, schedule, rule);
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: 'release.set',
         target: `schedule/${schedule}`,
         before,
@@ -327,9 +270,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     const { tenant, schedule } = request.params;
     const before = await putReleaseRule(store, tenant, schedule, undefined);
     if (!before) throw notFound(`schedule ${schedule} has no release rule`);
-    await audit(db, {
+    await audit(request, {
       tenantId: tenant,
-      actor: actor(request),
       action: 'release.remove',
       target: `schedule/${schedule}`,
       before,
@@ -345,9 +287,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       const { type } = request.body;
       await setOrganisationType(store, tenant, ods, type ?? undefined);
       const code = ods.trim().toUpperCase();
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: 'organisation.type',
         target: `organisation/${code}`,
         after: { type },
@@ -396,9 +337,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     async (request) => {
       const { tenant, id } = request.params;
       const result = await setAppointmentStatus(store, tenant, id, request.body.status, actor(request), request.id);
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: 'appointment.status',
         target: `appointment/${id}`,
         before: { status: result.before },
@@ -415,9 +355,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     async (request, reply) => {
       const { tenant } = request.params;
       const slot = await addExtraSlot(store, tenant, request.body);
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: 'slot.extra',
         target: `slot/${slot.id}`,
         after: slot,
@@ -467,9 +406,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     async (request, reply) => {
       const { tenant, type, id } = request.params;
       const { version, before } = await putResource(db, tenant, referenceType(type), id, request.body);
-      await audit(db, {
+      await audit(request, {
         tenantId: tenant,
-        actor: actor(request),
         action: `${type}.put`,
         target: `${type}/${id}`,
         before,
@@ -489,9 +427,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
   const setMapping = async (request: FastifyRequest, params: Static<typeof MappingParams>, mapped: boolean) => {
     const { tenant, service, schedule } = params;
     await mapService(db, tenant, service, schedule, mapped);
-    await audit(db, {
+    await audit(request, {
       tenantId: tenant,
-      actor: actor(request),
       action: mapped ? 'mapping.add' : 'mapping.remove',
       target: `HealthcareService/${service} Schedule/${schedule}`,
     });

@@ -13,8 +13,9 @@ import { mapServiceToSchedule, putReference, type ReferenceResource } from './ca
 import { checkInput } from './input.js';
 import { ResourceParams } from './schemas.js';
 
+/** The resource type a URL segment names; own keys only, so `__proto__` or `toString` is a 404 like any unknown type. */
 export function referenceType(type: string): ReferenceType {
-  if (!(type in REFERENCE_TABLES))
+  if (!Object.hasOwn(REFERENCE_TABLES, type))
     throw notFound(`The admin API keeps ${Object.keys(REFERENCE_TABLES).join(', ')}; not ${type}`);
   return type as ReferenceType;
 }

@@ -475,6 +475,8 @@ export const AuditEntry = Type.Object({
   target: Type.String(),
   before: Type.Unknown(),
   after: Type.Unknown(),
+  /** The address the call came from (null: the command line, or before addresses were kept). */
+  peer: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type AuditEntry = Static<typeof AuditEntry>;
 export const AuditList = Type.Object({ entries: Type.Array(AuditEntry) });

@@ -4,7 +4,7 @@ import { auditCommands } from './audit.js';
 import { helpText, runCommand, type Command } from './command.js';
 import { consumerCommands } from './consumer.js';
 import { UsageError, print, say, storeOptions, type Options } from './io.js';
-import { providerCommands, startProvider, untilSignalled } from './provider.js';
+import { providerCommands, startProvider, startupAdminToken, untilSignalled } from './provider.js';
 import {
   announceSpine,
   fetchWith,
@@ -36,10 +36,15 @@ async function startCommand(values: Options): Promise<number> {
   // --tls DIR: the whole network on mutual TLS, with a test CA made in DIR when there is none.
   const pki = values.tls ? await createTestPki(String(values.tls)) : undefined;
   if (pki) say(`mutual TLS: certificates in ${pki.dir} (test CA ${pki.caFile})`);
+  // The operator's admin token for the capacity area (every tenant): SLOTBRIDGE_ADMIN_TOKEN (refused
+  // when weak), or a new one each start.
+  const adminToken = (await startupAdminToken({})) ?? `sbadm_${randomBytes(24).toString('base64url')}`;
   const store = await openStoreFrom(values);
-  // The rota manager's admin token for the capacity area: SLOTBRIDGE_ADMIN_TOKEN, or a new one each start.
-  const adminToken = process.env.SLOTBRIDGE_ADMIN_TOKEN || `sbadm_${randomBytes(24).toString('base64url')}`;
-  const provider = await startProvider({ ...values, seed: 'demo', 'admin-token': adminToken }, store);
+  // The web app's capacity forwarder calls the provider from this machine and names the browser's
+  // address in X-Forwarded-For, which the admin API's limit on failed credentials then goes by.
+  const provider = await startProvider({ ...values, seed: 'demo', 'admin-token': adminToken }, store, {
+    adminTrustedProxies: ['127.0.0.1', '::1'],
+  });
   // The spine's operator token: SLOTBRIDGE_OPERATOR_TOKEN, or a new one each start (printed below).
   // Its proxy may reach the demo's own providers on this machine's loopback, and no other internal address.
   const spine = await startSpine(

@@ -14,13 +14,41 @@ export interface RunningProvider {
   origin: string;
 }
 
-export async function startProvider(values: Options, store?: Store): Promise<RunningProvider> {
+/**
+ * The start-up admin token: `--admin-token`, else SLOTBRIDGE_ADMIN_TOKEN (an empty one is unset).
+ * It is the operator's, good on every tenant, so a weak one is refused (a usage error).
+ */
+export async function startupAdminToken(values: Options): Promise<string | undefined> {
+  const given = values['admin-token'] as string | undefined;
+  const token = given ?? (process.env.SLOTBRIDGE_ADMIN_TOKEN || undefined);
+  if (token === undefined) return undefined;
+  const { weakStartupToken } = await import('../capacity/admin-tokens.js');
+  const weak = weakStartupToken(token);
+  if (weak)
+    throw new UsageError(
+      `${given !== undefined ? '--admin-token' : 'SLOTBRIDGE_ADMIN_TOKEN'} is too weak to guard every tenant: ${weak} ` +
+        '(make a random one, e.g. "openssl rand -base64 32")',
+    );
+  return token;
+}
+
+export interface ProviderExtras {
+  /** Addresses whose X-Forwarded-For the admin API believes (the web app's capacity forwarder). */
+  adminTrustedProxies?: string[];
+}
+
+export async function startProvider(
+  values: Options,
+  store?: Store,
+  extras: ProviderExtras = {},
+): Promise<RunningProvider> {
   const port = values.port === undefined ? 4000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${String(values.port)} is not a port number`);
   const host = (values.host as string | undefined) ?? '127.0.0.1';
   if (values.seed !== undefined && values.seed !== 'demo')
     throw new UsageError(`--seed ${String(values.seed)}: only "demo" is known`);
+  const adminToken = await startupAdminToken(values);
   const [{ seedDemo }, { buildProviderServer }, { loadPki, tlsServerOptions }, { addressList }] = await Promise.all([
     import('../capacity/demo.js'),
     import('../server/provider.js'),
@@ -60,7 +88,8 @@ export async function startProvider(values: Options, store?: Store): Promise<Run
     publicOrigin: origin ?? `${scheme}://localhost:${port}`,
     https: pki ? tlsServerOptions(pki, 'provider', { requireClientCert: true }) : undefined,
     peers: { allowFrom, proxyCertificateNames },
-    adminToken: (values['admin-token'] as string | undefined) ?? process.env.SLOTBRIDGE_ADMIN_TOKEN,
+    adminToken,
+    admin: { trustedProxies: extras.adminTrustedProxies },
   });
   const address = await provider.app.listen({ port, host });
   const actualPort = Number(new URL(address).port);
@@ -167,15 +196,72 @@ async function referralCommand(values: Options): Promise<number> {
   return 0;
 }
 
+/** The admin-token commands' mistakes in what a token should be are usage errors. */
+async function tokenRequest<T>(work: Promise<T>): Promise<T> {
+  const { AdminTokenRequestError } = await import('../capacity/admin-tokens.js');
+  return work.catch((err: unknown) => {
+    throw err instanceof AdminTokenRequestError ? new UsageError(err.message) : err;
+  });
+}
+
+type TokenInfo = import('../capacity/admin-tokens.js').AdminTokenInfo;
+const tenantsOf = (t: TokenInfo) => (t.tenants === 'all' ? 'all tenants' : t.tenants.join(', ') || 'no tenant');
+
 async function adminTokenCommand(values: Options): Promise<number> {
   const name = requireString(values, 'name');
-  const { createAdminToken } = await import('../capacity/admin.js');
-  const token = await withStore(values, (store) => createAdminToken(store.db, name));
-  say(
-    `admin token "${name}" made; it is shown only now (the store keeps its SHA-256): ` +
-      'use it as "Authorization: Bearer <token>" on /admin/{tenant}/…',
+  const { createAdminToken } = await import('../capacity/admin-tokens.js');
+  const made = await tokenRequest(
+    withStore(values, (store) =>
+      createAdminToken(store.db, {
+        name,
+        tenants: (values.tenant as string[] | undefined) ?? [],
+        allTenants: values['all-tenants'] === true,
+        expires: values.expires as string | undefined,
+      }),
+    ),
   );
-  print(values, { name, token }, [token]);
+  say(
+    `admin token "${name}" (id ${made.id}) made for ${tenantsOf(made)}, expiring ${made.expires}; ` +
+      'it is shown only now (the store keeps its SHA-256): use it as "Authorization: Bearer <token>" on /admin/{tenant}/…',
+  );
+  print(values, made, [made.token]);
+  return 0;
+}
+
+async function adminTokenListCommand(values: Options): Promise<number> {
+  const { listAdminTokens } = await import('../capacity/admin-tokens.js');
+  const tokens = await withStore(values, (store) => listAdminTokens(store.db));
+  const now = new Date().toISOString();
+  const state = (t: TokenInfo) =>
+    t.revoked
+      ? `revoked ${t.revoked}`
+      : t.expires && t.expires <= now
+        ? `expired ${t.expires}`
+        : `expires ${t.expires ?? 'never'}`;
+  print(
+    values,
+    { tokens },
+    tokens.length
+      ? tokens.map((t) => `${t.id}  "${t.name}"  ${tenantsOf(t)}  created ${t.created}  ${state(t)}`)
+      : ['no admin tokens made (slotbridge provider admin-token --name NAME --tenant ID makes one)'],
+  );
+  return 0;
+}
+
+async function adminTokenRevokeCommand(values: Options): Promise<number> {
+  const { revokeAdminTokens } = await import('../capacity/admin-tokens.js');
+  const which = { name: values.name as string | undefined, id: values.id as string | undefined };
+  const revoked = await tokenRequest(withStore(values, (store) => revokeAdminTokens(store.db, which)));
+  if (!revoked.length) {
+    say(`no live admin token ${which.name ? `named "${which.name}"` : `with id ${which.id}`}`);
+    print(values, { revoked }, []);
+    return 1;
+  }
+  print(
+    values,
+    { revoked },
+    revoked.map((t) => `revoked ${t.id} "${t.name}" (${tenantsOf(t)}): the admin API refuses it from now on`),
+  );
   return 0;
 }
 
@@ -558,10 +644,31 @@ export const providerCommands: Command[] = [
   },
   {
     name: 'provider admin-token',
-    usage: '--name NAME',
-    summary: 'a new admin API token for /admin/{tenant}/… (shown once)',
-    options: { ...storeOptions, name: { type: 'string' } },
+    usage: '--name NAME (--tenant ID … | --all-tenants) [--expires 90d|12h|DATE]',
+    summary:
+      'a new admin API token for /admin/{tenant}/… of those tenants (shown once; 90 days unless told, 366 at most)',
+    options: {
+      ...storeOptions,
+      name: { type: 'string' },
+      tenant: { type: 'string', multiple: true },
+      'all-tenants': { type: 'boolean' },
+      expires: { type: 'string' },
+    },
     run: adminTokenCommand,
+  },
+  {
+    name: 'provider admin-token list',
+    usage: '[--data DIR | --database-url URL]',
+    summary: 'every admin token made: id, name, tenants, created, expires, revoked (never the token)',
+    options: storeOptions,
+    run: adminTokenListCommand,
+  },
+  {
+    name: 'provider admin-token revoke',
+    usage: '(--name NAME | --id ID)',
+    summary: 'the admin API refuses the token (every live one of that name) from now on',
+    options: { ...storeOptions, name: { type: 'string' }, id: { type: 'string' } },
+    run: adminTokenRevokeCommand,
   },
   {
     name: 'provider rota put',

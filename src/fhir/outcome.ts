@@ -20,6 +20,7 @@ export type IssueCode =
   | 'login'
   | 'expired'
   | 'forbidden'
+  | 'throttled'
   | 'processing'
   | 'not-supported'
   | 'duplicate'

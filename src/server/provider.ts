@@ -7,7 +7,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { adminRoutes } from '../capacity/admin.js';
+import { adminRoutes, type AdminOptions } from '../capacity/admin.js';
 import {
   clientErrorHandler,
   frameworkErrors,
@@ -20,8 +20,10 @@ import type { TenantDirectory } from '../provider/tenants.js';
 
 export interface ProviderServerOptions extends FhirApiOptions {
   logger?: FastifyServerOptions['logger'];
-  /** An admin API token accepted besides those made by `slotbridge provider admin-token`. */
+  /** The operator's admin API token (every tenant), accepted besides those made by `slotbridge provider admin-token`. */
   adminToken?: string;
+  /** The admin API's trusted proxies and its limit on failed credentials (src/capacity/admin-guard.ts). */
+  admin?: Omit<AdminOptions, 'store' | 'adminToken'>;
   /** Serve over TLS; with `requestCert` and `rejectUnauthorized`, mutual TLS (src/spine/tls.ts builds these). */
   https?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
 }
@@ -47,6 +49,11 @@ export async function buildProviderServer(options: ProviderServerOptions): Promi
     ...(options.https ? { https: options.https } : {}),
   });
   await app.register(fhir.plugin);
-  await app.register(adminRoutes, { prefix: '/admin', store: options.store, adminToken: options.adminToken });
+  await app.register(adminRoutes, {
+    prefix: '/admin',
+    ...options.admin,
+    store: options.store,
+    adminToken: options.adminToken,
+  });
   return { app, tenants: fhir.tenants, audit: fhir.audit, cacheStats: fhir.cacheStats };
 }

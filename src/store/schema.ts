@@ -301,8 +301,16 @@ export interface RotaTable {
 /** An admin API token, kept only as its SHA-256. */
 export interface AdminTokenTable {
   token_hash: string;
+  /** A short id to name the token by (list, revoke); never the token. */
+  id: string | null;
   name: string;
   created_at: string;
+  /** The tenants it may act on, as a JSON array of ids. */
+  tenants: Generated<string>;
+  /** 1: every tenant (an operator's token); then `tenants` is empty. */
+  all_tenants: Generated<number>;
+  expires_at: string | null;
+  revoked_at: string | null;
 }
 
 /** Append-only record of every admin change: who, what, when, before and after (JSON). */
@@ -315,6 +323,8 @@ export interface AdminAuditTable {
   target: string;
   before: string | null;
   after: string | null;
+  /** The address the call came from (admin API calls; null for the command line and older rows). */
+  peer: Generated<string | null>;
 }
 
 /** A schedule's release rule (src/capacity/release.ts); `content` is the rule as JSON. */

@@ -6,7 +6,9 @@
  * Method, body, query and the browser's `Authorization` header pass through unchanged, and the
  * provider's status and body (OperationOutcomes included) come back unchanged. The forwarder holds
  * no token of its own: the rota manager signs in with an admin token in the browser, so the
- * provider still decides who may do what and audits it under that token's name. It knows the
+ * provider still decides who may do what and audits it under that token's name. It names the
+ * browser's address in `X-Forwarded-For` (set, never passed on from the browser), which a provider
+ * that trusts this forwarder limits failed admin tokens by (src/capacity/admin-guard.ts). It knows the
  * provider only by its origin and talks HTTP, like any other client (it imports nothing from
  * src/provider or src/capacity).
  *
@@ -108,6 +110,7 @@ export async function capacityProxy(app: FastifyInstance, options: CapacityProxy
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
+    headers['x-forwarded-for'] = request.ip;
     const body = request.body instanceof Buffer && request.body.length ? request.body : undefined;
     let response: Response;
     try {

@@ -17,7 +17,7 @@ import { sharedCliStore } from '../helpers/store.js';
 
 const shared = sharedCliStore('capacity-race');
 const storeArgs = shared.args;
-const ADMIN = 'race-admin-token-0123456789';
+const ADMIN = 'race-admin-token-0123456789-abcdefghij';
 const TENANT = 'riverside-ed';
 const children: ChildProcess[] = [];
 const origins: string[] = [];

@@ -15,6 +15,9 @@ import { SCOPE, call, token } from '../helpers/consumer.js';
 import { SERVICE, TENANT, bookingFor, seedCatalogue } from '../helpers/provider.js';
 import { testStore, TEST_DATABASE_URL, type TestStore } from '../helpers/store.js';
 
+/** The operator's start-up token: strong enough (32+ characters, 8+ different ones). */
+const START_UP_TOKEN = 'start-up-token-rota-test-0123456789';
+
 const london = (iso: string) =>
   new Intl.DateTimeFormat('en-GB', {
     timeZone: 'Europe/London',
@@ -89,11 +92,11 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
       store: ts.store,
       publicOrigin: 'http://placeholder',
       auditFlushMs: 5,
-      adminToken: 'start-up-token-1234567890',
+      adminToken: START_UP_TOKEN,
     });
     origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     provider.tenants.publicOrigin = origin;
-    admin = await createAdminToken(ts.store.db, 'rota manager');
+    ({ token: admin } = await createAdminToken(ts.store.db, { name: 'rota manager', tenants: [TENANT] }));
   });
 
   after(async () => {
@@ -134,20 +137,20 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     );
   };
 
-  it('needs an admin token: none, a consumer JWT or an unknown token is a 401 (OperationOutcome); the start-up token works', async () => {
+  it('needs an admin token: none, a consumer JWT or an unknown token is a 401; the start-up token works everywhere', async () => {
     assert.equal((await adminCall('GET', '/rotas', undefined, null)).status, 401);
     const jwt = await adminCall('GET', '/rotas', undefined, token({ aud: root(), scope: SCOPE.slotRead }));
     assert.equal(jwt.status, 401);
     assert.equal(jwt.body.resourceType, 'OperationOutcome');
     assert.equal((await adminCall('GET', '/rotas', undefined, 'sbadm_nope')).status, 401);
-    assert.equal((await adminCall('GET', '/rotas', undefined, 'start-up-token-1234567890')).status, 200);
+    assert.equal((await adminCall('GET', '/rotas', undefined, START_UP_TOKEN)).status, 200);
     assert.equal(
       (await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: `Bearer ${admin}` } })).status,
-      404,
+      403,
+      'a token made for one tenant is refused elsewhere, whether or not that tenant exists',
     );
     assert.equal(
-      (await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: 'Bearer start-up-token-1234567890' } }))
-        .status,
+      (await fetch(`${origin}/admin/nobody/rotas`, { headers: { authorization: `Bearer ${START_UP_TOKEN}` } })).status,
       404,
     );
   });
@@ -627,6 +630,8 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
         'admin-token',
         '--name',
         'front desk',
+        '--tenant',
+        TENANT,
         '--data',
         ts.options.dataDir!,
         '--json',

@@ -1,6 +1,6 @@
 /** A provider on a real port with the test catalogue and an admin token, for the capacity tests. */
 import { createAdminToken } from '../../src/capacity/admin.js';
-import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
+import { buildProviderServer, type ProviderServer, type ProviderServerOptions } from '../../src/server/provider.js';
 import { TENANT, seedCatalogue, type Catalogue } from './provider.js';
 import { testStore, type TestStore } from './store.js';
 
@@ -9,7 +9,7 @@ export interface AdminProvider {
   provider: ProviderServer;
   catalogue: Catalogue;
   origin: string;
-  /** The admin token made for this provider (name: the `actor` given). */
+  /** The admin token made for this provider's TENANT (name: the `actor` given). */
   admin: string;
   root(): string;
   /** Calls `/admin/{TENANT}{path}` with the admin token (or `auth`, or none when null). */
@@ -17,7 +17,10 @@ export interface AdminProvider {
   close(): Promise<void>;
 }
 
-export async function startAdminProvider(actor: string, options: { adminToken?: string } = {}): Promise<AdminProvider> {
+export async function startAdminProvider(
+  actor: string,
+  options: { adminToken?: string; admin?: ProviderServerOptions['admin'] } = {},
+): Promise<AdminProvider> {
   const ts = await testStore();
   const catalogue = await seedCatalogue(ts.store);
   const provider = await buildProviderServer({
@@ -25,10 +28,11 @@ export async function startAdminProvider(actor: string, options: { adminToken?: 
     publicOrigin: 'http://placeholder',
     auditFlushMs: 5,
     adminToken: options.adminToken,
+    admin: options.admin,
   });
   const origin = (await provider.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
   provider.tenants.publicOrigin = origin;
-  const admin = await createAdminToken(ts.store.db, actor);
+  const { token: admin } = await createAdminToken(ts.store.db, { name: actor, tenants: [TENANT] });
   return {
     ts,
     provider,

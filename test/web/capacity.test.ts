@@ -123,7 +123,7 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
     assert.equal(removed.status, 404, 'DELETE passes through (no rule to remove)');
   });
 
-  it('OperationOutcomes pass through unchanged: 400 naming the field, 401 with WWW-Authenticate, 404 for an unknown tenant', async () => {
+  it('OperationOutcomes pass through unchanged: 400 naming the field, 401 with WWW-Authenticate, 403 off the token’s tenants', async () => {
     const bad = {
       scheduleId: 'S2',
       days: ['Mon'],
@@ -149,9 +149,9 @@ describe('capacity forwarder: /capacity-api/{tenant}/… → {provider}/admin/{t
       'no Authorization header: refused by the provider, not let through',
     );
 
-    const unknown = await forward('GET', '/no-such-tenant/rotas');
-    assert.equal(unknown.status, 404);
-    assert.match(unknown.body.issue[0].diagnostics, /No tenant no-such-tenant/);
+    const elsewhere = await forward('GET', '/no-such-tenant/rotas');
+    assert.equal(elsewhere.status, 403, 'the token is bound to its tenant');
+    assert.match(elsewhere.body.issue[0].diagnostics, /The admin token "forwarder test" is not for no-such-tenant/);
 
     const malformed = await fetch(`${url}${CAPACITY_API_PREFIX}/${TENANT}/rotas/x`, {
       method: 'PUT',
@@ -295,6 +295,23 @@ describe('web app: capacity area in a real browser', () => {
     assert.ok(await page.locator('#token-error').isVisible(), 'the error is shown at the field too');
     await accessible('capacity-1-sign-in-refused');
     assert.deepEqual(await storage(), { session: {}, local: {} }, 'a refused token is not kept');
+  });
+
+  it('a token made for another tenant is refused clearly: this token is not for that tenant (403)', async () => {
+    await page.getByLabel('Other Urgent Treatment Centre (other-utc)').check();
+    await page.getByLabel('Admin token').fill(p.admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const summary = page.getByRole('alert');
+    await summary
+      .getByText('This admin token is not for Other Urgent Treatment Centre: choose the tenant it was made for')
+      .waitFor();
+    assert.equal(
+      await summary.getByRole('link').getAttribute('href'),
+      '#tenant-0',
+      'the problem links to the tenant choice',
+    );
+    assert.deepEqual(await storage(), { session: {}, local: {} }, 'the token is not kept');
+    await page.getByLabel('Test Emergency Department (test-ed)').check();
   });
 
   it('signs in with the admin token, kept in sessionStorage only', async () => {
@@ -550,6 +567,10 @@ describe('web app: capacity area in a real browser', () => {
     assert.ok(
       (await page.getByRole('cell', { name: 'rota manager', exact: true }).count()) > 0,
       'under the token’s name',
+    );
+    assert.ok(
+      (await page.getByRole('cell', { name: '127.0.0.1', exact: true }).count()) > 0,
+      'from the browser’s address',
     );
     await accessible('capacity-11-audit');
   });

@@ -6,6 +6,7 @@ import * as spine from './002-spine.js';
 import * as consumer from './003-consumer.js';
 import * as capacity from './004-capacity.js';
 import * as release from './005-release.js';
+import * as adminTokens from './006-admin-tokens.js';
 import * as peerAudit from './007-peer-audit.js';
 import * as spineSecurity from './008-spine-security.js';
 
@@ -19,6 +20,7 @@ export const migrations: Record<string, SlotbridgeMigration> = {
   '003-consumer': consumer,
   '004-capacity': capacity,
   '005-release': release,
+  '006-admin-tokens': adminTokens,
   '007-peer-audit': peerAudit,
   '008-spine-security': spineSecurity,
 };

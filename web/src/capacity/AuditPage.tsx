@@ -30,6 +30,7 @@ export function AuditPage({ api }: { api: CapacityApi }) {
             <tr>
               <th scope="col">When</th>
               <th scope="col">Who</th>
+              <th scope="col">From</th>
               <th scope="col">What</th>
               <th scope="col">Details</th>
             </tr>
@@ -39,6 +40,7 @@ export function AuditPage({ api }: { api: CapacityApi }) {
               <tr key={e.seq}>
                 <td>{when(e.at)}</td>
                 <td>{e.actor}</td>
+                <td>{e.peer ?? ''}</td>
                 <td>
                   {e.action}
                   <br />

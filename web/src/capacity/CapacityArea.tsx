@@ -197,8 +197,19 @@ function SignIn() {
     } catch (err) {
       const status = err instanceof CapacityError ? err.status : 0;
       const message = (err as Error).message;
+      const tenantName = tenants?.find((t) => t.id === tenant.trim())?.name ?? tenant.trim();
       if (status === 401)
         setProblems([{ field: 'token', message: `The provider did not accept this admin token: ${message}` }]);
+      else if (status === 403)
+        // A token is made for some tenants only: the provider accepts it, but not for this one.
+        setProblems([
+          {
+            field: tenants?.length ? 'tenant-0' : 'tenant',
+            message: `This admin token is not for ${tenantName}: choose the tenant it was made for, or ask for a token for ${tenantName}`,
+          },
+        ]);
+      else if (status === 429)
+        setProblems([{ field: 'token', message: `Too many refused admin tokens from this computer: ${message}` }]);
       else if (status === 404)
         setProblems([
           {
@@ -248,7 +259,7 @@ function SignIn() {
         label="Admin token"
         hint={
           '`slotbridge start` prints it (or set SLOTBRIDGE_ADMIN_TOKEN); ' +
-          '`slotbridge provider admin-token --name NAME` makes one of your own. It is kept in this browser tab only.'
+          '`slotbridge provider admin-token --name NAME --tenant ID` makes one of your own. It is kept in this browser tab only.'
         }
         error={errorFor(problems, 'token')}
         value={token}
