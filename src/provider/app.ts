@@ -113,7 +113,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
     registerResourceReads(app, store);
 
     app.addHook('onClose', async () => {
-      await audit.flush();
+      await audit.close();
     });
   };
   return { tenants, audit, plugin };
