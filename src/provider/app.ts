@@ -27,6 +27,8 @@ export interface FhirApiOptions {
   publicOrigin: string;
   slotSearch?: SlotSearchOptions;
   auditFlushMs?: number;
+  /** Most audit rows held while the store cannot write them (default 20,000); then requests are refused. */
+  auditSpoolRows?: number;
 }
 
 export interface FhirApi {
@@ -86,7 +88,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
   const { store } = options;
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
-  const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
+  const audit = new AuditTrail(store, { flushMs: options.auditFlushMs, spoolRows: options.auditSpoolRows });
 
   const plugin = async (app: FastifyInstance) => {
     // Which methods each route pattern takes, so a wrong method is a 405 rather than a 404.

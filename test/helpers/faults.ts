@@ -70,30 +70,31 @@ export function pgUrl(url: string, changes: { port?: number; params?: Record<str
 export class TcpRelay {
   private readonly sockets = new Set<net.Socket>();
   private up = true;
-  private constructor(
-    private readonly server: net.Server,
-    readonly port: number,
-  ) {}
+  private readonly server: net.Server;
+  port = 0;
 
-  static async start(target: string): Promise<TcpRelay> {
+  private constructor(target: string) {
     const { hostname, port } = new URL(target);
-    let relay!: TcpRelay;
-    const server = net.createServer((client) => {
-      if (!relay.up) return client.resetAndDestroy();
+    this.server = net.createServer((client) => {
+      if (!this.up) return client.resetAndDestroy();
       const upstream = net.connect(Number(port || 5432), hostname);
-      relay.sockets.add(client).add(upstream);
+      this.sockets.add(client).add(upstream);
       const drop = () => {
         client.destroy();
         upstream.destroy();
-        relay.sockets.delete(client);
-        relay.sockets.delete(upstream);
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    relay = new TcpRelay(server, (server.address() as net.AddressInfo).port);
+  }
+
+  static async start(target: string): Promise<TcpRelay> {
+    const relay = new TcpRelay(target);
+    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
+    relay.port = (relay.server.address() as net.AddressInfo).port;
     return relay;
   }
 
