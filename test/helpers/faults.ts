@@ -105,6 +105,11 @@ export class TcpRelay {
     this.sockets.clear();
   }
 
+  /** Keeps the open connections but refuses new ones until restore(). */
+  refuseNew(): void {
+    this.up = false;
+  }
+
   restore(): void {
     this.up = true;
   }

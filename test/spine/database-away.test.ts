@@ -47,7 +47,11 @@ const alive = () => child!.exitCode === null && child!.signalCode === null;
 /** A read of the endpoint directory, which goes to the store every time. */
 async function lookUp() {
   const res = await fetch(`${endpoints}/mhs?partyKey=R9R-807766`);
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json().catch(() => null)) as any };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    json: (await res.json().catch(() => null)) as any,
+  };
 }
 
 describe('the database going away under the spine on PostgreSQL', { skip: database.skip }, () => {
