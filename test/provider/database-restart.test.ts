@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startCliServer } from '../helpers/cli.js';
 import { call, type CallResult } from '../helpers/consumer.js';
@@ -36,6 +36,9 @@ interface Provider {
 let direct: Provider;
 let relayed: Provider;
 
+/** The relayed provider's start-up admin token, for its admin API. */
+const ADMIN_TOKEN = randomBytes(24).toString('hex');
+
 async function startProvider(name: string, port?: number, seed = false): Promise<Provider> {
   const url = pgUrl(database.url!, {
     port,
@@ -47,7 +50,7 @@ async function startProvider(name: string, port?: number, seed = false): Promise
     '0',
     '--database-url',
     url,
-    ...(seed ? ['--seed', 'demo'] : []),
+    ...(seed ? ['--seed', 'demo'] : ['--admin-token', ADMIN_TOKEN]),
   ]);
   children.push(started.child);
   const root = started.json.tenants.find((t: any) => t.id === TENANT).serviceRoot;
@@ -239,6 +242,15 @@ describe('the database going away under a provider on PostgreSQL', { skip: datab
       );
       assertUnavailable(await call(relayed.root, '/Slot?status=free&_count=5&service=2000011003'), 'a slot search');
       assertUnavailable(await call(relayed.root, `/Appointment/${randomUUID()}`), 'an appointment read');
+      // The admin API beside it likewise.
+      const admin = await fetch(`${new URL(relayed.root).origin}/admin/${TENANT}/rotas`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const text = await admin.text();
+      assertUnavailable(
+        { status: admin.status, headers: admin.headers, text, json: JSON.parse(text) },
+        'an admin call',
+      );
       await sleep(1500); // long enough for a reconnection attempt of the slot-change listener to fail
       assert.ok(alive(relayed), `the provider died: ${relayed.stderr().slice(-2000)}`);
     } finally {
