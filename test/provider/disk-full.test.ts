@@ -137,96 +137,100 @@ function assertUnavailable(res: CallResult, what: string): void {
 }
 
 describe('a full disk under a provider on SQLite', { skip }, () => {
-  it('503 with Retry-After while the store cannot write; no confirmed booking and no audit row lost; books again after', async (t) => {
-    const started = await startProvider();
-    child = started.child;
-    const root = started.json.tenants.find((x: any) => x.id === 'riverside-ed').serviceRoot;
-    const mounted = `/proc/${child.pid}/root${dir}`;
-    const search = await call(root, '/Slot?status=free&_count=1000');
-    assert.equal(search.status, 200, search.text.slice(0, 300));
-    const free = search.json.entry
-      .map((e: any) => e.resource)
-      .filter((r: any) => r.resourceType === 'Slot')
-      .map((r: any) => ({
-        id: r.id,
-        identifier: r.identifier[0].value,
-        scheduleId: r.schedule.reference.split('/').pop(),
-        start: r.start,
-        end: r.end,
-        status: 'free' as const,
-        deliveryChannel: null,
-      }));
-    const sent: { requestId: string; res: CallResult }[] = [];
-    const send = async (path: string, options: Parameters<typeof call>[2] = {}) => {
-      const requestId = randomUUID();
-      const res = await call(root, path, { ...options, requestId });
-      sent.push({ requestId, res });
-      return res;
-    };
-    const book = () => send('/Appointment', { method: 'POST', body: bookingFor(free.shift()) });
+  it(
+    '503 with Retry-After while the store cannot write; no confirmed booking and no audit row lost; books again after',
+    { timeout: 240_000 },
+    async (t) => {
+      const started = await startProvider();
+      child = started.child;
+      const root = started.json.tenants.find((x: any) => x.id === 'riverside-ed').serviceRoot;
+      const mounted = `/proc/${child.pid}/root${dir}`;
+      const search = await call(root, '/Slot?status=free&_count=1000');
+      assert.equal(search.status, 200, search.text.slice(0, 300));
+      const free = search.json.entry
+        .map((e: any) => e.resource)
+        .filter((r: any) => r.resourceType === 'Slot')
+        .map((r: any) => ({
+          id: r.id,
+          identifier: r.identifier[0].value,
+          scheduleId: r.schedule.reference.split('/').pop(),
+          start: r.start,
+          end: r.end,
+          status: 'free' as const,
+          deliveryChannel: null,
+        }));
+      const sent: { requestId: string; res: CallResult }[] = [];
+      const send = async (path: string, options: Parameters<typeof call>[2] = {}) => {
+        const requestId = randomUUID();
+        const res = await call(root, path, { ...options, requestId });
+        sent.push({ requestId, res });
+        return res;
+      };
+      const book = () => send('/Appointment', { method: 'POST', body: bookingFor(free.shift()) });
 
-    // A few bookings while there is space.
-    for (let i = 0; i < 3; i++) assert.equal((await book()).status, 201);
+      // A few bookings while there is space.
+      for (let i = 0; i < 3; i++) assert.equal((await book()).status, 201);
 
-    // The disk fills. Bookings and searches go on until bookings have met the full disk a few times.
-    const filler = join(mounted, 'filler');
-    t.diagnostic(`filled the disk with ${fill(filler)} bytes`);
-    let refused = 0;
-    for (let i = 0; refused < 5 && i < 600; i++) {
-      const res = await book();
-      assert.ok([201, 503].includes(res.status), `a booking on a full disk: ${res.status} ${res.text.slice(0, 300)}`);
-      if (res.status === 503) {
-        assertUnavailable(res, 'a booking on a full disk');
-        refused++;
+      // The disk fills. Bookings and searches go on until bookings have met the full disk a few times.
+      const filler = join(mounted, 'filler');
+      t.diagnostic(`filled the disk with ${fill(filler)} bytes`);
+      let refused = 0;
+      for (let i = 0; refused < 5 && i < 600; i++) {
+        const res = await book();
+        assert.ok([201, 503].includes(res.status), `a booking on a full disk: ${res.status} ${res.text.slice(0, 300)}`);
+        if (res.status === 503) {
+          assertUnavailable(res, 'a booking on a full disk');
+          refused++;
+        }
+        const found = await send('/Slot?status=free&_count=3');
+        assert.ok([200, 503].includes(found.status), `a search on a full disk: ${found.status}`);
+        if (found.status === 503) assertUnavailable(found, 'a search on a full disk');
       }
-      const found = await send('/Slot?status=free&_count=3');
-      assert.ok([200, 503].includes(found.status), `a search on a full disk: ${found.status}`);
-      if (found.status === 503) assertUnavailable(found, 'a search on a full disk');
-    }
-    t.diagnostic(`${sent.length} requests on the full disk, ${refused} bookings refused`);
-    assert.ok(refused > 0, 'bookings met the full disk');
-    assert.ok(child.exitCode === null && child.signalCode === null, `the provider died: ${started.stderr()}`);
+      t.diagnostic(`${sent.length} requests on the full disk, ${refused} bookings refused`);
+      assert.ok(refused > 0, 'bookings met the full disk');
+      assert.ok(child.exitCode === null && child.signalCode === null, `the provider died: ${started.stderr()}`);
 
-    // Space returns: the provider books again on its own.
-    unlinkSync(filler);
-    for (;;) {
-      const res = await book();
-      if (res.status === 201) break;
-      assertUnavailable(res, 'a booking as space returns');
-      await sleep(200);
-    }
+      // Space returns: the provider books again on its own.
+      unlinkSync(filler);
+      for (;;) {
+        const res = await book();
+        if (res.status === 201) break;
+        assertUnavailable(res, 'a booking as space returns');
+        await sleep(200);
+      }
 
-    // Every request the test sent has its audit row once the held rows are written (polled), with
-    // the status its client saw; every confirmed booking is in the store.
-    const ours = new Set(sent.map((s) => s.requestId));
-    let stored = readStore(child.pid!);
-    let audited = stored.audit.filter((r) => ours.has(r.correlation_id));
-    for (let i = 0; audited.length < sent.length && i < 100; i++) {
-      await sleep(200);
-      stored = readStore(child.pid!);
-      audited = stored.audit.filter((r) => ours.has(r.correlation_id));
-    }
-    const byRequest = new Map(audited.map((r) => [r.correlation_id, r]));
-    const missing = sent.filter((s) => !byRequest.has(s.requestId));
-    assert.equal(missing.length, 0, `${missing.length} of ${sent.length} requests have no audit row`);
-    assert.equal(audited.length, sent.length, 'one audit row per request');
-    for (const s of sent) assert.equal(byRequest.get(s.requestId)!.status, s.res.status, `audit of ${s.requestId}`);
+      // Every request the test sent has its audit row once the held rows are written (polled), with
+      // the status its client saw; every confirmed booking is in the store.
+      const ours = new Set(sent.map((s) => s.requestId));
+      let stored = readStore(child.pid!);
+      let audited = stored.audit.filter((r) => ours.has(r.correlation_id));
+      for (let i = 0; audited.length < sent.length && i < 100; i++) {
+        await sleep(200);
+        stored = readStore(child.pid!);
+        audited = stored.audit.filter((r) => ours.has(r.correlation_id));
+      }
+      const byRequest = new Map(audited.map((r) => [r.correlation_id, r]));
+      const missing = sent.filter((s) => !byRequest.has(s.requestId));
+      assert.equal(missing.length, 0, `${missing.length} of ${sent.length} requests have no audit row`);
+      assert.equal(audited.length, sent.length, 'one audit row per request');
+      for (const s of sent) assert.equal(byRequest.get(s.requestId)!.status, s.res.status, `audit of ${s.requestId}`);
 
-    const confirmed = sent.filter((s) => s.res.status === 201);
-    assert.equal(
-      audited.filter((r) => r.status === 201).length,
-      confirmed.length,
-      'an audit row for every confirmed booking',
-    );
-    const appointments = new Map(stored.appointments.map((a) => [a.id, a]));
-    for (const s of confirmed) {
-      assert.equal(appointments.get(s.res.json.id)?.status, 'booked', `confirmed booking ${s.res.json.id} was lost`);
-    }
-    // A refused booking made nothing: a 503 changed nothing.
-    const made = new Set(stored.appointments.map((a) => a.correlation_id));
-    for (const s of sent.filter((x) => x.res.status === 503)) {
-      assert.ok(!made.has(s.requestId), `refused request ${s.requestId} made an appointment`);
-    }
-    assert.ok(child.exitCode === null && child.signalCode === null, `the provider died: ${started.stderr()}`);
-  });
+      const confirmed = sent.filter((s) => s.res.status === 201);
+      assert.equal(
+        audited.filter((r) => r.status === 201).length,
+        confirmed.length,
+        'an audit row for every confirmed booking',
+      );
+      const appointments = new Map(stored.appointments.map((a) => [a.id, a]));
+      for (const s of confirmed) {
+        assert.equal(appointments.get(s.res.json.id)?.status, 'booked', `confirmed booking ${s.res.json.id} was lost`);
+      }
+      // A refused booking made nothing: a 503 changed nothing.
+      const made = new Set(stored.appointments.map((a) => a.correlation_id));
+      for (const s of sent.filter((x) => x.res.status === 503)) {
+        assert.ok(!made.has(s.requestId), `refused request ${s.requestId} made an appointment`);
+      }
+      assert.ok(child.exitCode === null && child.signalCode === null, `the provider died: ${started.stderr()}`);
+    },
+  );
 });

@@ -68,43 +68,47 @@ describe('store faults: which errors mean the store is away', () => {
     }
   });
 
-  it('PostgreSQL: connection exceptions, shutdown codes and refused or reset sockets are; a unique violation is not', async (t) => {
-    for (const code of ['57P01', '57P02', '57P03', '08000', '08003', '08006', '53100', '53300'])
-      assert.ok(storeFault(Object.assign(new Error(code), { code })), code);
-    for (const message of [
-      'Connection terminated unexpectedly',
-      'Connection terminated',
-      'timeout exceeded when trying to connect',
-    ])
-      assert.equal(storeFault(new Error(message)), 'unavailable', message);
-    assert.equal(
-      storeFault(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) })),
-      'unavailable',
-    );
-    assert.equal(storeFault(Object.assign(new Error('duplicate key'), { code: '23505' })), undefined);
-    assert.equal(storeFault(Object.assign(new Error('syntax'), { code: '42601' })), undefined);
+  it(
+    'PostgreSQL: connection exceptions, shutdown codes and refused or reset sockets are; a unique violation is not',
+    { timeout: 240_000 },
+    async (t) => {
+      for (const code of ['57P01', '57P02', '57P03', '08000', '08003', '08006', '53100', '53300'])
+        assert.ok(storeFault(Object.assign(new Error(code), { code })), code);
+      for (const message of [
+        'Connection terminated unexpectedly',
+        'Connection terminated',
+        'timeout exceeded when trying to connect',
+      ])
+        assert.equal(storeFault(new Error(message)), 'unavailable', message);
+      assert.equal(
+        storeFault(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) })),
+        'unavailable',
+      );
+      assert.equal(storeFault(Object.assign(new Error('duplicate key'), { code: '23505' })), undefined);
+      assert.equal(storeFault(Object.assign(new Error('syntax'), { code: '42601' })), undefined);
 
-    // A port nobody listens on: the error node-postgres really gives.
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    const refused = await new pg.Client({ host: '127.0.0.1', port, user: 'x' }).connect().catch((err) => err);
-    assert.equal(storeFault(refused), 'unavailable', String(refused));
+      // A port nobody listens on: the error node-postgres really gives.
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as net.AddressInfo).port;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const refused = await new pg.Client({ host: '127.0.0.1', port, user: 'x' }).connect().catch((err) => err);
+      assert.equal(storeFault(refused), 'unavailable', String(refused));
 
-    if (!database.url) return t.diagnostic(`the real 57P01 is not checked: ${database.skip}`);
-    // A backend ended by pg_terminate_backend in the middle of a statement: 57P01 (admin_shutdown).
-    const client = new pg.Client({ connectionString: database.url, application_name: `sb-faults-${process.pid}` });
-    client.on('error', () => {});
-    await client.connect();
-    const [ended] = await Promise.all([
-      client.query('select pg_sleep(30)').catch((err) => err),
-      sleep(300).then(() => terminateBackends(database.url!, `sb-faults-${process.pid}`)),
-    ]);
-    await client.end().catch(() => {});
-    assert.equal(ended.code, '57P01', String(ended));
-    assert.equal(storeFault(ended), 'unavailable');
-  });
+      if (!database.url) return t.diagnostic(`the real 57P01 is not checked: ${database.skip}`);
+      // A backend ended by pg_terminate_backend in the middle of a statement: 57P01 (admin_shutdown).
+      const client = new pg.Client({ connectionString: database.url, application_name: `sb-faults-${process.pid}` });
+      client.on('error', () => {});
+      await client.connect();
+      const [ended] = await Promise.all([
+        client.query('select pg_sleep(30)').catch((err) => err),
+        sleep(300).then(() => terminateBackends(database.url!, `sb-faults-${process.pid}`)),
+      ]);
+      await client.end().catch(() => {});
+      assert.equal(ended.code, '57P01', String(ended));
+      assert.equal(storeFault(ended), 'unavailable');
+    },
+  );
 });
 
 describe('the slot-change tracker', () => {
@@ -126,62 +130,70 @@ describe('the slot-change tracker', () => {
 });
 
 describe('a PostgreSQL store whose connections are ended or cut', { skip: database.skip }, () => {
-  it('ended between two statements of a transaction: a store fault, no crash, and it works again on its own', async () => {
-    const schema = `faults_${process.pid}`;
-    const name = `sb-faults-store-${process.pid}`;
-    const store = await openStore({ databaseUrl: database.url, pgSchema: schema, applicationName: name });
-    try {
-      const token = store.slotChanges.token('t');
-      const failed = await store
-        .transaction(async (trx) => {
-          await sql`select 1`.execute(trx);
-          // Every connection of the store ends, the one this transaction holds and the listener's too:
-          // an 'error' event nobody listens to would end this process.
-          assert.ok((await terminateBackends(database.url!, name)) >= 2);
-          await sleep(200);
-          await sql`select 2`.execute(trx);
-        })
-        .catch((err) => err);
-      assert.equal(storeFault(failed), 'unavailable', String(failed));
-      // Back on its own: statements work, and the listener is back with a new token.
-      await until(
-        async () =>
-          await sql`select 1 as one`.execute(store.db).then(
-            () => true,
-            () => false,
-          ),
-        'a statement',
-      );
-      await until(() => store.slotChanges.trusted && store.slotChanges.token('t') !== token, 'the listener back');
-    } finally {
-      await store.close();
-      await pgQuery(database.url!, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    }
-  });
+  it(
+    'ended between two statements of a transaction: a store fault, no crash, and it works again on its own',
+    { timeout: 240_000 },
+    async () => {
+      const schema = `faults_${process.pid}`;
+      const name = `sb-faults-store-${process.pid}`;
+      const store = await openStore({ databaseUrl: database.url, pgSchema: schema, applicationName: name });
+      try {
+        const token = store.slotChanges.token('t');
+        const failed = await store
+          .transaction(async (trx) => {
+            await sql`select 1`.execute(trx);
+            // Every connection of the store ends, the one this transaction holds and the listener's too:
+            // an 'error' event nobody listens to would end this process.
+            assert.ok((await terminateBackends(database.url!, name)) >= 2);
+            await sleep(200);
+            await sql`select 2`.execute(trx);
+          })
+          .catch((err) => err);
+        assert.equal(storeFault(failed), 'unavailable', String(failed));
+        // Back on its own: statements work, and the listener is back with a new token.
+        await until(
+          async () =>
+            await sql`select 1 as one`.execute(store.db).then(
+              () => true,
+              () => false,
+            ),
+          'a statement',
+        );
+        await until(() => store.slotChanges.trusted && store.slotChanges.token('t') !== token, 'the listener back');
+      } finally {
+        await store.close();
+        await pgQuery(database.url!, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
+    },
+  );
 
-  it('unreachable for a while: no cached answer is trusted until the listener is back, which it is on its own', async () => {
-    const schema = `faultscut_${process.pid}`;
-    await pgQuery(database.url!, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    const relay = await TcpRelay.start(database.url!);
-    const url = pgUrl(database.url!, { port: relay.port, params: { options: `-c search_path=${schema}` } });
-    const store = await openStore({ databaseUrl: url });
-    try {
-      assert.equal(store.slotChanges.trusted, true);
-      relay.cut();
-      await until(() => !store.slotChanges.trusted, 'the listener noticed as lost');
-      // Longer than the listener's first reconnection attempts, which fail.
-      await sleep(1500);
-      assert.equal(store.slotChanges.trusted, false);
-      assert.notEqual(store.slotChanges.token('t'), store.slotChanges.token('t'));
-      assert.equal(storeFault(await sql`select 1`.execute(store.db).catch((err) => err)), 'unavailable');
-      relay.restore();
-      await until(() => store.slotChanges.trusted, 'the listener back');
-      assert.equal(store.slotChanges.token('t'), store.slotChanges.token('t'));
-      await sql`select 1`.execute(store.db);
-    } finally {
-      await store.close();
-      await relay.close();
-      await pgQuery(database.url!, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    }
-  });
+  it(
+    'unreachable for a while: no cached answer is trusted until the listener is back, which it is on its own',
+    { timeout: 240_000 },
+    async () => {
+      const schema = `faultscut_${process.pid}`;
+      await pgQuery(database.url!, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      const relay = await TcpRelay.start(database.url!);
+      const url = pgUrl(database.url!, { port: relay.port, params: { options: `-c search_path=${schema}` } });
+      const store = await openStore({ databaseUrl: url });
+      try {
+        assert.equal(store.slotChanges.trusted, true);
+        relay.cut();
+        await until(() => !store.slotChanges.trusted, 'the listener noticed as lost');
+        // Longer than the listener's first reconnection attempts, which fail.
+        await sleep(1500);
+        assert.equal(store.slotChanges.trusted, false);
+        assert.notEqual(store.slotChanges.token('t'), store.slotChanges.token('t'));
+        assert.equal(storeFault(await sql`select 1`.execute(store.db).catch((err) => err)), 'unavailable');
+        relay.restore();
+        await until(() => store.slotChanges.trusted, 'the listener back');
+        assert.equal(store.slotChanges.token('t'), store.slotChanges.token('t'));
+        await sql`select 1`.execute(store.db);
+      } finally {
+        await store.close();
+        await relay.close();
+        await pgQuery(database.url!, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
+    },
+  );
 });
