@@ -12,8 +12,10 @@ import {
   methodNotAllowed,
   notFound,
   operationOutcome,
+  serviceUnavailable,
   unsupportedMediaType,
 } from '../fhir/outcome.js';
+import { describeStoreFault, retryAfterSeconds, storeFault } from '../store/faults.js';
 
 function outcomeOf(err: FastifyError | Error, request: FastifyRequest): OperationOutcomeError {
   if (err instanceof OperationOutcomeError) return err;
@@ -25,6 +27,9 @@ function outcomeOf(err: FastifyError | Error, request: FastifyRequest): Operatio
     ]);
   }
   if (status && status >= 400 && status < 500) return badRequest(err.message);
+  // The database away or unable to write: 503, retryable, never a 500.
+  const fault = storeFault(err);
+  if (fault) return serviceUnavailable(describeStoreFault(fault), retryAfterSeconds(fault));
   return internalError(`An unexpected error stopped this request; it has been logged with X-Request-ID ${request.id}`);
 }
 
@@ -54,7 +59,8 @@ export function registerAdminOutcomes(app: FastifyInstance): void {
 
   app.setErrorHandler((err, request, answer) => {
     const outcome = outcomeOf(err as Error, request);
-    if (outcome.status >= 500) request.log.error({ err }, 'admin request failed');
+    if (outcome.status === 503) request.log.warn({ err }, 'store unavailable');
+    else if (outcome.status >= 500) request.log.error({ err }, 'admin request failed');
     return reply(answer, outcome);
   });
 

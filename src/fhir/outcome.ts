@@ -160,3 +160,13 @@ export function slotNoLongerAvailable(): OperationOutcomeError {
     { severity: 'error', code: 'processing', spineCode: 'SLOT_NOT_AVAILABLE', diagnostics: 'Slot no longer available' },
   ]);
 }
+
+/**
+ * 503 for a fault the client can wait out (the database away or unable to write): `transient`, so a
+ * consumer knows to retry, after the Retry-After seconds.
+ */
+export function serviceUnavailable(diagnostics: string, retryAfterSeconds: number): OperationOutcomeError {
+  return new OperationOutcomeError(503, [{ severity: 'error', code: 'transient', diagnostics }], {
+    'Retry-After': String(retryAfterSeconds),
+  });
+}

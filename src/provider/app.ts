@@ -31,6 +31,8 @@ export interface FhirApiOptions {
   auditFlushMs?: number;
   /** Take calls only from the proxy (by address and/or client certificate): src/provider/http/peer.ts. */
   peers?: PeerOptions;
+  /** Most audit rows held while the store cannot write them (default 20,000); then requests are refused. */
+  auditSpoolRows?: number;
 }
 
 export interface FhirApi {
@@ -93,7 +95,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
   const peers = new PeerPolicy(options.peers); // throws on an address list it cannot read, before anything starts
   const tenants = new TenantDirectory(store, options.publicOrigin);
   await tenants.load();
-  const audit = new AuditTrail(store, { flushMs: options.auditFlushMs });
+  const audit = new AuditTrail(store, { flushMs: options.auditFlushMs, spoolRows: options.auditSpoolRows });
   let slotSearchStats = (): CacheStats => ({ entries: 0, bytes: 0, maxBytes: 0 });
 
   const plugin = async (app: FastifyInstance) => {
@@ -121,7 +123,7 @@ export async function prepareFhirApi(options: FhirApiOptions): Promise<FhirApi> 
     registerResourceReads(app, store);
 
     app.addHook('onClose', async () => {
-      await audit.flush();
+      await audit.close();
     });
   };
   return { tenants, audit, plugin, cacheStats: () => ({ slotSearch: slotSearchStats(), tokens: tokenCacheStats() }) };

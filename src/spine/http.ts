@@ -11,8 +11,10 @@ import {
   internalError,
   notFound,
   operationOutcome,
+  serviceUnavailable,
   unsupportedMediaType,
 } from '../fhir/outcome.js';
+import { describeStoreFault, retryAfterSeconds, storeFault } from '../store/faults.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -32,6 +34,12 @@ export function registerSpineErrors(app: FastifyInstance): void {
     const status = err.statusCode;
     if (status === 415) return sendOutcome(reply, unsupportedMediaType(`${err.message}: send JSON (application/json)`));
     if (status && status >= 400 && status < 500) return sendOutcome(reply, badRequest(err.message));
+    // The database away or unable to write: 503, retryable, never a 500.
+    const fault = storeFault(err);
+    if (fault) {
+      request.log.warn(err);
+      return sendOutcome(reply, serviceUnavailable(describeStoreFault(fault), retryAfterSeconds(fault)));
+    }
     request.log.error(err);
     return sendOutcome(reply, internalError(`An unexpected error stopped this request (${request.id})`));
   });

@@ -60,6 +60,7 @@ parentPort.on('message', (message) => {
     appendBatch(message.rows);
     parentPort.postMessage({ id: message.id });
   } catch (err) {
-    parentPort.postMessage({ id: message.id, error: String(err && err.message ? err.message : err) });
+    const error = String(err && err.message ? err.message : err);
+    parentPort.postMessage({ id: message.id, error, code: err && typeof err.code === 'string' ? err.code : undefined });
   }
 });

@@ -10,7 +10,10 @@ import {
   CompiledQuery,
   Kysely,
   Migrator,
-  PostgresDialect,
+  PostgresAdapter,
+  PostgresDriver,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
   SqliteAdapter,
   SqliteDriver,
   SqliteIntrospector,
@@ -35,20 +38,35 @@ export interface StoreOptions {
   /** PostgreSQL schema to use (tests give each run its own); created when missing. */
   pgSchema?: string;
   poolSize?: number;
+  /**
+   * PostgreSQL `application_name` of every connection, so an operator can tell the processes apart in
+   * `pg_stat_activity` (default `slotbridge-{pid}`; an `application_name` in the URL wins).
+   */
+  applicationName?: string;
 }
 
 /**
  * Tells whether a tenant's slots may have changed since a cached answer was made: our own writes
  * bump a per-tenant epoch; other processes' writes are seen through SQLite's `data_version` or
- * PostgreSQL notifications.
+ * PostgreSQL notifications. Equal tokens mean nothing changed in between. While other processes'
+ * changes cannot be seen (PostgreSQL's listener is lost), no two tokens are equal, so no cached answer
+ * is served until the listener is back.
  */
 export class SlotChangeTracker {
   private readonly epochs = new Map<string, number>();
   private external = 0;
+  private vouched = true;
+  private unvouched = 0;
   constructor(private readonly externalVersion: () => number = () => 0) {}
 
   token(tenantId: string): string {
+    if (!this.vouched) return `unvouched:${++this.unvouched}`;
     return `${this.epochs.get(tenantId) ?? 0}:${this.external}:${this.externalVersion()}`;
+  }
+
+  /** False while changes made by other processes may go unseen. */
+  get trusted(): boolean {
+    return this.vouched;
   }
 
   bump(tenantId: string): void {
@@ -57,6 +75,18 @@ export class SlotChangeTracker {
 
   bumpAll(): void {
     this.external += 1;
+  }
+
+  /** Other processes' changes can no longer be seen: every cached answer is dropped, none trusted. */
+  lost(): void {
+    this.external += 1;
+    this.vouched = false;
+  }
+
+  /** They can be seen again (from now on; what happened meanwhile is unknown, so nothing older counts). */
+  restored(): void {
+    this.external += 1;
+    this.vouched = true;
   }
 }
 
@@ -84,10 +114,35 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** SQLite driver whose transactions start with BEGIN IMMEDIATE (write lock first, never upgrade). */
+/**
+ * SQLite driver whose transactions start with BEGIN IMMEDIATE (write lock first, never upgrade). A
+ * transaction SQLite has already rolled back itself (SQLITE_FULL, SQLITE_IOERR) is not rolled back
+ * again: that would fail with "no transaction is active" and hide the error that says what happened.
+ */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly inTransaction: () => boolean,
+  ) {
+    super(config);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.inTransaction()) await super.rollbackTransaction(connection);
+  }
+}
+
+/**
+ * PostgreSQL driver whose failed rollback (on a connection the database has ended) does not replace
+ * the error that made the transaction fail: Kysely discards that connection either way.
+ */
+class PostgresDriverKeepingErrors extends PostgresDriver {
+  override async rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]): Promise<void> {
+    await super.rollbackTransaction(connection).catch(() => {});
   }
 }
 
@@ -161,11 +216,12 @@ class SqliteWriterThread {
       workerData: { file: this.file, columns: AUDIT_COLUMNS },
       execArgv: [],
     });
-    worker.on('message', (m: { id: number; error?: string }) => {
+    worker.on('message', (m: { id: number; error?: string; code?: string }) => {
       const waiting = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (this.pending.size === 0 && this.worker === worker) worker.unref();
-      if (m.error) waiting?.reject(new Error(m.error));
+      // The SQLite error code (SQLITE_FULL …) comes along, so a full disk is told from a refused row.
+      if (m.error) waiting?.reject(Object.assign(new Error(m.error), m.code ? { code: m.code } : {}));
       else waiting?.resolve();
     });
     worker.on('error', (err) => {
@@ -267,7 +323,7 @@ function openSqlite(dataDir: string): Store {
   const config: SqliteDialectConfig = { database: cachingDatabase(raw) };
   const dialect: KyselyDialect = {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new ImmediateSqliteDriver(config),
+    createDriver: () => new ImmediateSqliteDriver(config, () => raw.inTransaction),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
@@ -306,6 +362,23 @@ export function storableText(text: string): string {
 
 let int8ParserSet = false;
 
+/** Says once per episode that the database went away, and once that it is back. */
+function outageReporter(what: string) {
+  let away = false;
+  return {
+    lost(err: Error) {
+      if (away) return;
+      away = true;
+      process.emitWarning(`${what}: ${err.message}; reconnecting`, { code: 'SLOTBRIDGE_STORE_UNAVAILABLE' });
+    },
+    back() {
+      if (!away) return;
+      away = false;
+      process.emitWarning(`${what}: reconnected`, { code: 'SLOTBRIDGE_STORE_UNAVAILABLE' });
+    },
+  };
+}
+
 async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
   if (!int8ParserSet) {
     // count(*) and bigserial come back as strings otherwise; our numbers stay far below 2^53.
@@ -314,42 +387,102 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
   }
   const schema = options.pgSchema;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${schema}`);
-  const connection = { connectionString: url, options: schema ? `-c search_path=${schema}` : undefined };
+  const connection: pg.ClientConfig = {
+    connectionString: url,
+    options: schema ? `-c search_path=${schema}` : undefined,
+    // Set on every connection (unless the URL names one), so each process's are told apart.
+    fallback_application_name: options.applicationName ?? `slotbridge-${process.pid}`,
+    // A database that vanishes without closing the connection (a failed host) is noticed.
+    keepAlive: true,
+    // A database that does not answer at all fails a request in seconds rather than holding it.
+    connectionTimeoutMillis: 5000,
+  };
+  // Every connection handles 'error': PostgreSQL ending one (a restart, a fail-over,
+  // pg_terminate_backend) emits it, and an 'error' event nobody listens to ends the process.
   if (schema) {
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await admin.end();
+    const admin = new pg.Client(connection);
+    admin.on('error', () => {});
+    try {
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await admin.end().catch(() => {});
+    }
   }
   const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
-  // An idle pooled connection that PostgreSQL ends (a restart, pg_terminate_backend) is dropped by
-  // the pool, which then emits 'error'; without a listener that event would end the process.
-  pool.on('error', (err) => {
-    process.emitWarning(`PostgreSQL connection lost while idle: ${err.message}`);
+  const poolOutage = outageReporter('PostgreSQL connection lost');
+  // The pool listens to its idle connections (and drops one that fails), but not to those lent out:
+  // a connection ended between two statements of a transaction would emit an unheard 'error'. Each
+  // gets a listener of its own when made; the statement waiting on it fails, its request gets a 503,
+  // and the pool discards the connection when it comes back.
+  pool.on('connect', (client) => {
+    poolOutage.back();
+    client.on('error', (err) => poolOutage.lost(err));
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('error', (err) => poolOutage.lost(err));
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new PostgresDriverKeepingErrors({ pool }),
+      createIntrospector: (kysely) => new PostgresIntrospector(kysely),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
   const slotChanges = new SlotChangeTracker();
 
-  // Other API nodes announce slot changes with NOTIFY; a lost listener means we may have missed
-  // some, so every cached answer is dropped and the listener reconnects.
+  // Other API nodes announce slot changes with NOTIFY. While the listener is lost, changes may be
+  // missed: every cached answer is dropped and none is trusted (slotChanges.lost()) until it is back;
+  // it reconnects on its own, waiting a little longer after each failure (up to 5 s).
   const channel = `slotbridge_slots_${schema ?? 'public'}`;
+  const listenerOutage = outageReporter('PostgreSQL slot-change listener lost');
   let listener: pg.Client | undefined;
   let closing = false;
-  const listen = async () => {
+  let retryTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  const listen = async (): Promise<void> => {
     const client = new pg.Client(connection);
+    let dropped = false;
+    const drop = (err: Error) => {
+      if (dropped) return;
+      dropped = true;
+      slotChanges.lost();
+      if (listener === client) listener = undefined;
+      client.end().catch(() => {});
+      if (closing) return;
+      listenerOutage.lost(err);
+      const wait = Math.min(5000, 250 * 2 ** Math.min(failures++, 5));
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        listen().catch(() => {}); // a failed attempt has scheduled the next through drop()
+      }, wait);
+      retryTimer.unref();
+    };
     client.on('notification', (msg) => {
       if (msg.payload) slotChanges.bump(msg.payload);
     });
-    client.on('error', () => {
-      slotChanges.bumpAll();
-      if (!closing) setTimeout(() => void listen().catch(() => slotChanges.bumpAll()), 500);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${channel}`);
+    client.on('error', drop);
+    client.on('end', () => drop(new Error('Connection terminated')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch (err) {
+      drop(err as Error);
+      throw err;
+    }
+    if (dropped) return;
     listener = client;
-    slotChanges.bumpAll();
+    failures = 0;
+    listenerOutage.back();
+    slotChanges.restored();
   };
-  await listen();
+  try {
+    await listen();
+  } catch (err) {
+    closing = true;
+    clearTimeout(retryTimer);
+    await pool.end().catch(() => {});
+    throw err;
+  }
 
   const redacted = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
   return {
@@ -373,6 +506,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     },
     close: async () => {
       closing = true;
+      clearTimeout(retryTimer);
       await listener?.end().catch(() => {});
       await db.destroy();
     },

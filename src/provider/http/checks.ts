@@ -99,6 +99,10 @@ export function registerRequestChecks(
         );
       }
 
+      // The store has not taken audit rows for a while and the spool is full: nothing is served unaudited.
+      const refusal = audit.refusal();
+      if (refusal) throw refusal;
+
       if (correlationId && (correlationId.length > MAX_REQUEST_ID || !/^[\x21-\x7e]+$/.test(correlationId))) {
         throw badRequest(`X-Request-ID must be at most ${MAX_REQUEST_ID} visible ASCII characters (a UUID is usual)`);
       }

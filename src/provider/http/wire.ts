@@ -14,8 +14,10 @@ import {
   methodNotAllowed,
   notFound,
   operationOutcome,
+  serviceUnavailable,
   unsupportedMediaType,
 } from '../../fhir/outcome.js';
+import { describeStoreFault, retryAfterSeconds, storeFault } from '../../store/faults.js';
 import { FhirFormatError, resourceToXml, xmlToResourceWithIgnored } from '../../fhir/xml.js';
 
 const JSON_BODY_TYPES = ['application/fhir+json', 'application/json+fhir', 'application/json'];
@@ -109,6 +111,14 @@ function toOutcomeError(err: FastifyError | Error, request: FastifyRequest): Ope
       return badRequest('Request body is empty', 'INVALID_REQUEST_MESSAGE');
   }
   if (status && status >= 400 && status < 500) return badRequest(err.message);
+  // The database away or unable to write: the client may retry (BOOK-5 replays a booking that was made).
+  const fault = storeFault(err);
+  if (fault) {
+    return serviceUnavailable(
+      `${describeStoreFault(fault)}. A booking retried with the same X-Request-ID is never made twice`,
+      retryAfterSeconds(fault),
+    );
+  }
   return internalError(
     `An unexpected error stopped this request; it has been logged with X-Request-ID ${request.ctx?.requestId ?? request.id}`,
   );
@@ -162,7 +172,8 @@ export function registerWireRules(app: FastifyInstance, knownPaths: (path: strin
 
   app.setErrorHandler((err, request, reply) => {
     const outcome = toOutcomeError(err as Error, request);
-    if (outcome.status >= 500) request.log.error({ err }, 'request failed');
+    if (outcome.status === 503) request.log.warn({ err }, 'store unavailable');
+    else if (outcome.status >= 500) request.log.error({ err }, 'request failed');
     return replyWithOutcome(request, reply, outcome);
   });
 

@@ -7,7 +7,11 @@
  */
 import type { Insertable } from 'kysely';
 import type { ProxyCallTable } from '../../store/schema.js';
+import { storeFault } from '../../store/faults.js';
 import type { Store } from '../../store/store.js';
+
+/** Rows held while the database is away; beyond them rows are dropped with a warning. */
+const MAX_HELD_ROWS = 10_000;
 
 export type ProxyCall = Insertable<ProxyCallTable>;
 
@@ -41,6 +45,8 @@ export class ProxyCallLog {
   private buffer: ProxyCall[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Rows are held because the database was away at the last try. */
+  private holding = false;
 
   constructor(
     private readonly store: Store,
@@ -49,11 +55,11 @@ export class ProxyCallLog {
 
   add(call: ProxyCall): void {
     this.buffer.push(call);
-    if (this.buffer.length >= 500) void this.flush();
+    if (this.buffer.length >= 500 && !this.holding) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  /** Writes what is buffered; resolves once every row added so far is stored. */
+  /** Writes what is buffered; resolves once every row added so far is stored (or held, the database being away). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -62,13 +68,25 @@ export class ProxyCallLog {
     this.flushing = this.flushing.then(async () => {
       // 12 columns a row: 400 rows stay far below either engine's parameter limit.
       for (let i = 0; i < rows.length; i += 400) {
-        await this.store.db
-          .insertInto('proxy_call')
-          .values(rows.slice(i, i + 400))
-          .execute()
-          .catch((err: Error) => {
-            process.emitWarning(`proxy call log: ${rows.length} rows not written: ${err.message}`);
-          });
+        try {
+          await this.store.db
+            .insertInto('proxy_call')
+            .values(rows.slice(i, i + 400))
+            .execute();
+          this.holding = false;
+        } catch (err) {
+          // The database away or full: the rows wait (a bounded number of them) and are tried again.
+          if (storeFault(err) && this.buffer.length + rows.length - i <= MAX_HELD_ROWS) {
+            this.buffer.unshift(...rows.slice(i));
+            this.holding = true;
+            clearTimeout(this.timer);
+            this.timer = setTimeout(() => void this.flush(), 1000).unref(); // not holding a stopping process
+            return;
+          }
+          process.emitWarning(
+            `proxy call log: ${Math.min(400, rows.length - i)} rows not written: ${(err as Error).message}`,
+          );
+        }
       }
     });
     return this.flushing;
