@@ -319,12 +319,11 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expectHeading('Rotas');
     assert.ok(await page.getByText('This tenant has no rotas yet.').isVisible());
-    assert.ok(
-      await page
-        .getByRole('navigation', { name: 'Account' })
-        .getByText('Rota manager for Test Emergency Department')
-        .isVisible(),
-    );
+    // The header follows the sign-in's answer; it may draw just after the page's heading.
+    await page
+      .getByRole('navigation', { name: 'Account' })
+      .getByText('Rota manager for Test Emergency Department')
+      .waitFor({ timeout: 10_000 });
     const kept = await storage();
     assert.deepEqual(kept.local, {}, 'nothing in localStorage');
     assert.equal(JSON.parse(Object.values(kept.session)[0] as string).token, p.admin);
