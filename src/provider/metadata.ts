@@ -134,9 +134,13 @@ export function capabilityStatement(serviceRoot: string, tenantName: string): Ca
 }
 
 export function registerMetadata(app: FastifyInstance) {
-  app.get('/STU3/1/:tenant/metadata', { config: { interaction: INTERACTIONS.metadata } }, async (request, reply) => {
-    const ctx = authorised(request.ctx);
-    ctx.audit.resourceType = 'CapabilityStatement';
-    return sendResource(request, reply, capabilityStatement(ctx.serviceRoot, ctx.tenant.name));
-  });
+  // The service root itself answers as its /metadata does (with the JWT, the CapabilityStatement;
+  // without, the 401 saying what is missing): the address a provider prints never answers 404.
+  for (const url of ['/STU3/1/:tenant/metadata', '/STU3/1/:tenant']) {
+    app.get(url, { config: { interaction: INTERACTIONS.metadata } }, async (request, reply) => {
+      const ctx = authorised(request.ctx);
+      ctx.audit.resourceType = 'CapabilityStatement';
+      return sendResource(request, reply, capabilityStatement(ctx.serviceRoot, ctx.tenant.name));
+    });
+  }
 }

@@ -10,7 +10,7 @@
  * everything under `/monitor` needs the operator token (src/spine/operator.ts); the directory and
  * endpoint reads consumers make are public. Every change is in the spine's audit trail.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
@@ -54,6 +54,29 @@ export function spineUrls(base: string) {
   return { spine: base, directory: `${base}/directory`, endpoints: `${base}/endpoints`, proxy: `${base}/proxy` };
 }
 
+/** What each of the spine's services serves, with a request to try (the answer at its printed URL). */
+export function spineIndex(base: string) {
+  const { directory, endpoints, proxy } = spineUrls(base);
+  return {
+    directory: {
+      service: 'the service directory (a stand-in for NHS Directory of Services)',
+      search: `${directory}/services?disposition={Dx code}&postcode={postcode}[&age=N]`,
+      example: `${directory}/services?disposition=Dx05&postcode=LS1%204AP`,
+      service_by_id: `${directory}/services/{service id}`,
+    },
+    endpoints: {
+      service: 'the endpoint directory (a stand-in for the Spine Directory Service)',
+      accredited_system: `${endpoints}/as/{ASID}`,
+      message_handling: `${endpoints}/mhs?partyKey={party key}[&interaction={interaction id}]`,
+    },
+    proxy: {
+      service: 'the secure proxy (a stand-in for the Spine Secure Proxy)',
+      usage: `${proxy}/{provider service root}/{FHIR request}, with Authorization (the JWT) and the Ssp-TraceID, Ssp-From, Ssp-To and Ssp-InteractionID headers`,
+      example: `${proxy}/https://provider.example/STU3/1/tenant/Slot?status=free`,
+    },
+  };
+}
+
 export async function buildSpine(options: SpineOptions): Promise<Spine> {
   const { store } = options;
   const app = Fastify({
@@ -73,10 +96,13 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
   const operator = operatorGuard(options.operatorToken);
   registerSpineErrors(app);
 
-  app.get('/', async (request) => {
-    const base = `${'encrypted' in request.raw.socket && request.raw.socket.encrypted ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`;
-    return spineUrls(base);
-  });
+  const baseOf = (request: FastifyRequest) =>
+    `${'encrypted' in request.raw.socket && request.raw.socket.encrypted ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`;
+  app.get('/', async (request) => spineUrls(baseOf(request)));
+  // Each URL `slotbridge start` prints answers: a service's own address says what it serves and how to ask.
+  for (const part of ['directory', 'endpoints', 'proxy'] as const) {
+    app.get(`/${part}`, async (request) => spineIndex(baseOf(request))[part]);
+  }
 
   await app.register(directoryRoutes, { prefix: '/directory', store, operator });
   await app.register(endpointRoutes, {

@@ -4,7 +4,7 @@
  * demo service, resolves its endpoint and searches its slots through the proxy.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,37 @@ describe('slotbridge start: the demo network', () => {
     assert.equal(network.proxy, `${network.spine}/proxy`);
     assert.ok(network.tenants.length >= 2);
     assert.match(network.operatorToken, /^sbop_[A-Za-z0-9_-]{43}$/, 'the demo network makes its own operator token');
+  });
+
+  it('every URL it prints answers something useful: the spine’s services say how to ask, a service root asks for the JWT', async () => {
+    for (const part of ['directory', 'endpoints', 'proxy'] as const) {
+      const res = await fetch(network[part]);
+      assert.equal(res.status, 200, `${network[part]} answers`);
+      assert.match(String(((await res.json()) as { service: string }).service), /stand-in/);
+    }
+    const index = (await (await fetch(network.directory)).json()) as { example: string };
+    const example = await fetch(index.example);
+    assert.equal(example.status, 200, 'the directory’s example search runs as written');
+    assert.ok((((await example.json()) as { services: unknown[] }).services.length ?? 0) > 0);
+    for (const tenant of network.tenants) {
+      const res = await fetch(tenant.serviceRoot);
+      assert.equal(res.status, 401, `${tenant.serviceRoot} asks for the standard's JWT`);
+      assert.equal(((await res.json()) as { resourceType: string }).resourceType, 'OperationOutcome');
+    }
+    const web = await fetch(network.web);
+    assert.equal(web.status, 200);
+  });
+
+  it('docs/examples/book-by-hand.sh, the provider guide’s worked example, books and reads back as written', (t) => {
+    if (spawnSync('curl', ['--version']).status !== 0) return t.skip('curl is not installed on this machine');
+    const root = network.tenants.find((tenant) => tenant.id === 'riverside-ed')!.serviceRoot;
+    const run = spawnSync('bash', ['docs/examples/book-by-hand.sh'], {
+      env: { ...process.env, ROOT: root, SERVICE: '2000011001' },
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /booked: http:\/\/localhost:\d+\/STU3\/1\/riverside-ed\/Appointment\//);
+    assert.match(run.stdout, /^Appointment\/[0-9a-f-]{36}: booked, /);
   });
 
   it('prints how to sign in to the web app; its API answers only a signed-in call handler, named in the JWT', async () => {
