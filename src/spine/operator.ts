@@ -148,7 +148,8 @@ export async function registerOperatorGuard(
           `(${max} failures a ${windowMs / 1000} s window)`,
         spent.wait,
       );
-      if (spell.write) return refuse(request, reply, error, 'not checked (rate-limited)', { refusedWhileLimited: spell.count });
+      if (spell.write)
+        return refuse(request, reply, error, 'not checked (rate-limited)', { refusedWhileLimited: spell.count });
       return sendOutcome(reply, error);
     }
     // 2. The token.

@@ -48,7 +48,10 @@ describe('failed operator credentials are limited per client and audited (issue 
     assert.equal(limited.status, 429, 'the 11th guess in the minute is refused without being tried');
     assert.equal(limited.body.resourceType, 'OperationOutcome');
     assert.equal(limited.body.issue[0].code, 'throttled');
-    assert.match(limited.body.issue[0].diagnostics, /Too many failed operator credentials from 127\.0\.0\.1: try again in/);
+    assert.match(
+      limited.body.issue[0].diagnostics,
+      /Too many failed operator credentials from 127\.0\.0\.1: try again in/,
+    );
     const retryAfter = Number(limited.headers['retry-after']);
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${limited.headers['retry-after']}`);
     assert.equal(

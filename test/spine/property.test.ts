@@ -236,7 +236,12 @@ describe('spine: property-based robustness of the operator API and the proxy', (
       db.selectFrom('sds_mhs').selectAll().orderBy('id').execute(),
       db.selectFrom('directory_service').selectAll().orderBy('id').execute(),
       // A refused call's own audit row (src/spine/operator.ts) is the one thing a refusal writes.
-      db.selectFrom('spine_audit').select('seq').where('action', 'not like', 'operator-refused%').orderBy('seq').execute(),
+      db
+        .selectFrom('spine_audit')
+        .select('seq')
+        .where('action', 'not like', 'operator-refused%')
+        .orderBy('seq')
+        .execute(),
     ]);
     return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
   };
