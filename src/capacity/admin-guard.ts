@@ -22,7 +22,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { OperationOutcomeError, forbidden, notFound } from '../fhir/outcome.js';
 import type { Database } from '../store/schema.js';
-import { RefusalBudget, failureLimiter, normalizeIP } from '../validation/failure-limit.js';
+import { failureLimiter, refusalBudget, normalizeIP } from '../validation/failure-limit.js';
 import { audit } from './admin-audit.js';
 import { verifyAdminToken, weakStartupToken, type TokenVerdict } from './admin-tokens.js';
 
@@ -119,7 +119,7 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
     ],
   });
   // Refusal rows: a limited client's at its 1st, 10th, 100th … refusal; all together at most rowsPerMinute a minute.
-  const refusals = new RefusalBudget({
+  const refusals = refusalBudget(app, {
     rowsPerMinute,
     remembered: REMEMBERED_CLIENTS,
     writeHeld: (held) =>
@@ -130,9 +130,6 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
         target: 'refused admin calls not itemised',
         after: held,
       }),
-  });
-  app.addHook('onClose', async () => {
-    await refusals.flush().catch(() => undefined);
   });
 
   const refuse = async (

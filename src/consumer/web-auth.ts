@@ -26,7 +26,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fas
 import { randomBytes, scrypt, timingSafeEqual, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
-import { RefusalBudget, failureLimiter, normalizeIP } from '../validation/failure-limit.js';
+import { failureLimiter, refusalBudget, normalizeIP } from '../validation/failure-limit.js';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import { ConsumerError } from './errors.js';
 import { NO_EVENTS, type ConsumerEvent, type EventSink } from './events.js';
@@ -401,13 +401,10 @@ export async function installWebAuth(
       .record({ ...event, details: { ...event.details, peer: request.ip } })
       .catch((err: unknown) => request.log.error({ err }, `the web app could not record ${event.kind}`));
   // Refused sign-ins: a limited client's at its 1st, 10th, 100th … refusal; all together capped a minute.
-  const refusals = new RefusalBudget({
+  const refusals = refusalBudget(app, {
     rowsPerMinute: REFUSAL_ROWS_PER_MINUTE,
     remembered: REMEMBERED_KEYS,
     writeHeld: (held) => events.record({ kind: 'sign-in-refused-summary', details: { ...held } }),
-  });
-  app.addHook('onClose', async () => {
-    await refusals.flush().catch(() => undefined);
   });
   /** A refused sign-in, in the event log: the user name only when it is a user's (a mistyped password is not kept). */
   const refused = (request: FastifyRequest, userId: string | undefined, details: Record<string, unknown>) =>

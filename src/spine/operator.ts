@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { Kysely } from 'kysely';
 import { OperationOutcomeError } from '../fhir/outcome.js';
 import type { Database } from '../store/schema.js';
-import { RefusalBudget, failureLimiter, normalizeIP } from '../validation/failure-limit.js';
+import { failureLimiter, refusalBudget, normalizeIP } from '../validation/failure-limit.js';
 import { sendOutcome } from './http.js';
 import { peerOf } from './tls.js';
 
@@ -100,7 +100,7 @@ export async function registerOperatorGuard(
     remembered: REMEMBERED_CLIENTS,
     limits: [{ name: 'client', max, key: clientOf }],
   });
-  const refusals = new RefusalBudget({
+  const refusals = refusalBudget(app, {
     rowsPerMinute: options.refusalRowsPerMinute ?? DEFAULT_REFUSAL_ROWS_PER_MINUTE,
     remembered: REMEMBERED_CLIENTS,
     writeHeld: (held) =>
@@ -110,9 +110,6 @@ export async function registerOperatorGuard(
         target: 'refused operator calls not itemised',
         after: held,
       }),
-  });
-  app.addHook('onClose', async () => {
-    await refusals.flush().catch(() => undefined);
   });
 
   const refuse = async (

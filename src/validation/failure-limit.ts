@@ -75,6 +75,18 @@ export async function failureLimiter(
 /** 1, 10, 100, 1000 … */
 const isPowerOfTen = (n: number) => n >= 1 && /^10*$/.test(String(n));
 
+/** A refusal budget whose held-back count is written when `app` closes. */
+export function refusalBudget(
+  app: FastifyInstance,
+  options: ConstructorParameters<typeof RefusalBudget>[0],
+): RefusalBudget {
+  const budget = new RefusalBudget(options);
+  app.addHook('onClose', async () => {
+    await budget.flush().catch(() => undefined);
+  });
+  return budget;
+}
+
 /** What the per-minute cap held back, written as one row. */
 export interface HeldRefusals {
   refused: number;
