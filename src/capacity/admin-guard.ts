@@ -18,11 +18,11 @@
  *   first refusal comes, or when the server closes.
  */
 import { isIP } from 'node:net';
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { OperationOutcomeError, forbidden, notFound } from '../fhir/outcome.js';
 import type { Database } from '../store/schema.js';
+import { failureLimiter, refusalBudget, normalizeIP } from '../validation/failure-limit.js';
 import { audit } from './admin-audit.js';
 import { verifyAdminToken, weakStartupToken, type TokenVerdict } from './admin-tokens.js';
 
@@ -77,8 +77,6 @@ function throttled(message: string, retryAfter: number): OperationOutcomeError {
   );
 }
 
-const isPowerOfTen = (n: number) => n >= 1 && /^10*$/.test(String(n));
-
 /** Registers the check on every admin route of `app` (call it inside the admin plugin). */
 export async function registerAdminGuard(app: FastifyInstance, options: AdminGuardOptions): Promise<AdminGuard> {
   const { db } = options;
@@ -108,70 +106,30 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
   };
   const describe = (s: CallSource) => (s.forwarded ? `${s.client} via ${s.peer}` : s.peer);
 
-  // The limiter's store is bounded by `cache` (least recently used keys go first); each limiter made
-  // below is a child store, which takes its own bound from the options it is made with.
-  const bounded = { cache: REMEMBERED_CLIENTS };
-  await app.register(rateLimit, { global: false, ...bounded });
-  const perClient = app.createRateLimit({
-    max,
-    timeWindow: windowMs,
-    keyGenerator: (request) => `client ${normalizeIP(sourceOf(request).client)}`,
-    ...bounded,
+  const limiter = await failureLimiter(app, {
+    windowMs,
+    remembered: REMEMBERED_CLIENTS,
+    limits: [
+      { name: 'client', max, key: (request) => normalizeIP(sourceOf(request).client) },
+      {
+        name: 'proxy',
+        max: max * PROXY_FACTOR,
+        key: (request) => (sourceOf(request).forwarded ? sourceOf(request).peer : undefined),
+      },
+    ],
   });
-  const perProxy = app.createRateLimit({
-    max: max * PROXY_FACTOR,
-    timeWindow: windowMs,
-    keyGenerator: (request) => `proxy ${sourceOf(request).peer}`,
-    ...bounded,
-  });
-  const limitersOf = (request: FastifyRequest) => (sourceOf(request).forwarded ? [perClient, perProxy] : [perClient]);
-
-  /** Seconds until the client may try again, when it has used up its failures; else undefined. */
-  const limitedFor = async (request: FastifyRequest): Promise<number | undefined> => {
-    let wait: number | undefined;
-    for (const limiter of limitersOf(request)) {
-      const state = await limiter(request, { increment: false });
-      if (!state.isAllowed && state.remaining === 0) wait = Math.max(wait ?? 0, state.ttlInSeconds, 1);
-    }
-    return wait;
-  };
-  const countFailure = async (request: FastifyRequest) => {
-    for (const limiter of limitersOf(request)) await limiter(request);
-  };
-
-  // Refusals while limited, per client: written at the 1st, 10th, 100th … of the client's window.
-  const whileLimited = new Map<string, { until: number; count: number }>();
-  // All refusal rows: at most rowsPerMinute a minute; the rest counted and written as one row.
-  const budget = { minute: 0, written: 0, held: 0, heldSince: '' };
-  const writeHeldCount = async () => {
-    if (!budget.held) return;
-    const held = budget.held;
-    budget.held = 0;
-    await audit(db, {
-      tenantId: '*',
-      actor: 'admin API',
-      action: 'admin.refused.summary',
-      target: 'refused admin calls not itemised',
-      after: { refused: held, from: budget.heldSince, to: new Date().toISOString(), cap: rowsPerMinute },
-    });
-  };
-  const withinBudget = async (): Promise<boolean> => {
-    const minute = Math.floor(Date.now() / 60_000);
-    if (minute !== budget.minute) {
-      await writeHeldCount();
-      budget.minute = minute;
-      budget.written = 0;
-    }
-    if (budget.written < rowsPerMinute) {
-      budget.written++;
-      return true;
-    }
-    if (!budget.held) budget.heldSince = new Date().toISOString();
-    budget.held++;
-    return false;
-  };
-  app.addHook('onClose', async () => {
-    await writeHeldCount().catch(() => undefined);
+  // Refusal rows: a limited client's at its 1st, 10th, 100th … refusal; all together at most rowsPerMinute a minute.
+  const refusals = refusalBudget(app, {
+    rowsPerMinute,
+    remembered: REMEMBERED_CLIENTS,
+    writeHeld: (held) =>
+      audit(db, {
+        tenantId: '*',
+        actor: 'admin API',
+        action: 'admin.refused.summary',
+        target: 'refused admin calls not itemised',
+        after: held,
+      }),
   });
 
   const refuse = async (
@@ -179,24 +137,20 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
     tenant: string,
     verdict: { status: 401 | 403 | 429; actor: string; reason: string },
     extra: Record<string, unknown> = {},
-  ): Promise<void> => {
-    const source = sourceOf(request);
-    try {
-      if (await withinBudget()) {
-        await audit(db, {
+  ): Promise<void> =>
+    refusals.record(
+      () =>
+        audit(db, {
           tenantId: tenant,
           actor: verdict.actor,
           action: 'admin.refused',
           target: `${request.method} ${request.url.split('?')[0]!.slice(0, 300)}`,
           after: { status: verdict.status, reason: verdict.reason, requestId: request.id, ...extra },
-          peer: describe(source),
-        });
-      }
-    } catch (err) {
+          peer: describe(sourceOf(request)),
+        }),
       // The refusal stands whether or not its row could be written.
-      request.log.error({ err }, 'the admin audit could not record a refused call');
-    }
-  };
+      (err) => request.log.error({ err }, 'the admin audit could not record a refused call'),
+    );
 
   app.addHook('onRequest', async (request) => {
     // A URL the admin API does not have is answered as such (by the not-found handler), with or without a token.
@@ -206,28 +160,19 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
 
     // 1. A client that has used up its failures is refused before its token is looked at: else a
     //    guesser would only have to wait for the one answer that is not a 429.
-    const wait = await limitedFor(request);
-    if (wait !== undefined) {
-      const key = normalizeIP(source.client);
-      const now = Date.now();
-      let entry = whileLimited.get(key);
-      if (!entry || entry.until <= now) {
-        whileLimited.delete(key);
-        if (whileLimited.size >= REMEMBERED_CLIENTS) whileLimited.delete(whileLimited.keys().next().value!);
-        whileLimited.set(key, (entry = { until: now + wait * 1000, count: 0 }));
-      }
-      entry.count++;
+    const spent = await limiter.spent(request);
+    if (spent) {
+      const { wait } = spent;
+      const spell = refusals.whileLimited(normalizeIP(source.client), wait);
       const reason =
         `Too many failed admin credentials from ${source.client}: ` +
         `try again in ${wait} s (${max} failures a ${windowMs / 1000} s window)`;
-      if (isPowerOfTen(entry.count))
+      if (spell.write)
         await refuse(
           request,
           tenant,
           { status: 429, actor: 'not checked (rate-limited)', reason },
-          {
-            refusedWhileLimited: entry.count,
-          },
+          { refusedWhileLimited: spell.count },
         );
       throw throttled(reason, wait);
     }
@@ -244,7 +189,7 @@ export async function registerAdminGuard(app: FastifyInstance, options: AdminGua
           reason: 'The admin API needs an admin token (Authorization: Bearer …); consumer JWTs are not accepted here',
         };
     if (!verdict.ok) {
-      await countFailure(request);
+      await limiter.fail(request);
       await refuse(request, tenant, verdict);
       throw verdict.status === 403 ? forbidden(verdict.reason) : unauthorised(verdict.reason);
     }

@@ -2,7 +2,8 @@
  * The consumer's record of every step the consumer reports need (fs_reporting rep-cons-01…12):
  * services shown and the top one rejected, slots shown or not (and whether any were within the
  * disposition's time frame), booking attempts and their outcomes, referrals with or without a
- * booking, cancellations, rebooks, bookings outside the time frame with their approval.
+ * booking, cancellations, rebooks, bookings outside the time frame with their approval. The web app
+ * also records who signed in and out, and every refused sign-in (src/consumer/web-auth.ts).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
@@ -20,7 +21,11 @@ export type ConsumerEventKind =
   | 'referral-withheld'
   | 'cancelled'
   | 'cancel-failed'
-  | 'rebooked';
+  | 'rebooked'
+  | 'signed-in'
+  | 'signed-out'
+  | 'sign-in-refused'
+  | 'sign-in-refused-summary';
 
 export interface ConsumerEvent {
   kind: ConsumerEventKind;

@@ -10,6 +10,9 @@
  * - a session cookie (HttpOnly, SameSite=Lax, Secure over TLS) naming a server-side session that ends
  *   after a fixed time, on sign-out, or when the bounded store has to make room;
  * - every `/api/*` and `/capacity-api/*` call needs a signed-in session (401 otherwise);
+ * - failed local sign-ins are limited per client address and per user name (429 with Retry-After, before
+ *   the password is checked), and every sign-in, sign-out and refused sign-in is recorded in the
+ *   consumer's event log (never the password; refusals bounded as the admin API's are);
  * - security headers (@fastify/helmet): a Content-Security-Policy without inline script, no framing,
  *   no sniffing, no referrer.
  *
@@ -23,8 +26,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fas
 import { randomBytes, scrypt, timingSafeEqual, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
+import { failureLimiter, refusalBudget, normalizeIP } from '../validation/failure-limit.js';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import { ConsumerError } from './errors.js';
+import { NO_EVENTS, type ConsumerEvent, type EventSink } from './events.js';
 import { SessionInfo, SignInRequest, type SessionUser } from './web-schemas.js';
 
 /** The person signed in to the web app, as the practitioner claims of the JWT name them. */
@@ -88,7 +93,19 @@ export interface WebAuthOptions {
   sessionTtlMs?: number;
   /** How many sessions are kept at once (the oldest give way); 10,000 unless given. */
   maxSessions?: number;
+  /**
+   * Failed local sign-ins allowed in a window (a minute unless given): per client address (10 unless
+   * given) and per user name over all addresses (30 unless given), so a guess spread over many
+   * addresses against one person is slowed too, while one address alone cannot lock them out.
+   */
+  signInFailures?: { perClient?: number; perUser?: number; windowMs?: number };
 }
+
+const DEFAULT_SIGN_IN_FAILURES = { perClient: 10, perUser: 30, windowMs: 60_000 };
+/** Client addresses and user names the sign-in limiter remembers (least recently used go first). */
+const REMEMBERED_KEYS = 10_000;
+/** Refused sign-ins recorded a minute at most, over all clients; the rest are counted in one row. */
+const REFUSAL_ROWS_PER_MINUTE = 600;
 
 const DEFAULT_CLAIMS = {
   id: 'sub',
@@ -200,11 +217,14 @@ async function localDirectory(users: LocalUser[]) {
     });
   }
   const dummy = { salt: randomBytes(16), hash: randomBytes(32) };
-  return async (username: string, password: string): Promise<SignedInUser | undefined> => {
-    const entry = entries.get(username);
-    // An unknown name costs the same as a wrong password.
-    const hash = await scryptAsync(password, (entry ?? dummy).salt, 32);
-    return entry && timingSafeEqual(hash, entry.hash) ? entry.user : undefined;
+  return {
+    check: async (username: string, password: string): Promise<SignedInUser | undefined> => {
+      const entry = entries.get(username);
+      // An unknown name costs the same as a wrong password.
+      const hash = await scryptAsync(password, (entry ?? dummy).salt, 32);
+      return entry && timingSafeEqual(hash, entry.hash) ? entry.user : undefined;
+    },
+    known: (username: string) => entries.has(username),
   };
 }
 
@@ -282,7 +302,11 @@ function hostNameOf(host: string): string {
  * app's root instance, so they cover every route registered after (the API, the capacity forwarder,
  * the pages).
  */
-export async function installWebAuth(app: FastifyInstance, options: WebAuthOptions): Promise<void> {
+export async function installWebAuth(
+  app: FastifyInstance,
+  options: WebAuthOptions,
+  events: EventSink = NO_EVENTS,
+): Promise<void> {
   const publicUrl = options.publicUrl ? new URL(options.publicUrl) : undefined;
   const tls = publicUrl?.protocol === 'https:';
   const allowed = new Set(
@@ -354,7 +378,40 @@ export async function installWebAuth(app: FastifyInstance, options: WebAuthOptio
       return refuse(request, reply, 401, 'not-signed-in', 'Sign in to use the booking app.');
   });
 
-  const checkLocal = await localDirectory(options.localUsers ?? []);
+  const local = await localDirectory(options.localUsers ?? []);
+
+  // Failed local sign-ins: limited per client address and per user name (src/validation/failure-limit.ts).
+  const failures = { ...DEFAULT_SIGN_IN_FAILURES, ...options.signInFailures };
+  const clientOf = (request: FastifyRequest) => normalizeIP(request.ip);
+  const nameOf = (request: FastifyRequest) => {
+    const name = (request.body as { username?: unknown } | undefined)?.username;
+    return typeof name === 'string' ? name.trim() : undefined;
+  };
+  const limiter = await failureLimiter(app, {
+    windowMs: failures.windowMs,
+    remembered: REMEMBERED_KEYS,
+    limits: [
+      { name: 'client', max: failures.perClient, key: clientOf },
+      { name: 'user name', max: failures.perUser, key: nameOf },
+    ],
+  });
+  /** Records a sign-in event with the client's address; a row that cannot be written is logged, the answer stands. */
+  const record = (request: FastifyRequest, event: ConsumerEvent) =>
+    events
+      .record({ ...event, details: { ...event.details, peer: request.ip } })
+      .catch((err: unknown) => request.log.error({ err }, `the web app could not record ${event.kind}`));
+  // Refused sign-ins: a limited client's at its 1st, 10th, 100th … refusal; all together capped a minute.
+  const refusals = refusalBudget(app, {
+    rowsPerMinute: REFUSAL_ROWS_PER_MINUTE,
+    remembered: REMEMBERED_KEYS,
+    writeHeld: (held) => events.record({ kind: 'sign-in-refused-summary', details: { ...held } }),
+  });
+  /** A refused sign-in, in the event log: the user name only when it is a user's (a mistyped password is not kept). */
+  const refused = (request: FastifyRequest, userId: string | undefined, details: Record<string, unknown>) =>
+    refusals.record(
+      () => events.record({ kind: 'sign-in-refused', userId, details: { ...details, peer: request.ip } }),
+      (err) => request.log.error({ err }, 'the web app could not record a refused sign-in'),
+    );
   const oidcConfig = options.oidc && oidcClient(options.oidc);
   const oidcSettings = options.oidc;
 
@@ -375,16 +432,51 @@ export async function installWebAuth(app: FastifyInstance, options: WebAuthOptio
 
       auth.post('/local', { schema: { body: SignInRequest } }, async (request, reply) => {
         const { username, password } = request.body as { username: string; password: string };
-        const user = await checkLocal(username.trim(), password);
-        if (!user)
+        const name = username.trim();
+        const userId = local.known(name) ? name : undefined;
+        // 1. A client or user name that has used up its failures is refused before the password is
+        //    checked: else a guesser would only have to wait for the one answer that is not a 429.
+        const spent = await limiter.spent(request);
+        if (spent) {
+          const fromHere = spent.limit === 'client';
+          const spell = refusals.whileLimited(fromHere ? `client ${clientOf(request)}` : `user ${name}`, spent.wait);
+          if (spell.write)
+            await refused(request, userId, {
+              via: 'local',
+              status: 429,
+              reason: `too many failed sign-ins ${fromHere ? 'from this address' : 'for this user name'}`,
+              refusedWhileLimited: spell.count,
+            });
+          return reply
+            .code(429)
+            .header('retry-after', String(spent.wait))
+            .send({
+              code: 'too-many-sign-ins',
+              message: `Too many failed sign-ins ${fromHere ? 'from here' : 'for this user name'}; try again in ${spent.wait} seconds.`,
+              retryAfter: spent.wait,
+            });
+        }
+        // 2. The password.
+        const user = await local.check(name, password);
+        if (!user) {
+          await limiter.fail(request);
+          await refused(request, userId, {
+            via: 'local',
+            status: 401,
+            reason: userId ? 'wrong password' : 'unknown user name',
+          });
           return reply.code(401).send({ code: 'sign-in-refused', message: 'The user name or password is not right.' });
+        }
         await request.session.regenerate();
         request.session.set('user', user);
+        await record(request, { kind: 'signed-in', userId: user.id, details: { via: 'local' } });
         return { user };
       });
 
       auth.post('/sign-out', async (request) => {
+        const user = request.session.get('user');
         await request.session.destroy();
+        if (user) await record(request, { kind: 'signed-out', userId: user.id, details: { via: user.via } });
         return { signedOut: true };
       });
 
@@ -439,9 +531,14 @@ export async function installWebAuth(app: FastifyInstance, options: WebAuthOptio
           const user = userFromClaims({ ...info, ...idClaims }, oidcSettings.claims);
           await request.session.regenerate();
           request.session.set('user', user);
+          await record(request, { kind: 'signed-in', userId: user.id, details: { via: 'oidc' } });
           return reply.redirect('/');
         } catch (err) {
           request.log.warn(err);
+          await refused(request, undefined, {
+            via: 'oidc',
+            reason: `the identity provider's answer was refused: ${String((err as Error).message).slice(0, 200)}`,
+          });
           await request.session.destroy();
           return reply.redirect('/sign-in?problem=oidc-refused');
         }

@@ -18,6 +18,7 @@ import type { Database } from '../store/schema.js';
 import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
 import { ConsumerError } from './errors.js';
+import { StoreEventSink } from './events.js';
 import type { ConsumerIdentity } from './identity.js';
 import { installWebAuth, signedInUser, type WebAuthOptions } from './web-auth.js';
 import {
@@ -98,7 +99,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     fetchImpl: options.fetchImpl,
   });
   app.setErrorHandler((err, _request, reply) => sendError(reply, err));
-  await installWebAuth(app, options.auth);
+  await installWebAuth(app, options.auth, new StoreEventSink(options.db));
   const localSystem = options.identity.requester.user?.localSystem ?? 'https://slotbridge.dev/Id/user';
   /** The consumer acting for the request's signed-in call handler. */
   const as = (request: FastifyRequest): Consumer => {

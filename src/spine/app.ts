@@ -8,7 +8,8 @@
  *
  * Every change to the network's data (`/admin`, and the writes of `/directory` and `/endpoints`) and
  * everything under `/monitor` needs the operator token (src/spine/operator.ts); the directory and
- * endpoint reads consumers make are public. Every change is in the spine's audit trail.
+ * endpoint reads consumers make are public. Every change is in the spine's audit trail, and so is every
+ * refused operator call; failed operator credentials are rate-limited per client address.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +18,7 @@ import type { Store } from '../store/store.js';
 import { directoryRoutes } from './directory/routes.js';
 import { endpointRoutes } from './endpoints/routes.js';
 import { registerSpineErrors, sendOutcome, single, spineClientErrorHandler, useSpineSchemas } from './http.js';
-import { actorOf, auditSpine, operatorGuard, spineAudit } from './operator.js';
+import { actorOf, auditSpine, registerOperatorGuard, spineAudit, type OperatorGuardOptions } from './operator.js';
 import type { TargetAddressOptions } from './proxy/address-policy.js';
 import { DirectoryView } from './proxy/authorisation.js';
 import { ProxyCallLog } from './proxy/log.js';
@@ -32,6 +33,8 @@ export interface SpineOptions {
    * change to the network's data and for `/monitor`.
    */
   operatorToken: string;
+  /** Failed operator credentials a client address may present in a window (default 10 a minute; src/spine/operator.ts). */
+  operatorFailures?: OperatorGuardOptions['failures'];
   /** Which non-public addresses the proxy may reach (default none: public unicast addresses only). */
   proxyTargets?: TargetAddressOptions;
   logger?: FastifyServerOptions['logger'];
@@ -93,7 +96,11 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
   } as FastifyServerOptions);
   const directory = new DirectoryView(store);
   const calls = new ProxyCallLog(store);
-  const operator = operatorGuard(options.operatorToken);
+  const operator = await registerOperatorGuard(app, {
+    token: options.operatorToken,
+    db: store.db,
+    failures: options.operatorFailures,
+  });
   registerSpineErrors(app);
 
   const baseOf = (request: FastifyRequest) =>

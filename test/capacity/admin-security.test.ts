@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,48 +21,9 @@ import { openStore } from '../../src/store/store.js';
 import { buildProviderServer } from '../../src/server/provider.js';
 import { CAPACITY_API_PREFIX, capacityProxy } from '../../src/web/capacity-proxy.js';
 import { startAdminProvider, type AdminProvider } from '../helpers/admin.js';
+import { callFrom } from '../helpers/call-from.js';
 import { OTHER_TENANT, TENANT } from '../helpers/provider.js';
 import { TEST_DATABASE_URL, testStore } from '../helpers/store.js';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-/** One HTTP call from a chosen local address (a different client to the server). */
-function callFrom(
-  url: string,
-  options: { from?: string; method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const target = new URL(url);
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: options.method ?? 'GET',
-        localAddress: options.from ?? '127.0.0.1',
-        headers: {
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(body ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : undefined }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const auditRows = (p: AdminProvider) => p.ts.store.db.selectFrom('admin_audit').selectAll().orderBy('seq').execute();
 

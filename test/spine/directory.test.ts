@@ -13,7 +13,7 @@ import { getDirectoryService, putDirectoryService } from '../../src/spine/direct
 import { directoryRoutes } from '../../src/spine/directory/routes.js';
 import { searchDirectory } from '../../src/spine/directory/search.js';
 import { registerSpineErrors } from '../../src/spine/http.js';
-import { operatorGuard } from '../../src/spine/operator.js';
+import { registerOperatorGuard } from '../../src/spine/operator.js';
 import { OPERATOR_TOKEN, operatorHeaders } from '../helpers/spine.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 
@@ -70,7 +70,7 @@ describe('service directory (DoS stand-in)', () => {
     await app.register(directoryRoutes, {
       prefix: '/directory',
       store: ts.store,
-      operator: operatorGuard(OPERATOR_TOKEN),
+      operator: await registerOperatorGuard(app, { token: OPERATOR_TOKEN, db: ts.store.db }),
     });
     base = `${await app.listen({ port: 0, host: '127.0.0.1' })}/directory`;
     // Leeds city centre (LS1), Headingley (LS6), Wakefield (WF1); all take Dx05.

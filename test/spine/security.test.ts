@@ -119,7 +119,13 @@ describe('issue 11: the spine against an attacker on the same network', () => {
 
   before(async () => {
     ts = await testStore();
-    strict = await buildSpine({ store: ts.store, operatorToken: OPERATOR_TOKEN, proxyTimeoutMs: 2000 });
+    // 40 wrong tokens from this address below: the limit on failures is test/spine/operator-limit.test.ts's.
+    strict = await buildSpine({
+      store: ts.store,
+      operatorToken: OPERATOR_TOKEN,
+      proxyTimeoutMs: 2000,
+      operatorFailures: { max: 1000 },
+    });
     loopback = await buildSpine({ ...TEST_SPINE, store: ts.store, proxyTimeoutMs: 2000 });
     base = (await strict.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
     loopbackBase = (await loopback.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');

@@ -346,6 +346,37 @@ describe('web app: booking area in a real browser', () => {
     await page.close();
   });
 
+  it('too many failed sign-ins: the page says so, and when to try again', async () => {
+    // A web app of its own that allows one failure a minute, so the other tests' sign-ins are untouched.
+    const strict = await buildConsumerWeb({
+      spine: base,
+      identity: consumerIdentity({ user: 'web-handler' }),
+      db: consumerStore.store.db,
+      webDist: WEB_DIST,
+      auth: testAuth({ signInFailures: { perClient: 1 } }),
+    });
+    try {
+      const strictUrl = (await strict.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+      page = await browser.newPage();
+      await page.goto(`${strictUrl}/sign-in`);
+      await page.getByLabel('User name').fill(CALL_HANDLER.username);
+      await page.getByLabel('Password').fill('not the password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').getByText('The user name or password is not right.').waitFor();
+      await page.getByLabel('Password').fill(CALL_HANDLER.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const said = page
+        .getByRole('alert')
+        .getByText(/^Too many failed sign-ins from here; try again in \d+ seconds\.$/);
+      await said.waitFor();
+      await accessible('0-sign-in-too-many');
+      assert.equal(await page.getByRole('heading', { name: 'Sign in', exact: true }).count(), 1, 'still signed out');
+      await page.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('no page broke the Content-Security-Policy', () => {
     assert.deepEqual(refused, []);
   });

@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { ErrorSummary, Field, describedBy, type Problem } from '../components';
 import type { SessionInfo } from './session';
-import { signInLocal } from './session';
+import { TooManySignIns, signInLocal } from './session';
 
 const PROBLEMS: Record<string, string> = {
   'oidc-unavailable': 'The identity provider cannot be reached. Try again, or ask your administrator.',
@@ -32,7 +32,10 @@ export function SignInPage({ info, problem }: { info: SessionInfo; problem?: str
     try {
       await signInLocal(username.trim(), password);
     } catch (err) {
-      setProblems([{ field: 'password', message: (err as Error).message }]);
+      // Too many failed sign-ins: not this password's fault, so said for the whole form.
+      setProblems([
+        { ...(err instanceof TooManySignIns ? {} : { field: 'password' }), message: (err as Error).message },
+      ]);
     } finally {
       setBusy(false);
     }

@@ -39,6 +39,16 @@ export function sessionChanged(): void {
   window.dispatchEvent(new Event(EVENT));
 }
 
+/** A sign-in refused because too many failed from here (or for the user name): try again after `retryAfter` seconds. */
+export class TooManySignIns extends Error {
+  constructor(
+    message: string,
+    readonly retryAfter: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Signs in with a local user name and password; the error's message is for the call handler. */
 export async function signInLocal(username: string, password: string): Promise<SessionUser> {
   const response = await fetch('/auth/local', {
@@ -47,6 +57,10 @@ export async function signInLocal(username: string, password: string): Promise<S
     body: JSON.stringify({ username, password }),
   });
   const json = (await response.json().catch(() => ({}))) as Partial<SignedIn> & { message?: string };
+  if (response.status === 429) {
+    const wait = Number(response.headers.get('retry-after')) || 60;
+    throw new TooManySignIns(json.message ?? `Too many failed sign-ins from here; try again in ${wait} seconds.`, wait);
+  }
   if (!response.ok || !json.user) throw new Error(json.message ?? `Could not sign in (${response.status}).`);
   sessionChanged();
   return json.user;
