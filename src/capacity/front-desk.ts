@@ -34,7 +34,15 @@ export function patientOf(content: string | null): { patientName?: string; nhsNu
     const appointment = JSON.parse(content) as Pick<Appointment, 'contained'>;
     const patient = (appointment.contained ?? []).find((c) => c.resourceType === 'Patient') as Patient | undefined;
     const n = patient?.name?.[0];
-    const name = n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+    // Some senders give `given` as one string rather than the list FHIR asks for.
+    const given = (n?.given ?? []) as string[] | string;
+    const name =
+      n?.text ??
+      [given]
+        .flat()
+        .concat(n?.family ?? [])
+        .filter(Boolean)
+        .join(' ');
     const nhs = patient?.identifier?.find((i) => i.system === 'https://fhir.nhs.uk/Id/nhs-number')?.value;
     return { ...(name ? { patientName: name } : {}), ...(nhs ? { nhsNumber: nhs } : {}) };
   } catch {

@@ -92,9 +92,16 @@ const text = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
 /** "Given Family" of the patient a booking was made for (as the consumer stored it). */
 function patientName(stored: string): string {
   try {
-    const p = JSON.parse(stored) as { name?: { given?: string[]; family?: string; text?: string }[] };
+    const p = JSON.parse(stored) as { name?: { given?: string[] | string; family?: string; text?: string }[] };
     const n = p.name?.[0];
-    const name = n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+    // Some senders give `given` as one string rather than the list FHIR asks for.
+    const name =
+      n?.text ??
+      [n?.given ?? []]
+        .flat()
+        .concat(n?.family ?? [])
+        .filter(Boolean)
+        .join(' ');
     return name || 'Name not given';
   } catch {
     return 'Name not given';
