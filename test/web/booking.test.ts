@@ -295,7 +295,10 @@ describe('web app: booking area in a real browser', () => {
       .click();
     // Cancel and rebook ask first (test/web/rebook-and-confirm.test.ts walks them in full).
     await page.getByRole('button', { name: 'Yes, cancel the appointment' }).click();
-    await page.getByRole('status').getByText(/is cancelled\.$/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/is cancelled\.$/)
+      .waitFor();
     await page
       .getByRole('row')
       .filter({ hasText: 'booked' })
