@@ -340,7 +340,7 @@ export type ConsumerPreview = Static<typeof ConsumerPreview>;
 
 // The front desk and the day
 
-/** The front desk's moves: booked → arrived | noshow | cancelled; arrived → fulfilled. */
+/** The front desk's moves and corrections (TRANSITIONS in front-desk.ts; docs/capacity.md). */
 export const AppointmentStatusBody = Type.Object({
   status: Type.Enum(['arrived', 'fulfilled', 'noshow', 'cancelled', 'booked'], {
     errorMessage: 'status must be arrived, fulfilled, noshow, cancelled or booked (to correct a mistake)',
