@@ -6,7 +6,7 @@ import { LOCAL_TIME_ZONE, isFhirDate, parseInstant, wallClockToUtc } from '../fh
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { addSlots, type NewSlot } from './catalogue.js';
-import { TRANSITIONS } from './front-desk.js';
+import { TRANSITIONS, patientOf } from './front-desk.js';
 import { checkInput } from './input.js';
 import { DayQuery, ExtraSlotInput, type DayView } from './schemas.js';
 
@@ -58,6 +58,9 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
     .leftJoin('appointment as a', (j) =>
       j.onRef('a.tenant_id', '=', 's.tenant_id').onRef('a.id', '=', 's.appointment_id'),
     )
+    .leftJoin('appointment_version as v', (j) =>
+      j.onRef('v.tenant_id', '=', 'a.tenant_id').onRef('v.id', '=', 'a.id').onRef('v.version_id', '=', 'a.version_id'),
+    )
     .select([
       's.id',
       's.schedule_id',
@@ -67,6 +70,7 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
       'a.id as appointment_id',
       'a.status as appointment_status',
       'a.consumer_ods',
+      'v.content as appointment_content',
     ])
     .where('s.tenant_id', '=', tenantId)
     .where('s.start', '>=', from)
@@ -110,6 +114,8 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
                 status: s.appointment_status,
                 bookedBy: s.consumer_ods,
                 moves: TRANSITIONS[s.appointment_status] ?? [],
+                // Who the booking is for, so the front desk's "are you sure" page can name them.
+                ...patientOf(s.appointment_content),
               },
             ]
           : [],

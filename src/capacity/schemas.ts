@@ -340,10 +340,10 @@ export type ConsumerPreview = Static<typeof ConsumerPreview>;
 
 // The front desk and the day
 
-/** The front desk's moves: booked → arrived | noshow | cancelled; arrived → fulfilled. */
+/** The front desk's moves and corrections (TRANSITIONS in front-desk.ts; docs/capacity.md). */
 export const AppointmentStatusBody = Type.Object({
-  status: Type.Enum(['arrived', 'fulfilled', 'noshow', 'cancelled'], {
-    errorMessage: 'status must be arrived, fulfilled, noshow or cancelled',
+  status: Type.Enum(['arrived', 'fulfilled', 'noshow', 'cancelled', 'booked'], {
+    errorMessage: 'status must be arrived, fulfilled, noshow, cancelled or booked (to correct a mistake)',
   }),
 });
 export const AppointmentParams = Type.Object({ tenant: Type.String(), id: Type.String() });
@@ -364,8 +364,11 @@ export const DayBooking = Type.Object({
   appointmentId: Type.String(),
   status: Type.String(),
   bookedBy: Type.Union([Type.String(), Type.Null()]),
-  /** The front desk's allowed next statuses (none once the appointment is finished). */
+  /** The front desk's allowed next statuses, corrections of a mistake included (none once cancelled). */
   moves: Type.Array(Type.String()),
+  /** The patient's name and NHS number (from the booked Appointment), as far as given. */
+  patientName: Type.Optional(Type.String()),
+  nhsNumber: Type.Optional(Type.String()),
 });
 export type DayBooking = Static<typeof DayBooking>;
 export const DaySchedule = Type.Object({

@@ -290,6 +290,8 @@ export class Consumer {
           start: slot.start,
           requestId: booked.requestId,
           breachMinutes: booked.breachMinutes,
+          // The assessment's time; a rebook keeps its time frame (rebook below).
+          assessedAt: new Date(b.assessedAt ?? Date.now()).toISOString(),
         },
       },
       b,
@@ -420,7 +422,37 @@ export class Consumer {
     }
   }
 
-  /** Books the new slot first, then cancels the old appointment; both outcomes are reported. */
+  /**
+   * The assessment a booking was made for: its disposition and when the patient was assessed, from the
+   * consumer's record of the booking (the `booked` event). A rebook keeps that time frame.
+   */
+  async assessmentOf(appointmentUrl: string): Promise<{ disposition?: string; assessedAt?: number }> {
+    const row = await this.options.db
+      ?.selectFrom('consumer_event')
+      .select(['disposition', 'details', 'at'])
+      .where('kind', '=', 'booked')
+      .where('appointment_url', '=', appointmentUrl)
+      .orderBy('seq', 'desc')
+      .executeTakeFirst();
+    if (!row) return {};
+    let assessedAt = Date.parse(row.at);
+    try {
+      const details = JSON.parse(row.details) as { assessedAt?: unknown };
+      if (typeof details.assessedAt === 'string' && !Number.isNaN(Date.parse(details.assessedAt)))
+        assessedAt = Date.parse(details.assessedAt);
+    } catch {
+      // details are written by book() as JSON; an unreadable row keeps the time it was recorded at.
+    }
+    return { disposition: row.disposition ?? undefined, assessedAt };
+  }
+
+  /**
+   * Books the new slot first, then cancels the old appointment; both outcomes are reported. The new
+   * slot is held to the time frame of the assessment the booking was made for (its disposition and
+   * assessment time, `assessmentOf`), not the caller's: a slot outside it is refused without the
+   * clinician's approval (`breach-needs-approval`), as a booking is. A disposition given by the caller
+   * counts only when the consumer has none recorded for the booking (one it did not make).
+   */
   async rebook(
     appointmentUrl: string,
     r: { slotId: string; serviceId?: string; reason?: string; approveBreach?: boolean } & Encounter,
@@ -435,8 +467,11 @@ export class Consumer {
         'provider',
       );
     const { id: _id, ...patientWithoutId } = patient;
+    const assessment = await this.assessmentOf(appointmentUrl);
     const booked = await this.book({
       ...r,
+      disposition: assessment.disposition ?? r.disposition,
+      assessedAt: assessment.disposition ? assessment.assessedAt : r.assessedAt,
       serviceId: r.serviceId ?? serviceId,
       patient: patientWithoutId,
       reason: r.reason ?? appointment.description ?? 'Rebooked appointment',

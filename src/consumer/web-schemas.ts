@@ -88,6 +88,8 @@ export const RebookRequest = Type.Object(
     slotId: given(rebookMessage),
     encounterId: text('encounterId'),
     approveBreach: flag('approveBreach'),
+    /** The reason sent with the new booking (default: the old appointment's). */
+    reason: text('reason'),
   },
   bodyMessage,
 );
@@ -204,6 +206,13 @@ export const Booking = Type.Object({
   start: Type.String(),
   end: Type.String(),
   versionId: Type.String(),
+  /** The service's name from the directory (its id when the directory cannot say). */
+  serviceName: Type.String(),
+  /** The patient's name as booked, for the "are you sure" pages. */
+  patientName: Type.String(),
+  /** The assessment the booking was made for; a rebook keeps its time frame. */
+  disposition: Type.Optional(Type.String()),
+  assessedAt: Type.Optional(Type.String()),
 });
 export type Booking = Static<typeof Booking>;
 export const BookingList = Type.Object({ bookings: Type.Array(Booking) });

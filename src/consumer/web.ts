@@ -90,6 +90,25 @@ function sendError(reply: FastifyReply, err: unknown) {
 
 const text = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
 
+/** "Given Family" of the patient a booking was made for (as the consumer stored it). */
+function patientName(stored: string): string {
+  try {
+    const p = JSON.parse(stored) as { name?: { given?: string[] | string; family?: string; text?: string }[] };
+    const n = p.name?.[0];
+    // Some senders give `given` as one string rather than the list FHIR asks for.
+    const name =
+      n?.text ??
+      [n?.given ?? []]
+        .flat()
+        .concat(n?.family ?? [])
+        .filter(Boolean)
+        .join(' ');
+    return name || 'Name not given';
+  } catch {
+    return 'Name not given';
+  }
+}
+
 export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024, trustProxy: options.auth.trustProxy ?? false });
   const consumer = new Consumer({
@@ -226,15 +245,35 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
       .where('nhs_number', '=', nhs)
       .orderBy('slot_start')
       .execute();
+    const consumer = as(request);
+    const names = new Map<string, string>();
+    for (const id of new Set(rows.map((r) => r.service_id)))
+      names.set(
+        id,
+        await consumer.spine.serviceDetails(id).then(
+          (d) => d.name,
+          () => id,
+        ),
+      );
     return {
-      bookings: rows.map((r) => ({
-        appointmentUrl: r.appointment_url,
-        serviceId: r.service_id,
-        status: r.status,
-        start: r.slot_start,
-        end: r.slot_end,
-        versionId: r.version_id,
-      })),
+      bookings: await Promise.all(
+        rows.map(async (r) => {
+          const assessment = await consumer.assessmentOf(r.appointment_url);
+          return {
+            appointmentUrl: r.appointment_url,
+            serviceId: r.service_id,
+            serviceName: names.get(r.service_id) ?? r.service_id,
+            patientName: patientName(r.patient),
+            status: r.status,
+            start: r.slot_start,
+            end: r.slot_end,
+            versionId: r.version_id,
+            ...(assessment.disposition
+              ? { disposition: assessment.disposition, assessedAt: new Date(assessment.assessedAt!).toISOString() }
+              : {}),
+          };
+        }),
+      ),
     };
   });
 
@@ -248,6 +287,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
       slotId: b.slotId.trim(),
       encounterId: text(b.encounterId),
       approveBreach: b.approveBreach === true,
+      reason: text(b.reason),
     });
     return {
       booked: {

@@ -46,14 +46,37 @@ describe('the front desk and the rota manager’s day', () => {
     assert.deepEqual(v2, { author_id: 'front desk', organisation_ods: 'RT1' });
   });
 
-  it('only allowed moves: a noshow cannot arrive, a fulfilled one cannot be cancelled; unknown status or id: clear error', async () => {
+  it('only allowed moves: a noshow cannot be fulfilled, a cancelled one cannot change; unknown status or id: clear error', async () => {
     const id = await book(1);
     assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'noshow' })).status, 200);
-    const again = await adminCall('POST', `/appointments/${id}/status`, { status: 'arrived' });
+    const again = await adminCall('POST', `/appointments/${id}/status`, { status: 'fulfilled' });
     assert.equal(again.status, 422);
-    assert.match(again.body.issue[0].diagnostics, /is noshow: it can no longer change/);
+    assert.match(again.body.issue[0].diagnostics, /is noshow: it can become booked or arrived, not fulfilled/);
+    const other = await book(3);
+    assert.equal((await adminCall('POST', `/appointments/${other}/status`, { status: 'cancelled' })).status, 200);
+    const undo = await adminCall('POST', `/appointments/${other}/status`, { status: 'booked' });
+    assert.equal(undo.status, 422, 'a cancellation is final: the slot was freed');
+    assert.match(undo.body.issue[0].diagnostics, /is cancelled: it can no longer change/);
     assert.equal((await adminCall('POST', `/appointments/${id}/status`, { status: 'lost' })).status, 400);
     assert.equal((await adminCall('POST', '/appointments/nope/status', { status: 'arrived' })).status, 404);
+  });
+
+  it('corrections of a mistaken status: arrived → booked, noshow → arrived, fulfilled → arrived, each a new version', async () => {
+    const id = await book(4);
+    const to = async (status: string) => (await adminCall('POST', `/appointments/${id}/status`, { status })).body;
+    assert.deepEqual(await to('arrived'), { id, before: 'booked', status: 'arrived', versionId: '2' });
+    assert.deepEqual(await to('booked'), { id, before: 'arrived', status: 'booked', versionId: '3' });
+    assert.deepEqual(await to('noshow'), { id, before: 'booked', status: 'noshow', versionId: '4' });
+    assert.deepEqual(await to('arrived'), { id, before: 'noshow', status: 'arrived', versionId: '5' });
+    assert.deepEqual(await to('fulfilled'), { id, before: 'arrived', status: 'fulfilled', versionId: '6' });
+    assert.deepEqual(await to('arrived'), { id, before: 'fulfilled', status: 'arrived', versionId: '7' });
+    assert.equal((await call(root(), `/Appointment/${id}`, {})).json.status, 'arrived');
+    const slot = await ts.store.db
+      .selectFrom('slot')
+      .select(['status', 'appointment_id'])
+      .where('id', '=', catalogue.s1[4]!.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(slot, { status: 'busy', appointment_id: id }, 'the slot stays held throughout');
   });
 
   it('cancel on the patient’s behalf frees the slot: the search offers it again and it can be booked', async () => {
@@ -120,10 +143,22 @@ describe('the front desk and the rota manager’s day', () => {
     for (const b of s1.bookings)
       assert.deepEqual(
         b.moves,
-        { booked: ['arrived', 'noshow', 'cancelled'], arrived: ['fulfilled'] }[b.status as string] ?? [],
+        (
+          {
+            booked: ['arrived', 'noshow', 'cancelled'],
+            arrived: ['fulfilled', 'booked'],
+            noshow: ['booked', 'arrived'],
+            fulfilled: ['arrived'],
+          } as Record<string, string[]>
+        )[b.status as string] ?? [],
         b.status,
       );
-    assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled' && b.moves.length === 0));
+    assert.ok(s1.bookings.some((b: any) => b.status === 'fulfilled' && b.moves.length === 1));
+    // Each booking names the patient, so the front desk's "are you sure" page says whom it is about.
+    assert.ok(
+      s1.bookings.every((b: any) => b.patientName && /^\d{10}$/.test(b.nhsNumber)),
+      JSON.stringify(s1.bookings[0]),
+    );
     const s2 = day.body.schedules.find((s: any) => s.scheduleId === 'S2');
     assert.deepEqual(s2.services.sort(), [SERVICE, '100002'].sort());
     assert.equal((await adminCall('GET', '/day?date=tomorrow')).status, 400);

@@ -293,18 +293,27 @@ describe('web app: booking area in a real browser', () => {
       .first()
       .getByRole('button', { name: /^Cancel/ })
       .click();
-    await page.getByRole('status').getByText('Appointment cancelled.').waitFor();
+    // Cancel and rebook ask first (test/web/rebook-and-confirm.test.ts walks them in full).
+    await page.getByRole('button', { name: 'Yes, cancel the appointment' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/is cancelled\.$/)
+      .waitFor();
     await page
       .getByRole('row')
       .filter({ hasText: 'booked' })
       .first()
       .getByRole('button', { name: /^Rebook/ })
       .click();
-    await page.getByRole('heading', { name: 'Choose a new slot' }).waitFor();
+    await page.getByRole('heading', { name: /^Choose a new slot for / }).waitFor();
     await page.locator('.sb-slot-list button').last().click();
+    await page.getByRole('heading', { name: 'Check and rebook' }).waitFor();
+    const approval = page.getByLabel('A clinician approved booking outside the time frame');
+    if (await approval.count()) await approval.check();
+    await page.getByRole('button', { name: 'Rebook and cancel the old appointment' }).click();
     await page
       .getByRole('status')
-      .getByText(/^Booked .* The old appointment was cancelled\.$/)
+      .getByText(/ is booked at .* The old appointment on .* is cancelled\.$/)
       .waitFor();
     await accessible('10-rebooked');
     const statuses = await page.getByRole('row').locator('.nhsuk-tag').allTextContents();

@@ -472,7 +472,11 @@ describe('web app: capacity area in a real browser', () => {
     await expectStatus(`Appointment ${appointmentId} at`);
     assert.match(await page.getByRole('status').innerText(), /was booked and is now arrived/);
     assert.equal(await booking.locator('.nhsuk-tag').innerText(), 'arrived');
-    assert.deepEqual(await offered(), ['Fulfilled'], 'an arrived appointment can only be fulfilled');
+    assert.deepEqual(
+      await offered(),
+      ['Fulfilled', 'Correct to booked'],
+      'an arrived appointment can be fulfilled, or corrected back to booked',
+    );
     const read = await call(p.root(), `/Appointment/${appointmentId}`, {});
     assert.equal(read.json.status, 'arrived', 'the consumer reads the new status');
     await accessible('capacity-7-day-front-desk');

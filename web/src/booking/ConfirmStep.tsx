@@ -1,8 +1,9 @@
 /**
  * Check and book: the slot's details, the reason for the appointment, and a clinician's approval
- * when the slot starts after the disposition's time frame.
+ * when the slot starts after the disposition's time frame. A rebook (BookingsPage.tsx) uses it too,
+ * with its own title and button, what the rebook replaces (children), and the reason optional.
  */
-import type { RefObject } from 'react';
+import type { ReactNode, RefObject } from 'react';
 import { Field, SummaryList } from '../components';
 import type { Slot } from './api';
 import { ErrorBox } from './ErrorBox';
@@ -37,6 +38,11 @@ export function ConfirmStep({
   onApproved,
   onBook,
   onChooseAnother,
+  title = 'Check and book',
+  submitText = 'Book this appointment',
+  reasonHint = 'Sent to the service with the booking, with the referral document',
+  reasonRequired = true,
+  children,
 }: {
   error: string | undefined;
   heading: RefObject<HTMLHeadingElement | null>;
@@ -49,14 +55,20 @@ export function ConfirmStep({
   onApproved: (approved: boolean) => void;
   onBook: () => void;
   onChooseAnother: () => void;
+  title?: string;
+  submitText?: string;
+  reasonHint?: string;
+  reasonRequired?: boolean;
+  children?: ReactNode;
 }) {
   const late = slot.breachMinutes ?? 0;
   return (
     <form onSubmit={(e) => (e.preventDefault(), onBook())} noValidate>
       <ErrorBox error={error} />
       <h1 ref={heading} tabIndex={-1}>
-        Check and book
+        {title}
       </h1>
+      {children}
       <SlotDetails slot={slot} />
       {late > 0 && (
         <div className="nhsuk-warning-callout">
@@ -85,11 +97,7 @@ export function ConfirmStep({
           </div>
         </div>
       )}
-      <Field
-        id="reason"
-        label="Reason for the appointment"
-        hint="Sent to the service with the booking, with the referral document"
-      >
+      <Field id="reason" label="Reason for the appointment" hint={reasonHint}>
         <textarea
           className="nhsuk-textarea"
           id="reason"
@@ -100,8 +108,12 @@ export function ConfirmStep({
           aria-describedby="reason-hint"
         />
       </Field>
-      <button className="nhsuk-button" type="submit" disabled={busy || !reason.trim() || (late > 0 && !approved)}>
-        Book this appointment
+      <button
+        className="nhsuk-button"
+        type="submit"
+        disabled={busy || (reasonRequired && !reason.trim()) || (late > 0 && !approved)}
+      >
+        {submitText}
       </button>
       <p>
         <a href="#" className="nhsuk-back-link" onClick={(e) => (e.preventDefault(), onChooseAnother())}>

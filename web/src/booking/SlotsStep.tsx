@@ -1,4 +1,7 @@
-/** The chosen service's free slots, by day; a slot after the disposition's time frame is marked. */
+/**
+ * The chosen service's free slots, by day; a slot after the disposition's time frame is marked. Used
+ * for a booking and for a rebook (BookingsPage.tsx, with its own heading and way back).
+ */
 import type { RefObject } from 'react';
 import type { FoundService, Slot } from './api';
 import { ErrorBox } from './ErrorBox';
@@ -14,22 +17,26 @@ export function SlotsStep({
   busy,
   onPick,
   onBack,
+  title,
+  backText = 'Back to services',
 }: {
   error: string | undefined;
   heading: RefObject<HTMLHeadingElement | null>;
-  service: FoundService;
+  service: Pick<FoundService, 'bookingOnly'> & { service: Pick<FoundService['service'], 'name'> };
   slots: Slot[];
   frame?: string;
   disposition: string;
   busy: boolean;
   onPick: (slot: Slot) => void;
   onBack: () => void;
+  title?: string;
+  backText?: string;
 }) {
   return (
     <>
       <ErrorBox error={error} />
       <h1 ref={heading} tabIndex={-1}>
-        Choose a slot at {service.service.name}
+        {title ?? `Choose a slot at ${service.service.name}`}
       </h1>
       {slots.length === 0 ? (
         <p>
@@ -49,7 +56,7 @@ export function SlotsStep({
         </>
       )}
       <a href="#" className="nhsuk-back-link" onClick={(e) => (e.preventDefault(), onBack())}>
-        Back to services
+        {backText}
       </a>
     </>
   );

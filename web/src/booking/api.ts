@@ -55,9 +55,10 @@ export const api = {
     if (q.age !== undefined) query.set('age', String(q.age));
     return call<FoundServices>(`/api/services?${query}`);
   },
-  slots: (serviceId: string, q: { disposition?: string; encounterId?: string }) => {
+  slots: (serviceId: string, q: { disposition?: string; encounterId?: string; assessedAt?: string }) => {
     const query = new URLSearchParams();
     if (q.disposition) query.set('disposition', q.disposition);
+    if (q.assessedAt) query.set('assessedAt', q.assessedAt);
     if (q.encounterId) query.set('encounterId', q.encounterId);
     return call<ServiceSlots>(`/api/services/${encodeURIComponent(serviceId)}/slots?${query}`);
   },
@@ -72,6 +73,11 @@ export const api = {
       method: 'POST',
       body: { appointmentUrl, encounterId },
     }),
-  rebook: (appointmentUrl: string, slotId: string, encounterId: string) =>
-    call<Rebooked>('/api/bookings/rebook', { method: 'POST', body: { appointmentUrl, slotId, encounterId } }),
+  rebook: (body: {
+    appointmentUrl: string;
+    slotId: string;
+    encounterId: string;
+    approveBreach: boolean;
+    reason?: string;
+  }) => call<Rebooked>('/api/bookings/rebook', { method: 'POST', body }),
 };

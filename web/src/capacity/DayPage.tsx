@@ -1,6 +1,7 @@
 /**
  * The day at a glance (a UK day): per schedule the slots offered, booked, free and blocked; the
- * bookings with their status and who made them, with the front desk's buttons; and blocking or
+ * bookings with their status and who made them, with the front desk's buttons (cancel, no-show and
+ * fulfilled ask first, FrontDeskConfirm.tsx; a mistaken status can be corrected); and blocking or
  * releasing a range of UK local times, which updates the view at once.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
@@ -8,6 +9,7 @@ import { ErrorSummary, Tag, type Problem, type TagColour } from '../components';
 import { follow, navigate } from '../router';
 import { resourceName, type AvailabilityReport, type CapacityApi, type DayBooking, type DaySchedule } from './api';
 import type { Directory } from './CapacityArea';
+import { CONFIRMED_MOVES, FrontDeskConfirm } from './FrontDeskConfirm';
 import { Input, Outcome, Select, errorFor, problemsOf } from './forms';
 import { addDays, isDate, isTime, londonDate, londonInstant, londonTime, longDate } from './time';
 
@@ -26,6 +28,9 @@ const MOVE_TEXT: Record<string, string> = {
   noshow: 'No-show',
   cancelled: 'Cancel',
 };
+/** A move back to booked, or back to arrived from no-show or fulfilled, corrects a mistaken status. */
+const moveText = (from: string, to: string) =>
+  to === 'booked' || (to === 'arrived' && from !== 'booked') ? `Correct to ${to}` : (MOVE_TEXT[to] ?? to);
 
 export function StatusTag({ status }: { status: string }) {
   return <Tag colour={STATUS_COLOUR[status] ?? 'white'}>{STATUS_TEXT[status] ?? status}</Tag>;
@@ -56,6 +61,7 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
   const [message, setMessage] = useState<string>();
   const [range, setRange] = useState({ scheduleId: directory.schedules[0]?.id ?? '', from: '08:00', to: '12:00' });
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState<{ booking: DayBooking; move: string; services: string }>();
 
   const load = useCallback(async () => {
     const view = await api.day(day);
@@ -136,8 +142,21 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
     return service ? resourceName(service) : id;
   };
   const bookings = (schedules ?? [])
-    .flatMap((s) => s.bookings.map((b) => ({ ...b, scheduleId: s.scheduleId })))
+    .flatMap((s) => s.bookings.map((b) => ({ ...b, scheduleId: s.scheduleId, services: s.services })))
     .sort((a, b) => a.start.localeCompare(b.start));
+
+  if (confirming)
+    return (
+      <FrontDeskConfirm
+        booking={confirming.booking}
+        move={confirming.move}
+        services={confirming.services}
+        day={day}
+        busy={busy}
+        onConfirm={() => void move(confirming.booking, confirming.move).then(() => setConfirming(undefined))}
+        onBack={() => setConfirming(undefined)}
+      />
+    );
 
   return (
     <>
@@ -256,9 +275,18 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
                               className="nhsuk-button nhsuk-button--secondary nhsuk-button--small"
                               type="button"
                               disabled={busy}
-                              onClick={() => void move(b, m)}
+                              onClick={() =>
+                                CONFIRMED_MOVES.includes(m)
+                                  ? (setMessage(undefined),
+                                    setConfirming({
+                                      booking: b,
+                                      move: m,
+                                      services: b.services.map(serviceName).join(', '),
+                                    }))
+                                  : void move(b, m)
+                              }
                             >
-                              {MOVE_TEXT[m] ?? m}
+                              {moveText(b.status, m)}
                               <span className="nhsuk-u-visually-hidden">: appointment at {londonTime(b.start)}</span>
                             </button>
                           ))}
