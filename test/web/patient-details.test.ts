@@ -127,14 +127,16 @@ describe('web app: the patient’s details, checked and kept, in a real browser'
     const summary = page.getByRole('alert');
     await summary.waitFor();
     assert.equal(await summary.getAttribute('tabindex'), '-1');
-    await page.waitForFunction(() => document.activeElement?.classList.contains('nhsuk-error-summary'));
+    await page.waitForFunction(() =>
+      (globalThis as any).document.activeElement?.classList.contains('nhsuk-error-summary'),
+    );
     return summary.innerText();
   }
 
   /** The inline message next to a field (NHS.UK: the error message inside the field's form group). */
   const messageAt = (id: string) => page.locator(`#${id}-error`);
 
-  it('a wrong NHS number check digit, a birth date in the future and a phone number that is not one: each refused by its field', async () => {
+  it('a wrong NHS number check digit, a future birth date and a phone number that is not one: each refused by its field', async () => {
     await signedInPage();
     const nextYear = String(new Date().getFullYear() + 1);
     await fill({ nhs: BAD_NHS, dob: ['1', '1', nextYear], phone: '12345' });
@@ -239,9 +241,9 @@ describe('web app: the patient’s details, checked and kept, in a real browser'
     await page.goForward();
     await page.getByRole('heading', { name: 'Services for Dx75 near LS1 4HR' }).waitFor();
     // Kept in this tab's sessionStorage only: never localStorage, never the URL.
-    const kept = async () => page.evaluate((key) => window.sessionStorage.getItem(key), JOURNEY_KEY);
+    const kept = async () => page.evaluate((key) => (globalThis as any).sessionStorage.getItem(key), JOURNEY_KEY);
     assert.match((await kept()) ?? '', /Smith/);
-    assert.equal(await page.evaluate(() => window.localStorage.length), 0);
+    assert.equal(await page.evaluate(() => (globalThis as any).localStorage.length), 0);
     assert.ok(!page.url().includes('Smith') && !page.url().includes(NHS), page.url());
     // Booking forgets the patient's details.
     await page.getByRole('button', { name: 'See slots at Test ED (adults)' }).click();
