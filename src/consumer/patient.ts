@@ -124,7 +124,8 @@ export function preparePatient(input: unknown): Patient {
     if (t.system === 'email' && (typeof t.value !== 'string' || !isEmailAddress(t.value)))
       problems.push({ field: 'email', message: PATIENT_MESSAGES.email });
   }
-  if (problems.length) invalidDetails(problems);
+  // One problem per field, as the form shows them.
+  if (problems.length) invalidDetails(problems.filter((x, i) => problems.findIndex((y) => y.field === x.field) === i));
   if (p.address.length === 0) invalid('at least one address is required (fs_patientcontact)');
   p.contact = (asList(loose.contact) ?? []).map(
     (c) =>
