@@ -87,11 +87,7 @@ export function preparePatient(input: unknown): Patient {
   const birth = birthDateProblem(typeof p.birthDate === 'string' ? p.birthDate : undefined);
   if (birth) problems.push({ field: 'birthDate', message: birth });
   if (!p.gender || !['male', 'female', 'other', 'unknown'].includes(p.gender))
-    invalid(
-      p.gender
-        ? `gender ${JSON.stringify(p.gender)} is not male, female, other or unknown`
-        : 'the gender is required (male, female, other or unknown)',
-    );
+    problems.push({ field: 'gender', message: PATIENT_MESSAGES.gender });
   const nhsIdentifier = p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM);
   const nhs = nhsIdentifier?.value;
   if (nhs !== undefined && (typeof nhs !== 'string' || nhsNumberProblem(nhs)))

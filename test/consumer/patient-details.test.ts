@@ -159,6 +159,10 @@ describe('patient details: the consumer refuses what the form would, with the sa
       problemsOf(() => preparePatient(patient({ address: [{ line: ['x'], postalCode: 'nowhere' }] }))),
       [{ field: 'postcode', message: PATIENT_MESSAGES.postcode }],
     );
+    assert.deepEqual(
+      problemsOf(() => preparePatient(patient({ gender: 'M' }))),
+      [{ field: 'gender', message: PATIENT_MESSAGES.gender }],
+    );
     assert.equal(preparePatient(patient()).identifier?.[0]?.value, '9434765919');
   });
 
