@@ -10,11 +10,12 @@ import type { Appointment, Patient } from 'fhir/r3.js';
 import { breachMinutes, describeMinutes, DISPOSITIONS } from './dispositions.js';
 import { ConsumerError } from './errors.js';
 import { INTERACTION } from './interactions.js';
-import { preparePatient } from './patient.js';
+import { invalidDetails, preparePatient, requirePhoneFor } from './patient.js';
 import type { ProviderClient, Route } from './provider-client.js';
 import { appointmentUrlOf } from './referral.js';
 import type { SlotView } from './slots.js';
 import { SCOPES } from '../fhir/token.js';
+import { PATIENT_MESSAGES, type PatientField, type PatientProblem } from '../fhir/patient-details.js';
 
 export const UUID_SYSTEM = 'https://tools.ietf.org/html/rfc4122';
 
@@ -117,8 +118,38 @@ export function checkTimeFrame(
   return late;
 }
 
+/** What the form says when the provider refuses one of the patient's elements (by its FHIR name). */
+const REFUSED: Record<string, [PatientField, string]> = {
+  identifier: ['nhsNumber', PATIENT_MESSAGES.nhsNumber],
+  birthDate: ['birthDate', PATIENT_MESSAGES.birthDateReal],
+  telecom: ['phone', PATIENT_MESSAGES.phone],
+  gender: ['gender', PATIENT_MESSAGES.gender],
+  name: ['family', 'The service could not accept the patient’s name: check how it is written'],
+  address: ['addressLine', 'The service could not accept the patient’s address: check it with the patient'],
+  postalCode: ['postcode', PATIENT_MESSAGES.postcode],
+};
+
+/**
+ * A provider's refusal that points into the contained Patient (`Appointment.contained[1].identifier[0].value`)
+ * as the form's fields and words, so the call handler sees it next to the field rather than a FHIR path.
+ */
+export function patientProblemsOf(outcome: unknown, appointment: Appointment): PatientProblem[] {
+  const issues = (outcome as { issue?: { location?: string[]; expression?: string[] }[] } | undefined)?.issue;
+  const problems: PatientProblem[] = [];
+  for (const issue of Array.isArray(issues) ? issues : [])
+    for (const path of [...(issue.location ?? []), ...(issue.expression ?? [])]) {
+      const m = /^Appointment\.contained\[(\d+)\]\.(\w+)(?:\[\d+\])?(?:\.(\w+))?/.exec(String(path));
+      if (!m || appointment.contained?.[Number(m[1])]?.resourceType !== 'Patient') continue;
+      const refused = REFUSED[m[2] === 'address' && m[3] === 'postalCode' ? 'postalCode' : m[2]!];
+      if (refused && !problems.some((p) => p.field === refused[0]))
+        problems.push({ field: refused[0], message: refused[1] });
+    }
+  return problems;
+}
+
 export async function bookSlot(client: ProviderClient, route: Route, b: BookingRequest): Promise<Booked> {
   const patient = preparePatient(b.patient);
+  requirePhoneFor(b.slot.deliveryChannel, patient);
   if (!b.reason.trim())
     throw new ConsumerError('reason-missing', 'A reason for the appointment is required.', 'consumer');
   const late = checkTimeFrame(b.slot, b.disposition, b.assessedAt ?? Date.now(), b.approveBreach);
@@ -144,6 +175,10 @@ export async function bookSlot(client: ProviderClient, route: Route, b: BookingR
           'provider',
           { ...err.details, slotId: b.slot.id },
         );
+      }
+      if (err instanceof ConsumerError && err.details.status === 422) {
+        const problems = patientProblemsOf(err.details.outcome, appointment);
+        if (problems.length) invalidDetails(problems, 'provider');
       }
       throw err;
     });

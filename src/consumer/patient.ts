@@ -6,6 +6,16 @@
  * strings and `meta.profile` as a string): it is normalised, never sent as it came.
  */
 import type { Address, CodeableConcept, ContactPoint, HumanName, Meta, Patient, PatientContact } from 'fhir/r3.js';
+import {
+  PATIENT_MESSAGES,
+  birthDateProblem,
+  isEmailAddress,
+  isTelephone,
+  nhsNumberProblem,
+  phoneNumber,
+  postcodeOf,
+  type PatientProblem,
+} from '../fhir/patient-details.js';
 import { ConsumerError } from './errors.js';
 
 export const PATIENT_PROFILE = 'https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1';
@@ -37,6 +47,19 @@ function invalid(message: string): never {
   throw new ConsumerError('patient-invalid', `The patient's details cannot be sent: ${message}.`, 'consumer');
 }
 
+/**
+ * The patient's details break the form's rules (src/fhir/patient-details.ts): refused with the form's
+ * own words, each naming the form field it belongs to (`details.problems`), so the web app can show it there.
+ */
+export function invalidDetails(problems: PatientProblem[], source: 'consumer' | 'provider' = 'consumer'): never {
+  throw new ConsumerError(
+    'patient-invalid',
+    `The patient's details cannot be sent: ${problems.map((p) => p.message).join('; ')}.`,
+    source,
+    { problems },
+  );
+}
+
 /** Checks and normalises a patient for a booking; ranks missing ranks in order after the given ones. */
 export function preparePatient(input: unknown): Patient {
   if (!input || typeof input !== 'object' || (input as { resourceType?: unknown }).resourceType !== 'Patient')
@@ -59,24 +82,18 @@ export function preparePatient(input: unknown): Patient {
   );
   if (!p.name!.length || !p.name!.some((n) => n.family || n.text)) invalid('a name with a family name is required');
   // The booking overrides require both (a provider answers 422 without them).
-  if (!p.birthDate || !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(p.birthDate))
-    invalid(
-      p.birthDate
-        ? `birthDate ${JSON.stringify(p.birthDate)} is not a date (YYYY-MM-DD)`
-        : 'the date of birth is required',
-    );
+  // The form's rules, each problem with its field: all of them at once (the call handler fixes them together).
+  const problems: PatientProblem[] = [];
+  const birth = birthDateProblem(typeof p.birthDate === 'string' ? p.birthDate : undefined);
+  if (birth) problems.push({ field: 'birthDate', message: birth });
   if (!p.gender || !['male', 'female', 'other', 'unknown'].includes(p.gender))
-    invalid(
-      p.gender
-        ? `gender ${JSON.stringify(p.gender)} is not male, female, other or unknown`
-        : 'the gender is required (male, female, other or unknown)',
-    );
+    problems.push({ field: 'gender', message: PATIENT_MESSAGES.gender });
   const nhsIdentifier = p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM);
   const nhs = nhsIdentifier?.value;
-  if (nhs !== undefined && !/^\d{10}$/.test(nhs.replace(/\s/g, '')))
-    invalid(`NHS number ${JSON.stringify(nhs)} is not 10 digits`);
-  if (nhsIdentifier) {
-    nhsIdentifier.value = nhs!.replace(/\s/g, '');
+  if (nhs !== undefined && (typeof nhs !== 'string' || nhsNumberProblem(nhs)))
+    problems.push({ field: 'nhsNumber', message: PATIENT_MESSAGES.nhsNumber });
+  if (nhsIdentifier && typeof nhs === 'string') {
+    nhsIdentifier.value = nhs.replace(/\s/g, '');
     // CareConnect requires the number's verification status; a number typed in by the call handler
     // and not traced against PDS is "present but not traced" (02), never claimed as verified.
     if (!nhsIdentifier.extension?.some((e) => e.url === NHS_VERIFICATION_URL)) {
@@ -93,8 +110,19 @@ export function preparePatient(input: unknown): Patient {
   }
 
   p.address = asList(loose.address) ?? [];
-  if (p.address.length === 0) invalid('at least one address is required (fs_patientcontact)');
+  const postcode = p.address[0]?.postalCode;
+  if (postcode !== undefined && (typeof postcode !== 'string' || !postcodeOf(postcode)))
+    problems.push({ field: 'postcode', message: PATIENT_MESSAGES.postcode });
   p.telecom = asList(loose.telecom) ?? [];
+  for (const t of p.telecom) {
+    if (t.system === 'phone' && (typeof t.value !== 'string' || !phoneNumber(t.value)))
+      problems.push({ field: 'phone', message: PATIENT_MESSAGES.phone });
+    if (t.system === 'email' && (typeof t.value !== 'string' || !isEmailAddress(t.value)))
+      problems.push({ field: 'email', message: PATIENT_MESSAGES.email });
+  }
+  // One problem per field, as the form shows them.
+  if (problems.length) invalidDetails(problems.filter((x, i) => problems.findIndex((y) => y.field === x.field) === i));
+  if (p.address.length === 0) invalid('at least one address is required (fs_patientcontact)');
   p.contact = (asList(loose.contact) ?? []).map(
     (c) =>
       ({
@@ -128,6 +156,18 @@ export function preparePatient(input: unknown): Patient {
   for (const key of ['telecom', 'contact', 'identifier'] as const)
     if (Array.isArray(p[key]) && p[key]!.length === 0) delete p[key];
   return p;
+}
+
+/**
+ * A telephone consultation needs a phone number the service can ring: the patient's own, or a
+ * contact's (a carer's, a parent's). Refused otherwise, next to the form's phone field.
+ */
+export function requirePhoneFor(channel: string | undefined, p: Patient): void {
+  if (!isTelephone(channel)) return;
+  const phones = [...(p.telecom ?? []), ...(p.contact ?? []).flatMap((c) => c.telecom ?? [])].filter(
+    (t) => t.system === 'phone' && typeof t.value === 'string' && phoneNumber(t.value),
+  );
+  if (!phones.length) invalidDetails([{ field: 'phone', message: PATIENT_MESSAGES.phoneForTelephone }]);
 }
 
 export function patientName(p: Patient): string {

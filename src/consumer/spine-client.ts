@@ -4,6 +4,7 @@
  * (docs/spine.md, docs/directory.md); the consumer imports none of the spine's code.
  */
 import { ConsumerError, outcomeText } from './errors.js';
+import type { OperationOutcome } from 'fhir/r3.js';
 
 export interface DirectoryEndpoint {
   order: number;
@@ -113,7 +114,7 @@ export class SpineClient {
         `${source}-${response.status}`,
         `${what} failed: ${outcomeText(body) ?? `status ${response.status}`}.`,
         source,
-        { status: response.status },
+        { status: response.status, outcome: body as OperationOutcome },
       );
     }
     return { status: response.status, body: body as T };

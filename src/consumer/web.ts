@@ -19,6 +19,7 @@ import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
 import { ConsumerError } from './errors.js';
 import { StoreEventSink } from './events.js';
+import { unknownPostcodeMessage } from '../fhir/patient-details.js';
 import type { ConsumerIdentity } from './identity.js';
 import { installWebAuth, signedInUser, type WebAuthOptions } from './web-auth.js';
 import {
@@ -59,6 +60,7 @@ const STATUS: Record<string, number> = {
   'breach-needs-approval': 409,
   'booking-required': 409,
   'patient-invalid': 400,
+  'postcode-unknown': 422,
   'reason-missing': 400,
   'bad-nhs-number': 400,
   'no-such-service': 404,
@@ -74,6 +76,8 @@ function sendError(reply: FastifyReply, err: unknown) {
       source: err.source,
       ...(err.details.nextSlots ? { nextSlots: err.details.nextSlots } : {}),
       ...(err.details.breachMinutes ? { breachMinutes: err.details.breachMinutes } : {}),
+      // Which of the patient form's fields each problem belongs to, in the form's words.
+      ...(Array.isArray(err.details.problems) ? { problems: err.details.problems } : {}),
     });
   }
   // Fastify's own refusals of a malformed request (bad JSON, wrong media type, too large) stay 4xx.
@@ -153,15 +157,29 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
 
   api.get('/api/services', { schema: { querystring: ServicesQuery, response: ok(FoundServices) } }, async (request) => {
     const q = request.query;
-    return {
-      services: await as(request).findServices({
+    const services = await as(request)
+      .findServices({
         disposition: q.disposition.trim(),
         postcode: q.postcode.trim(),
         age: q.age === '' ? undefined : q.age,
         encounterId: text(q.encounterId),
         registeredPractice: text(q.registeredPractice),
-      }),
-    };
+      })
+      .catch((err: unknown) => {
+        // The directory refused the postcode (not shaped like one, or in no district it knows): the form says so.
+        if (err instanceof ConsumerError && err.source === 'directory' && err.details.status === 400) {
+          const issues = (err.details.outcome?.issue ?? []) as { expression?: string[] }[];
+          if (issues.some((i) => i.expression?.includes('postcode'))) {
+            const message = unknownPostcodeMessage(q.postcode);
+            throw new ConsumerError('postcode-unknown', message, 'directory', {
+              ...err.details,
+              problems: [{ field: 'postcode', message }],
+            });
+          }
+        }
+        throw err;
+      });
+    return { services };
   });
 
   api.get('/api/services/:id', { schema: { params: ServiceParams } }, async (request) =>

@@ -180,16 +180,16 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     const twoPrimaries = {
       ...examplePatient,
       telecom: [
-        { system: 'phone', value: '1', rank: 1 },
-        { system: 'phone', value: '2', rank: 1 },
+        { system: 'phone', value: '0113 496 0001', rank: 1 },
+        { system: 'phone', value: '0113 496 0002', rank: 1 },
       ],
     };
     assert.throws(() => preparePatient(twoPrimaries), /only one contact may have rank 1/);
     const unranked = preparePatient({
       ...examplePatient,
       telecom: [
-        { system: 'phone', value: '1' },
-        { system: 'email', value: 'a@b' },
+        { system: 'phone', value: '0113 496 0001' },
+        { system: 'email', value: 'a@b.example' },
       ],
       contact: [],
     });

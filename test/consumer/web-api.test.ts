@@ -108,7 +108,8 @@ describe('booking app API', () => {
       reason: 'x',
     });
     assert.equal(noBirthDate.status, 400);
-    assert.match(noBirthDate.body.message, /date of birth is required/);
+    assert.match(noBirthDate.body.message, /Enter the patient’s date of birth/);
+    assert.deepEqual(noBirthDate.body.problems, [{ field: 'birthDate', message: 'Enter the patient’s date of birth' }]);
     const gone = await post('/bookings', { serviceId: SERVICE, slotId: 'no-such-slot', patient, reason: 'x' });
     assert.equal(gone.status, 409);
     assert.equal(gone.body.code, 'slot-gone');

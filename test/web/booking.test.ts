@@ -111,7 +111,10 @@ describe('web app: booking area in a real browser', () => {
     await page.getByLabel('NHS number (optional)').fill(nhs);
     await page.getByLabel('First name').fill('John');
     await page.getByLabel('Last name').fill('Smith');
-    await page.getByLabel('Date of birth').fill('1974-12-25');
+    const birth = page.getByRole('group', { name: 'Date of birth' });
+    await birth.getByLabel('Day').fill('25');
+    await birth.getByLabel('Month').fill('12');
+    await birth.getByLabel('Year').fill('1974');
     await page.getByLabel('Gender').selectOption('male');
     await page.getByLabel('Phone number').fill('01234 567 890');
     await page.getByLabel('Address', { exact: true }).fill('123 High Street');
@@ -205,7 +208,7 @@ describe('web app: booking area in a real browser', () => {
         name: [{ family: 'Other' }],
         gender: 'female',
         birthDate: '1980-01-01',
-        telecom: [{ system: 'phone', value: '1' }],
+        telecom: [{ system: 'phone', value: '0113 496 0001' }],
         address: [{ line: ['x'] }],
       },
       reason: 'x',

@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { SessionInfo, SessionUser, SignedIn } from '../../../src/consumer/web-schemas';
+import { forgetJourney } from '../booking/patient';
 
 export type { SessionInfo, SessionUser };
 
@@ -14,6 +15,8 @@ async function load(): Promise<SessionInfo> {
   const response = await fetch('/auth/session', { cache: 'no-store' });
   if (!response.ok) throw new Error(`The booking app could not say who is signed in (${response.status}).`);
   known = (await response.json()) as SessionInfo;
+  // Nobody is signed in (signed out, or the session ended): the patient details of a journey in progress go.
+  if (!known.user) forgetJourney();
   return known;
 }
 
@@ -67,6 +70,7 @@ export async function signInLocal(username: string, password: string): Promise<S
 }
 
 export async function signOutOfApp(): Promise<void> {
+  forgetJourney();
   await fetch('/auth/sign-out', { method: 'POST' }).catch(() => undefined);
   sessionChanged();
 }

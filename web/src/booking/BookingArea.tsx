@@ -5,15 +5,25 @@
  * the patient's bookings, to cancel or rebook (BookingsPage.tsx). This module holds the journey:
  * which step is shown and the calls that move between them. NHS.UK design system markup.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { SubNavigation } from '../components';
 import { navigate, useLocation } from '../router';
+import { PATIENT_MESSAGES, isTelephone, phoneNumber, type PatientProblem } from '../../../src/fhir/patient-details.js';
 import { api, ApiError, type FoundService, type Slot } from './api';
 import { BookingsPage } from './BookingsPage';
 import { ConfirmStep } from './ConfirmStep';
 import { BookedStep, ReferredStep } from './DoneSteps';
 import { ErrorBox } from './ErrorBox';
-import { EMPTY, ageOf, patientResource, type PatientDetails } from './patient';
+import {
+  EMPTY,
+  ageOf,
+  birthDateOf,
+  forgetJourney,
+  loadJourney,
+  patientResource,
+  saveJourney,
+  type PatientDetails,
+} from './patient';
 import { PatientForm } from './PatientForm';
 import { ServicesStep } from './ServicesStep';
 import { SlotsStep } from './SlotsStep';
@@ -25,33 +35,116 @@ type Step =
   | { name: 'services'; services: FoundService[] }
   | { name: 'slots'; service: FoundService; slots: Slot[]; frame?: string }
   | { name: 'confirm'; service: FoundService; slot: Slot; slots: Slot[] }
-  | { name: 'booked'; appointmentUrl: string; appointmentId: string; slot: Slot; serviceName: string }
+  | {
+      name: 'booked';
+      appointmentUrl: string;
+      appointmentId: string;
+      slot: Slot;
+      serviceName: string;
+      nhsNumber: string;
+    }
   | { name: 'referred'; serviceName: string };
 
-function BookingArea(props: { dispositions: { code: string; text: string }[]; onShowBookings: (nhs: string) => void }) {
-  const [patient, setPatient] = useState(EMPTY);
-  const [step, setStep] = useState<Step>({ name: 'patient' });
+type Kept = Extract<Step, { name: 'services' | 'slots' | 'confirm' }>;
+
+/**
+ * The journey so far, kept in sessionStorage (./patient.ts) so that browser Back and a reload keep
+ * it: the patient's details, the encounter, and each step reached, by name. Which step is shown is
+ * in the URL (`/?step=slots`), one history entry per step.
+ */
+interface Journey {
+  patient: PatientDetails;
+  encounterId: string;
+  reason: string;
+  approved: boolean;
+  /** The chosen appointment is by telephone and the patient has no usable phone number. */
+  telephone: boolean;
+  steps: Partial<{ [K in Kept['name']]: Extract<Kept, { name: K }> }>;
+}
+
+const fresh = (): Journey => ({
+  patient: EMPTY,
+  encounterId: uuid(),
+  reason: '',
+  approved: false,
+  telephone: false,
+  steps: {},
+});
+
+/** A journey kept by an older page (or by hand) that lacks a field is not trusted: start again. */
+function restored(): Journey {
+  const kept = loadJourney<Journey>();
+  return kept?.patient?.birthDate && typeof kept.encounterId === 'string' && kept.steps
+    ? { ...fresh(), ...kept, patient: { ...EMPTY, ...kept.patient } }
+    : fresh();
+}
+
+const KEPT = ['services', 'slots', 'confirm'] as const;
+const pathOf = (name: Step['name']) => (name === 'patient' ? '/' : `/?step=${name}`);
+
+function BookingArea(props: {
+  stepInUrl: string | null;
+  dispositions: { code: string; text: string }[];
+  onShowBookings: (nhs: string) => void;
+}) {
+  const [journey, setJourney] = useState<Journey>(restored);
+  const [done, setDone] = useState<Extract<Step, { name: 'booked' | 'referred' }> | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
-  const [reason, setReason] = useState('');
-  const [approved, setApproved] = useState(false);
-  const [encounterId, setEncounterId] = useState(uuid);
+  const [problems, setProblems] = useState<PatientProblem[]>([]);
+  const { patient, encounterId, reason, approved } = journey;
+  const update = (change: Partial<Journey>) => setJourney((j) => ({ ...j, ...change }));
+  // Kept from the first detail typed; a journey not begun (as after a booking) keeps nothing.
+  useEffect(() => {
+    if (JSON.stringify(journey.patient) !== JSON.stringify(EMPTY) || Object.keys(journey.steps).length)
+      saveJourney(journey);
+  }, [journey]);
+
+  const wanted = props.stepInUrl ?? 'patient';
+  const step: Step = useMemo(() => {
+    if ((KEPT as readonly string[]).includes(wanted))
+      return journey.steps[wanted as Kept['name']] ?? { name: 'patient' };
+    if (done && done.name === wanted) return done;
+    return { name: 'patient' };
+  }, [wanted, journey.steps, done]);
+  // A step the journey has not reached (Back past a finished booking, an old link): the patient's details.
+  useEffect(() => {
+    if (step.name !== wanted && wanted !== 'patient') navigate(pathOf(step.name), { replace: true });
+  }, [step.name, wanted]);
+
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [step.name]);
+  const hasError = useRef(false);
+  hasError.current = Boolean(error);
+  // A new step's heading takes the focus, unless a problem is shown (the error summary has it then).
+  useEffect(() => {
+    if (!hasError.current) heading.current?.focus();
+  }, [step.name]);
+
+  /** Shows a step: a new history entry, and the step kept in the journey for Back and reload. */
+  const goTo = (next: Step, keep: Journey['steps'] = {}) => {
+    if (next.name === 'booked' || next.name === 'referred') setDone(next);
+    else if (next.name !== 'patient') setJourney((j) => ({ ...j, steps: { ...keep, [next.name]: next } }));
+    navigate(pathOf(next.name));
+  };
 
   const run = async (fn: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
+    setProblems([]);
     try {
       await fn();
     } catch (err) {
+      const found = err instanceof ApiError ? err.body.problems : undefined;
+      if (found?.length) {
+        // The patient's details are wrong (the server checks them too): back to the form, next to the fields.
+        setProblems(found);
+        if (step.name !== 'patient') goTo({ name: 'patient' });
+        return;
+      }
       setError(err instanceof Error ? err.message : String(err));
       if (err instanceof ApiError && err.code === 'slot-gone' && step.name === 'confirm') {
-        setStep({
-          name: 'slots',
-          service: step.service,
-          slots: err.body.nextSlots ?? step.slots.filter((s) => s.id !== step.slot.id),
-        });
+        const slots = err.body.nextSlots ?? step.slots.filter((s) => s.id !== step.slot.id);
+        goTo({ name: 'slots', service: step.service, slots }, { services: journey.steps.services });
       }
     } finally {
       setBusy(false);
@@ -60,14 +153,15 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
 
   const findServices = (p: PatientDetails) =>
     run(async () => {
-      setPatient(p);
+      update({ patient: p });
       const { services } = await api.services({
         disposition: p.disposition,
         postcode: p.postcode,
-        age: ageOf(p.birthDate),
+        age: ageOf(birthDateOf(p.birthDate)),
         encounterId,
       });
-      setStep({ name: 'services', services });
+      // New details: the steps after the patient's are found again.
+      goTo({ name: 'services', services });
     });
 
   const chooseService = (f: FoundService, all: FoundService[]) =>
@@ -76,14 +170,37 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
       if (top && top.service.id !== f.service.id && top.route.bookable)
         await api.reject(top.service.id, { encounterId, disposition: patient.disposition });
       const { slots, frame } = await api.slots(f.service.id, { disposition: patient.disposition, encounterId });
-      setStep({ name: 'slots', service: f, slots, frame });
+      goTo({ name: 'slots', service: f, slots, frame }, { services: journey.steps.services });
     });
 
   const refer = (f: FoundService) =>
     run(async () => {
       await api.refer(f.service.id, { encounterId, disposition: patient.disposition });
-      setStep({ name: 'referred', serviceName: f.service.name });
+      finish({ name: 'referred', serviceName: f.service.name });
     });
+
+  /** A telephone appointment needs a phone number the service can ring: asked for on the patient's details. */
+  const pick = (s: Extract<Step, { name: 'slots' }>, slot: Slot) => {
+    setError(undefined);
+    if (isTelephone(slot.deliveryChannel) && !phoneNumber(patient.phone)) {
+      update({ telephone: true });
+      setProblems([{ field: 'phone', message: PATIENT_MESSAGES.phoneForTelephone }]);
+      goTo({ name: 'patient' });
+      return;
+    }
+    update({ approved: false });
+    goTo(
+      { name: 'confirm', service: s.service, slot, slots: s.slots },
+      { services: journey.steps.services, slots: journey.steps.slots },
+    );
+  };
+
+  /** The booking or referral is made: the patient's details are no longer kept (sessionStorage is cleared). */
+  const finish = (next: Extract<Step, { name: 'booked' | 'referred' }>) => {
+    forgetJourney();
+    setJourney(fresh());
+    goTo(next);
+  };
 
   const book = (s: Extract<Step, { name: 'confirm' }>) =>
     run(async () => {
@@ -97,21 +214,22 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
         encounterId,
         registeredPractice: patient.practice || undefined,
       });
-      setStep({
+      finish({
         name: 'booked',
         appointmentUrl: booked.appointmentUrl,
         appointmentId: booked.appointmentId,
         slot: booked.slot,
         serviceName: booked.service.name,
+        nhsNumber: patient.nhsNumber.replace(/\s/g, ''),
       });
     });
 
   const restart = () => {
-    setPatient(EMPTY);
-    setReason('');
-    setApproved(false);
-    setEncounterId(uuid());
-    setStep({ name: 'patient' });
+    forgetJourney();
+    setJourney(fresh());
+    setDone(undefined);
+    setProblems([]);
+    navigate('/');
   };
 
   switch (step.name) {
@@ -119,7 +237,15 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
       return (
         <>
           <ErrorBox error={error} />
-          <PatientForm initial={patient} dispositions={props.dispositions} onSubmit={findServices} busy={busy} />
+          <PatientForm
+            value={patient}
+            onChange={(p) => update({ patient: p })}
+            dispositions={props.dispositions}
+            onSubmit={(p) => void findServices(p)}
+            busy={busy}
+            problems={problems}
+            telephone={journey.telephone}
+          />
         </>
       );
     case 'services':
@@ -133,7 +259,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           busy={busy}
           onChoose={(f) => chooseService(f, step.services)}
           onRefer={refer}
-          onBack={() => setStep({ name: 'patient' })}
+          onBack={() => goTo({ name: 'patient' })}
         />
       );
     case 'slots':
@@ -146,10 +272,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           frame={step.frame}
           disposition={patient.disposition}
           busy={busy}
-          onPick={(slot) => (
-            setApproved(false),
-            setStep({ name: 'confirm', service: step.service, slot, slots: step.slots })
-          )}
+          onPick={(slot) => pick(step, slot)}
           onBack={() => void findServices(patient)}
         />
       );
@@ -163,10 +286,15 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           busy={busy}
           reason={reason}
           approved={approved}
-          onReason={setReason}
-          onApproved={setApproved}
+          onReason={(r) => update({ reason: r })}
+          onApproved={(a) => update({ approved: a })}
           onBook={() => void book(step)}
-          onChooseAnother={() => setStep({ name: 'slots', service: step.service, slots: step.slots })}
+          onChooseAnother={() =>
+            goTo(
+              { name: 'slots', service: step.service, slots: step.slots, frame: journey.steps.slots?.frame },
+              { services: journey.steps.services },
+            )
+          }
         />
       );
     case 'booked':
@@ -177,7 +305,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           slot={step.slot}
           appointmentId={step.appointmentId}
           appointmentUrl={step.appointmentUrl}
-          nhsNumber={patient.nhsNumber}
+          nhsNumber={step.nhsNumber}
           onShowBookings={props.onShowBookings}
           onRestart={restart}
         />
@@ -189,7 +317,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
 
 /** The booking area's two pages: book a patient (`/`) and the patient's bookings (`/bookings`). */
 export function BookingSection() {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
   // The NHS number goes from the confirmation to the bookings page in memory, never in the URL.
   const [nhs, setNhs] = useState('');
   const [dispositions, setDispositions] = useState<{ code: string; text: string }[]>([]);
@@ -214,6 +342,7 @@ export function BookingSection() {
       />
       {page === '/' ? (
         <BookingArea
+          stepInUrl={query.get('step')}
           dispositions={dispositions}
           onShowBookings={(number) => {
             setNhs(number);

@@ -16,6 +16,7 @@ import type {
 } from '../../../src/consumer/web-schemas';
 
 import { sessionChanged } from '../account/session';
+import type { PatientProblem } from '../../../src/fhir/patient-details.js';
 
 export type { Booking, FoundService, Slot } from '../../../src/consumer/web-schemas';
 
@@ -23,7 +24,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly body: { nextSlots?: Slot[]; breachMinutes?: number },
+    readonly body: { nextSlots?: Slot[]; breachMinutes?: number; problems?: PatientProblem[] },
   ) {
     super(message);
   }
