@@ -15,17 +15,25 @@ import { BookedStep, ReferredStep } from './DoneSteps';
 import { ErrorBox } from './ErrorBox';
 import { EMPTY, ageOf, patientResource, type PatientDetails } from './patient';
 import { PatientForm } from './PatientForm';
-import { ServicesStep } from './ServicesStep';
+import { LocationStep, ServicesStep } from './ServicesStep';
 import { SlotsStep } from './SlotsStep';
 
 const uuid = () => crypto.randomUUID();
 
 type Step =
   | { name: 'patient' }
-  | { name: 'services'; services: FoundService[] }
+  | { name: 'location' }
+  | { name: 'services'; services: FoundService[]; location?: string }
   | { name: 'slots'; service: FoundService; slots: Slot[]; frame?: string }
   | { name: 'confirm'; service: FoundService; slot: Slot; slots: Slot[] }
-  | { name: 'booked'; appointmentUrl: string; appointmentId: string; slot: Slot; serviceName: string }
+  | {
+      name: 'booked';
+      appointmentUrl: string;
+      appointmentId: string;
+      reference: string;
+      slot: Slot;
+      serviceName: string;
+    }
   | { name: 'referred'; serviceName: string };
 
 function BookingArea(props: { dispositions: { code: string; text: string }[]; onShowBookings: (nhs: string) => void }) {
@@ -58,21 +66,31 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
     }
   };
 
-  const findServices = (p: PatientDetails) =>
+  // A ZZ99 postcode (no fixed abode) is no place: services are found near where the patient is now.
+  const [location, setLocation] = useState('');
+  const findServices = (p: PatientDetails, where = location) =>
     run(async () => {
       setPatient(p);
+      const noFixedAbode = /^\s*ZZ99(\s|\d|$)/i.test(p.postcode);
+      if (noFixedAbode && !where) {
+        setStep({ name: 'location' });
+        return;
+      }
+      setLocation(where);
       const { services } = await api.services({
         disposition: p.disposition,
         postcode: p.postcode,
+        location: noFixedAbode ? where : undefined,
         age: ageOf(p.birthDate),
         encounterId,
       });
-      setStep({ name: 'services', services });
+      setStep({ name: 'services', services, location: noFixedAbode ? where : undefined });
     });
 
   const chooseService = (f: FoundService, all: FoundService[]) =>
     run(async () => {
-      const top = all[0];
+      // The directory's first choice (rank 1): passing over it is recorded (rep-cons-05).
+      const top = all.find((s) => s.service.rank === 1);
       if (top && top.service.id !== f.service.id && top.route.bookable)
         await api.reject(top.service.id, { encounterId, disposition: patient.disposition });
       const { slots, frame } = await api.slots(f.service.id, { disposition: patient.disposition, encounterId });
@@ -101,6 +119,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
         name: 'booked',
         appointmentUrl: booked.appointmentUrl,
         appointmentId: booked.appointmentId,
+        reference: booked.reference,
         slot: booked.slot,
         serviceName: booked.service.name,
       });
@@ -111,6 +130,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
     setReason('');
     setApproved(false);
     setEncounterId(uuid());
+    setLocation('');
     setStep({ name: 'patient' });
   };
 
@@ -119,8 +139,25 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
       return (
         <>
           <ErrorBox error={error} />
-          <PatientForm initial={patient} dispositions={props.dispositions} onSubmit={findServices} busy={busy} />
+          <PatientForm
+            initial={patient}
+            dispositions={props.dispositions}
+            onSubmit={(p) => findServices(p, '')}
+            busy={busy}
+          />
         </>
+      );
+    case 'location':
+      return (
+        <LocationStep
+          error={error}
+          heading={heading}
+          postcode={patient.postcode}
+          initial={location}
+          busy={busy}
+          onSearch={(where) => void findServices(patient, where)}
+          onBack={() => setStep({ name: 'patient' })}
+        />
       );
     case 'services':
       return (
@@ -130,6 +167,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           services={step.services}
           disposition={patient.disposition}
           postcode={patient.postcode}
+          location={step.location}
           busy={busy}
           onChoose={(f) => chooseService(f, step.services)}
           onRefer={refer}
@@ -176,6 +214,7 @@ function BookingArea(props: { dispositions: { code: string; text: string }[]; on
           serviceName={step.serviceName}
           slot={step.slot}
           appointmentId={step.appointmentId}
+          reference={step.reference}
           appointmentUrl={step.appointmentUrl}
           nhsNumber={patient.nhsNumber}
           onShowBookings={props.onShowBookings}

@@ -103,7 +103,11 @@ export function BookingsPage(props: { nhsNumber: string }) {
             {bookings.map((b) => (
               <tr key={b.appointmentUrl}>
                 <td>{when(b.start)}</td>
-                <td>{b.serviceId}</td>
+                <td>
+                  {b.serviceName ?? `Service ${b.serviceId} (not in the directory now)`}
+                  <br />
+                  <span className="sb-muted">Reference {b.reference}</span>
+                </td>
                 <td>
                   <strong className={`nhsuk-tag ${b.status === 'booked' ? 'nhsuk-tag--green' : 'nhsuk-tag--grey'}`}>
                     {b.status}
