@@ -7,7 +7,7 @@
  */
 import { useId, useMemo, useState } from 'react';
 import type { Slot } from './api';
-import { clock, day, time, when } from './format';
+import { clock, day, time } from './format';
 
 /** Times shown per day before "show more", and days shown before "show later days". */
 export const TIMES_PER_DAY = 8;
@@ -175,6 +175,19 @@ export function SlotPicker(props: { slots: Slot[]; onPick: (s: Slot) => void; bu
             <ul className="sb-slot-list">
               {visible.map(({ slot: s, alike }) => {
                 const details = apart(s);
+                const extra = [
+                  ...(alike > 1 ? [`${alike} free`] : []),
+                  ...(s.breachMinutes ? ['After the time frame'] : []),
+                ];
+                // The accessible name is the visible text in order, with the day before it and the type of
+                // appointment after it when that is the same for all: "Friday 5 December at 10am, Telephone,
+                // Riverside Clinic, 2 free".
+                const name = [
+                  `${day(s.start)} at ${time(s.start)}`,
+                  ...details,
+                  ...extra,
+                  ...(channels.length > 1 ? [] : [s.deliveryChannel ?? 'type not given']),
+                ].join(', ');
                 return (
                   <li key={s.id}>
                     <button
@@ -182,24 +195,25 @@ export function SlotPicker(props: { slots: Slot[]; onPick: (s: Slot) => void; bu
                       type="button"
                       disabled={props.busy}
                       onClick={() => props.onPick(s)}
-                      aria-label={[
-                        `${when(s.start)}, ${s.deliveryChannel ?? 'type not given'}`,
-                        ...(sites.length > 1 ? [`at ${siteOf(s)}`] : []),
-                        ...(people.length > 1 ? [`with ${whoOf(s)}`] : []),
-                        ...(alike > 1 ? [`${alike} alike`] : []),
-                        ...(s.breachMinutes ? ['after the time frame'] : []),
-                      ].join(', ')}
+                      aria-label={name}
                     >
-                      <span className="sb-slot-time">
-                        {time(s.start)}
-                        {s.breachMinutes ? ' *' : ''}
-                      </span>
+                      <span className="sb-slot-time">{time(s.start)}</span>
+                      {/* The spaces keep the words apart in the text an accessibility check reads. */}
                       {details.map((t) => (
                         <span className="sb-slot-detail" key={t}>
+                          {' '}
                           {t}
                         </span>
                       ))}
-                      {alike > 1 && <span className="sb-slot-detail">{alike} free</span>}
+                      {extra.map((t) => (
+                        <span
+                          className={`sb-slot-detail${t === 'After the time frame' ? ' sb-slot-late' : ''}`}
+                          key={t}
+                        >
+                          {' '}
+                          {t}
+                        </span>
+                      ))}
                     </button>
                   </li>
                 );

@@ -1,4 +1,4 @@
-/** The chosen service's free slots, by day; a slot after the disposition's time frame is marked. */
+/** The chosen service's free slots (SlotPicker: by day, filtered); a slot after the disposition's time frame is marked. */
 import type { RefObject } from 'react';
 import type { FoundService, Slot } from './api';
 import { ErrorBox } from './ErrorBox';
@@ -42,7 +42,8 @@ export function SlotsStep({
         <>
           {slots.some((s) => s.breachMinutes) && (
             <p className="sb-muted">
-              * starts after the {disposition} time frame ({frame ?? 'see the disposition'}): needs clinical approval.
+              Slots marked “After the time frame” start after the {disposition} time frame (
+              {frame ?? 'see the disposition'}): booking one needs a clinician’s approval.
             </p>
           )}
           <SlotPicker slots={slots} busy={busy} onPick={onPick} />
