@@ -42,8 +42,8 @@ export function SlotsStep({
         <>
           {slots.some((s) => s.breachMinutes) && (
             <p className="sb-muted">
-              Slots marked “After the time frame” start after the {disposition} time frame (
-              {frame ?? 'see the disposition'}): booking one needs a clinician’s approval.
+              Slots marked “After the time frame” start after the {disposition} time frame{' '}
+              {`(${frame ?? 'see the disposition'})`}: booking one needs a clinician’s approval.
             </p>
           )}
           <SlotPicker slots={slots} busy={busy} onPick={onPick} />
