@@ -239,7 +239,7 @@ describe('web app: booking area in a real browser', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ disposition: 'Dx75' }),
       });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { message: string } };
     }, OTHER_SERVICE);
     assert.equal(refused.status, 409);
     assert.match(refused.body.message, /only accepts referrals with a booked appointment/);
