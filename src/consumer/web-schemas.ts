@@ -32,6 +32,8 @@ export const ServicesQuery = Type.Object({
   ),
   encounterId: text('encounterId'),
   registeredPractice: text('registeredPractice'),
+  /** Where the patient is now, when it is not their postcode (always for a ZZ99 no-fixed-abode postcode). */
+  location: text('location'),
 });
 
 export const ServiceParams = Type.Object({ id: Type.String() });
@@ -153,7 +155,14 @@ export const FoundService = Type.Object({
     open,
   ),
   route: Type.Object(
-    { bookable: Type.Boolean(), message: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) },
+    {
+      bookable: Type.Boolean(),
+      /** Why not, technically (ASIDs, endpoints): for support, one click away on the page. */
+      message: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      /** Why not, in plain words for the call handler. */
+      plain: Type.Optional(Type.String()),
+    },
     open,
   ),
   /** `requirebooking` present and true: no referral without a booking (C2–C4). */
@@ -189,6 +198,8 @@ export type ServiceSlots = Static<typeof ServiceSlots>;
 export const Booked = Type.Object({
   appointmentUrl: Type.String(),
   appointmentId: Type.String(),
+  /** The short reference read to the patient: the appointment id's first 8 characters (src/consumer/choosing.ts). */
+  reference: Type.String(),
   versionId: Type.String(),
   slot: Slot,
   service: Type.Object({ id: Type.String(), name: Type.String() }),
@@ -202,11 +213,13 @@ export type Booked = Static<typeof Booked>;
 export const Booking = Type.Object({
   appointmentUrl: Type.String(),
   serviceId: Type.String(),
+  /** The short reference read to the patient. */
+  reference: Type.String(),
   status: Type.String(),
   start: Type.String(),
   end: Type.String(),
   versionId: Type.String(),
-  /** The service's name from the directory (its id when the directory cannot say). */
+  /** The service's name from the directory ("Service {id} (not in the directory now)" when it no longer lists it). */
   serviceName: Type.String(),
   /** The patient's name as booked, for the "are you sure" pages. */
   patientName: Type.String(),

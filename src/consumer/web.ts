@@ -15,6 +15,7 @@ import type { Kysely } from 'kysely';
 import type { TSchema } from 'typebox';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import type { Database } from '../store/schema.js';
+import { isNoFixedAbode, orderForChoice, plainReason, shortReference } from './choosing.js';
 import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
 import { ConsumerError } from './errors.js';
@@ -157,17 +158,35 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
 
   api.get('/api/services', { schema: { querystring: ServicesQuery, response: ok(FoundServices) } }, async (request) => {
     const q = request.query;
-    const services = await as(request)
+    const postcode = q.postcode.trim();
+    const location = text(q.location);
+    // A ZZ99 pseudo-postcode (no fixed abode, address not known) stands for no place: the directory is
+    // searched by where the patient is now, which the call handler asks for (docs/consumer.md).
+    if (location && isNoFixedAbode(location))
+      throw new ConsumerError(
+        'location-no-fixed-abode',
+        `${location.toUpperCase()} stands for no fixed abode, not a place. ` +
+          'Enter the postcode, or the first half of it, where the patient is now.',
+        'consumer',
+      );
+    if (!location && isNoFixedAbode(postcode))
+      throw new ConsumerError(
+        'no-fixed-abode',
+        `${postcode.toUpperCase()} means the patient has no fixed abode or no known address, so services cannot be found near it. ` +
+          'Enter the postcode, or the first half of it, where the patient is now.',
+        'consumer',
+      );
+    const found = await as(request)
       .findServices({
         disposition: q.disposition.trim(),
-        postcode: q.postcode.trim(),
+        postcode: location ?? postcode,
         age: q.age === '' ? undefined : q.age,
         encounterId: text(q.encounterId),
         registeredPractice: text(q.registeredPractice),
       })
       .catch((err: unknown) => {
         // The directory refused the postcode (not shaped like one, or in no district it knows): the form says so.
-        if (err instanceof ConsumerError && err.source === 'directory' && err.details.status === 400) {
+        if (!location && err instanceof ConsumerError && err.source === 'directory' && err.details.status === 400) {
           const issues = (err.details.outcome?.issue ?? []) as { expression?: string[] }[];
           if (issues.some((i) => i.expression?.includes('postcode'))) {
             const message = unknownPostcodeMessage(q.postcode);
@@ -179,7 +198,12 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
         }
         throw err;
       });
-    return { services };
+    // Bookable services after the directory's first, each "cannot book" reason in plain words (./choosing.ts).
+    return {
+      services: orderForChoice(found).map((f) =>
+        f.route.bookable ? f : { ...f, route: { ...f.route, plain: plainReason(f.route.reason) } },
+      ),
+    };
   });
 
   api.get('/api/services/:id', { schema: { params: ServiceParams } }, async (request) =>
@@ -247,6 +271,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     return reply.code(201).send({
       appointmentUrl: booked.appointmentUrl,
       appointmentId: booked.appointmentId,
+      reference: shortReference(booked.appointmentId),
       versionId: booked.versionId,
       slot: booked.slot,
       service: { id: booked.service.id, name: booked.service.name },
@@ -263,14 +288,16 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
       .where('nhs_number', '=', nhs)
       .orderBy('slot_start')
       .execute();
+    // The list names each service as the directory does; one look-up per service, and a service the
+    // directory no longer knows keeps its directory ID.
     const consumer = as(request);
-    const names = new Map<string, string>();
+    const names = new Map<string, string | undefined>();
     for (const id of new Set(rows.map((r) => r.service_id)))
       names.set(
         id,
         await consumer.spine.serviceDetails(id).then(
           (d) => d.name,
-          () => id,
+          () => undefined,
         ),
       );
     return {
@@ -280,7 +307,8 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
           return {
             appointmentUrl: r.appointment_url,
             serviceId: r.service_id,
-            serviceName: names.get(r.service_id) ?? r.service_id,
+            serviceName: names.get(r.service_id) ?? `Service ${r.service_id} (not in the directory now)`,
+            reference: shortReference(r.appointment_id),
             patientName: patientName(r.patient),
             status: r.status,
             start: r.slot_start,

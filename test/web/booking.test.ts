@@ -21,6 +21,7 @@ import { OTHER_SERVICE, OTHER_TENANT, SERVICE, startTestProvider, type TestProvi
 import { testStore, type TestStore } from '../helpers/store.js';
 import { CALL_HANDLER, testAuth } from '../helpers/web.js';
 import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
+import { time } from '../../web/src/booking/format.js';
 
 const NHS = '9476719931';
 
@@ -153,11 +154,7 @@ describe('web app: booking area in a real browser', () => {
     await page.getByRole('heading', { name: 'Choose a slot at Test ED (adults)' }).waitFor();
     await accessible('3-slots');
     const first = provider.catalogue.s1[0]!;
-    const label = new Date(first.start).toLocaleTimeString('en-GB', {
-      timeZone: 'Europe/London',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
+    const label = time(first.start);
     await page
       .getByRole('button', { name: new RegExp(`at ${label}, In-person`) })
       .first()
@@ -177,9 +174,13 @@ describe('web app: booking area in a real browser', () => {
       .where('status', '=', 'booked')
       .execute();
     assert.equal(booked.length, 1);
+    const reference = booked[0]!.id.slice(0, 8).toUpperCase();
     assert.ok(
-      await page.getByText(booked[0]!.id, { exact: true }).isVisible(),
-      'the confirmation shows the appointment reference',
+      await page
+        .locator('.nhsuk-panel')
+        .getByText(`${reference.slice(0, 4)} ${reference.slice(4)}`)
+        .isVisible(),
+      'the confirmation shows the appointment’s short reference',
     );
     await page.close();
   });
@@ -188,11 +189,7 @@ describe('web app: booking area in a real browser', () => {
     await patientForm('Dx75');
     await toSlots('Test ED (adults)');
     const slot = provider.catalogue.s1[2]!;
-    const label = new Date(slot.start).toLocaleTimeString('en-GB', {
-      timeZone: 'Europe/London',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
+    const label = time(slot.start);
     await page
       .getByRole('button', { name: new RegExp(`at ${label}, In-person`) })
       .first()
@@ -228,28 +225,27 @@ describe('web app: booking area in a real browser', () => {
     await page.close();
   });
 
-  it('a booking-only service with no slots: says so, and refuses a referral without a booking', async () => {
+  it('a booking-only service with no slots: says so, offers neither slots nor a referral, and the API refuses a referral', async () => {
     await patientForm('Dx75');
     await page.getByRole('button', { name: 'Find services' }).click();
     await page.getByRole('heading', { name: /^Services for / }).waitFor();
     const card = page.locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' });
     assert.ok(await card.getByText('Booking only', { exact: true }).isVisible());
-    await card.getByRole('button', { name: /See slots/ }).click();
-    await page
-      .getByText(
-        'There are no free slots at this service. This service only accepts referrals with a booking: choose another service.',
-      )
+    await card
+      .getByText(/has no free slots\. It only takes patients with a booking: choose another service\./)
       .waitFor();
+    assert.equal(await card.getByRole('button').count(), 0, 'the card offers nothing the next page would refuse');
     await accessible('7-booking-only-no-slots');
-    await page.getByRole('link', { name: 'Back to services' }).click();
-    await page
-      .locator('.nhsuk-card', { hasText: 'Other UTC (booking only)' })
-      .getByRole('button', { name: /Refer without booking/ })
-      .click();
-    await page
-      .getByRole('alert')
-      .getByText(/only accepts referrals with a booked appointment/)
-      .waitFor();
+    const refused = await page.evaluate(async (id) => {
+      const res = await fetch(`/api/services/${id}/referral`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ disposition: 'Dx75' }),
+      });
+      return { status: res.status, body: (await res.json()) as { message: string } };
+    }, OTHER_SERVICE);
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.message, /only accepts referrals with a booked appointment/);
     await page.close();
   });
 
@@ -257,11 +253,7 @@ describe('web app: booking area in a real browser', () => {
     await patientForm('Dx05');
     await toSlots('Test ED (adults)');
     const slot = provider.catalogue.s1[5]!;
-    const label = new Date(slot.start).toLocaleTimeString('en-GB', {
-      timeZone: 'Europe/London',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
+    const label = time(slot.start);
     await page
       .getByRole('button', { name: new RegExp(`at ${label}, In-person`) })
       .first()

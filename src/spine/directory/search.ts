@@ -63,6 +63,16 @@ export async function searchDirectory(db: Kysely<Database>, q: DirectoryQuery): 
       'INVALID_PARAMETER',
       ['postcode'],
     );
+  // ZZ99 is the pseudo-postcode district (ZZ99 3VZ no fixed abode, ZZ99 3WZ address not known, ZZ99 3CZ
+  // and others a country only): it stands for no place, so there is nothing to be near. As with DoS,
+  // which searches by location, the caller searches by where the patient is now.
+  if (written.split(' ')[0] === 'ZZ99')
+    throw badRequest(
+      `postcode ${written} is a pseudo-postcode (no fixed abode or no known address) with no location: ` +
+        'search by the postcode or district where the patient is now',
+      'INVALID_PARAMETER',
+      ['postcode'],
+    );
   const from = positionOf(written);
   if (!from)
     throw badRequest(`postcode ${written} is not in a known UK postcode district`, 'INVALID_PARAMETER', ['postcode']);

@@ -25,27 +25,29 @@ import {
   type PatientDetails,
 } from './patient';
 import { PatientForm } from './PatientForm';
-import { ServicesStep } from './ServicesStep';
+import { LocationStep, ServicesStep } from './ServicesStep';
 import { SlotsStep } from './SlotsStep';
 
 const uuid = () => crypto.randomUUID();
 
 type Step =
   | { name: 'patient' }
-  | { name: 'services'; services: FoundService[] }
+  | { name: 'location' }
+  | { name: 'services'; services: FoundService[]; location?: string }
   | { name: 'slots'; service: FoundService; slots: Slot[]; frame?: string }
   | { name: 'confirm'; service: FoundService; slot: Slot; slots: Slot[] }
   | {
       name: 'booked';
       appointmentUrl: string;
       appointmentId: string;
+      reference: string;
       slot: Slot;
       serviceName: string;
       nhsNumber: string;
     }
   | { name: 'referred'; serviceName: string };
 
-type Kept = Extract<Step, { name: 'services' | 'slots' | 'confirm' }>;
+type Kept = Extract<Step, { name: 'location' | 'services' | 'slots' | 'confirm' }>;
 
 /**
  * The journey so far, kept in sessionStorage (./patient.ts) so that browser Back and a reload keep
@@ -59,6 +61,8 @@ interface Journey {
   approved: boolean;
   /** The chosen appointment is by telephone and the patient has no usable phone number. */
   telephone: boolean;
+  /** Where a patient of no fixed abode (a ZZ99 postcode) is now: the directory is searched there. */
+  location: string;
   steps: Partial<{ [K in Kept['name']]: Extract<Kept, { name: K }> }>;
 }
 
@@ -68,6 +72,7 @@ const fresh = (): Journey => ({
   reason: '',
   approved: false,
   telephone: false,
+  location: '',
   steps: {},
 });
 
@@ -79,7 +84,7 @@ function restored(): Journey {
     : fresh();
 }
 
-const KEPT = ['services', 'slots', 'confirm'] as const;
+const KEPT = ['location', 'services', 'slots', 'confirm'] as const;
 const pathOf = (name: Step['name']) => (name === 'patient' ? '/' : `/?step=${name}`);
 
 function BookingArea(props: {
@@ -151,22 +156,30 @@ function BookingArea(props: {
     }
   };
 
-  const findServices = (p: PatientDetails) =>
+  // A ZZ99 postcode (no fixed abode) is no place: services are found near where the patient is now.
+  const findServices = (p: PatientDetails, where = journey.location) =>
     run(async () => {
-      update({ patient: p });
+      const noFixedAbode = /^\s*ZZ99(\s|\d|$)/i.test(p.postcode);
+      update({ patient: p, location: where });
+      if (noFixedAbode && !where) {
+        goTo({ name: 'location' });
+        return;
+      }
       const { services } = await api.services({
         disposition: p.disposition,
         postcode: p.postcode,
+        location: noFixedAbode ? where : undefined,
         age: ageOf(birthDateOf(p.birthDate)),
         encounterId,
       });
       // New details: the steps after the patient's are found again.
-      goTo({ name: 'services', services });
+      goTo({ name: 'services', services, location: noFixedAbode ? where : undefined });
     });
 
   const chooseService = (f: FoundService, all: FoundService[]) =>
     run(async () => {
-      const top = all[0];
+      // The directory's first choice (rank 1): passing over it is recorded (rep-cons-05).
+      const top = all.find((s) => s.service.rank === 1);
       if (top && top.service.id !== f.service.id && top.route.bookable)
         await api.reject(top.service.id, { encounterId, disposition: patient.disposition });
       const { slots, frame } = await api.slots(f.service.id, { disposition: patient.disposition, encounterId });
@@ -218,6 +231,7 @@ function BookingArea(props: {
         name: 'booked',
         appointmentUrl: booked.appointmentUrl,
         appointmentId: booked.appointmentId,
+        reference: booked.reference,
         slot: booked.slot,
         serviceName: booked.service.name,
         nhsNumber: patient.nhsNumber.replace(/\s/g, ''),
@@ -241,12 +255,24 @@ function BookingArea(props: {
             value={patient}
             onChange={(p) => update({ patient: p })}
             dispositions={props.dispositions}
-            onSubmit={(p) => void findServices(p)}
+            onSubmit={(p) => void findServices(p, '')}
             busy={busy}
             problems={problems}
             telephone={journey.telephone}
           />
         </>
+      );
+    case 'location':
+      return (
+        <LocationStep
+          error={error}
+          heading={heading}
+          postcode={patient.postcode}
+          initial={journey.location}
+          busy={busy}
+          onSearch={(where) => void findServices(patient, where)}
+          onBack={() => goTo({ name: 'patient' })}
+        />
       );
     case 'services':
       return (
@@ -256,6 +282,7 @@ function BookingArea(props: {
           services={step.services}
           disposition={patient.disposition}
           postcode={patient.postcode}
+          location={step.location}
           busy={busy}
           onChoose={(f) => chooseService(f, step.services)}
           onRefer={refer}
@@ -304,6 +331,7 @@ function BookingArea(props: {
           serviceName={step.serviceName}
           slot={step.slot}
           appointmentId={step.appointmentId}
+          reference={step.reference}
           appointmentUrl={step.appointmentUrl}
           nhsNumber={step.nhsNumber}
           onShowBookings={props.onShowBookings}

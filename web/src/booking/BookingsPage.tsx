@@ -255,7 +255,11 @@ export function BookingsPage(props: { nhsNumber: string }) {
             {bookings.map((b) => (
               <tr key={b.appointmentUrl}>
                 <td>{when(b.start)}</td>
-                <td>{b.serviceName}</td>
+                <td>
+                  {b.serviceName}
+                  <br />
+                  <span className="sb-muted">Reference {b.reference}</span>
+                </td>
                 <td>
                   <strong className={`nhsuk-tag ${b.status === 'booked' ? 'nhsuk-tag--green' : 'nhsuk-tag--grey'}`}>
                     {b.status}

@@ -1,6 +1,6 @@
 /**
- * The chosen service's free slots, by day; a slot after the disposition's time frame is marked. Used
- * for a booking and for a rebook (BookingsPage.tsx, with its own heading and way back).
+ * The chosen service's free slots (SlotPicker: by day, filtered); a slot after the disposition's time
+ * frame is marked. Used for a booking and for a rebook (BookingsPage.tsx, with its own heading and way back).
  */
 import type { RefObject } from 'react';
 import type { FoundService, Slot } from './api';
@@ -49,7 +49,8 @@ export function SlotsStep({
         <>
           {slots.some((s) => s.breachMinutes) && (
             <p className="sb-muted">
-              * starts after the {disposition} time frame ({frame ?? 'see the disposition'}): needs clinical approval.
+              Slots marked “After the time frame” start after the {disposition} time frame{' '}
+              {`(${frame ?? 'see the disposition'})`}: booking one needs a clinician’s approval.
             </p>
           )}
           <SlotPicker slots={slots} busy={busy} onPick={onPick} />

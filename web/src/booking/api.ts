@@ -51,8 +51,9 @@ async function call<T>(path: string, init?: { method?: string; body?: unknown })
 
 export const api = {
   dispositions: () => call<Disposition[]>('/api/dispositions'),
-  services: (q: { disposition: string; postcode: string; age?: number; encounterId: string }) => {
+  services: (q: { disposition: string; postcode: string; location?: string; age?: number; encounterId: string }) => {
     const query = new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId });
+    if (q.location) query.set('location', q.location);
     if (q.age !== undefined) query.set('age', String(q.age));
     return call<FoundServices>(`/api/services?${query}`);
   },
