@@ -5,7 +5,7 @@ import { badRequest, unprocessable } from '../fhir/outcome.js';
 import { LOCAL_TIME_ZONE, isFhirDate, parseInstant, wallClockToUtc } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { addSlots, type NewSlot } from './catalogue.js';
+import { addSlots, LONGEST_SLOT_MS, type NewSlot } from './catalogue.js';
 import { TRANSITIONS } from './front-desk.js';
 import { checkInput } from './input.js';
 import { DayQuery, ExtraSlotInput, type DayView } from './schemas.js';
@@ -22,6 +22,8 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
   if (start === undefined || end === undefined)
     throw badRequest('start and end must be instants with an offset', 'INVALID_PARAMETER', ['start', 'end']);
   if (end <= start) throw badRequest('end must be after start', 'INVALID_PARAMETER', ['end']);
+  if (end - start > LONGEST_SLOT_MS)
+    throw badRequest('an extra slot may last at most 24 hours', 'INVALID_PARAMETER', ['end']);
   if (start < Date.now()) throw badRequest('an extra slot must start in the future', 'INVALID_PARAMETER', ['start']);
   const schedule = await store.db
     .selectFrom('schedule')
