@@ -54,18 +54,20 @@ async function overlaps(store: Store, scheduleId: string): Promise<string[]> {
  * Generates the rota in a child process of its own with its own store connection (SQLite's driver
  * is synchronous, so two connections in one process could not interleave), answering its report.
  */
-function generateElsewhere(r: Rota): Promise<GenerationReport> {
+function generateElsewhere(r: Rota, at: number): Promise<GenerationReport> {
   const script =
     `import { openStore } from ${JSON.stringify(new URL('../../src/store/store.ts', import.meta.url).href)};` +
     `import { generateRotaSlots } from ${JSON.stringify(new URL('../../src/capacity/rota.ts', import.meta.url).href)};` +
     'const store = await openStore(JSON.parse(process.env.STORE));' +
-    'const report = await generateRotaSlots(store, process.env.TENANT, JSON.parse(process.env.ROTA), 3);' +
+    // Both start at the same instant, once their stores are open.
+    'await new Promise((r) => setTimeout(r, Number(process.env.AT) - Date.now()));' +
+    'const report = await generateRotaSlots(store, process.env.TENANT, JSON.parse(process.env.ROTA), 100);' +
     'await store.close(); process.stdout.write(JSON.stringify(report));';
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', '--input-type=module', '-e', script],
-      { env: { ...process.env, STORE: JSON.stringify(t.options), TENANT, ROTA: JSON.stringify(r) } },
+      { env: { ...process.env, STORE: JSON.stringify(t.options), TENANT, ROTA: JSON.stringify(r), AT: String(at) } },
       (error, stdout, stderr) =>
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     );
@@ -133,13 +135,15 @@ describe('a rota over existing slots never doubles them (H-003)', () => {
   it('two generations at once, in two processes on one store, still never double a slot', async () => {
     for (let round = 0; round < 3; round++) {
       // S2 is clear from 00:00 to 14:00 tomorrow: two rotas of different slot lengths over the same hours.
-      const a = rota(`race-a-${round}`, 'S2', '06:00', '09:00', 15);
-      const b = rota(`race-b-${round}`, 'S2', '06:05', '09:05', 10);
-      const [ra, rb] = await Promise.all([generateElsewhere(a), generateElsewhere(b)]);
+      // Each day for 99 days, so the two inserts take long enough to meet.
+      const a = { ...rota(`race-a-${round}`, 'S2', '06:00', '09:00', 15), effectiveTo: undefined };
+      const b = { ...rota(`race-b-${round}`, 'S2', '06:05', '09:05', 10), effectiveTo: undefined };
+      const at = Date.now() + 4000;
+      const [ra, rb] = await Promise.all([generateElsewhere(a, at), generateElsewhere(b, at)]);
       assert.deepEqual(await overlaps(t.store, 'S2'), [], `round ${round}: no slot of S2 overlaps another`);
       assert.ok(ra.added + rb.added > 0, 'one of them made the morning');
-      assert.equal(ra.added + ra.skipped.count, 12);
-      assert.equal(rb.added + rb.skipped.count, 18);
+      assert.equal(ra.added + ra.skipped.count, 12 * 99);
+      assert.equal(rb.added + rb.skipped.count, 18 * 99);
       await t.store.db
         .deleteFrom('slot')
         .where('tenant_id', '=', TENANT)
