@@ -1,5 +1,7 @@
 /** The rota manager's day: one-off extra slots, and the day at a glance per service and schedule. */
 import { randomUUID } from 'node:crypto';
+import type { Appointment, Patient } from 'fhir/r3.js';
+import { NHS_NUMBER_SYSTEM } from '../fhir/nhs-number.js';
 import type { Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
 import { LOCAL_TIME_ZONE, isFhirDate, parseInstant, wallClockToUtc } from '../fhir/time.js';
@@ -46,6 +48,30 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
   return slot;
 }
 
+/**
+ * The booked patient's name and NHS number, for the provider's own staff (the admin API, behind the
+ * admin token): from the appointment's current version, whose contained Patient the consumer sent.
+ */
+function patientOf(
+  identifier: string | null,
+  content: string | null,
+): { patientName: string | null; nhsNumber: string | null } {
+  const [system, value] = identifier?.split('|') ?? [];
+  const nhsNumber = system === NHS_NUMBER_SYSTEM && value ? value : null;
+  let patientName: string | null = null;
+  try {
+    const appointment = content ? (JSON.parse(content) as Appointment) : undefined;
+    const patient = (appointment?.contained ?? []).find((r): r is Patient => r.resourceType === 'Patient');
+    const name = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];
+    const text =
+      name?.text ?? [...(name?.prefix ?? []), ...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+    patientName = text || null;
+  } catch {
+    patientName = null;
+  }
+  return { patientName, nhsNumber };
+}
+
 export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined): Promise<DayView> {
   checkInput(DayQuery, { date }, 'query');
   const day = date ?? new Date().toLocaleDateString('en-CA', { timeZone: LOCAL_TIME_ZONE });
@@ -60,6 +86,9 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
     .leftJoin('appointment as a', (j) =>
       j.onRef('a.tenant_id', '=', 's.tenant_id').onRef('a.id', '=', 's.appointment_id'),
     )
+    .leftJoin('appointment_version as v', (j) =>
+      j.onRef('v.tenant_id', '=', 'a.tenant_id').onRef('v.id', '=', 'a.id').onRef('v.version_id', '=', 'a.version_id'),
+    )
     .select([
       's.id',
       's.schedule_id',
@@ -69,6 +98,8 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
       'a.id as appointment_id',
       'a.status as appointment_status',
       'a.consumer_ods',
+      'a.patient_identifier',
+      'v.content as appointment_content',
     ])
     .where('s.tenant_id', '=', tenantId)
     .where('s.start', '>=', from)
@@ -92,14 +123,17 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
     ]),
   ];
   const schedules = [...new Set(slots.map((s) => s.schedule_id))].map((scheduleId) => {
-    const own = slots.filter((s) => s.schedule_id === scheduleId);
+    const own = slots.filter((s) => s.schedule_id === scheduleId && s.status !== 'entered-in-error');
+    // Every slot offered is exactly one of booked, free or blocked, so the counts add up.
+    const booked = own.filter((s) => s.appointment_id || s.status === 'busy' || s.status === 'busy-tentative').length;
+    const free = own.filter((s) => !s.appointment_id && s.status === 'free').length;
     return {
       scheduleId,
       services: servicesOf(scheduleId),
       offered: own.length,
-      booked: own.filter((s) => s.appointment_id).length,
-      free: own.filter((s) => s.status === 'free').length,
-      blocked: own.filter((s) => s.status === 'busy-unavailable').length,
+      booked,
+      free,
+      blocked: own.length - booked - free,
       // `moves`: what the front desk may do next (the allowed transitions), so screens offer only those.
       // A joined appointment row has its id and status (both NOT NULL).
       bookings: own.flatMap((s) =>
@@ -111,6 +145,7 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
                 appointmentId: s.appointment_id,
                 status: s.appointment_status,
                 bookedBy: s.consumer_ods,
+                ...patientOf(s.patient_identifier, s.appointment_content),
                 moves: TRANSITIONS[s.appointment_status] ?? [],
               },
             ]

@@ -393,10 +393,14 @@ export const DayBooking = Type.Object({
   appointmentId: Type.String(),
   status: Type.String(),
   bookedBy: Type.Union([Type.String(), Type.Null()]),
+  /** The patient's name and NHS number as the booking gave them (the provider's own data, for its staff). */
+  patientName: Type.Union([Type.String(), Type.Null()]),
+  nhsNumber: Type.Union([Type.String(), Type.Null()]),
   /** The front desk's allowed next statuses (none once the appointment is finished). */
   moves: Type.Array(Type.String()),
 });
 export type DayBooking = Static<typeof DayBooking>;
+/** A schedule's day: `offered` (its slots) is always booked + free + blocked. */
 export const DaySchedule = Type.Object({
   scheduleId: Type.String(),
   services: Type.Array(Type.String()),
