@@ -265,7 +265,7 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
               </thead>
               <tbody className="nhsuk-table__body">
                 {bookings.map((b) => (
-                  <tr key={b.appointmentId}>
+                  <tr key={b.appointmentId} data-appointment={b.appointmentId}>
                     <td>{londonTime(b.start)}</td>
                     <td>{b.scheduleId}</td>
                     <td data-patient>
