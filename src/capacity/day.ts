@@ -58,7 +58,7 @@ function patientOf(
 ): { patientName: string | null; nhsNumber: string | null } {
   const [system, value] = identifier?.split('|') ?? [];
   const nhsNumber = system === NHS_NUMBER_SYSTEM && value ? value : null;
-  let patientName: string | null = null;
+  let patientName: string | null;
   try {
     const appointment = content ? (JSON.parse(content) as Appointment) : undefined;
     const patient = (appointment?.contained ?? []).find((r): r is Patient => r.resourceType === 'Patient');

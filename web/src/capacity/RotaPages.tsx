@@ -227,7 +227,9 @@ export function rotaProblems(f: RotaFields, today = londonDate()): Problem[] {
     else if (f.effectiveTo < today)
       found.push({
         field: 'rota-effectiveTo',
-        message: `This rota is wholly in the past: it ended on ${longDate(f.effectiveTo)}, before today, so it would make no slots. Check the dates`,
+        message:
+          `This rota is wholly in the past: it ended on ${longDate(f.effectiveTo)}, before today, ` +
+          'so it would make no slots. Check the dates',
       });
   }
   const bad = f.exceptions.split(/[\s,]+/).filter((d) => d && !isDate(d));
