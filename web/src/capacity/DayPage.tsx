@@ -232,7 +232,7 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
                 <td className="nhsuk-table__cell--numeric" data-count="blocked">
                   {s.blocked}
                 </td>
-                <td data-count="sum">
+                <td data-count="sum" className="nhsuk-u-nowrap">
                   {s.offered === s.booked + s.free + s.blocked
                     ? `${s.offered} = ${s.booked} + ${s.free} + ${s.blocked}`
                     : `Does not add up: ${s.offered} offered, ${s.booked + s.free + s.blocked} counted`}
