@@ -10,11 +10,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from 'typebox';
-import { badRequest, notFound } from '../fhir/outcome.js';
+import { badRequest, notFound, unprocessable } from '../fhir/outcome.js';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import type { Store } from '../store/store.js';
 import { setAvailability } from './availability.js';
-import { checkRota, generateRotaSlots, getRota, listRotas, previewRota, putRota } from './rota.js';
+import {
+  checkRota,
+  generateRotaSlots,
+  getRota,
+  listRotas,
+  pastMessage,
+  previewRotaWithSkips,
+  putRota,
+} from './rota.js';
 import { bankHolidays } from './bank-holidays.js';
 import { checkReleaseRule, putReleaseRule, setOrganisationType } from './release.js';
 import { ReleaseView } from '../diary/release.js';
@@ -158,6 +166,10 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
       if (body.id !== undefined && body.id !== id)
         throw badRequest(`The body's id ${JSON.stringify(body.id)} differs from the URL's ${id}`, 'INVALID_PARAMETER');
       const rota = await checkRota(db, tenant, { ...body, id });
+      // A rota wholly in the past makes nothing: most likely a mistyped year.
+      const today = new Date().toLocaleDateString('en-CA', { timeZone: rota.timeZone });
+      if (rota.effectiveTo !== undefined && rota.effectiveTo < today)
+        throw unprocessable(pastMessage(rota, today), 'INVALID_RESOURCE', ['effectiveTo']);
       const before = await putRota(db, tenant, rota);
       await audit(request, {
         tenantId: tenant,
@@ -177,7 +189,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
     async (request) => {
       const { tenant } = request.params;
       const rota = await checkRota(db, tenant, request.body);
-      return previewRota(tenant, rota, request.query.days ?? 28);
+      return previewRotaWithSkips(db, tenant, rota, request.query.days ?? 28);
     },
   );
 
@@ -204,7 +216,13 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminOptions): Pro
         tenantId: tenant,
         action: 'rota.generate',
         target: `rota/${id}`,
-        after: { added: report.added, removed: report.removed, kept: report.kept.length, horizonDays: horizon },
+        after: {
+          added: report.added,
+          removed: report.removed,
+          kept: report.kept.length,
+          skipped: report.skipped.count,
+          horizonDays: horizon,
+        },
       });
       return report;
     },

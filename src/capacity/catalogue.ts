@@ -172,7 +172,30 @@ const sqliteInsertText = new Map<number, string>();
  * a multi-row VALUES list whose text is the same for every full batch, so its prepared statement is
  * reused; PostgreSQL: one array parameter per column, unpacked by unnest.
  */
-function insertSlots(dialect: Store['dialect'], tenantId: string, slots: NewSlot[], now: string): CompiledQuery {
+/**
+ * How far back a slot that might overlap a new one can start: the no-double rule looks at slots
+ * starting in [start − this, end) on the schedule (an index range), so no slot may be longer
+ * (./day.ts refuses longer extra slots; a rota's slots are at most 8 hours).
+ */
+export const LONGEST_SLOT_MS = 24 * 3_600_000;
+
+/**
+ * The no-double rule, as the WHERE of a conditional insert (`u` the new row, with its `lookback`):
+ * no slot of the same schedule (other than one marked entered-in-error) overlaps it in time. Text
+ * instants compare as times because every slot's start and end are written by toISOString.
+ */
+const NO_OVERLAP =
+  'not exists (select 1 from "slot" e where e.tenant_id = %T and e.schedule_id = u.schedule_id ' +
+  'and e.start >= u.lookback and e.start < u."end" and e."end" > u.start and e.status <> \'entered-in-error\')';
+
+function insertSlots(
+  dialect: Store['dialect'],
+  tenantId: string,
+  slots: NewSlot[],
+  now: string,
+  skipOverlapping = false,
+): CompiledQuery {
+  if (skipOverlapping) return insertSlotsWithoutOverlap(dialect, tenantId, slots, now);
   if (dialect === 'postgres') {
     const column = <K extends keyof NewSlot>(k: K) => slots.map((s) => s[k]);
     return CompiledQuery.raw(
@@ -216,6 +239,51 @@ function insertSlots(dialect: Store['dialect'], tenantId: string, slots: NewSlot
   return CompiledQuery.raw(text, parameters);
 }
 
+const lookbackOf = (start: string) => new Date(Date.parse(start) - LONGEST_SLOT_MS).toISOString();
+
+/** insertSlots for slots that must not overlap another slot of their schedule (the rota's). */
+function insertSlotsWithoutOverlap(
+  dialect: Store['dialect'],
+  tenantId: string,
+  slots: NewSlot[],
+  now: string,
+): CompiledQuery {
+  if (dialect === 'postgres') {
+    const column = <K extends keyof NewSlot>(k: K) => slots.map((s) => s[k]);
+    return CompiledQuery.raw(
+      `insert into "slot" (${SLOT_COLUMNS}) ` +
+        'select $1, u.id, u.identifier, u.schedule_id, u.start, u."end", u.status, u.delivery_channel, null, 1, $2 ' +
+        'from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) ' +
+        'as u(id, identifier, schedule_id, start, "end", status, delivery_channel, lookback) ' +
+        `where ${NO_OVERLAP.replace('%T', '$1')} on conflict do nothing`,
+      [
+        tenantId,
+        now,
+        column('id'),
+        column('identifier'),
+        column('scheduleId'),
+        column('start'),
+        column('end'),
+        column('status'),
+        column('deliveryChannel'),
+        slots.map((s) => lookbackOf(s.start)),
+      ],
+    );
+  }
+  const rows = Array.from({ length: slots.length }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+  const text =
+    `insert into "slot" (${SLOT_COLUMNS}) ` +
+    'select ?, u.id, u.identifier, u.schedule_id, u.start, u."end", u.status, u.delivery_channel, null, 1, ? ' +
+    'from (select column1 as id, column2 as identifier, column3 as schedule_id, column4 as start, column5 as "end", ' +
+    `column6 as status, column7 as delivery_channel, column8 as lookback from (values ${rows})) u ` +
+    `where ${NO_OVERLAP.replace('%T', '?')} on conflict do nothing`;
+  const parameters: unknown[] = [tenantId, now];
+  for (const s of slots)
+    parameters.push(s.id, s.identifier, s.scheduleId, s.start, s.end, s.status, s.deliveryChannel, lookbackOf(s.start));
+  parameters.push(tenantId);
+  return CompiledQuery.raw(text, parameters);
+}
+
 export interface AddSlotsOptions {
   /** Told how many of the slots have been dealt with after each transaction. */
   onProgress?: (done: number) => void;
@@ -223,6 +291,14 @@ export interface AddSlotsOptions {
   rowsPerTransaction?: number;
   /** Refresh the planner's statistics after a large load (default true; bulk callers do it once at the end). */
   refreshStatistics?: boolean;
+  /**
+   * The no-double rule (a rota's slots): a slot is inserted only if no slot of its schedule overlaps
+   * it, decided by the insert itself. SQLite's write transactions run one at a time (BEGIN
+   * IMMEDIATE); on PostgreSQL each transaction first takes a lock per schedule it writes
+   * (pg_advisory_xact_lock), so two generations at once cannot both see a time as empty. The slots
+   * given must not overlap one another (one statement does not see its own rows).
+   */
+  skipOverlapping?: boolean;
 }
 
 /**
@@ -244,9 +320,16 @@ export async function addSlots(
   for (let i = 0; i < slots.length; i += perTransaction) {
     const batch = slots.slice(i, i + perTransaction);
     await store.transaction(async (trx) => {
+      if (options.skipOverlapping && store.dialect === 'postgres') {
+        // In a fixed order, so two transactions locking several schedules never wait on each other.
+        for (const scheduleId of [...new Set(batch.map((s) => s.scheduleId))].sort())
+          await trx.executeQuery(
+            CompiledQuery.raw('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [tenantId, scheduleId]),
+          );
+      }
       for (let j = 0; j < batch.length; j += perStatement) {
         const result = await trx.executeQuery(
-          insertSlots(store.dialect, tenantId, batch.slice(j, j + perStatement), now),
+          insertSlots(store.dialect, tenantId, batch.slice(j, j + perStatement), now, options.skipOverlapping),
         );
         added += Number(result.numAffectedRows ?? 0n);
       }

@@ -1,12 +1,14 @@
 /** The rota manager's day: one-off extra slots, and the day at a glance per service and schedule. */
 import { randomUUID } from 'node:crypto';
+import type { Appointment, Patient } from 'fhir/r3.js';
+import { NHS_NUMBER_SYSTEM } from '../fhir/nhs-number.js';
 import type { Kysely } from 'kysely';
 import { badRequest, unprocessable } from '../fhir/outcome.js';
 import { LOCAL_TIME_ZONE, isFhirDate, parseInstant, wallClockToUtc } from '../fhir/time.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { addSlots, type NewSlot } from './catalogue.js';
-import { TRANSITIONS, patientOf } from './front-desk.js';
+import { addSlots, LONGEST_SLOT_MS, type NewSlot } from './catalogue.js';
+import { TRANSITIONS } from './front-desk.js';
 import { checkInput } from './input.js';
 import { DayQuery, ExtraSlotInput, type DayView } from './schemas.js';
 
@@ -22,6 +24,8 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
   if (start === undefined || end === undefined)
     throw badRequest('start and end must be instants with an offset', 'INVALID_PARAMETER', ['start', 'end']);
   if (end <= start) throw badRequest('end must be after start', 'INVALID_PARAMETER', ['end']);
+  if (end - start > LONGEST_SLOT_MS)
+    throw badRequest('an extra slot may last at most 24 hours', 'INVALID_PARAMETER', ['end']);
   if (start < Date.now()) throw badRequest('an extra slot must start in the future', 'INVALID_PARAMETER', ['start']);
   const schedule = await store.db
     .selectFrom('schedule')
@@ -42,6 +46,30 @@ export async function addExtraSlot(store: Store, tenantId: string, body: unknown
   };
   await addSlots(store, tenantId, [slot]);
   return slot;
+}
+
+/**
+ * The booked patient's name and NHS number, for the provider's own staff (the admin API, behind the
+ * admin token): from the appointment's current version, whose contained Patient the consumer sent.
+ */
+function patientOf(
+  identifier: string | null,
+  content: string | null,
+): { patientName: string | null; nhsNumber: string | null } {
+  const [system, value] = identifier?.split('|') ?? [];
+  const nhsNumber = system === NHS_NUMBER_SYSTEM && value ? value : null;
+  let patientName: string | null;
+  try {
+    const appointment = content ? (JSON.parse(content) as Appointment) : undefined;
+    const patient = (appointment?.contained ?? []).find((r): r is Patient => r.resourceType === 'Patient');
+    const name = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];
+    const text =
+      name?.text ?? [...(name?.prefix ?? []), ...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+    patientName = text || null;
+  } catch {
+    patientName = null;
+  }
+  return { patientName, nhsNumber };
 }
 
 export async function dayView(db: Kysely<Database>, tenantId: string, date: string | undefined): Promise<DayView> {
@@ -70,6 +98,7 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
       'a.id as appointment_id',
       'a.status as appointment_status',
       'a.consumer_ods',
+      'a.patient_identifier',
       'v.content as appointment_content',
     ])
     .where('s.tenant_id', '=', tenantId)
@@ -94,14 +123,17 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
     ]),
   ];
   const schedules = [...new Set(slots.map((s) => s.schedule_id))].map((scheduleId) => {
-    const own = slots.filter((s) => s.schedule_id === scheduleId);
+    const own = slots.filter((s) => s.schedule_id === scheduleId && s.status !== 'entered-in-error');
+    // Every slot offered is exactly one of booked, free or blocked, so the counts add up.
+    const booked = own.filter((s) => s.appointment_id || s.status === 'busy' || s.status === 'busy-tentative').length;
+    const free = own.filter((s) => !s.appointment_id && s.status === 'free').length;
     return {
       scheduleId,
       services: servicesOf(scheduleId),
       offered: own.length,
-      booked: own.filter((s) => s.appointment_id).length,
-      free: own.filter((s) => s.status === 'free').length,
-      blocked: own.filter((s) => s.status === 'busy-unavailable').length,
+      booked,
+      free,
+      blocked: own.length - booked - free,
       // `moves`: what the front desk may do next (the allowed transitions), so screens offer only those.
       // A joined appointment row has its id and status (both NOT NULL).
       bookings: own.flatMap((s) =>
@@ -113,9 +145,9 @@ export async function dayView(db: Kysely<Database>, tenantId: string, date: stri
                 appointmentId: s.appointment_id,
                 status: s.appointment_status,
                 bookedBy: s.consumer_ods,
+                ...patientOf(s.patient_identifier, s.appointment_content),
+                // Who the booking is for (above) also lets the front desk's "are you sure" page name them.
                 moves: TRANSITIONS[s.appointment_status] ?? [],
-                // Who the booking is for, so the front desk's "are you sure" page can name them.
-                ...patientOf(s.appointment_content),
               },
             ]
           : [],

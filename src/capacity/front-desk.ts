@@ -12,7 +12,7 @@
  * A cancellation is final: it freed the slot, which another patient may now hold, and the consumer
  * that booked has been told (P31); the patient is booked again instead.
  */
-import type { Appointment, Patient } from 'fhir/r3.js';
+import type { Appointment } from 'fhir/r3.js';
 import { notFound, unprocessable, versionConflict } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { appointmentResource, commitStatusChange, readCurrent, type Author } from '../diary/appointments.js';
@@ -26,29 +26,6 @@ export const TRANSITIONS: Record<string, string[]> = {
   noshow: ['booked', 'arrived'],
   fulfilled: ['arrived'],
 };
-
-/** The patient an appointment is for (its contained Patient): name and NHS number, as far as given. */
-export function patientOf(content: string | null): { patientName?: string; nhsNumber?: string } {
-  if (!content) return {};
-  try {
-    const appointment = JSON.parse(content) as Pick<Appointment, 'contained'>;
-    const patient = (appointment.contained ?? []).find((c) => c.resourceType === 'Patient') as Patient | undefined;
-    const n = patient?.name?.[0];
-    // Some senders give `given` as one string rather than the list FHIR asks for.
-    const given = (n?.given ?? []) as string[] | string;
-    const name =
-      n?.text ??
-      [given]
-        .flat()
-        .concat(n?.family ?? [])
-        .filter(Boolean)
-        .join(' ');
-    const nhs = patient?.identifier?.find((i) => i.system === 'https://fhir.nhs.uk/Id/nhs-number')?.value;
-    return { ...(name ? { patientName: name } : {}), ...(nhs ? { nhsNumber: nhs } : {}) };
-  } catch {
-    return {};
-  }
-}
 
 /** The provider's own staff, as the author of a version (there is no consumer JWT here). */
 function staffAuthor(tenant: { ods_code: string; name: string }, actor: string): Author {

@@ -11,10 +11,18 @@ import { LOCAL_TIME_ZONE, isFhirDate, wallClockToUtc, zoneOffsetAt } from '../fh
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { isBankHoliday } from './bank-holidays.js';
-import { addSlots, type AddSlotsOptions, type NewSlot } from './catalogue.js';
+import { addSlots, LONGEST_SLOT_MS, type AddSlotsOptions, type NewSlot } from './catalogue.js';
 import { minutes } from '../diary/sessions.js';
 import { checkInput } from './input.js';
-import { RotaInput, WEEKDAYS, type GenerationReport, type Rota, type RotaPreview, type Weekday } from './schemas.js';
+import {
+  RotaInput,
+  WEEKDAYS,
+  type GenerationReport,
+  type Rota,
+  type RotaPreview,
+  type SkipSummary,
+  type Weekday,
+} from './schemas.js';
 
 /** Node's one-shot hash (20.12+), a good deal cheaper per slot than createHash; createHash where it is missing. */
 const sha1Hex = (text: string): string =>
@@ -40,6 +48,9 @@ function fail(field: string, message: string): never {
  */
 export async function checkRota(db: Kysely<Database>, tenantId: string, input: unknown): Promise<Rota> {
   const r = checkInput(RotaInput, input);
+  // 8:00 is 08:00: times are kept with two-digit hours.
+  r.start = r.start.padStart(5, '0');
+  r.end = r.end.padStart(5, '0');
   if (minutes(r.end) <= minutes(r.start)) fail('end', `${r.end} is not after the start ${r.start}`);
   if (r.slotMinutes > minutes(r.end) - minutes(r.start)) fail('slotMinutes', 'is longer than the session');
   // The schema has checked the dates are written YYYY-MM-DD; these are days that exist (not 2026-02-31).
@@ -245,7 +256,17 @@ export type { GenerationReport, RotaPreview } from './schemas.js';
 export const PREVIEW_SLOT_LIMIT = 1000;
 
 export function previewRota(tenantId: string, rota: Rota, horizonDays = 28, now = Date.now()): RotaPreview {
-  const preview: RotaPreview = { rota, horizonDays, total: 0, days: [], slots: [] };
+  const preview: RotaPreview = {
+    rota,
+    horizonDays,
+    total: 0,
+    existing: 0,
+    skipped: { count: 0, reasons: [], examples: [] },
+    days: [],
+    slots: [],
+  };
+  const today = new Date(now).toLocaleDateString('en-CA', { timeZone: rota.timeZone });
+  if (rota.effectiveTo !== undefined && rota.effectiveTo < today) preview.past = pastMessage(rota, today);
   for (const day of rotaDays(rota, now, horizonDays, now)) {
     preview.total += day.starts.length;
     preview.days.push({
@@ -263,6 +284,117 @@ export function previewRota(tenantId: string, rota: Rota, horizonDays = 28, now 
     }
   }
   return preview;
+}
+
+/** What a rota wholly in the past is told (preview and save). */
+export function pastMessage(rota: Rota, today: string): string {
+  return `rota effectiveTo: the rota ended on ${rota.effectiveTo}, before today (${today}), so it would make no slots; check the dates`;
+}
+
+/** Why a slot the rota makes is not added: the kind of slot of the same schedule it would overlap. */
+export const SKIP_REASONS = {
+  'overlaps-booked': 'it overlaps a booked slot',
+  'overlaps-blocked': 'it overlaps a blocked slot',
+  'overlaps-free': 'it overlaps a free slot already offered',
+} as const;
+export type SkipReason = keyof typeof SKIP_REASONS;
+const SKIP_EXAMPLES = 10;
+
+interface StoredSlot {
+  id: string;
+  start: string;
+  end: string;
+  status: string;
+  appointment_id: string | null;
+}
+
+const reasonOf = (s: StoredSlot): SkipReason =>
+  s.appointment_id || s.status === 'busy'
+    ? 'overlaps-booked'
+    : s.status === 'free'
+      ? 'overlaps-free'
+      : 'overlaps-blocked';
+
+/**
+ * Which of the rota's slots would land over another slot of its schedule, and why: the rota's own
+ * slot at the same time is "already there", not a skip, and its own free slots it no longer makes
+ * are removed before generation adds slots, so they do not count. This read explains; the insert
+ * itself enforces the rule (catalogue.ts, skipOverlapping).
+ */
+export async function findSkips(
+  db: Kysely<Database>,
+  tenantId: string,
+  rota: Rota,
+  slots: { id: string; start: string; end: string }[],
+): Promise<{ existing: number; skipped: SkipSummary }> {
+  const skipped: SkipSummary = { count: 0, reasons: [], examples: [] };
+  if (!slots.length) return { existing: 0, skipped };
+  const wantedIds = new Set(slots.map((s) => s.id));
+  const prefix = `rota.${rota.id}.`;
+  const from = new Date(Date.parse(slots[0]!.start) - LONGEST_SLOT_MS).toISOString();
+  const to = slots.reduce((m, s) => (s.end > m ? s.end : m), slots[0]!.end);
+  const rows = (
+    await db
+      .selectFrom('slot')
+      .select(['id', 'start', 'end', 'status', 'appointment_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('schedule_id', '=', rota.scheduleId)
+      .where('start', '>=', from)
+      .where('start', '<', to)
+      .where('status', '!=', 'entered-in-error')
+      .orderBy('start')
+      .execute()
+  ).filter(
+    (e) => !(e.id.startsWith(prefix) && !wantedIds.has(e.id) && e.status === 'free' && e.appointment_id === null),
+  );
+  const ids = new Set(rows.map((r) => r.id));
+  const counts = new Map<SkipReason, number>();
+  let existing = 0;
+  let first = 0;
+  for (const s of slots) {
+    if (ids.has(s.id)) {
+      existing++;
+      continue;
+    }
+    while (first < rows.length && rows[first]!.start < new Date(Date.parse(s.start) - LONGEST_SLOT_MS).toISOString())
+      first++;
+    let clash: StoredSlot | undefined;
+    for (let i = first; i < rows.length && rows[i]!.start < s.end; i++) {
+      const e = rows[i]!;
+      if (e.end > s.start && (!clash || reasonRank(e) < reasonRank(clash))) clash = e;
+    }
+    if (!clash) continue;
+    const reason = reasonOf(clash);
+    skipped.count++;
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    if (skipped.examples.length < SKIP_EXAMPLES)
+      skipped.examples.push({
+        start: s.start,
+        end: s.end,
+        reason,
+        overlaps: { id: clash.id, start: clash.start, end: clash.end, status: clash.status },
+      });
+  }
+  skipped.reasons = (Object.keys(SKIP_REASONS) as SkipReason[])
+    .filter((r) => counts.has(r))
+    .map((reason) => ({ reason, text: SKIP_REASONS[reason], count: counts.get(reason)! }));
+  return { existing, skipped };
+}
+
+/** The reason named when a slot overlaps several: booked before blocked before free. */
+const reasonRank = (s: StoredSlot) => Object.keys(SKIP_REASONS).indexOf(reasonOf(s));
+
+/** The preview with what generating now would skip, and why (the store read for it). */
+export async function previewRotaWithSkips(
+  db: Kysely<Database>,
+  tenantId: string,
+  rota: Rota,
+  horizonDays = 28,
+  now = Date.now(),
+): Promise<RotaPreview> {
+  const preview = previewRota(tenantId, rota, horizonDays, now);
+  const { existing, skipped } = await findSkips(db, tenantId, rota, rotaSlots(tenantId, rota, now, horizonDays, now));
+  return { ...preview, existing, skipped };
 }
 
 /** Generation's progress: slots of the horizon dealt with (already there, or inserted) of all it wants. */
@@ -337,13 +469,20 @@ export async function generateRotaSlots(
   const missing = wanted.filter((s) => !existingIds.has(s.id));
   const present = wanted.length - missing.length;
   onProgress?.({ done: present, total: wanted.length });
+  // The no-double rule is the insert's own condition (skipOverlapping); what it skipped is read
+  // afterwards to say why.
   const added = missing.length
     ? await addSlots(store, tenantId, missing, {
         ...options,
+        skipOverlapping: true,
         onProgress: (done) => onProgress?.({ done: present + done, total: wanted.length }),
       })
     : 0;
-  return { rota: rota.id, added, removed, kept: keptRows };
+  const skipped =
+    added < missing.length
+      ? (await findSkips(store.db, tenantId, rota, missing)).skipped
+      : { count: 0, reasons: [], examples: [] };
+  return { rota: rota.id, added, removed, kept: keptRows, skipped };
 }
 
 /** What generating several rotas did, and how many slots they wanted in all. */

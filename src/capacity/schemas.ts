@@ -43,7 +43,7 @@ export const DIRECTORY_TYPES = [
 
 const FHIR_ID = '^[A-Za-z0-9\\-.]{1,64}$';
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
-const HHMM = '^(([01]\\d|2[0-3]):[0-5]\\d|24:00)$';
+const HHMM = '^(([01]?\\d|2[0-3]):[0-5]\\d|24:00)$';
 /** An ODS code as people type it: the handlers trim it and read it in capitals. */
 const ODS = '^\\s*[A-Za-z0-9]{1,12}\\s*$';
 
@@ -77,8 +77,11 @@ const rotaFields = {
   scheduleId: Type.String({ minLength: 1, errorMessage: 'rota scheduleId: is required' }),
   days: Type.Array(Weekday, { minItems: 1, errorMessage: `rota days: must list days from ${WEEKDAYS.join(', ')}` }),
   /** Local wall-clock times, HH:MM. */
-  start: Type.String({ pattern: HHMM, errorMessage: 'rota start: must be HH:MM (local time)' }),
-  end: Type.String({ pattern: HHMM, errorMessage: 'rota end: must be HH:MM (local time)' }),
+  start: Type.String({
+    pattern: HHMM,
+    errorMessage: 'rota start: must be a time like 08:00 or 8:00 (local time, 24-hour clock)',
+  }),
+  end: Type.String({ pattern: HHMM, errorMessage: 'rota end: must be a time like 17:30 (local time, 24-hour clock)' }),
   slotMinutes: Type.Integer({
     minimum: 5,
     maximum: 480,
@@ -159,6 +162,24 @@ const horizonDays = (name: string) =>
 export const PreviewQuery = Type.Object({ days: Type.Optional(horizonDays('days')) });
 export const GenerateBody = Type.Object({ horizonDays: Type.Optional(horizonDays('horizonDays')) });
 
+/**
+ * Slots a rota did not add (or would not) because another slot of the same schedule overlaps them in
+ * time: counts per reason, and the first few with the slot each overlaps.
+ */
+export const SkipSummary = Type.Object({
+  count: Type.Integer(),
+  reasons: Type.Array(Type.Object({ reason: Type.String(), text: Type.String(), count: Type.Integer() })),
+  examples: Type.Array(
+    Type.Object({
+      start: Type.String(),
+      end: Type.String(),
+      reason: Type.String(),
+      overlaps: Type.Object({ id: Type.String(), start: Type.String(), end: Type.String(), status: Type.String() }),
+    }),
+  ),
+});
+export type SkipSummary = Static<typeof SkipSummary>;
+
 /** The preview (dry run) of a rota: what generating it now would make. */
 export const RotaPreview = Type.Object({
   rota: Rota,
@@ -176,6 +197,12 @@ export const RotaPreview = Type.Object({
   ),
   /** The first 1,000 slots. */
   slots: Type.Array(Type.Object({ id: Type.String(), start: Type.String(), end: Type.String() })),
+  /** Of `total`, how many the rota has already made (generation leaves them as they are). */
+  existing: Type.Integer(),
+  /** Of `total`, those generating now would not add because another slot of the schedule is there. */
+  skipped: SkipSummary,
+  /** Set when the rota ended before today: it makes no slots. */
+  past: Type.Optional(Type.String()),
 });
 export type RotaPreview = Static<typeof RotaPreview>;
 
@@ -185,6 +212,8 @@ export const GenerationReport = Type.Object({
   removed: Type.Integer(),
   /** Slots the rota no longer makes but that are booked or blocked, so they stay. */
   kept: Type.Array(Type.Object({ id: Type.String(), start: Type.String(), status: Type.String() })),
+  /** Slots the rota makes that were not added: another slot of the schedule overlaps them. */
+  skipped: SkipSummary,
 });
 export type GenerationReport = Static<typeof GenerationReport>;
 
@@ -364,13 +393,14 @@ export const DayBooking = Type.Object({
   appointmentId: Type.String(),
   status: Type.String(),
   bookedBy: Type.Union([Type.String(), Type.Null()]),
-  /** The front desk's allowed next statuses, corrections of a mistake included (none once cancelled). */
+  /** The patient's name and NHS number as the booking gave them (the provider's own data, for its staff). */
+  patientName: Type.Union([Type.String(), Type.Null()]),
+  nhsNumber: Type.Union([Type.String(), Type.Null()]),
+  /** The front desk's allowed next statuses (corrections of a mistake included; none once cancelled). */
   moves: Type.Array(Type.String()),
-  /** The patient's name and NHS number (from the booked Appointment), as far as given. */
-  patientName: Type.Optional(Type.String()),
-  nhsNumber: Type.Optional(Type.String()),
 });
 export type DayBooking = Static<typeof DayBooking>;
+/** A schedule's day: `offered` (its slots) is always booked + free + blocked. */
 export const DaySchedule = Type.Object({
   scheduleId: Type.String(),
   services: Type.Array(Type.String()),

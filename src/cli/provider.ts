@@ -309,9 +309,9 @@ async function rotaPreviewCommand(values: Options): Promise<number> {
   const tenant = requireString(values, 'tenant');
   const body = readRotaFile(values);
   const days = horizon(values);
-  const { checkRota, previewRota } = await import('../capacity/rota.js');
+  const { checkRota, previewRotaWithSkips } = await import('../capacity/rota.js');
   const preview = await withStore(values, async (store) =>
-    previewRota(tenant, await checkRota(store.db, tenant, body).catch(rethrowOutcome), days),
+    previewRotaWithSkips(store.db, tenant, await checkRota(store.db, tenant, body).catch(rethrowOutcome), days),
   );
   print(values, preview, [
     ...preview.days.map(
@@ -320,6 +320,11 @@ async function rotaPreviewCommand(values: Options): Promise<number> {
     ),
     `rota ${preview.rota.id} would make ${preview.total.toLocaleString('en-GB')} slots in the next ${days} days ` +
       `on ${preview.days.length} days (a preview: nothing was saved)`,
+    ...(preview.existing ? [`${preview.existing.toLocaleString('en-GB')} of them are already there`] : []),
+    ...preview.skipped.reasons.map(
+      (r) => `${r.count.toLocaleString('en-GB')} would be skipped: ${r.text} (a rota never doubles a slot)`,
+    ),
+    ...(preview.past ? [preview.past] : []),
   ]);
   return 0;
 }
@@ -350,7 +355,7 @@ async function rotaGenerateCommand(values: Options): Promise<number> {
         actor: cliActor(),
         action: 'rota.generate',
         target: `rota/${r.rota}`,
-        after: { added: r.added, removed: r.removed, kept: r.kept.length, horizonDays: days },
+        after: { added: r.added, removed: r.removed, kept: r.kept.length, skipped: r.skipped.count, horizonDays: days },
       });
     }
     return { summary, store: store.location };
@@ -367,6 +372,7 @@ async function rotaGenerateCommand(values: Options): Promise<number> {
               r.kept.map((k) => k.id).join(', '),
           ]
         : []),
+      ...r.skipped.reasons.map((k) => `${n(k.count)} skipped: ${k.text} (a rota never doubles a slot)`),
     ])
     .flat();
   const rotas = `${summary.reports.length} rota${summary.reports.length === 1 ? '' : 's'}`;

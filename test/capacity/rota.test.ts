@@ -375,7 +375,15 @@ describe('admin API: rotas, blocking and releasing, on a real provider', () => {
     const body = { ...clinic, id: 'pv', start: '13:00', end: '17:00', slotMinutes: 15 };
     const res = await adminCall('POST', '/rotas/preview?days=7', body);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(Object.keys(res.body).sort(), ['days', 'horizonDays', 'rota', 'slots', 'total']);
+    assert.deepEqual(Object.keys(res.body).sort(), [
+      'days',
+      'existing',
+      'horizonDays',
+      'rota',
+      'skipped',
+      'slots',
+      'total',
+    ]);
     assert.equal(res.body.horizonDays, 7);
     assert.equal(res.body.rota.id, 'pv');
     assert.equal(res.body.rota.bankHolidays, 'open');

@@ -338,10 +338,10 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByLabel('Session ends').fill('08:00');
     await page.getByRole('button', { name: 'Save rota' }).click();
     const summary = page.getByRole('alert');
-    const link = summary.getByRole('link', { name: /end: 08:00 is not after the start 12:00/ });
+    const link = summary.getByRole('link', { name: 'The session must end after it starts (12:00)' });
     await link.waitFor();
     assert.equal(await link.getAttribute('href'), '#rota-end');
-    assert.match(await page.locator('#rota-end-error').innerText(), /08:00 is not after the start 12:00/);
+    assert.match(await page.locator('#rota-end-error').innerText(), /must end after it starts \(12:00\)/);
     await accessible('capacity-3-rota-invalid');
     assert.deepEqual((await p.adminCall('GET', '/rotas')).body.rotas, [], 'nothing was saved');
   });
@@ -398,7 +398,12 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByRole('button', { name: 'Generate slots' }).click();
     await expectStatus(/Generated rota s2-mornings's slots/);
     const report = page.getByRole('status').filter({ hasText: 'Generated' });
-    assert.deepEqual(await report.locator('.nhsuk-summary-list__value').allInnerTexts(), [String(expected), '0', '0']);
+    assert.deepEqual(await report.locator('.nhsuk-summary-list__value').allInnerTexts(), [
+      String(expected),
+      '0',
+      '0',
+      '0',
+    ]);
     await accessible('capacity-5-rota-generated');
 
     await page.getByRole('navigation', { name: 'Capacity' }).getByRole('link', { name: 'Rotas' }).click();
@@ -422,7 +427,7 @@ describe('web app: capacity area in a real browser', () => {
       ],
       [16, 1, 15, 0],
     );
-    const booking = page.getByRole('row').filter({ hasText: appointmentId });
+    const booking = page.locator(`tr[data-appointment="${appointmentId}"]`);
     assert.ok(await booking.getByText('A1001').isVisible(), 'who booked it');
     assert.equal(await booking.locator('.nhsuk-tag').innerText(), 'booked');
 
@@ -461,7 +466,7 @@ describe('web app: capacity area in a real browser', () => {
   });
 
   it('the front desk: only the allowed moves are offered; arrived is recorded', async () => {
-    const booking = page.getByRole('row').filter({ hasText: appointmentId });
+    const booking = page.locator(`tr[data-appointment="${appointmentId}"]`);
     const offered = async () => (await booking.getByRole('button').allInnerTexts()).map((t) => t.split(':')[0]!.trim());
     assert.deepEqual(
       await offered(),
@@ -516,8 +521,8 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByLabel("Consumer organisation's ODS code").fill('a1001');
     await page.getByLabel('Type', { exact: true }).selectOption('nhs-111');
     await page.getByRole('button', { name: 'Set the type' }).click();
-    await expectStatus('A1001 is now of type nhs-111.');
-    await page.getByRole('table').getByText('nhs-111').waitFor();
+    await expectStatus('A1001 is now of type NHS 111.');
+    await page.getByRole('table').getByText('NHS 111', { exact: true }).waitFor();
     await accessible('capacity-8-release');
 
     await nav.getByRole('link', { name: 'Consumer preview' }).click();
@@ -525,8 +530,10 @@ describe('web app: capacity area in a real browser', () => {
     await page.getByLabel("Consumer organisation's ODS code").fill('A1001');
     await page.getByRole('button', { name: 'Show what they would see' }).click();
     await page.getByRole('heading', { name: 'What A1001 would see' }).waitFor();
-    const withheld = page.getByRole('row').filter({ hasText: 'the schedule is not bookable by external consumers' });
-    assert.ok((await withheld.count()) > 0, 'S2’s free slots are withheld, with the reason');
+    const withheld = page
+      .locator('#withheld-reasons')
+      .getByText(/slots?: the schedule is not bookable by external consumers/);
+    assert.ok((await withheld.count()) > 0, 'S2’s free slots are withheld, counted by reason');
     assert.ok((await page.getByRole('row').filter({ hasText: 'Visible' }).count()) > 0, 'S1’s are visible');
     await accessible('capacity-9-consumer-preview');
 
@@ -557,13 +564,13 @@ describe('web app: capacity area in a real browser', () => {
     await expectHeading('Audit trail');
     await page.getByRole('table').waitFor();
     for (const action of [
-      'rota.create',
-      'rota.generate',
-      'slots.block',
-      'appointment.status',
-      'release.set',
-      'organisation.type',
-      'slot.extra',
+      'Rota created',
+      'Rota slots generated',
+      'Slots blocked',
+      'Appointment status changed',
+      'Release rule set',
+      'Organisation type set',
+      'Extra slot added',
     ]) {
       assert.ok((await page.getByRole('row').filter({ hasText: action }).count()) > 0, `the audit shows ${action}`);
     }

@@ -2,12 +2,41 @@
 import { useEffect, useState } from 'react';
 import { ErrorSummary, type Problem } from '../components';
 import type { AuditEntry, CapacityApi } from './api';
-import { problemsOf } from './forms';
+import { Pagination, problemsOf, usePages } from './forms';
 import { when } from './time';
+
+/** Audit actions in words. */
+const ACTION_NAMES: Record<string, string> = {
+  'rota.create': 'Rota created',
+  'rota.update': 'Rota changed',
+  'rota.generate': 'Rota slots generated',
+  'slots.block': 'Slots blocked',
+  'slots.release': 'Slots released',
+  'slot.extra': 'Extra slot added',
+  'release.set': 'Release rule set',
+  'release.remove': 'Release rule removed',
+  'organisation.type': 'Organisation type set',
+  'appointment.status': 'Appointment status changed',
+  'mapping.add': 'Service mapped to a schedule',
+  'mapping.remove': 'Service unmapped from a schedule',
+  'admin.refused': 'Call refused',
+  'admin.refused.summary': 'Calls refused (summary)',
+};
+/** `{type}.put`: a directory entry saved. */
+const actionName = (action: string) =>
+  ACTION_NAMES[action] ?? (/^[A-Z][A-Za-z]+\.put$/.test(action) ? `${action.slice(0, -4)} saved` : action);
+
+/** Instants in an entry's before and after (UTC in the store), shown in UK time. */
+const ukTimes = (value: unknown): string =>
+  JSON.stringify(value, null, 2).replace(
+    /"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))"/g,
+    (m, iso: string) => (Number.isNaN(Date.parse(iso)) ? m : `"${when(iso)} (UK time)"`),
+  );
 
 export function AuditPage({ api }: { api: CapacityApi }) {
   const [entries, setEntries] = useState<AuditEntry[]>();
   const [problems, setProblems] = useState<Problem[]>([]);
+  const { rows, page, pages, setPage } = usePages(entries ?? []);
   useEffect(() => {
     api.audit().then(
       (a) => setEntries(a.entries),
@@ -25,10 +54,12 @@ export function AuditPage({ api }: { api: CapacityApi }) {
       {entries && entries.length === 0 && <p>No changes yet.</p>}
       {entries && entries.length > 0 && (
         <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Changes, newest first</caption>
+          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
+            Changes, newest first{pages > 1 ? `, page ${page} of ${pages}` : ''}
+          </caption>
           <thead className="nhsuk-table__head">
             <tr>
-              <th scope="col">When</th>
+              <th scope="col">When (UK time)</th>
               <th scope="col">Who</th>
               <th scope="col">From</th>
               <th scope="col">What</th>
@@ -36,13 +67,13 @@ export function AuditPage({ api }: { api: CapacityApi }) {
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
-            {entries.map((e) => (
+            {rows.map((e) => (
               <tr key={e.seq}>
                 <td>{when(e.at)}</td>
                 <td>{e.actor}</td>
                 <td>{e.peer ?? ''}</td>
-                <td>
-                  {e.action}
+                <td data-action={e.action}>
+                  {actionName(e.action)}
                   <br />
                   <span className="sb-muted">{e.target}</span>
                 </td>
@@ -54,7 +85,7 @@ export function AuditPage({ api }: { api: CapacityApi }) {
                           Before and after
                           <span className="nhsuk-u-visually-hidden">
                             {' '}
-                            ({e.action} {e.target})
+                            ({actionName(e.action)} {e.target})
                           </span>
                         </span>
                       </summary>
@@ -62,13 +93,13 @@ export function AuditPage({ api }: { api: CapacityApi }) {
                         {e.before !== null && (
                           <>
                             <p className="nhsuk-body-s">Before</p>
-                            <pre className="sb-json">{JSON.stringify(e.before, null, 2)}</pre>
+                            <pre className="sb-json">{ukTimes(e.before)}</pre>
                           </>
                         )}
                         {e.after !== null && (
                           <>
                             <p className="nhsuk-body-s">After</p>
-                            <pre className="sb-json">{JSON.stringify(e.after, null, 2)}</pre>
+                            <pre className="sb-json">{ukTimes(e.after)}</pre>
                           </>
                         )}
                       </div>
@@ -82,6 +113,7 @@ export function AuditPage({ api }: { api: CapacityApi }) {
           </tbody>
         </table>
       )}
+      <Pagination id="audit-pages" label="Audit pages" page={page} pages={pages} setPage={setPage} />
     </>
   );
 }

@@ -11,7 +11,7 @@ import { resourceName, type AvailabilityReport, type CapacityApi, type DayBookin
 import type { Directory } from './CapacityArea';
 import { CONFIRMED_MOVES, FrontDeskConfirm } from './FrontDeskConfirm';
 import { Input, Outcome, Select, errorFor, problemsOf } from './forms';
-import { addDays, isDate, isTime, londonDate, londonInstant, londonTime, longDate } from './time';
+import { addDays, isDate, isTime, londonDate, londonInstant, londonTime, longDate, normaliseTime } from './time';
 
 const STATUS_COLOUR: Record<string, TagColour> = {
   booked: 'blue',
@@ -51,6 +51,22 @@ function skippedText(report: AvailabilityReport, action: 'block' | 'release'): s
           : status;
   for (const s of report.skipped) counts.set(name(s.status), (counts.get(name(s.status)) ?? 0) + 1);
   return ` Left as they were: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}.`;
+}
+
+/** An NHS number as people read it: 943 476 5919. */
+const spacedNhsNumber = (n: string) => (/^\d{10}$/.test(n) ? `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}` : n);
+
+/** The booked patient for the provider's staff: name, then NHS number (the appointment's id for support, folded). */
+function PatientCell({ booking }: { booking: DayBooking }) {
+  return (
+    <>
+      {booking.patientName ?? 'Name not given'}
+      <br />
+      <span className="sb-muted">
+        {booking.nhsNumber ? `NHS number ${spacedNhsNumber(booking.nhsNumber)}` : 'No NHS number given'}
+      </span>
+    </>
+  );
 }
 
 export function DayPage({ api, directory, date }: { api: CapacityApi; directory: Directory; date?: string }) {
@@ -100,7 +116,7 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
         field: 'range-to',
         message: 'Enter the end of the range as HH:MM, for example 12:00 (24:00 for midnight)',
       });
-    if (!found.length && range.to <= range.from)
+    if (!found.length && normaliseTime(range.to) <= normaliseTime(range.from))
       found.push({
         field: 'range-to',
         message: `The end of the range (${range.to}) must be after its start (${range.from})`,
@@ -117,7 +133,8 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
       });
       const done = action === 'block' ? 'Blocked' : 'Released';
       const slots = `${report.changed.length} ${report.changed.length === 1 ? 'slot' : 'slots'}`;
-      return `${done} ${slots} on ${range.scheduleId} from ${range.from} to ${range.to}.${skippedText(report, action)}`;
+      const [from, to] = [normaliseTime(range.from), normaliseTime(range.to)];
+      return `${done} ${slots} on ${range.scheduleId} from ${from} to ${to}.${skippedText(report, action)}`;
     });
   };
 
@@ -192,7 +209,12 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
         <p>No slots on this day.</p>
       ) : (
         <table className="nhsuk-table" id="day-summary">
-          <caption className="nhsuk-table__caption">Slots per schedule</caption>
+          <caption className="nhsuk-table__caption">
+            Slots per schedule
+            <span className="nhsuk-caption-m">
+              Every slot offered is booked, free or blocked: offered = booked + free + blocked.
+            </span>
+          </caption>
           <thead className="nhsuk-table__head">
             <tr>
               <th scope="col">Schedule</th>
@@ -209,6 +231,7 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
               <th scope="col" className="nhsuk-table__header--numeric">
                 Blocked
               </th>
+              <th scope="col">Adds up</th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
@@ -227,6 +250,11 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
                 </td>
                 <td className="nhsuk-table__cell--numeric" data-count="blocked">
                   {s.blocked}
+                </td>
+                <td data-count="sum" className="nhsuk-u-nowrap">
+                  {s.offered === s.booked + s.free + s.blocked
+                    ? `${s.offered} = ${s.booked} + ${s.free} + ${s.blocked}`
+                    : `Does not add up: ${s.offered} offered, ${s.booked + s.free + s.blocked} counted`}
                 </td>
               </tr>
             ))}
@@ -248,7 +276,7 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
                 <tr>
                   <th scope="col">Time</th>
                   <th scope="col">Schedule</th>
-                  <th scope="col">Appointment</th>
+                  <th scope="col">Patient</th>
                   <th scope="col">Booked by</th>
                   <th scope="col">Status</th>
                   <th scope="col">Front desk</th>
@@ -256,11 +284,13 @@ export function DayPage({ api, directory, date }: { api: CapacityApi; directory:
               </thead>
               <tbody className="nhsuk-table__body">
                 {bookings.map((b) => (
-                  <tr key={b.appointmentId}>
+                  <tr key={b.appointmentId} data-appointment={b.appointmentId}>
                     <td>{londonTime(b.start)}</td>
                     <td>{b.scheduleId}</td>
-                    <td className="sb-id">{b.appointmentId}</td>
-                    <td>{b.bookedBy ?? 'Not known'}</td>
+                    <td data-patient>
+                      <PatientCell booking={b} />
+                    </td>
+                    <td>{b.bookedBy ? `Organisation ${b.bookedBy}` : 'Not known'}</td>
                     <td>
                       <StatusTag status={b.status} />
                     </td>

@@ -6,10 +6,55 @@ import { useState, type FormEvent } from 'react';
 import { ErrorSummary, SummaryList, Tag, type Problem } from '../components';
 import { CHANNELS, type CapacityApi, type ConsumerPreview, type ExtraSlot } from './api';
 import type { Directory } from './CapacityArea';
-import { Input, Outcome, Radios, Select, errorFor, problemsOf } from './forms';
+import { Input, Outcome, Pagination, Radios, Select, errorFor, problemsOf, usePages } from './forms';
 import { isDate, isTime, londonDate, londonInstant, when } from './time';
 
-const SHOWN = 300;
+/**
+ * Withheld slots counted per reason, most first. A reason's particulars in brackets (which session
+ * reached its cap) are left out, so the same rule counts once.
+ */
+export function withheldByReason(preview: ConsumerPreview): { reason: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const s of preview.slots) {
+    if (s.visible) continue;
+    const reason = (s.reason ?? 'no reason given').replace(/ \(.*\)$/, '');
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  return [...counts].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
+}
+
+function PreviewSlots({ preview, directory }: { preview: ConsumerPreview; directory: Directory }) {
+  const { rows, page, pages, setPage } = usePages(preview.slots);
+  if (!preview.slots.length) return null;
+  return (
+    <>
+      <table className="nhsuk-table" id="consumer-preview-slots">
+        <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
+          Free slots and whether {preview.ods} sees them{pages > 1 ? `, page ${page} of ${pages}` : ''}
+        </caption>
+        <thead className="nhsuk-table__head">
+          <tr>
+            <th scope="col">Starts (UK time)</th>
+            <th scope="col">Schedule</th>
+            <th scope="col">Seen</th>
+            <th scope="col">Why withheld</th>
+          </tr>
+        </thead>
+        <tbody className="nhsuk-table__body">
+          {rows.map((s) => (
+            <tr key={s.id}>
+              <td>{when(s.start)}</td>
+              <td>{directory.scheduleLabel(s.schedule_id)}</td>
+              <td>{s.visible ? <Tag colour="green">Visible</Tag> : <Tag colour="orange">Withheld</Tag>}</td>
+              <td>{s.reason ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pagination id="consumer-preview-pages" label="Slot pages" page={page} pages={pages} setPage={setPage} />
+    </>
+  );
+}
 
 export function PreviewPage({ api, directory }: { api: CapacityApi; directory: Directory }) {
   const [ods, setOds] = useState('');
@@ -66,36 +111,19 @@ export function PreviewPage({ api, directory }: { api: CapacityApi; directory: D
               ['Withheld free slots', String(preview.withheld)],
             ]}
           />
-          {preview.slots.length > 0 && (
-            <table className="nhsuk-table">
-              <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
-                Free slots and whether {preview.ods} sees them
-              </caption>
-              <thead className="nhsuk-table__head">
-                <tr>
-                  <th scope="col">Starts</th>
-                  <th scope="col">Schedule</th>
-                  <th scope="col">Seen</th>
-                  <th scope="col">Why withheld</th>
-                </tr>
-              </thead>
-              <tbody className="nhsuk-table__body">
-                {preview.slots.slice(0, SHOWN).map((s) => (
-                  <tr key={s.id}>
-                    <td>{when(s.start)}</td>
-                    <td>{directory.scheduleLabel(s.schedule_id)}</td>
-                    <td>{s.visible ? <Tag colour="green">Visible</Tag> : <Tag colour="orange">Withheld</Tag>}</td>
-                    <td>{s.reason ?? ''}</td>
-                  </tr>
+          {preview.withheld > 0 && (
+            <>
+              <h3>Why slots are withheld</h3>
+              <ul id="withheld-reasons">
+                {withheldByReason(preview).map((r) => (
+                  <li key={r.reason}>
+                    {r.count} {r.count === 1 ? 'slot' : 'slots'}: {r.reason}
+                  </li>
                 ))}
-              </tbody>
-            </table>
+              </ul>
+            </>
           )}
-          {preview.slots.length > SHOWN && (
-            <p className="sb-muted">
-              The first {SHOWN} of {preview.slots.length} slots are shown.
-            </p>
-          )}
+          <PreviewSlots preview={preview} directory={directory} />
         </section>
       )}
     </>

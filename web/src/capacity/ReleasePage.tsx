@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ErrorSummary, SummaryList, Tag, type Problem } from '../components';
-import { ORGANISATION_TYPES, type CapacityApi, type ReleaseRule } from './api';
+import { ORGANISATION_TYPES, organisationTypeName, type CapacityApi, type ReleaseRule } from './api';
 import type { Directory } from './CapacityArea';
 import { Checkboxes, Input, Outcome, Select, errorFor, problemsOf } from './forms';
 
@@ -59,7 +59,10 @@ function ruleRows(rule: ReleaseRule): [string, string][] {
     ['Bookable by consumers', rule.bookable ? 'Yes' : 'No: no external consumer sees or books these slots'],
   ];
   rows.push(['Organisations', rule.organisations.length ? rule.organisations.join(', ') : 'Any']);
-  rows.push(['Organisation types', rule.organisationTypes.length ? rule.organisationTypes.join(', ') : 'Any']);
+  rows.push([
+    'Organisation types',
+    rule.organisationTypes.length ? rule.organisationTypes.map(organisationTypeName).join(', ') : 'Any',
+  ]);
   if (rule.capPerDay !== undefined) rows.push(['Bookings a day at most', String(rule.capPerDay)]);
   if (rule.capPerSession !== undefined) rows.push(['Bookings a session at most', String(rule.capPerSession)]);
   if (rule.bookingWindowDays !== undefined) rows.push(['Booking window', `${rule.bookingWindowDays} days ahead`]);
@@ -118,7 +121,9 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
     void run(
       async () => {
         const result = await api.organisationType(ods, orgForm.type === 'none' ? null : orgForm.type);
-        return result.type ? `${result.ods} is now of type ${result.type}.` : `${result.ods} no longer has a type.`;
+        return result.type
+          ? `${result.ods} is now of type ${organisationTypeName(result.type)}.`
+          : `${result.ods} no longer has a type.`;
       },
       { type: 'org-type' },
     );
@@ -194,7 +199,7 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
                       legend="Released only to these organisation types (optional)"
                       hint="None ticked: any type"
                       error={err('rule-organisationTypes-0')}
-                      options={ORGANISATION_TYPES.map((t) => ({ value: t, text: t }))}
+                      options={ORGANISATION_TYPES.map((t) => ({ value: t, text: organisationTypeName(t) }))}
                       values={editing.fields.organisationTypes}
                       onChange={set('organisationTypes')}
                     />
@@ -309,7 +314,7 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
             {types.map((t) => (
               <tr key={t.ods_code}>
                 <td>{t.ods_code}</td>
-                <td>{t.type}</td>
+                <td>{organisationTypeName(t.type)}</td>
               </tr>
             ))}
           </tbody>
@@ -332,7 +337,7 @@ export function ReleasePage({ api, directory }: { api: CapacityApi; directory: D
             value={orgForm.type}
             onChange={(type) => setOrgForm({ ...orgForm, type })}
             options={[
-              ...ORGANISATION_TYPES.map((t) => ({ value: t, text: t })),
+              ...ORGANISATION_TYPES.map((t) => ({ value: t, text: organisationTypeName(t) })),
               { value: 'none', text: 'No type (remove it)' },
             ]}
           />

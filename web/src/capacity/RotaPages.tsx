@@ -19,8 +19,8 @@ import {
   type Weekday,
 } from './api';
 import type { Directory } from './CapacityArea';
-import { Checkboxes, Input, Outcome, Radios, Select, errorFor, problemsOf } from './forms';
-import { londonDate, londonTime, longDate, when } from './time';
+import { Checkboxes, Input, Outcome, Pagination, Radios, Select, errorFor, problemsOf, usePages } from './forms';
+import { isDate, isTime, londonDate, londonTime, longDate, normaliseTime, when } from './time';
 
 const BANK_HOLIDAYS: Record<string, string> = {
   open: 'Open on bank holidays',
@@ -42,6 +42,7 @@ const DAY_NAMES: Record<Weekday, string> = {
 export function RotaList({ api, directory }: { api: CapacityApi; directory: Directory }) {
   const [rotas, setRotas] = useState<Rota[]>();
   const [problems, setProblems] = useState<Problem[]>([]);
+  const { rows, page, pages, setPage } = usePages(rotas ?? []);
   useEffect(() => {
     api.rotas().then(
       (r) => setRotas(r.rotas),
@@ -76,7 +77,7 @@ export function RotaList({ api, directory }: { api: CapacityApi; directory: Dire
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
-            {rotas.map((r) => (
+            {rows.map((r) => (
               <tr key={r.id}>
                 <td>{r.id}</td>
                 <td>{directory.scheduleLabel(r.scheduleId)}</td>
@@ -106,6 +107,7 @@ export function RotaList({ api, directory }: { api: CapacityApi; directory: Dire
           </tbody>
         </table>
       )}
+      <Pagination id="rota-pages" label="Rota pages" page={page} pages={pages} setPage={setPage} />
     </>
   );
 }
@@ -150,8 +152,8 @@ function rotaOf(f: RotaFields): RotaInput {
     id: f.id.trim(),
     scheduleId: f.scheduleId,
     days: f.days as Weekday[],
-    start: f.start.trim(),
-    end: f.end.trim(),
+    start: normaliseTime(f.start),
+    end: normaliseTime(f.end),
     slotMinutes: (/^\d+$/.test(f.slotMinutes.trim()) ? Number(f.slotMinutes.trim()) : f.slotMinutes) as number,
     deliveryChannel: (f.deliveryChannel || null) as RotaInput['deliveryChannel'],
     effectiveFrom: f.effectiveFrom,
@@ -181,6 +183,63 @@ const ROTA_FIELDS: Record<string, string> = {
   practitionerId: 'rota-practitionerId',
   locationId: 'rota-locationId',
 };
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/**
+ * Every problem with the form at once, in its own words, each against its field: the page checks
+ * before it sends anything (an empty name would otherwise make a request to the wrong address). The
+ * provider checks again (the schedule exists, sessions of a schedule do not overlap, …).
+ */
+export function rotaProblems(f: RotaFields, today = londonDate()): Problem[] {
+  const found: Problem[] = [];
+  const id = f.id.trim();
+  if (!id) found.push({ field: 'rota-id', message: 'Enter a name for the rota, for example minors-am' });
+  else if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(id))
+    found.push({
+      field: 'rota-id',
+      message: 'The rota name must be 1 to 40 lower-case letters, digits or hyphens, for example minors-am',
+    });
+  if (!f.scheduleId) found.push({ field: 'rota-scheduleId', message: 'Choose the schedule its slots belong to' });
+  if (!f.days.length) found.push({ field: 'rota-days-0', message: 'Choose at least one day of the week' });
+  const start = isTime(f.start) ? normaliseTime(f.start) : undefined;
+  const end = isTime(f.end) ? normaliseTime(f.end) : undefined;
+  if (!start)
+    found.push({ field: 'rota-start', message: 'Enter the time the session starts, for example 8:00 or 08:00' });
+  if (!end) found.push({ field: 'rota-end', message: 'Enter the time the session ends, for example 12:00' });
+  if (start && end && minutesOf(end) <= minutesOf(start))
+    found.push({ field: 'rota-end', message: `The session must end after it starts (${start})` });
+  const slot = f.slotMinutes.trim();
+  if (!/^\d+$/.test(slot) || Number(slot) < 5 || Number(slot) > 480)
+    found.push({ field: 'rota-slotMinutes', message: 'Enter the slot length in whole minutes, from 5 to 480' });
+  else if (start && end && minutesOf(end) > minutesOf(start) && Number(slot) > minutesOf(end) - minutesOf(start))
+    found.push({ field: 'rota-slotMinutes', message: 'The slot length must fit in the session' });
+  if (!isDate(f.effectiveFrom))
+    found.push({
+      field: 'rota-effectiveFrom',
+      message: 'Enter the first day the rota is in effect, for example 2026-12-01',
+    });
+  if (f.effectiveTo) {
+    if (!isDate(f.effectiveTo))
+      found.push({ field: 'rota-effectiveTo', message: 'Enter the last day as a date, for example 2027-03-31' });
+    else if (isDate(f.effectiveFrom) && f.effectiveTo < f.effectiveFrom)
+      found.push({ field: 'rota-effectiveTo', message: 'The last day must be on or after the first day' });
+    else if (f.effectiveTo < today)
+      found.push({
+        field: 'rota-effectiveTo',
+        message:
+          `This rota is wholly in the past: it ended on ${longDate(f.effectiveTo)}, before today, ` +
+          'so it would make no slots. Check the dates',
+      });
+  }
+  const bad = f.exceptions.split(/[\s,]+/).filter((d) => d && !isDate(d));
+  if (bad.length)
+    found.push({
+      field: 'rota-exceptions',
+      message: `Closed dates must be dates written YYYY-MM-DD, one a line (not ${bad.slice(0, 3).join(', ')})`,
+    });
+  return found;
+}
 
 export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directory: Directory; rotaId?: string }) {
   const [fields, setFields] = useState<RotaFields>(() => ({
@@ -242,16 +301,36 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
     }
   };
 
-  const previewSlots = () =>
-    run(async () => {
-      const days = Number(previewDays);
-      if (!Number.isInteger(days) || days < 1 || days > 366)
-        throw new Error('Days to preview must be a whole number from 1 to 366');
+  /** The form's problems (all of them), shown instead of sending; true when there are none. */
+  const checked = (extra: Problem[] = []) => {
+    const found = [...rotaProblems(fields), ...extra];
+    if (found.length) {
+      setMessage(undefined);
+      setProblems(found);
+    }
+    return found.length === 0;
+  };
+
+  const previewSlots = () => {
+    const days = Number(previewDays);
+    const extra =
+      !/^\d+$/.test(previewDays.trim()) || days < 1 || days > 366
+        ? [{ field: 'preview-days', message: 'Enter the days to preview as a whole number from 1 to 366' }]
+        : [];
+    // A rota wholly in the past may be previewed: the preview says so.
+    const found = [...rotaProblems(fields).filter((p) => !p.message.startsWith('This rota is wholly')), ...extra];
+    if (found.length) {
+      setMessage(undefined);
+      return setProblems(found);
+    }
+    return run(async () => {
       setPreview(await api.previewRota(rotaOf(fields), days));
     });
+  };
 
   const save = (e: FormEvent) => {
     e.preventDefault();
+    if (!checked()) return;
     void run(async () => {
       const rota = await api.putRota(rotaOf(fields));
       setSaved(rota);
@@ -262,12 +341,15 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
     });
   };
 
-  const generate = () =>
-    run(async () => {
-      const days = Number(horizon);
+  const generate = () => {
+    const days = Number(horizon);
+    if (!/^\d+$/.test(horizon.trim()) || days < 1 || days > 366)
+      return setProblems([{ field: 'generate-days', message: 'Enter the days ahead as a whole number from 1 to 366' }]);
+    return run(async () => {
       if (!saved) throw new Error('Save the rota first');
-      setReport(await api.generate(saved.id, Number.isInteger(days) ? days : (horizon as unknown as number)));
+      setReport(await api.generate(saved.id, days));
     });
+  };
 
   if (!loaded)
     return (
@@ -316,7 +398,7 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
           <Input
             id="rota-start"
             label="Session starts"
-            hint="HH:MM, UK time"
+            hint="For example 8:00 or 08:00, UK time"
             error={err('rota-start')}
             value={fields.start}
             onChange={set('start')}
@@ -325,7 +407,7 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
           <Input
             id="rota-end"
             label="Session ends"
-            hint="HH:MM, UK time"
+            hint="For example 12:00, UK time"
             error={err('rota-end')}
             value={fields.end}
             onChange={set('end')}
@@ -422,6 +504,7 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
           <Input
             id="preview-days"
             label="Days to preview"
+            error={err('preview-days')}
             value={previewDays}
             onChange={setPreviewDays}
             width={3}
@@ -452,6 +535,7 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
             <Input
               id="generate-days"
               label="Days ahead"
+              error={err('generate-days')}
               value={horizon}
               onChange={setHorizon}
               width={3}
@@ -469,8 +553,15 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
                   ['Added', String(report.added)],
                   ['Removed', String(report.removed)],
                   ['Kept', report.kept.length ? `${report.kept.length} (booked or blocked, so left in place)` : '0'],
+                  [
+                    'Skipped',
+                    report.skipped.count
+                      ? `${report.skipped.count} (another slot of the schedule is already there: a rota never doubles a slot)`
+                      : '0',
+                  ],
                 ]}
               />
+              <SkipDetails skipped={report.skipped} />
               {report.kept.length > 0 && (
                 <ul>
                   {report.kept.map((k) => (
@@ -491,35 +582,93 @@ export function RotaForm({ api, directory, rotaId }: { api: CapacityApi; directo
 /** A preview's first/last: an instant shown in UK time, or already a wall-clock time. */
 const clock = (value: string) => (/^\d{2}:\d{2}$/.test(value) ? value : londonTime(value));
 
+/** Why slots were (or would be) skipped: counts per reason, and the first few with what they overlap. */
+function SkipDetails({ skipped }: { skipped: RotaPreview['skipped'] }) {
+  if (!skipped.count) return null;
+  return (
+    <div id="skipped">
+      <ul>
+        {skipped.reasons.map((r) => (
+          <li key={r.reason}>
+            {r.count} {r.count === 1 ? 'slot' : 'slots'} not added: {r.text}
+          </li>
+        ))}
+      </ul>
+      <p className="nhsuk-body-s">For example:</p>
+      <ul className="nhsuk-body-s">
+        {skipped.examples.map((x) => (
+          <li key={x.start}>
+            {when(x.start)}–{londonTime(x.end)} overlaps {slotKind(x.overlaps.id)} {londonTime(x.overlaps.start)}–
+            {londonTime(x.overlaps.end)} ({STATUS_NAMES[x.overlaps.status] ?? x.overlaps.status})
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+const STATUS_NAMES: Record<string, string> = { free: 'free', busy: 'booked', 'busy-unavailable': 'blocked' };
+/** What made a slot, from its id: a rota, an extra slot, or something else. */
+const slotKind = (id: string) =>
+  id.startsWith('rota.') ? `rota ${id.split('.')[1]}'s slot` : id.startsWith('extra.') ? 'an extra slot' : 'the slot';
+
 function PreviewTable({ preview }: { preview: RotaPreview }) {
+  const { rows, page, pages, setPage } = usePages(preview.days);
+  const adding = preview.total - preview.existing - preview.skipped.count;
   return (
     <section aria-labelledby="preview-heading">
       <h2 id="preview-heading">Preview: the slots this rota makes</h2>
+      {preview.past && (
+        <div className="nhsuk-warning-callout" id="preview-past">
+          <h3 className="nhsuk-warning-callout__label">
+            <span role="text">
+              <span className="nhsuk-u-visually-hidden">Important: </span>
+              This rota is wholly in the past
+            </span>
+          </h3>
+          <p>It ended on {longDate(preview.rota.effectiveTo!)}, before today, so it makes no slots. Check the dates.</p>
+        </div>
+      )}
       <p id="preview-total">
         <Tag colour="blue">{preview.total} slots</Tag> in the next {preview.horizonDays} days
       </p>
+      {preview.total > 0 && (
+        <p id="preview-breakdown">
+          Generating now would add {adding}
+          {preview.existing > 0 && `; ${preview.existing} are already there`}
+          {preview.skipped.count > 0 &&
+            `; ${preview.skipped.count} would be skipped, because another slot of the schedule is there at that time`}
+          .
+        </p>
+      )}
+      <SkipDetails skipped={preview.skipped} />
       {preview.days.length > 0 && (
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Slots per day</caption>
-          <thead className="nhsuk-table__head">
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Slots</th>
-              <th scope="col">First starts</th>
-              <th scope="col">Last starts</th>
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {preview.days.map((d) => (
-              <tr key={d.date}>
-                <td>{longDate(d.date)}</td>
-                <td>{d.count}</td>
-                <td>{clock(d.first)}</td>
-                <td>{clock(d.last)}</td>
+        <>
+          <table className="nhsuk-table" id="preview-days-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
+              Slots per day{pages > 1 ? `, page ${page} of ${pages}` : ''}
+            </caption>
+            <thead className="nhsuk-table__head">
+              <tr>
+                <th scope="col">Day</th>
+                <th scope="col">Slots</th>
+                <th scope="col">First starts</th>
+                <th scope="col">Last starts</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody className="nhsuk-table__body">
+              {rows.map((d) => (
+                <tr key={d.date}>
+                  <td>{longDate(d.date)}</td>
+                  <td>{d.count}</td>
+                  <td>{clock(d.first)}</td>
+                  <td>{clock(d.last)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pagination id="preview-pages" label="Preview pages" page={page} pages={pages} setPage={setPage} />
+        </>
       )}
     </section>
   );

@@ -79,6 +79,18 @@ export const ORGANISATION_TYPES = every<OrganisationType>()([
   'pharmacy',
   'other',
 ]);
+/** Organisation types in words (the API's codes stay the values sent). */
+export const ORGANISATION_TYPE_NAMES: Record<OrganisationType, string> = {
+  'urgent-care': 'Urgent care (urgent treatment centre)',
+  'nhs-111': 'NHS 111',
+  'gp-practice': 'GP practice',
+  'out-of-hours': 'GP out of hours',
+  'emergency-department': 'Emergency department',
+  pharmacy: 'Pharmacy',
+  other: 'Other',
+};
+export const organisationTypeName = (type: string) => ORGANISATION_TYPE_NAMES[type as OrganisationType] ?? type;
+
 /** The resource types the admin API keeps in a tenant's directory. */
 export const DIRECTORY_TYPES = every<DirectoryType>()([
   'HealthcareService',
@@ -180,7 +192,11 @@ export function capacityApi(
   const id = encodeURIComponent;
   return {
     rotas: () => call<RotaList>('GET', '/rotas'),
-    putRota: (rota: RotaInput) => call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota),
+    putRota: (rota: RotaInput) => {
+      // A rota's name is its address: without one the request would go to the list's address.
+      if (!rota.id) throw new CapacityError(0, [{ expression: 'id', message: 'Enter a name for the rota' }]);
+      return call<Rota>('PUT', `/rotas/${id(rota.id)}`, rota);
+    },
     previewRota: (rota: RotaInput, days: number) => call<RotaPreview>('POST', `/rotas/preview?days=${days}`, rota),
     generate: (rotaId: string, horizonDays: number) =>
       call<GenerationReport>('POST', `/rotas/${id(rotaId)}/generate`, { horizonDays }),

@@ -1,5 +1,5 @@
 /** Form controls of the NHS.UK design system for the capacity pages, and turning an OperationOutcome into form problems. */
-import type { ReactNode } from 'react';
+import { useState, type MouseEvent, type ReactNode } from 'react';
 import { Field, describedBy, type Problem } from '../components';
 import { CapacityError } from './api';
 
@@ -177,5 +177,71 @@ export function Outcome({ children }: { children: ReactNode }) {
       <span className="nhsuk-u-visually-hidden">Information: </span>
       {children}
     </div>
+  );
+}
+
+/** Rows per page of a long table. */
+export const PAGE_SIZE = 25;
+
+/** A long list's current page: its rows, and the pagination to move between pages. */
+export function usePages<T>(items: T[], size = PAGE_SIZE) {
+  const [page, setPage] = useState(1);
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const current = Math.min(page, pages);
+  return { rows: items.slice((current - 1) * size, current * size), page: current, pages, setPage };
+}
+
+/** The NHS.UK numbered pagination, for a table's pages (nothing when there is one page). */
+export function Pagination({
+  id,
+  label,
+  page,
+  pages,
+  setPage,
+}: {
+  id: string;
+  label: string;
+  page: number;
+  pages: number;
+  setPage: (page: number) => void;
+}) {
+  if (pages <= 1) return null;
+  const go = (n: number) => (e: MouseEvent) => {
+    e.preventDefault();
+    setPage(n);
+  };
+  const href = (n: number) => `#${id}-page-${n}`;
+  return (
+    <nav className="nhsuk-pagination nhsuk-pagination--numbered" id={id} role="navigation" aria-label={label}>
+      {page > 1 && (
+        <a href={href(page - 1)} className="nhsuk-pagination__previous" rel="prev" onClick={go(page - 1)}>
+          <span className="nhsuk-pagination__title">
+            Previous<span className="nhsuk-u-visually-hidden"> page</span>
+          </span>
+        </a>
+      )}
+      <ul className="nhsuk-pagination__list">
+        {Array.from({ length: pages }, (_, i) => i + 1).map((n) => (
+          <li key={n} className={`nhsuk-pagination__item${n === page ? ' nhsuk-pagination__item--current' : ''}`}>
+            <a
+              className="nhsuk-pagination__link"
+              href={href(n)}
+              aria-label={`Page ${n}`}
+              aria-current={n === page ? 'page' : undefined}
+              onClick={go(n)}
+            >
+              {n}
+            </a>
+          </li>
+        ))}
+      </ul>
+      {page < pages && (
+        <a href={href(page + 1)} className="nhsuk-pagination__next" rel="next" onClick={go(page + 1)}>
+          <span className="nhsuk-pagination__title">
+            Next<span className="nhsuk-u-visually-hidden"> page</span>
+          </span>
+        </a>
+      )}
+    </nav>
   );
 }

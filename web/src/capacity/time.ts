@@ -15,7 +15,10 @@ export const isDate = (text: string) =>
   /^\d{4}-\d{2}-\d{2}$/.test(text) &&
   !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) &&
   new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
-export const isTime = (text: string) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(text);
+/** A wall-clock time as people type it: 08:00 or 8:00 (24:00 for the end of the day). */
+export const isTime = (text: string) => /^([01]?\d|2[0-3]):[0-5]\d$|^24:00$/.test(text.trim());
+/** A time as the provider keeps it, two-digit hours: 8:00 → 08:00 (anything else as typed). */
+export const normaliseTime = (text: string) => (isTime(text) ? text.trim().padStart(5, '0') : text.trim());
 
 /**
  * The UTC instant (ISO text) of a London date and wall-clock time (`HH:MM`, `24:00` for the end of the
@@ -24,6 +27,7 @@ export const isTime = (text: string) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test
  */
 export function londonInstant(date: string, time: string, edge: 'start' | 'end' = 'start'): string {
   if (!isDate(date) || !isTime(time)) throw new Error(`${date} ${time} is not a date and a time`);
+  time = normaliseTime(time);
   const wall = Date.UTC(
     Number(date.slice(0, 4)),
     Number(date.slice(5, 7)) - 1,
@@ -65,7 +69,7 @@ export function longDate(date: string): string {
   return `${p.weekday} ${p.day} ${p.month} ${p.year}`;
 }
 
-/** "Tue 1 Dec 2026, 08:00" in London time. */
+/** "Tue 1 Dec 2026, 08:00" in London (UK) time. */
 export function when(iso: string): string {
   const day = new Date(iso).toLocaleDateString('en-GB', {
     timeZone: ZONE,
