@@ -306,7 +306,8 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
   });
 
   const accessible = (name: string) => assertAccessible(page, name);
-  const booking = () => page.getByRole('row').filter({ hasText: appointmentId });
+  // The day view names the patient, not the appointment id: its row carries the id as data-appointment.
+  const booking = () => page.locator(`tr[data-appointment="${appointmentId}"]`);
   const offered = async () => (await booking().getByRole('button').allInnerTexts()).map((t) => t.split(':')[0]!.trim());
   const providerStatus = async () =>
     (
@@ -325,7 +326,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
     await booking().getByRole('button', { name: button }).click();
     await page.getByRole('heading', { name: question, level: 1 }).waitFor();
     const details = await page.locator('.nhsuk-summary-list').innerText();
-    assert.match(details, /Patient\s+Peter Chalmers/);
+    assert.match(details, /Patient\s+Mr Peter Chalmers/);
     assert.match(details, new RegExp(`Date and time\\s+.*at ${time()}`));
     assert.match(details, /Service\s+\S+/);
     if (shot) await accessible(shot);
@@ -338,7 +339,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
     assert.deepEqual(await offered(), ['Arrived', 'No-show', 'Cancel']);
     await askFor(
       /^No-show/,
-      'Are you sure you want to mark Peter Chalmers as a no-show?',
+      'Are you sure you want to mark Mr Peter Chalmers as a no-show?',
       'back',
       '',
       'front-desk-1-noshow-are-you-sure',
@@ -347,7 +348,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
     assert.equal(await tag(), 'booked');
     await askFor(
       /^No-show/,
-      'Are you sure you want to mark Peter Chalmers as a no-show?',
+      'Are you sure you want to mark Mr Peter Chalmers as a no-show?',
       'yes',
       'Yes, mark as a no-show',
     );
@@ -367,7 +368,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
     assert.deepEqual(await offered(), ['Fulfilled', 'Correct to booked']);
     await askFor(
       /^Fulfilled/,
-      "Are you sure you want to mark Peter Chalmers's appointment as fulfilled?",
+      "Are you sure you want to mark Mr Peter Chalmers's appointment as fulfilled?",
       'back',
       '',
       'front-desk-3-fulfilled-are-you-sure',
@@ -375,7 +376,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
     assert.equal(await providerStatus(), 'arrived');
     await askFor(
       /^Fulfilled/,
-      "Are you sure you want to mark Peter Chalmers's appointment as fulfilled?",
+      "Are you sure you want to mark Mr Peter Chalmers's appointment as fulfilled?",
       'yes',
       'Yes, mark as fulfilled',
     );
@@ -396,7 +397,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
   it('cancel: asks first; "No, go back" keeps it; confirmed, the slot is freed and the booking leaves the day', async () => {
     await askFor(
       /^Cancel/,
-      "Are you sure you want to cancel Peter Chalmers's appointment?",
+      "Are you sure you want to cancel Mr Peter Chalmers's appointment?",
       'back',
       '',
       'front-desk-4-cancel-are-you-sure',
@@ -404,7 +405,7 @@ describe('web app: the front desk asks before cancel, no-show and fulfilled, and
     assert.equal(await providerStatus(), 'booked');
     await askFor(
       /^Cancel/,
-      "Are you sure you want to cancel Peter Chalmers's appointment?",
+      "Are you sure you want to cancel Mr Peter Chalmers's appointment?",
       'yes',
       'Yes, cancel the appointment',
     );
