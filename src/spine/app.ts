@@ -74,7 +74,9 @@ export function spineIndex(base: string) {
     },
     proxy: {
       service: 'the secure proxy (a stand-in for the Spine Secure Proxy)',
-      usage: `${proxy}/{provider service root}/{FHIR request}, with Authorization (the JWT) and the Ssp-TraceID, Ssp-From, Ssp-To and Ssp-InteractionID headers`,
+      usage:
+        `${proxy}/{provider service root}/{FHIR request}, with Authorization (the JWT) ` +
+        'and the Ssp-TraceID, Ssp-From, Ssp-To and Ssp-InteractionID headers',
       example: `${proxy}/https://provider.example/STU3/1/tenant/Slot?status=free`,
     },
   };
