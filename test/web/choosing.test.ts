@@ -7,15 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { addSlots, mapServiceToSchedule, putReference } from '../../src/capacity/catalogue.js';
-import { ensureWebBuilt, WEB_DIST } from '../../src/cli/web.js';
-import { registerProviderWith } from '../../src/cli/spine.js';
-import { consumerIdentity } from '../../src/consumer/identity.js';
-import { buildConsumerWeb } from '../../src/consumer/web.js';
-import { buildSpine, type Spine } from '../../src/spine/app.js';
-import { seedDemoSpine } from '../../src/spine/demo.js';
+import { ensureWebBuilt } from '../../src/cli/web.js';
 import { when } from '../../web/src/booking/format.js';
 import { assertAccessible, launchChromium } from '../helpers/browser.js';
 import {
@@ -28,19 +22,15 @@ import {
   tomorrowAt,
   type TestProvider,
 } from '../helpers/provider.js';
-import { testStore, type TestStore } from '../helpers/store.js';
-import { CALL_HANDLER, testAuth } from '../helpers/web.js';
-import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
+import { startBookingNetwork, type BookingNetwork } from '../helpers/booking-network.js';
+import { CALL_HANDLER } from '../helpers/web.js';
 
 const NHS = '9476719931';
 const DAY = 86_400_000;
 
 describe('web app: choosing a service and a slot, and the confirmation', () => {
   let provider: TestProvider;
-  let spineStore: TestStore;
-  let consumerStore: TestStore;
-  let spine: Spine;
-  let web: FastifyInstance;
+  let network: BookingNetwork;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -99,45 +89,14 @@ describe('web app: choosing a service and a slot, and the confirmation', () => {
       ...quarterHourSlots('s4', 'S4', tomorrowAt(10), 4),
       ...[1, 2, 3, 4].flatMap((k) => quarterHourSlots(`d${k}`, 'S1', tomorrowAt(10) + k * DAY, 4)),
     ]);
-    spineStore = await testStore();
-    consumerStore = await testStore();
-    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store });
-    const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    await seedDemoSpine(spineStore.store.db);
-    await registerProviderWith(base, {
-      operatorToken: OPERATOR_TOKEN,
-      root: provider.root(),
-      asid: '999000000001',
-      ods: 'RT1',
-      postcode: 'LS1 4AP',
-      dispositions: ['Dx05', 'Dx75'],
-    });
-    await registerProviderWith(base, {
-      operatorToken: OPERATOR_TOKEN,
-      root: provider.root(OTHER_TENANT),
-      asid: '999000000002',
-      ods: 'RT2',
-      postcode: 'LS2 9NS',
-      dispositions: ['Dx05', 'Dx75'],
-      requireBooking: true,
-    });
-    web = await buildConsumerWeb({
-      spine: base,
-      identity: consumerIdentity({ user: 'web-handler' }),
-      db: consumerStore.store.db,
-      webDist: WEB_DIST,
-      auth: testAuth(),
-    });
-    url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    network = await startBookingNetwork(provider, { bookingOnlyOtherTenant: true });
+    url = network.url;
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await web?.close();
-    await spine?.app.close();
-    await spineStore?.dispose();
-    await consumerStore?.dispose();
+    await network?.close();
     await provider?.close();
   });
 

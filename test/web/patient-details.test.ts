@@ -8,17 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { assertAccessible, launchChromium } from '../helpers/browser.js';
 import { addSlots } from '../../src/capacity/catalogue.js';
-import { ensureWebBuilt, WEB_DIST } from '../../src/cli/web.js';
-import { registerProviderWith } from '../../src/cli/spine.js';
-import { consumerIdentity } from '../../src/consumer/identity.js';
-import { buildConsumerWeb } from '../../src/consumer/web.js';
+import { ensureWebBuilt } from '../../src/cli/web.js';
 import { PATIENT_MESSAGES } from '../../src/fhir/patient-details.js';
-import { buildSpine, type Spine } from '../../src/spine/app.js';
-import { seedDemoSpine } from '../../src/spine/demo.js';
 import {
   SERVICE,
   TENANT,
@@ -27,9 +21,8 @@ import {
   tomorrowAt,
   type TestProvider,
 } from '../helpers/provider.js';
-import { testStore, type TestStore } from '../helpers/store.js';
-import { CALL_HANDLER, signIn, testAuth } from '../helpers/web.js';
-import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
+import { startBookingNetwork, type BookingNetwork } from '../helpers/booking-network.js';
+import { CALL_HANDLER, signIn } from '../helpers/web.js';
 
 const NHS = '9476719931';
 /** The same number with its check digit wrong. */
@@ -38,10 +31,7 @@ const JOURNEY_KEY = 'slotbridge:booking-journey';
 
 describe('web app: the patient’s details, checked and kept, in a real browser', () => {
   let provider: TestProvider;
-  let spineStore: TestStore;
-  let consumerStore: TestStore;
-  let spine: Spine;
-  let web: FastifyInstance;
+  let network: BookingNetwork;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -52,36 +42,14 @@ describe('web app: the patient’s details, checked and kept, in a real browser'
     await ensureWebBuilt();
     provider = await startTestProvider();
     await addSlots(provider.store, TENANT, telephone);
-    spineStore = await testStore();
-    consumerStore = await testStore();
-    spine = await buildSpine({ ...TEST_SPINE, store: spineStore.store });
-    const base = (await spine.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    await seedDemoSpine(spineStore.store.db);
-    await registerProviderWith(base, {
-      operatorToken: OPERATOR_TOKEN,
-      root: provider.root(),
-      asid: '999000000001',
-      ods: 'RT1',
-      postcode: 'LS1 4AP',
-      dispositions: ['Dx05', 'Dx75'],
-    });
-    web = await buildConsumerWeb({
-      spine: base,
-      identity: consumerIdentity({ user: 'web-handler' }),
-      db: consumerStore.store.db,
-      webDist: WEB_DIST,
-      auth: testAuth(),
-    });
-    url = (await web.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    network = await startBookingNetwork(provider);
+    url = network.url;
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await web?.close();
-    await spine?.app.close();
-    await spineStore?.dispose();
-    await consumerStore?.dispose();
+    await network?.close();
     await provider?.close();
   });
 
