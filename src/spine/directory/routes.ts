@@ -111,14 +111,16 @@ export async function directoryRoutes(
     }
     // putDirectoryService checks every field (the ID from the path too) whatever its static type says.
     const before = (await getDirectoryService(db, pathId)) ?? null;
-    const after = await store.transaction(async (trx) => {
-      await putDirectoryService(trx, { ...(body as DirectoryService), id: pathId });
+    // 201 or 200 comes from the write itself (which of two concurrent first PUTs created the service),
+    // never from the read above, which only gives the audit its "before".
+    const { created, after } = await store.transaction(async (trx) => {
+      const isNew = await putDirectoryService(trx, { ...(body as DirectoryService), id: pathId });
       const stored = (await getDirectoryService(trx, pathId))!;
       const action = 'put-directory-service';
       await auditSpine(trx, { actor: actorOf(request), action, target: `service:${pathId}`, before, after: stored });
-      return stored;
+      return { created: isNew, after: stored };
     });
-    return reply.code(before ? 200 : 201).send(after);
+    return reply.code(created ? 201 : 200).send(after);
   });
 
   app.delete<ById>('/services/*', operatorOnly, async (request, reply) => {
