@@ -19,6 +19,7 @@ import { directoryRoutes } from './directory/routes.js';
 import { endpointRoutes } from './endpoints/routes.js';
 import { registerSpineErrors, sendOutcome, single, spineClientErrorHandler, useSpineSchemas } from './http.js';
 import { actorOf, auditSpine, registerOperatorGuard, spineAudit, type OperatorGuardOptions } from './operator.js';
+import { demoCredentials, type NationalCredentials } from './national-credentials.js';
 import type { TargetAddressOptions } from './proxy/address-policy.js';
 import { DirectoryView } from './proxy/authorisation.js';
 import { ProxyCallLog } from './proxy/log.js';
@@ -44,6 +45,8 @@ export interface SpineOptions {
   https?: { key: Buffer; cert: Buffer; ca: Buffer; requestCert: boolean; rejectUnauthorized: boolean };
   /** The proxy's client certificate for providers served over https. */
   proxyClientTls?: { key: Buffer; cert: Buffer; ca: Buffer };
+  /** Who may search the DoS and SDS stand-ins (default: the public demo credentials; national-credentials.ts). */
+  national?: NationalCredentials;
 }
 
 export interface Spine {
@@ -54,8 +57,20 @@ export interface Spine {
 
 /** The URLs of a spine whose base URL is `base` (no trailing slash). */
 export function spineUrls(base: string) {
-  return { spine: base, directory: `${base}/directory`, endpoints: `${base}/endpoints`, proxy: `${base}/proxy` };
+  return {
+    spine: base,
+    directory: `${base}/directory`,
+    endpoints: `${base}/endpoints`,
+    proxy: `${base}/proxy`,
+    /** The DoS SOAP endpoint (PathWayService 1.5); its WSDL is at `?wsdl`. The path is DoS's own. */
+    dos: `${base}${DOS_PATH}`,
+    /** The SDS FHIR API's base (`/Device`, `/Endpoint`). The path is the SDS API's own. */
+    sds: `${base}${SDS_PATH}`,
+  };
 }
+
+export const DOS_PATH = '/app/api/webservices';
+export const SDS_PATH = '/spine-directory/FHIR/R4';
 
 /** What each of the spine's services serves, with a request to try (the answer at its printed URL). */
 export function spineIndex(base: string) {
@@ -120,6 +135,9 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
     operator,
     onChange: () => directory.invalidate(),
   });
+  const national = options.national ?? demoCredentials();
+  // The national wire: DoS SOAP (src/spine/directory/soap.ts) at DOS_PATH, SDS FHIR (src/spine/endpoints/fhir.ts) at SDS_PATH.
+  void national;
   await app.register(proxyRoutes, {
     prefix: '/proxy',
     directory,
