@@ -47,8 +47,19 @@ async function isKnownDisposition(db: Kysely<Database>, code: string): Promise<b
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/** One ranked result: the whole service (with endpoints and opening times) and its summary. */
+export interface RankedService {
+  service: DirectoryService;
+  summary: ServiceSummary;
+}
+
 /** Ranked summaries; 400 for a malformed or unknown disposition or postcode (named in the message). */
 export async function searchDirectory(db: Kysely<Database>, q: DirectoryQuery): Promise<ServiceSummary[]> {
+  return (await rankDirectory(db, q)).map((r) => r.summary);
+}
+
+/** The search, keeping each result's whole service (the DoS SOAP answer carries endpoints and rota sessions). */
+export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Promise<RankedService[]> {
   if (!isDispositionCode(q.disposition)) {
     throw badRequest(
       `disposition ${JSON.stringify(String(q.disposition).slice(0, 40))} is not a disposition code such as Dx05`,
@@ -113,7 +124,9 @@ export async function searchDirectory(db: Kysely<Database>, q: DirectoryQuery): 
         (a.service.id < b.service.id ? -1 : a.service.id > b.service.id ? 1 : 0),
     );
 
-  return ranked.slice(0, max).map(({ service, km, open, next }, i) => summary(service, i + 1, km, open, next));
+  return ranked
+    .slice(0, max)
+    .map(({ service, km, open, next }, i) => ({ service, summary: summary(service, i + 1, km, open, next) }));
 }
 
 function summary(
