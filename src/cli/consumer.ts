@@ -15,12 +15,15 @@ import type { Store } from '../store/store.js';
 import type { Command } from './command.js';
 import { DEFAULT_SPINE_PORT } from './spine.js';
 import { UsageError, instantOption, print, requireString, say, storeOptions, type Options } from './io.js';
+import { NATIONAL_NOTE, nationalFrom, nationalLine, nationalOptions } from './national.js';
 import { openStoreFrom } from './with-store.js';
 
 const IDENTITY_NOTE =
-  'each also takes --spine URL --asid ASID --ods CODE --user ID (or SLOTBRIDGE_SPINE, _ASID, _ODS, _USER), --data DIR and --json';
+  'each also takes --spine URL --asid ASID --ods CODE --user ID (or SLOTBRIDGE_SPINE, _ASID, _ODS, _USER), --data DIR and --json; ' +
+  NATIONAL_NOTE;
 
 const identityOptions = {
+  ...nationalOptions,
   spine: { type: 'string' },
   asid: { type: 'string' },
   ods: { type: 'string' },
@@ -67,9 +70,11 @@ async function withConsumer<T>(values: Options, fn: (consumer: Consumer, store: 
     odsCode: (values.ods as string | undefined) ?? process.env.SLOTBRIDGE_ODS,
     user: (values.user as string | undefined) ?? process.env.SLOTBRIDGE_USER,
   });
+  const national = nationalFrom(values, process.env, spine);
+  say(nationalLine(national));
   const [{ Consumer }, store] = await Promise.all([import('../consumer/consumer.js'), openStoreFrom(values)]);
   try {
-    return await fn(new Consumer({ spine, identity, db: store.db }), store);
+    return await fn(new Consumer({ national, identity, db: store.db }), store);
   } finally {
     await store.close();
   }

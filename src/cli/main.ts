@@ -5,8 +5,10 @@ import { helpText, runCommand, type Command } from './command.js';
 import { consumerCommands } from './consumer.js';
 import { UsageError, print, say, storeOptions, type Options } from './io.js';
 import { providerCommands, startProvider, startupAdminToken, untilSignalled } from './provider.js';
+import { nationalFrom } from './national.js';
 import {
   announceSpine,
+  demoCredentialsLine,
   fetchWith,
   operatorTokenLine,
   registerProviderWith,
@@ -85,8 +87,10 @@ async function startCommand(values: Options): Promise<number> {
     }
     // The call handler's web app (plain HTTP on this machine; with --tls it calls the spine over mutual TLS as "consumer").
     // Its capacity area forwards to the provider's admin API (with --tls, over mutual TLS as "consumer" too).
+    // Its national services: the spine's stand-ins, unless SLOTBRIDGE_DOS_URL and the rest say otherwise (docs/going-live.md).
+    const national = nationalFrom({}, process.env, spine.urls.spine);
     web = await startConsumerWeb({
-      spine: spine.urls.spine,
+      national,
       store,
       port: portOption(values['web-port'], DEFAULT_WEB_PORT),
       host: values.host as string | undefined,
@@ -131,6 +135,7 @@ async function startCommand(values: Options): Promise<number> {
     [
       ...announceSpine(spine.urls),
       ...(spine.operatorTokenMade ? [operatorTokenLine(spine.operatorToken)] : []),
+      ...demoCredentialsLine(spine.national),
       ...(web ? [`web: ${web.url}`] : []),
       ...(signIn ? [`sign in: ${signIn.url} (user ${signIn.username}, password ${signIn.password})`] : []),
       ...(capacity ? [`capacity: ${capacity.url} (admin token: ${capacity.adminToken})`] : []),

@@ -1,5 +1,11 @@
 /** `slotbridge spine …`: the national stand-ins (directory, endpoint directory, proxy) and their admin commands. */
 import type { Spine, spineUrls } from '../spine/app.js';
+import {
+  DEMO_DOS_USER,
+  DEMO_SDS_APIKEY,
+  parseDosUser,
+  type NationalCredentials,
+} from '../spine/national-credentials.js';
 import type { ProviderRegistration, RegistrationResult } from '../spine/registration.js';
 import type { Store } from '../store/store.js';
 import type { Command } from './command.js';
@@ -15,6 +21,8 @@ export interface RunningSpine {
   /** The operator token the spine takes, and whether it was made for this run (then it must be printed). */
   operatorToken: string;
   operatorTokenMade: boolean;
+  /** Who may search the DoS and SDS stand-ins, and whether that is the public demo credentials. */
+  national: NationalCredentials & { demo: boolean };
   close(): Promise<void>;
 }
 
@@ -83,6 +91,7 @@ export async function startSpine(values: Options, store?: Store, proxyAllow: str
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
     throw new UsageError('--proxy-timeout must be a whole number of milliseconds');
   const operator = await operatorTokenFor(values);
+  const national = standInCredentials(values, process.env);
   const proxyTargets = await proxyTargetsOf(values, proxyAllow);
   const [{ buildSpine, spineUrls }, { seedDemoSpine }, { loadPki, tlsClientOptions, tlsServerOptions }] =
     await Promise.all([import('../spine/app.js'), import('../spine/demo.js'), import('../spine/tls.js')]);
@@ -107,6 +116,7 @@ export async function startSpine(values: Options, store?: Store, proxyAllow: str
     proxyTimeoutMs: timeout,
     https: pki ? tlsServerOptions(pki, 'spine', { requireClientCert: true }) : undefined,
     proxyClientTls: pki ? tlsClientOptions(pki, 'spine') : undefined,
+    national,
   });
   const address = await spine.app.listen({ port, host });
   const actual = new URL(address);
@@ -116,6 +126,7 @@ export async function startSpine(values: Options, store?: Store, proxyAllow: str
     urls: spineUrls(base),
     operatorToken: operator.token,
     operatorTokenMade: operator.made,
+    national,
     close: async () => {
       await spine.app.close();
       if (ownStore) await store!.close();
@@ -134,7 +145,48 @@ export function announceSpine(urls: ReturnType<typeof spineUrls>): string[] {
     `directory: ${urls.directory}`,
     `endpoints: ${urls.endpoints}`,
     `proxy: ${urls.proxy}`,
+    `dos: ${urls.dos}`,
+    `sds: ${urls.sds}`,
   ];
+}
+
+/** How the stand-ins' credentials are printed when they are the public demo ones. */
+export function demoCredentialsLine(national: { demo: boolean }): string[] {
+  if (!national.demo) return [];
+  return [
+    `dos and sds credentials: the public demo ones (DoS user ${DEMO_DOS_USER.username}, password ${DEMO_DOS_USER.password}; ` +
+      `SDS apikey ${DEMO_SDS_APIKEY}); give --dos-account and --sds-apikey to choose others`,
+  ];
+}
+
+/**
+ * `--dos-account NAME:PASSWORD …` and `--sds-apikey KEY …` (or SLOTBRIDGE_SPINE_DOS_ACCOUNT and
+ * SLOTBRIDGE_SPINE_SDS_APIKEY): who may search the DoS and SDS stand-ins; the public demo credentials when
+ * neither is given.
+ */
+export function standInCredentials(values: Options, env: NodeJS.ProcessEnv): NationalCredentials & { demo: boolean } {
+  const accounts = [
+    ...((values['dos-account'] as string[] | undefined) ?? []),
+    ...(env.SLOTBRIDGE_SPINE_DOS_ACCOUNT ? [env.SLOTBRIDGE_SPINE_DOS_ACCOUNT] : []),
+  ];
+  const keys = [
+    ...((values['sds-apikey'] as string[] | undefined) ?? []),
+    ...(env.SLOTBRIDGE_SPINE_SDS_APIKEY ? [env.SLOTBRIDGE_SPINE_SDS_APIKEY] : []),
+  ];
+  const dosUsers = accounts.map((a) => {
+    const user = parseDosUser(a);
+    if (!user || user.password.length < 12)
+      throw new UsageError('--dos-account must be NAME:PASSWORD with a password of at least 12 characters');
+    return user;
+  });
+  for (const key of keys)
+    if (key.length < 16) throw new UsageError('--sds-apikey must be at least 16 characters');
+  if (!dosUsers.length && !keys.length) return { dosUsers: [DEMO_DOS_USER], sdsApiKeys: [DEMO_SDS_APIKEY], demo: true };
+  return {
+    dosUsers: dosUsers.length ? dosUsers : [DEMO_DOS_USER],
+    sdsApiKeys: keys.length ? keys : [DEMO_SDS_APIKEY],
+    demo: !dosUsers.length || !keys.length,
+  };
 }
 
 /** `fetch`, presenting a client certificate when mutual TLS is on (Node's own fetch cannot). */
@@ -236,6 +288,7 @@ async function serveCommand(values: Options): Promise<number> {
   print(values, { ...running.urls, operatorToken: running.operatorToken }, [
     ...announceSpine(running.urls),
     ...(running.operatorTokenMade ? [operatorTokenLine(running.operatorToken)] : []),
+    ...demoCredentialsLine(running.national),
   ]);
   say('ready: press Ctrl+C to stop');
   await untilSignalled(running.close);
@@ -355,10 +408,10 @@ export const spineCommands: Command[] = [
     name: 'spine',
     usage:
       '[--port N] [--host H] [--data DIR | --database-url URL] [--seed demo] [--proxy-timeout MS] [--tls DIR] ' +
-      '[--operator-token T] [--proxy-allow-private] [--proxy-allow CIDR …]',
+      '[--operator-token T] [--proxy-allow-private] [--proxy-allow CIDR …] [--dos-account NAME:PASSWORD …] [--sds-apikey KEY …]',
     summary:
-      'the directory, endpoint directory and proxy (port 4100); prints the spine:, directory:, endpoints: and proxy: URLs, ' +
-      'and the operator token when it made one',
+      'the directory (DoS SOAP), endpoint directory (SDS FHIR) and proxy (port 4100); prints the spine:, directory:, ' +
+      'endpoints:, proxy:, dos: and sds: URLs, and the operator token when it made one',
     options: {
       ...storeOptions,
       port: { type: 'string' },
@@ -369,6 +422,8 @@ export const spineCommands: Command[] = [
       'operator-token': { type: 'string' },
       'proxy-allow-private': { type: 'boolean' },
       'proxy-allow': { type: 'string', multiple: true },
+      'dos-account': { type: 'string', multiple: true },
+      'sds-apikey': { type: 'string', multiple: true },
     },
     run: serveCommand,
   },

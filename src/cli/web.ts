@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumerIdentity } from '../consumer/identity.js';
+import type { NationalConfig } from '../consumer/national.js';
 import { buildConsumerWeb } from '../consumer/web.js';
 import type { OidcSettings, WebAuthOptions } from '../consumer/web-auth.js';
 import type { Store } from '../store/store.js';
@@ -36,7 +37,10 @@ export async function ensureWebBuilt(): Promise<void> {
 }
 
 export interface WebOptions {
-  spine: string;
+  /** Where DoS, SDS and the proxy are (src/cli/national.ts reads them from flags and the environment). */
+  national?: NationalConfig;
+  /** Or a Slotbridge spine, whose stand-ins are used with the demo credentials. */
+  spine?: string;
   store: Store;
   /** Who may sign in (local users, OpenID Connect) and from which hosts. */
   auth: WebAuthOptions;
@@ -52,6 +56,7 @@ export interface WebOptions {
  */
 export async function buildWeb(options: WebOptions): Promise<FastifyInstance> {
   const app = await buildConsumerWeb({
+    national: options.national,
     spine: options.spine,
     identity: consumerIdentity(),
     db: options.store.db,

@@ -1,5 +1,5 @@
 /**
- * The consumer's workflows, as a call handler meets them, over the spine and the proxy only:
+ * The consumer's workflows, as a call handler meets them, over the national services only (DoS, SDS, the proxy):
  * find services (with their booking availability and free slots in the time frame), show a
  * service's slots, book, cancel, rebook, and show a patient's appointments. Every step the reports
  * need is recorded (events.ts). The CLI and the web app both drive this class.
@@ -20,10 +20,14 @@ import { nhsNumberOf, preparePatient } from './patient.js';
 import { ProviderClient, type Route } from './provider-client.js';
 import { referralDocument, storeReferral } from './referral.js';
 import { searchSlots, type SlotView } from './slots.js';
-import { SpineClient, type ServiceDetails, type ServiceSummary } from './spine-client.js';
+import { nationalClients, standInConfig, type NationalClients, type NationalConfig } from './connect.js';
+import type { EndpointDirectory, ServiceDetails, ServiceDirectory, ServiceSummary } from './national.js';
 
 export interface ConsumerOptions {
-  spine: string;
+  /** Where DoS, SDS and the proxy are, with the credentials each needs (connect.ts; docs/going-live.md). */
+  national?: NationalConfig;
+  /** Shorthand for `national`: the stand-ins of the Slotbridge spine at this base URL, with the demo credentials. */
+  spine?: string;
   identity: ConsumerIdentity;
   /** The consumer's own store (events, bookings, referral documents); without it nothing is kept. */
   db?: Kysely<Database>;
@@ -61,17 +65,27 @@ export interface Rebooked {
 const DAY = 86_400_000;
 
 export class Consumer {
-  readonly spine: SpineClient;
+  /** The service directory (DoS). */
+  readonly directory: ServiceDirectory;
+  /** The endpoint directory (SDS). */
+  readonly endpoints: EndpointDirectory;
   readonly client: ProviderClient;
+  /** Where this consumer's national services are (without secrets: describeConfig). */
+  readonly national: NationalConfig;
   private readonly events: EventSink;
+  private readonly clients: NationalClients;
 
   constructor(
     private readonly options: ConsumerOptions,
-    spine?: SpineClient,
+    clients?: NationalClients,
   ) {
-    this.spine = spine ?? new SpineClient(options.spine, options.fetchImpl);
-    this.client = new ProviderClient(this.spine.urls.proxy, options.identity, {
-      fetchImpl: options.fetchImpl,
+    if (!options.national && !options.spine) throw new Error('a Consumer needs `national` (or `spine`, for the stand-ins)');
+    this.national = options.national ?? standInConfig(options.spine!);
+    this.clients = clients ?? nationalClients(this.national, options.fetchImpl);
+    this.directory = this.clients.directory;
+    this.endpoints = this.clients.endpoints;
+    this.client = new ProviderClient(this.clients.proxy, options.identity, {
+      fetchImpl: this.clients.fetchImpl,
       retryDelaysMs: options.retryDelaysMs,
     });
     this.events = options.db ? new StoreEventSink(options.db) : NO_EVENTS;
@@ -80,14 +94,14 @@ export class Consumer {
   /**
    * The same consumer acting for one person (the web app's signed-in call handler): every JWT it sends
    * names them as the requesting practitioner, and every event it records names them as the user.
-   * It shares this consumer's spine client; the system's ASID, organisation and device stay the same.
+   * It shares this consumer's national clients; the system's ASID, organisation and device stay the same.
    */
   forUser(user: NonNullable<Requester['user']>): Consumer {
     const identity: ConsumerIdentity = {
       ...this.options.identity,
       requester: { ...this.options.identity.requester, user },
     };
-    return new Consumer({ ...this.options, identity }, this.spine);
+    return new Consumer({ ...this.options, identity }, this.clients);
   }
 
   private record(e: ConsumerEvent, encounter: Encounter = {}): Promise<void> {
@@ -111,17 +125,20 @@ export class Consumer {
   async findServices(
     q: { disposition: string; postcode: string; age?: number; withSlots?: boolean } & Encounter,
   ): Promise<FoundService[]> {
-    const summaries = await this.spine.searchServices({ disposition: q.disposition, postcode: q.postcode, age: q.age });
+    const summaries = await this.directory.searchServices({
+      disposition: q.disposition,
+      postcode: q.postcode,
+      age: q.age,
+      ...(q.encounterId ? { caseRef: q.encounterId } : {}),
+    });
     const assessedAt = q.assessedAt ?? Date.now();
     const frameEnd = timeFrameEnd(q.disposition, assessedAt);
     const found = await Promise.all(
       summaries.map(async (service): Promise<FoundService> => {
         let route: BookingRoute;
         try {
-          route = await resolveBookingRoute(
-            this.spine,
-            (await this.spine.serviceDetails(service.id)) as ServiceDetails,
-          );
+          // CheckCapacitySummary carries each service's endpoints: no second directory call.
+          route = await resolveBookingRoute(this.endpoints, service);
         } catch (err) {
           route = { bookable: false, serviceId: service.id, reason: 'no-such-asid', message: (err as Error).message };
         }
@@ -162,7 +179,7 @@ export class Consumer {
     serviceId: string,
     q: { from?: Date; to?: Date } & Encounter = {},
   ): Promise<{ service: ServiceDetails; route: Route; slots: SlotView[] }> {
-    const { service, route } = await bookableRoute(this.spine, serviceId);
+    const { service, route } = await bookableRoute(this.directory, this.endpoints, serviceId);
     const window = this.window(q);
     const { slots } = await searchSlots(this.client, route, {
       serviceId,
@@ -355,7 +372,7 @@ export class Consumer {
 
   /** Records a referral sent without a booking; refused for a booking-only service (C2–C4). */
   async referWithoutBooking(serviceId: string, encounter: Encounter = {}): Promise<void> {
-    const service = await this.spine.serviceDetails(serviceId);
+    const service = await this.directory.serviceDetails(serviceId);
     if (requiresBooking(service)) {
       await this.record({ kind: 'referral-withheld', serviceId, details: { reason: 'requirebooking' } }, encounter);
       throw new ConsumerError(
@@ -383,7 +400,7 @@ export class Consumer {
         `This consumer did not make the booking ${appointmentUrl}; say which service it is with (--service ID).`,
         'consumer',
       );
-    const { route } = await bookableRoute(this.spine, serviceId);
+    const { route } = await bookableRoute(this.directory, this.endpoints, serviceId);
     return { route, serviceId };
   }
 
@@ -502,7 +519,7 @@ export class Consumer {
     if (!/^\d{10}$/.test(nhsNumber))
       throw new ConsumerError('bad-nhs-number', `NHS number ${nhsNumber} is not 10 digits.`, 'consumer');
     const routes: { serviceId: string; route: Route }[] = [];
-    if (serviceId) routes.push({ serviceId, route: (await bookableRoute(this.spine, serviceId)).route });
+    if (serviceId) routes.push({ serviceId, route: (await bookableRoute(this.directory, this.endpoints, serviceId)).route });
     else if (this.options.db) {
       const rows = await this.options.db
         .selectFrom('consumer_booking')

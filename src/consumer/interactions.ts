@@ -11,3 +11,6 @@ export const INTERACTION = {
 
 export const isCareConnect = (interaction: string) => interaction.includes(':careconnect:');
 export const isGpConnect = (interaction: string) => interaction.includes(':gpconnect:');
+
+/** The slot search's other name (docs/decisions.md): some systems register it so in the endpoint directory. */
+export const SLOT_SEARCH_ALIAS = `${CC}:search:slot`;

@@ -138,3 +138,25 @@ export interface EndpointDirectory {
 /** Demo credentials of the local stand-ins (docs/security.md): public knowledge, for the laptop network only. */
 export const DEMO_DOS_USER = { username: 'slotbridge-demo', password: 'slotbridge-demo-password' };
 export const DEMO_SDS_APIKEY = 'slotbridge-demo-apikey';
+
+/**
+ * Where the national services are (connect.ts builds the clients; docs/going-live.md): DoS's SOAP endpoint
+ * and API account, the SDS FHIR API and its API key, the secure proxy, and the client certificate.
+ */
+export interface NationalConfig {
+  dos: { url: string; username: string; password: string };
+  sds: { url: string; apiKey: string };
+  proxy: string;
+  /** PEM; given, every national call presents this client certificate and trusts only `ca` (when given). */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+}
+
+/** The stand-ins of a Slotbridge spine at `spine` (its base URL), with their public demo credentials. */
+export function standInConfig(spine: string): NationalConfig {
+  const base = spine.replace(/\/+$/, '');
+  return {
+    dos: { url: `${base}/app/api/webservices`, ...DEMO_DOS_USER },
+    sds: { url: `${base}/spine-directory/FHIR/R4`, apiKey: DEMO_SDS_APIKEY },
+    proxy: `${base}/proxy`,
+  };
+}

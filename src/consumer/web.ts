@@ -16,12 +16,14 @@ import type { TSchema } from 'typebox';
 import { faultFrom, routeSchemaCompiler } from '../validation/route-schema.js';
 import type { Database } from '../store/schema.js';
 import { isNoFixedAbode, orderForChoice, plainReason, shortReference } from './choosing.js';
+import { describeConfig } from './connect.js';
 import { Consumer } from './consumer.js';
 import { DISPOSITIONS, breachMinutes } from './dispositions.js';
 import { ConsumerError } from './errors.js';
 import { StoreEventSink } from './events.js';
 import { unknownPostcodeMessage } from '../fhir/patient-details.js';
 import type { ConsumerIdentity } from './identity.js';
+import type { NationalConfig } from './national.js';
 import { installWebAuth, signedInUser, type WebAuthOptions } from './web-auth.js';
 import {
   Booked,
@@ -45,7 +47,9 @@ import {
 } from './web-schemas.js';
 
 export interface ConsumerWebOptions {
-  spine: string;
+  /** Where DoS, SDS and the proxy are (connect.ts); or `spine`, a Slotbridge spine's stand-ins. */
+  national?: NationalConfig;
+  spine?: string;
   /** The consumer system (ASID, organisation, device); the user is whoever is signed in. */
   identity: ConsumerIdentity;
   db: Kysely<Database>;
@@ -117,6 +121,7 @@ function patientName(stored: string): string {
 export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024, trustProxy: options.auth.trustProxy ?? false });
   const consumer = new Consumer({
+    national: options.national,
     spine: options.spine,
     identity: options.identity,
     db: options.db,
@@ -155,6 +160,13 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   api.get('/api/dispositions', { schema: { response: ok(DispositionList) } }, async () =>
     Object.entries(DISPOSITIONS).map(([code, d]) => ({ code, text: d.text })),
   );
+
+  // Where this web app's national calls go (the settings page): addresses and the DoS account's name, never a secret.
+  api.get('/api/settings', async () => ({
+    ...describeConfig(consumer.national),
+    asid: options.identity.asid,
+    odsCode: options.identity.requester.organisation.odsCode,
+  }));
 
   api.get('/api/services', { schema: { querystring: ServicesQuery, response: ok(FoundServices) } }, async (request) => {
     const q = request.query;
@@ -207,7 +219,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
   });
 
   api.get('/api/services/:id', { schema: { params: ServiceParams } }, async (request) =>
-    as(request).spine.serviceDetails(request.params.id),
+    as(request).directory.serviceDetails(request.params.id),
   );
 
   api.get(
@@ -295,7 +307,7 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
     for (const id of new Set(rows.map((r) => r.service_id)))
       names.set(
         id,
-        await consumer.spine.serviceDetails(id).then(
+        await consumer.directory.serviceDetails(id).then(
           (d) => d.name,
           () => undefined,
         ),

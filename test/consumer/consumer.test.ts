@@ -95,7 +95,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
       ['2000099008', 'invalid-endpoint'],
     ];
     for (const [id, want] of expected) {
-      const route = await resolveBookingRoute(consumer.spine, await consumer.spine.serviceDetails(id));
+      const route = await resolveBookingRoute(consumer.endpoints, await consumer.directory.serviceDetails(id));
       if (want === 'bookable') {
         assert.ok(route.bookable, JSON.stringify(route));
         assert.equal(route.serviceRoot, provider.root());
@@ -430,7 +430,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     const noSpine = new Consumer({ spine: 'http://127.0.0.1:9', identity: consumerIdentity() });
     await rejectsWith(noSpine.findServices({ disposition: 'Dx05', postcode: 'LS1' }), 'network', /cannot reach/);
     await rejectsWith(consumer.slots('2000099009'), 'no-booking-endpoint', /takes no bookings/);
-    await rejectsWith(consumer.spine.serviceDetails('404404'), 'no-such-service');
+    await rejectsWith(consumer.directory.serviceDetails('404404'), 'no-such-service');
     await rejectsWith(
       consumer.book({ serviceId: SERVICE, slotId: 'no-such-slot', patient: examplePatient, reason: 'x' }),
       'slot-gone',

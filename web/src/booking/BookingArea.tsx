@@ -26,6 +26,7 @@ import {
 } from './patient';
 import { PatientForm } from './PatientForm';
 import { LocationStep, ServicesStep } from './ServicesStep';
+import { SettingsPage } from './SettingsPage';
 import { SlotsStep } from './SlotsStep';
 
 const uuid = () => crypto.randomUUID();
@@ -343,7 +344,7 @@ function BookingArea(props: {
   }
 }
 
-/** The booking area's two pages: book a patient (`/`) and the patient's bookings (`/bookings`). */
+/** The booking area's pages: book a patient (`/`), the patient's bookings (`/bookings`) and where the app points (`/settings`). */
 export function BookingSection() {
   const { path, query } = useLocation();
   // The NHS number goes from the confirmation to the bookings page in memory, never in the URL.
@@ -357,7 +358,7 @@ export function BookingSection() {
         setDispositions([{ code: 'Dx05', text: 'Contact a primary care service within 2 hours' }]),
       );
   }, []);
-  const page = path === '/bookings' ? '/bookings' : '/';
+  const page = path === '/bookings' || path === '/settings' ? path : '/';
   return (
     <>
       <SubNavigation
@@ -366,6 +367,7 @@ export function BookingSection() {
         items={[
           { href: '/', text: 'Book a patient' },
           { href: '/bookings', text: "Patient's bookings" },
+          { href: '/settings', text: 'Settings' },
         ]}
       />
       {page === '/' ? (
@@ -377,8 +379,10 @@ export function BookingSection() {
             navigate('/bookings');
           }}
         />
-      ) : (
+      ) : page === '/bookings' ? (
         <BookingsPage nhsNumber={nhs} />
+      ) : (
+        <SettingsPage />
       )}
     </>
   );

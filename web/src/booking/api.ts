@@ -49,8 +49,20 @@ async function call<T>(path: string, init?: { method?: string; body?: unknown })
   return json as T;
 }
 
+/** Where the app's national calls go (GET /api/settings); never a secret. */
+export interface Settings {
+  dos: string;
+  dosUser: string;
+  sds: string;
+  proxy: string;
+  clientCertificate: boolean;
+  asid: string;
+  odsCode: string;
+}
+
 export const api = {
   dispositions: () => call<Disposition[]>('/api/dispositions'),
+  settings: () => call<Settings>('/api/settings'),
   services: (q: { disposition: string; postcode: string; location?: string; age?: number; encounterId: string }) => {
     const query = new URLSearchParams({ disposition: q.disposition, postcode: q.postcode, encounterId: q.encounterId });
     if (q.location) query.set('location', q.location);
