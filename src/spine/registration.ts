@@ -173,7 +173,9 @@ export async function registerProvider(db: Kysely<Database>, reg: ProviderRegist
           ? previous(given)
           : previous(existing?.attributes);
     const attributes = [...given.filter((a) => a.name !== REQUIRE_BOOKING.name), ...requireBookingAttribute];
-    await putDirectoryService(db, { ...service, attributes, endpoints });
+    // Listed under the registering organisation's ODS code: the code its system is filed under in the
+    // endpoint directory, which a consumer searches by (the SDS FHIR API has no search by ASID alone).
+    await putDirectoryService(db, { ...service, odsCode: reg.odsCode.toUpperCase(), attributes, endpoints });
   }
   return {
     asid: reg.asid,
