@@ -16,6 +16,10 @@ import { consumerIdentity } from '../../src/consumer/identity.js';
 import { preparePatient } from '../../src/consumer/patient.js';
 import { buildSpine, type Spine } from '../../src/spine/app.js';
 import { seedDemoSpine } from '../../src/spine/demo.js';
+import type { DirectoryService } from '../../src/spine/directory/model.js';
+import { deleteDirectoryService, putDirectoryService } from '../../src/spine/directory/repository.js';
+import { putAccreditedSystem } from '../../src/spine/endpoints/repository.js';
+import { BOOKING_INTERACTIONS, INTERACTIONS } from '../../src/spine/interactions.js';
 import { SERVICE, startTestProvider, type TestProvider } from '../helpers/provider.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 import { OPERATOR_TOKEN, TEST_SPINE } from '../helpers/spine.js';
@@ -89,7 +93,9 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
       ['2000099009', 'no-booking-endpoint'],
       ['2000099003', 'several-booking-endpoints'],
       ['2000099004', 'no-such-asid'],
-      ['2000099005', 'no-booking-interactions'],
+      // An accredited system with no Care Connect interaction: the SDS FHIR API finds Devices only by an
+      // interaction, so from outside it is the same as no system at all (docs/going-live.md).
+      ['2000099005', 'no-such-asid'],
       ['2000099006', 'care-connect-and-gp-connect'],
       ['2000099007', 'several-endpoints'],
       ['2000099008', 'invalid-endpoint'],
@@ -105,6 +111,62 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
         assert.equal(!route.bookable && route.reason, want, id);
         assert.ok(!route.bookable && route.message.length > 30, id);
       }
+    }
+  });
+
+  it('C9–C11 over the SDS FHIR API: an ODS: booking endpoint resolves; a partial registration, several systems and a missing ODS code do not', async () => {
+    const db = spineStore.store.db;
+    const service = (id: string, address: string, odsCode?: string): DirectoryService => ({
+      id,
+      name: `Discovery case ${id}`,
+      type: 'UTC',
+      ...(odsCode ? { odsCode } : {}),
+      address: ['1 Test Street'],
+      postcode: 'LS1 4AP',
+      openingTimes: [],
+      openAllHours: true,
+      dispositions: ['Dx05'],
+      ageRange: { min: 0, max: 130 },
+      attributes: [],
+      endpoints: [{ order: 1, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address }],
+    });
+    // A system registered for the slot search but not for booking.
+    await putAccreditedSystem(db, {
+      uniqueIdentifier: '200000000921',
+      nhsMHSPartyKey: 'X9B21-0000921',
+      nhsIDCode: 'X9B21',
+      name: 'Slot search only',
+      nhsAsSvcIA: [INTERACTIONS.slotSearch],
+    });
+    // An organisation with two booking systems.
+    for (const asid of ['200000000922', '200000000923'])
+      await putAccreditedSystem(db, {
+        uniqueIdentifier: asid,
+        nhsMHSPartyKey: `X9B22-0000${asid.slice(-3)}`,
+        nhsIDCode: 'X9B22',
+        name: `Booking system ${asid}`,
+        nhsAsSvcIA: BOOKING_INTERACTIONS,
+      });
+    const cases: [DirectoryService, NoBookingReason | 'bookable'][] = [
+      [service('2000099921', 'ASID:200000000921', 'X9B21'), 'no-booking-interactions'],
+      [service('2000099922', 'ODS:X9B22'), 'several-booking-systems'],
+      [service('2000099923', `ASID:${PROVIDER_ASID}`), 'no-ods-code'],
+      [service('2000099924', 'ODS:RT1'), 'bookable'],
+      // The provider's ASID under another organisation's code: SDS has no such Device there.
+      [service('2000099925', `ASID:${PROVIDER_ASID}`, 'X9B99'), 'no-such-asid'],
+    ];
+    for (const [entry, want] of cases) {
+      await putDirectoryService(db, entry);
+      const route = await resolveBookingRoute(consumer.endpoints, await consumer.directory.serviceDetails(entry.id));
+      if (want === 'bookable') {
+        assert.ok(route.bookable, JSON.stringify(route));
+        assert.equal(route.asid, PROVIDER_ASID);
+        assert.equal(route.serviceRoot, provider.root());
+      } else {
+        assert.equal(!route.bookable && route.reason, want, `${entry.id}: ${JSON.stringify(route)}`);
+        assert.ok(!route.bookable && route.message.includes(entry.name), route.bookable ? '' : route.message);
+      }
+      await deleteDirectoryService(db, entry.id);
     }
   });
 
