@@ -74,18 +74,27 @@ export const SDS_PATH = '/spine-directory/FHIR/R4';
 
 /** What each of the spine's services serves, with a request to try (the answer at its printed URL). */
 export function spineIndex(base: string) {
-  const { directory, endpoints, proxy } = spineUrls(base);
+  const { directory, endpoints, proxy, dos, sds } = spineUrls(base);
   return {
     directory: {
-      service: 'the service directory (a stand-in for NHS Directory of Services)',
+      service:
+        'the service directory stand-in’s admin interface (JSON): consumers search it as NHS Directory of Services, ' +
+        `over SOAP at ${dos} (WSDL at ${dos}?wsdl)`,
       search: `${directory}/services?disposition={Dx code}&postcode={postcode}[&age=N]`,
       example: `${directory}/services?disposition=Dx05&postcode=LS1%204AP`,
       service_by_id: `${directory}/services/{service id}`,
+      dos,
+      wsdl: `${dos}?wsdl`,
     },
     endpoints: {
-      service: 'the endpoint directory (a stand-in for the Spine Directory Service)',
+      service:
+        'the endpoint directory stand-in’s admin interface (LDAP-shaped JSON): consumers search it as the Spine ' +
+        `Directory Service FHIR API at ${sds} (apikey header)`,
       accredited_system: `${endpoints}/as/{ASID}`,
       message_handling: `${endpoints}/mhs?partyKey={party key}[&interaction={interaction id}]`,
+      sds,
+      device: `${sds}/Device?organization=https://fhir.nhs.uk/Id/ods-organization-code|{ODS}&identifier=https://fhir.nhs.uk/Id/nhsServiceInteractionId|{interaction}`,
+      endpoint: `${sds}/Endpoint?organization=https://fhir.nhs.uk/Id/ods-organization-code|{ODS}&identifier=https://fhir.nhs.uk/Id/nhsMhsPartyKey|{party key}`,
     },
     proxy: {
       service: 'the secure proxy (a stand-in for the Spine Secure Proxy)',
