@@ -28,6 +28,8 @@ describe('slotbridge start: the demo network', () => {
     directory: string;
     endpoints: string;
     proxy: string;
+    dos: string;
+    sds: string;
     web: string;
     signIn: { url: string; username: string; password: string };
     operatorToken: string;
@@ -55,6 +57,8 @@ describe('slotbridge start: the demo network', () => {
     assert.equal(network.directory, `${network.spine}/directory`);
     assert.equal(network.endpoints, `${network.spine}/endpoints`);
     assert.equal(network.proxy, `${network.spine}/proxy`);
+    assert.equal(network.dos, `${network.spine}/app/api/webservices`, 'the DoS SOAP endpoint, at DoS’s own path');
+    assert.equal(network.sds, `${network.spine}/spine-directory/FHIR/R4`, 'the SDS FHIR API base, at its own path');
     assert.ok(network.tenants.length >= 2);
     assert.match(network.operatorToken, /^sbop_[A-Za-z0-9_-]{43}$/, 'the demo network makes its own operator token');
   });
@@ -76,6 +80,101 @@ describe('slotbridge start: the demo network', () => {
     }
     const web = await fetch(network.web);
     assert.equal(web.status, 200);
+    // The DoS line: its WSDL at ?wsdl names both operations. The SDS line: a FHIR API that wants its apikey.
+    const wsdl = await fetch(`${network.dos}?wsdl`);
+    assert.equal(wsdl.status, 200);
+    const wsdlText = await wsdl.text();
+    assert.match(wsdlText, /CheckCapacitySummary/);
+    assert.match(wsdlText, /ServiceDetailsById/);
+    const device =
+      `${network.sds}/Device?organization=${encodeURIComponent('https://fhir.nhs.uk/Id/ods-organization-code|R9R')}` +
+      `&identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhsServiceInteractionId|${INTERACTIONS.slotSearch}`)}`;
+    const noKey = await fetch(device);
+    assert.equal(noKey.status, 401);
+    assert.equal(((await noKey.json()) as { resourceType: string }).resourceType, 'OperationOutcome');
+    const withKey = await fetch(device, { headers: { apikey: 'slotbridge-demo-apikey' } });
+    assert.equal(withKey.status, 200);
+    assert.equal(((await withKey.json()) as { resourceType: string }).resourceType, 'Bundle');
+  });
+
+  it('the consumer commands take DoS, SDS and the proxy as separate settings, and refuse a national URL without its credential', async () => {
+    const consumerData = join(dir, 'consumer-national');
+    const explicit = [
+      '--dos-url',
+      network.dos,
+      '--dos-user',
+      'slotbridge-demo',
+      '--sds-url',
+      network.sds,
+      '--sds-apikey',
+      'slotbridge-demo-apikey',
+      '--proxy-url',
+      network.proxy,
+      '--spine',
+      'http://127.0.0.1:9',
+      '--data',
+      consumerData,
+    ];
+    const find = await runCli(['consumer', 'find', '--disposition', 'Dx06', '--postcode', 'WF1 3HS', ...explicit], {
+      SLOTBRIDGE_DOS_PASSWORD: 'slotbridge-demo-password',
+    });
+    assert.equal(find.code, 0, find.stderr);
+    assert.match(find.stdout, /2000022001 {2}Northgate UTC walk-in appointments/);
+    assert.match(
+      find.stdout,
+      /takes bookings/,
+      'found over DoS SOAP, resolved over SDS FHIR, searched through the proxy',
+    );
+    assert.ok(
+      find.stderr.includes(
+        `dos: ${network.dos} (user slotbridge-demo) · sds: ${network.sds} · proxy: ${network.proxy}`,
+      ),
+    );
+
+    const wrong = await runCli(['consumer', 'find', '--disposition', 'Dx06', '--postcode', 'WF1 3HS', ...explicit], {
+      SLOTBRIDGE_DOS_PASSWORD: 'not-the-password',
+    });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /DoS/);
+    assert.match(wrong.stderr, /user name or password|credentials|authentication/i);
+    assert.doesNotMatch(wrong.stderr, /not-the-password/, 'a password is never printed');
+
+    const noUser = await runCli([
+      'consumer',
+      'find',
+      '--disposition',
+      'Dx06',
+      '--postcode',
+      'WF1',
+      '--dos-url',
+      network.dos,
+    ]);
+    assert.equal(noUser.code, 2);
+    assert.match(noUser.stderr, /--dos-url needs the DoS account/);
+    const noKey = await runCli([
+      'consumer',
+      'find',
+      '--disposition',
+      'Dx06',
+      '--postcode',
+      'WF1',
+      '--sds-url',
+      network.sds,
+    ]);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /--sds-url needs the application’s API key/);
+    const halfCert = await runCli([
+      'consumer',
+      'find',
+      '--disposition',
+      'Dx06',
+      '--postcode',
+      'WF1',
+      '--cert',
+      'a.pem',
+    ]);
+    assert.equal(halfCert.code, 2);
+    assert.match(halfCert.stderr, /--cert and --key go together/);
   });
 
   it('docs/examples/book-by-hand.sh, the provider guide’s worked example, books and reads back as written', (t) => {
