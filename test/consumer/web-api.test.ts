@@ -74,6 +74,25 @@ describe('booking app API', () => {
     return { status: res.status, body: (await res.json()) as any };
   };
 
+  it('the settings page: where the app’s DoS, SDS and proxy calls go, and never a password or key', async () => {
+    assert.equal((await fetch(`${api}/settings`)).status, 401, 'signed-in call handlers only');
+    const res = await authed(`${api}/settings`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const settings = JSON.parse(text);
+    const spineBase = new URL(settings.proxy).origin;
+    assert.deepEqual(settings, {
+      dos: `${spineBase}/app/api/webservices`,
+      dosUser: 'slotbridge-demo',
+      sds: `${spineBase}/spine-directory/FHIR/R4`,
+      proxy: `${spineBase}/proxy`,
+      clientCertificate: false,
+      asid: '200000000111',
+      odsCode: 'A1001',
+    });
+    assert.doesNotMatch(text, /slotbridge-demo-password|slotbridge-demo-apikey/);
+  });
+
   it('fs_xfercare: after a booking the provider can fetch the referral document by the UUID the booking carried', async () => {
     const slots = (await (await authed(`${api}/services/${SERVICE}/slots?disposition=Dx75`)).json()) as any;
     assert.ok(slots.slots.every((s: any) => s.breachMinutes === 0));
