@@ -42,12 +42,12 @@ const INTERACTION_EXTENSION = 'https://fhir.nhs.uk/StructureDefinition/Extension
 /** What each refusal means for us, in words a call handler's support desk can act on. */
 const MEANING: Record<number, string> = {
   400: 'SDS refused the search parameters',
-  401: 'SDS did not accept our API key (check the apikey this consumer is configured with)',
-  403: 'SDS refuses this application (its API key is not allowed to use the SDS FHIR API)',
-  404: 'nothing answers at this address (check the SDS base URL)',
+  401: 'SDS did not accept our API key; check the apikey this consumer is configured with',
+  403: 'SDS refuses this application: its API key is not allowed to use the SDS FHIR API',
+  404: 'nothing answers at this address; check the SDS base URL',
   405: 'SDS does not allow this method',
   406: 'SDS cannot answer in FHIR JSON',
-  429: 'SDS is limiting our calls (too many requests); try again shortly',
+  429: 'SDS is limiting our calls, too many requests; try again shortly',
   500: 'SDS had an internal error',
   502: 'SDS could not read the directory behind it',
   503: 'SDS is unavailable',
@@ -157,7 +157,7 @@ export class SdsClient implements EndpointDirectory {
     for (const [name, value] of params) url.searchParams.append(name, value);
     const correlationId = randomUUID();
     const what = `The SDS ${kind} search`;
-    const traced = `(X-Correlation-ID ${correlationId})`;
+    const traced = `X-Correlation-ID ${correlationId}`;
     const init = {
       headers: { accept: 'application/fhir+json', apikey: this.options.apiKey, 'x-correlation-id': correlationId },
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
@@ -176,7 +176,7 @@ export class SdsClient implements EndpointDirectory {
         : (error.cause?.message ?? error.message);
       throw new ConsumerError(
         timedOut ? 'sds-timeout' : 'network',
-        `${what} failed: cannot reach ${url.origin} (${reason}) ${traced}.`,
+        `${what} failed: cannot reach ${url.origin} (${reason}; ${traced}).`,
         'network',
         { correlationId },
       );
@@ -196,8 +196,8 @@ export class SdsClient implements EndpointDirectory {
         MEANING[response.status] ?? (response.status >= 500 ? 'SDS had an error' : 'SDS refused the search');
       throw new ConsumerError(
         `sds-${response.status}`,
-        `${what} failed: ${meaning} (${response.status}${said ? `: ${said}` : ''})` +
-          `${retryAfter ? `; retry after ${retryAfter} s` : ''} ${traced}.`,
+        `${what} failed: ${meaning} (${response.status}${said ? `: ${said}` : ''}` +
+          `${retryAfter ? `; retry after ${retryAfter} s` : ''}; ${traced}).`,
         'endpoint-directory',
         { ...details, outcome: outcome as OperationOutcome | undefined, ...(retryAfter ? { retryAfter } : {}) },
       );
@@ -206,7 +206,7 @@ export class SdsClient implements EndpointDirectory {
     if (bundle?.resourceType !== 'Bundle' || (bundle.entry !== undefined && !Array.isArray(bundle.entry)))
       throw new ConsumerError(
         'sds-bad-answer',
-        `${what} failed: the answer (${response.status}) was not a FHIR Bundle ${traced}.`,
+        `${what} failed: the answer was not a FHIR Bundle (${response.status}; ${traced}).`,
         'endpoint-directory',
         details,
       );

@@ -398,7 +398,12 @@ describe('SDS FHIR API stand-in', () => {
 
     it('401 without the apikey header or with a key it does not know, before anything else', async () => {
       const path = `/Device?${org('R9R')}&${interaction(READ_SLOT)}`;
-      for (const headers of [{}, { apikey: '' }, { apikey: 'not-a-key' }, { apikey: DEMO_SDS_APIKEY }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { apikey: '' },
+        { apikey: 'not-a-key' },
+        { apikey: DEMO_SDS_APIKEY },
+      ]) {
         for (const p of [path, '/Patient', '/Endpoint']) {
           const res = await call(p, { headers });
           assertRefusal(res, 401, 'forbidden', 'ACCESS_DENIED');
