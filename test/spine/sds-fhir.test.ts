@@ -438,6 +438,9 @@ describe('SDS FHIR API stand-in', () => {
           assert.equal(res.headers.get('allow'), 'GET');
         }
       }
+      // However the path is written.
+      const encoded = await call('/%44evice', { method: 'POST', headers: { apikey: API_KEY } });
+      assertRefusal(encoded, 405, 'not-supported', 'NOT_IMPLEMENTED');
       const head = await fetch(`${sds}/Device?${org('R9R')}&${interaction(READ_SLOT)}`, {
         method: 'HEAD',
         headers: { apikey: API_KEY },
@@ -518,6 +521,9 @@ describe('SDS FHIR API stand-in', () => {
       assertRefusal(bad, 400, 'required', 'BAD_REQUEST');
       assert.match(bad.body.issue[0].diagnostics, /^HTTP 400: Bad Request \(Invalid X-Correlation-ID header/);
       assert.notEqual(bad.headers.get('x-correlation-id'), 'not-a-uuid');
+      const lost = await call('/Patient', { headers: { apikey: API_KEY, 'x-correlation-id': 'not-a-uuid' } });
+      assertRefusal(lost, 404, 'not-found', 'NO_RECORD_FOUND');
+      assert.equal(lost.body.id, lost.headers.get('x-correlation-id'));
     });
   });
 

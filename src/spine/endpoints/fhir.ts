@@ -235,8 +235,13 @@ export async function sdsFhirRoutes(
       );
     if (!isSdsApiKey(opts.national, key))
       throw new SdsRefusal(401, 'forbidden', platformDenied('Invalid ApiKey'), undefined);
-    const path = request.url.split('?')[0]!.slice(app.prefix.length);
-    if (!operations.has(path)) return; // the not-found handler answers
+    // The route the router matched (undefined for an unknown path), not the raw URL, which may be encoded.
+    const route = request.routeOptions.url;
+    if (route === undefined || !operations.has(route.slice(app.prefix.length))) {
+      // The not-found handler answers, with the caller's correlation id only when it is a UUID.
+      if (correlationId !== undefined && !UUID.test(correlationId)) request.sdsCorrelationId = undefined;
+      return;
+    }
     if (request.method !== 'GET')
       throw new SdsRefusal(405, 'not-supported', NOT_IMPLEMENTED, 'HTTP operation not supported', { Allow: 'GET' });
     if (correlationId !== undefined && !UUID.test(correlationId)) {
@@ -245,6 +250,18 @@ export async function sdsFhirRoutes(
     }
     request.sdsCorrelationId = correlationId ?? randomUUID();
   });
+
+  // Every other method the server knows reaches these paths too, to be refused (405) before any body is read.
+  const otherMethods = app.supportedMethods.filter((method) => method !== 'GET' && method !== 'HEAD');
+  for (const url of operations) {
+    app.route({
+      method: otherMethods,
+      url,
+      handler: async () => {
+        throw new SdsRefusal(405, 'not-supported', NOT_IMPLEMENTED, 'HTTP operation not supported', { Allow: 'GET' });
+      },
+    });
+  }
 
   const answer = (request: FastifyRequest, reply: FastifyReply, type: string, body: unknown) =>
     reply
