@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { directoryRoutes } from './directory/routes.js';
+import { dosSoapRoutes } from './directory/soap.js';
 import { endpointRoutes } from './endpoints/routes.js';
 import { registerSpineErrors, sendOutcome, single, spineClientErrorHandler, useSpineSchemas } from './http.js';
 import { actorOf, auditSpine, registerOperatorGuard, spineAudit, type OperatorGuardOptions } from './operator.js';
@@ -137,6 +138,7 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
   });
   const national = options.national ?? demoCredentials();
   // The national wire: DoS SOAP (src/spine/directory/soap.ts) at DOS_PATH, SDS FHIR (src/spine/endpoints/fhir.ts) at SDS_PATH.
+  await app.register(dosSoapRoutes, { prefix: DOS_PATH, store, national });
   void national;
   await app.register(proxyRoutes, {
     prefix: '/proxy',
