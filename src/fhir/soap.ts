@@ -103,7 +103,10 @@ export function readEnvelope(text: string): SoapMessage {
   const root = readXml(text);
   const version = root.ns === SOAP12_NS ? '1.2' : root.ns === SOAP11_NS ? '1.1' : undefined;
   if (root.name !== 'Envelope' || !version)
-    throw new SoapReadError('not-soap', `the document element is ${root.name} in namespace "${root.ns}", not a SOAP Envelope`);
+    throw new SoapReadError(
+      'not-soap',
+      `the document element is ${root.name} in namespace "${root.ns}", not a SOAP Envelope`,
+    );
   const header = root.children.find((c) => c.ns === root.ns && c.name === 'Header');
   const body = root.children.find((c) => c.ns === root.ns && c.name === 'Body');
   if (!body) throw new SoapReadError('not-soap', 'the SOAP Envelope has no Body');

@@ -63,13 +63,17 @@ export const FAULTS = {
   notXml: (status = 400) => fault(108, 'Malformed XML: The soap message is not valid xml.', status),
   notSoap: () => fault(108, 'Malformed XML: Unable to identify the SOAP version'),
   searchDateTime: () => fault(108, 'Parameter Validation: Search date and time is invalid'),
-  future: (value: string) => fault(109, `Parameter Validation: searchDateTime (${value}) more than 12 months in future`),
+  future: (value: string) =>
+    fault(109, `Parameter Validation: searchDateTime (${value}) more than 12 months in future`),
   past: (value: string) => fault(110, `Parameter Validation: searchDateTime (${value}) more than 1 minute in the past`),
   forceDistance: () =>
     fault(113, 'Parameter Validation: where the distance override value is true, a distance value must be provided'),
   age: () => fault(114, 'Parameter Validation: Invalid age supplied - mandatory field, only whole numbers allowed'),
   ageDays: () =>
-    fault(115, 'Parameter Validation: Invalid age value supplied. Supported values where Days format is used are numbers between 0-31'),
+    fault(
+      115,
+      'Parameter Validation: Invalid age value supplied. Supported values where Days format is used are numbers between 0-31',
+    ),
   ageMonths: () =>
     fault(
       116,
@@ -81,7 +85,10 @@ export const FAULTS = {
       'Parameter Validation: Invalid age value supplied. Supported values where Years format is used are whole numbers between 2-129',
     ),
   ageGroup: () =>
-    fault(118, 'Parameter Validation: Invalid age value supplied. Supported values where AgeGroup is used are: 1, 2, 3, 4'),
+    fault(
+      118,
+      'Parameter Validation: Invalid age value supplied. Supported values where AgeGroup is used are: 1, 2, 3, 4',
+    ),
   ageFormat: () =>
     fault(119, 'Parameter Validation: Invalid age format supplied - supported values Years, Months, Days, AgeGroup'),
   symptomGroup: () => fault(120, 'Parameter Validation: Symptom Group could not be found'),
@@ -230,7 +237,8 @@ function readCase(c: XmlElement | undefined, now: number): Case {
   const symptomGroup = whole(childText(c, 'symptomGroup'));
   if (symptomGroup === undefined || symptomGroup < 1) throw FAULTS.symptomGroup();
   const discriminators = children(child(c, 'symptomDiscriminatorList'), 'int').map((e) => whole(e.text));
-  if (discriminators.length === 0 || discriminators.some((d) => d === undefined || d < 1)) throw FAULTS.discriminators();
+  if (discriminators.length === 0 || discriminators.some((d) => d === undefined || d < 1))
+    throw FAULTS.discriminators();
 
   // Pathways dispositions go to DoS as integers: Dx05 is 1005, Dx333 is 10333.
   const disposition = /^10(\d{1,4})$/.exec(childText(c, 'disposition') ?? '');
@@ -394,7 +402,10 @@ function send(reply: FastifyReply, version: SoapVersion, status: number, xml: st
 const sendFault = (reply: FastifyReply, version: SoapVersion, f: DosFault) =>
   send(reply, version, f.status, writeFault(version, { code: f.code, reason: f.reason }));
 
-async function answer(request: FastifyRequest, opts: DosSoapOptions): Promise<{ version: SoapVersion; body: XmlContent }> {
+async function answer(
+  request: FastifyRequest,
+  opts: DosSoapOptions,
+): Promise<{ version: SoapVersion; body: XmlContent }> {
   const mediaType = String(request.headers['content-type'] ?? '')
     .split(';')[0]!
     .trim()
@@ -421,7 +432,10 @@ async function answer(request: FastifyRequest, opts: DosSoapOptions): Promise<{ 
       );
     const action = actionOf(request);
     if (action && action !== dosAction(name) && action !== name)
-      throw senderFault(version, `The SOAP action ${JSON.stringify(action.slice(0, 120))} does not match the body's ${name}`);
+      throw senderFault(
+        version,
+        `The SOAP action ${JSON.stringify(action.slice(0, 120))} does not match the body's ${name}`,
+      );
 
     // DoS's order: the XML, then the user, then the version, then the request's fields.
     const user = child(operation, 'userInfo');
@@ -452,7 +466,8 @@ export async function dosSoapRoutes(app: FastifyInstance, opts: DosSoapOptions):
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  const versionOf = (err: unknown): SoapVersion => ((err as { version?: SoapVersion }).version === '1.1' ? '1.1' : '1.2');
+  const versionOf = (err: unknown): SoapVersion =>
+    (err as { version?: SoapVersion }).version === '1.1' ? '1.1' : '1.2';
   app.setErrorHandler((err, request, reply) => {
     const version = versionOf(err);
     if (err instanceof DosFault) return sendFault(reply, version, err);
@@ -479,6 +494,11 @@ export async function dosSoapRoutes(app: FastifyInstance, opts: DosSoapOptions):
 
   app.post('/', async (request, reply) => {
     const { version, body } = await answer(request, opts);
-    return send(reply, version, 200, writeEnvelope(version, qualify(body) as XmlContent, { namespaces: { ns1: DOS_NS } }));
+    return send(
+      reply,
+      version,
+      200,
+      writeEnvelope(version, qualify(body) as XmlContent, { namespaces: { ns1: DOS_NS } }),
+    );
   });
 }

@@ -100,7 +100,12 @@ const COMPLEX: Record<string, Field[]> = {
     one('comment', 's:string'),
   ],
   ArrayOfAttributes: [list('attribute', 'tns:Attribute')],
-  Attribute: [one('dataType', 's:string'), one('name', 's:string'), one('description', 's:string'), one('value', 's:string')],
+  Attribute: [
+    one('dataType', 's:string'),
+    one('name', 's:string'),
+    one('description', 's:string'),
+    one('value', 's:string'),
+  ],
   ArrayOfCapacityAttributes: [list('capacityAttribute', 'tns:CapacityAttribute', 1)],
   CapacityAttribute: [one('name', 's:string'), one('description', 's:string'), one('value', 's:string')],
   ArrayOfServiceAgeRanges: [list('ageRange', 'tns:AgeRange')],
@@ -116,7 +121,11 @@ const COMPLEX: Record<string, Field[]> = {
   TimeOfDay: [one('hours', 's:short'), one('minutes', 's:short')],
   ArrayOfOpenTimeSpecified: [list('openTimeSpecified', 's:string')],
   ArrayOfServices: [list('service', 'tns:ServiceDetail')],
-  ServiceDetail: [one('id', 's:string'), one('odsCode', 's:string'), opt('serviceEndpoints', 'tns:ArrayOfServiceEndpoints')],
+  ServiceDetail: [
+    one('id', 's:string'),
+    one('odsCode', 's:string'),
+    opt('serviceEndpoints', 'tns:ArrayOfServiceEndpoints'),
+  ],
   ArrayOfHospitalScores: [list('hospital', 'tns:Hospital')],
   Hospital: [
     one('hospital_name', 's:string'),
@@ -180,7 +189,10 @@ export function dosWsdl(location: string): string {
       { '@_name': MESSAGES[op][0], 'wsdl:part': { '@_name': 'parameters', '@_element': `tns:${op}` } },
       { '@_name': MESSAGES[op][1], 'wsdl:part': { '@_name': 'parameters', '@_element': `tns:${op}Response` } },
     ]),
-    { '@_name': 'ServiceVersionHeader', 'wsdl:part': { '@_name': 'ServiceVersion', '@_element': 'tns:serviceVersion' } },
+    {
+      '@_name': 'ServiceVersionHeader',
+      'wsdl:part': { '@_name': 'ServiceVersion', '@_element': 'tns:serviceVersion' },
+    },
   ];
   return writeXml({
     'wsdl:definitions': {
@@ -209,7 +221,11 @@ export function dosWsdl(location: string): string {
           '@_name': op,
           'soap12:operation': { '@_soapAction': dosAction(op), '@_style': 'document' },
           'wsdl:input': {
-            'soap12:header': { '@_message': 'tns:ServiceVersionHeader', '@_part': 'ServiceVersion', '@_use': 'literal' },
+            'soap12:header': {
+              '@_message': 'tns:ServiceVersionHeader',
+              '@_part': 'ServiceVersion',
+              '@_use': 'literal',
+            },
             'soap12:body': { '@_use': 'literal' },
           },
           'wsdl:output': { 'soap12:body': { '@_use': 'literal' } },
