@@ -19,6 +19,8 @@ export type SoapVersion = '1.1' | '1.2';
 export interface XmlElement {
   ns: string;
   name: string;
+  /** Its attributes as written (namespace declarations left out). */
+  attributes: Record<string, string>;
   text: string;
   children: XmlElement[];
 }
@@ -53,17 +55,19 @@ function resolve(node: Ordered, scope: Map<string, string>): XmlElement | undefi
   if (!tag) return undefined;
   const attributes = node[':@'] ?? {};
   let inner = scope;
+  const own: Record<string, string> = {};
   for (const [name, value] of Object.entries(attributes)) {
     if (name === 'xmlns' || name.startsWith('xmlns:')) {
       if (inner === scope) inner = new Map(scope);
       inner.set(name === 'xmlns' ? '' : name.slice(6), String(value));
-    }
+    } else own[name] = String(value);
   }
   const colon = tag.indexOf(':');
   const prefix = colon < 0 ? '' : tag.slice(0, colon);
   const element: XmlElement = {
     ns: inner.get(prefix) ?? '',
     name: colon < 0 ? tag : tag.slice(colon + 1),
+    attributes: own,
     text: '',
     children: [],
   };
@@ -149,7 +153,12 @@ export function faultOf(message: SoapMessage): SoapFault | undefined {
   return { code: childText(fault, 'faultcode') ?? '', reason: childText(fault, 'faultstring') ?? '' };
 }
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  suppressEmptyNode: false,
+  suppressBooleanAttributes: false,
+});
 
 /** An XMLBuilder object: element names (prefixed as you declare them) to text, numbers, objects or lists. */
 export type XmlContent = Record<string, unknown>;
