@@ -86,14 +86,16 @@ function faultError(what: string, code: string, reason: string, status: number):
   if (n >= 114 && n <= 119) return err('directory-age', 'the directory did not accept the patient’s age.');
   if (n === 120) return err('directory-symptom-group', 'the directory does not know the symptom group.');
   if (n === 121) return err('directory-unknown-disposition', 'the directory does not know this disposition.');
-  if (n === 303) return err('directory-permission', 'our DoS account lacks the web-service permission.');
-  if (n === 300 || n === 302 || n === 1001)
+  // 302 is also given for a missing permission (soap_api_errors_v1_5), which soap_auth_1_5 numbers 303.
+  if (n === 303 || (n === 302 && /privilege/i.test(reason)))
+    return err('directory-permission', 'our DoS account lacks the permission to use the web service.');
+  if (n === 302 || n === 1001)
     return err(
       'directory-authentication',
       'the directory refused our DoS credentials; check the DoS username and password.',
     );
   if (n === 504) return err('directory-timeout', 'the directory timed out.');
-  if (n === 100 || n === 500)
+  if (n === 100 || n === 300 || n === 500)
     return err('directory-unavailable', 'the directory had an internal error; try again shortly.');
   return err('directory-fault', 'the directory refused the request.');
 }
