@@ -88,7 +88,13 @@ export function readXml(text: string): XmlElement {
   if (/<!DOCTYPE/i.test(text)) throw new SoapReadError('not-xml', 'a document type declaration is not allowed');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new SoapReadError('not-xml', `${valid.err.msg} (line ${valid.err.line})`);
-  const nodes = parser.parse(text) as Ordered[];
+  let nodes: Ordered[];
+  try {
+    nodes = parser.parse(text) as Ordered[];
+  } catch (err) {
+    // The parser's own limits (e.g. more than 100 nested elements) make the document unreadable too.
+    throw new SoapReadError('not-xml', (err as Error).message);
+  }
   const roots = nodes.map((n) => resolve(n, new Map([['xml', 'http://www.w3.org/XML/1998/namespace']])));
   const root = roots.find((r): r is XmlElement => r !== undefined);
   if (!root) throw new SoapReadError('not-xml', 'the document has no element');

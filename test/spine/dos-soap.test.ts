@@ -303,6 +303,11 @@ describe('DoS SOAP interface (spine stand-in)', () => {
       ['not a SOAP envelope', `<?xml version="1.0"?><web:CheckCapacitySummary xmlns:web="${NS}"/>`, '108'],
       ['a DOCTYPE', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>${ccs()}`, '108'],
       ['empty body', '', '108'],
+      [
+        'elements nested 1,000 deep',
+        ccs().replace('<web:c>', `<web:c>${'<x>'.repeat(1000)}${'</x>'.repeat(1000)}`),
+        '108',
+      ],
       ['unknown operation', envelope('FindEverything', USER), 'env:Sender'],
       [
         'empty body element',
