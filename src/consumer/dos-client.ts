@@ -240,32 +240,33 @@ export class DosClient implements ServiceDirectory {
       { header: { 'web:serviceVersion': DOS_SERVICE_VERSION }, namespaces: { web: DOS_NAMESPACE } },
     );
     const { init = {}, dispatcher } = this.options;
+    const headers = new Headers(init.headers);
+    headers.set('content-type', soapContentType('1.2', `${DOS_NAMESPACE}/${operation}`));
+    headers.set('accept', 'application/soap+xml, text/xml');
+    const timeout = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
+    let answer: string;
     try {
       response = await this.fetchImpl(this.options.url, {
         ...init,
         method: 'POST',
-        headers: {
-          ...(init.headers as Record<string, string> | undefined),
-          'content-type': soapContentType('1.2', `${DOS_NAMESPACE}/${operation}`),
-          accept: 'application/soap+xml, text/xml',
-        },
+        headers,
         body: envelope,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
         ...(dispatcher ? { dispatcher } : {}),
       } as RequestInit);
+      answer = await response.text();
     } catch (err) {
       const e = err as Error & { cause?: Error };
-      const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+      const timedOut = timeout.aborted;
       throw new ConsumerError(
         timedOut ? 'directory-timeout' : 'network',
         timedOut
-          ? `${what} failed: the directory did not answer within ${Math.round(this.timeoutMs / 1000)} s.`
+          ? `${what} failed: the directory did not answer within ${Math.round(this.timeoutMs / 100) / 10} s.`
           : `${what} failed: cannot reach the directory at ${new URL(this.options.url).origin} (${e.cause?.message ?? e.message}).`,
         timedOut ? 'directory' : 'network',
       );
     }
-    const answer = await response.text();
     let message: SoapMessage;
     try {
       message = readEnvelope(answer);

@@ -69,8 +69,10 @@ describe('DoS client against answers shaped like the published DoS API', () => {
 
   it('sends a SOAP 1.2 CheckCapacitySummary with the version header, credentials and the disposition as DoS’s integer', async () => {
     serve(fixture('check-capacity-summary.xml'));
-    await client().searchServices({ disposition: 'Dx05', postcode: 'LS1 4AP', age: 40, caseRef: 'case-7' });
+    const init = { headers: new Headers({ 'x-request-id': 'trace-1', 'content-type': 'application/json' }) };
+    await client({ init }).searchServices({ disposition: 'Dx05', postcode: 'LS1 4AP', age: 40, caseRef: 'case-7' });
     const { headers, message, operation } = lastRequest();
+    assert.equal(headers['x-request-id'], 'trace-1');
     assert.match(
       String(headers['content-type']),
       /^application\/soap\+xml;.*action="https:\/\/nww\.pathwaysdos\.nhs\.uk\/app\/api\/webservices\/CheckCapacitySummary"/,
