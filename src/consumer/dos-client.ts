@@ -7,7 +7,7 @@
  * (`serviceEndPoints`/`EndPoint`, `isCompressionEnabled`) read as the WSDL's. Every DoS fault becomes a
  * ConsumerError with a code per fault, except "no services found" (102), which is an empty list.
  */
-import { isOpen, nextOpening, type SessionDay } from '../fhir/opening-hours.js';
+import { isOpen, nextOpening, type DatedSession, type SessionDay } from '../fhir/opening-hours.js';
 import {
   SoapReadError,
   child,
@@ -144,6 +144,23 @@ function readRota(list: XmlElement | undefined): RotaSession[] {
   return sessions;
 }
 
+/** `openTimeSpecified` entries, DD-MM-YYYY-hh:mm-hh:mm (ccs_field_def_v1_5); 00:00-00:00 is closed that day. */
+function readSpecified(list: XmlElement | undefined): DatedSession[] {
+  const sessions: DatedSession[] = [];
+  for (const e of children(list, 'openTimeSpecified', true)) {
+    const m = /^(\d{2})-(\d{2})-(\d{4})-(\d{2}:\d{2})-(\d{2}:\d{2})$/.exec(e.text);
+    if (!m) continue;
+    const [, dd, mm, yyyy, open, close] = m as unknown as [string, string, string, string, string, string];
+    const closed = open === '00:00' && close === '00:00';
+    sessions.push({
+      date: `${yyyy}-${mm}-${dd}`,
+      open,
+      close: !closed && (close === '23:59' || close <= open) ? '24:00' : close,
+    });
+  }
+  return sessions;
+}
+
 function readEndpoints(list: XmlElement | undefined): DirectoryEndpoint[] {
   const items = list?.children.filter((c) => c.name.toLowerCase() === 'endpoint') ?? [];
   return items
@@ -192,6 +209,7 @@ function readDestination(d: XmlElement, rank: number, at: number): ServiceSummar
   const hours = {
     openAllHours,
     openingTimes: rotaSessions.map((s) => ({ day: s.day as SessionDay, open: s.start, close: s.end })),
+    dated: readSpecified(child(d, 'openTimeSpecifiedSessions', true)),
   };
   const openNow = isOpen(hours, at);
   const next = openNow ? undefined : nextOpening(hours, at);

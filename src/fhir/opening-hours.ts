@@ -15,9 +15,21 @@ export interface WeeklySession {
   close: string;
 }
 
+/**
+ * A session on one UK date (DoS `openTimeSpecified`): on a date that has any, they replace the weekly
+ * sessions and the 24/7 flag; `00:00`–`00:00` alone means closed all day.
+ */
+export interface DatedSession {
+  /** YYYY-MM-DD, UK local date. */
+  date: string;
+  open: string;
+  close: string;
+}
+
 export interface WeeklyHours {
   openingTimes: WeeklySession[];
   openAllHours?: boolean;
+  dated?: DatedSession[];
 }
 
 const WEEKDAYS: SessionDay[] = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -48,21 +60,38 @@ function localClock(ms: number): { day: number; minute: number; weekday: Session
 const sessionsOn = (hours: WeeklyHours, weekday: SessionDay): WeeklySession[] =>
   hours.openingTimes.filter((t) => t.day === weekday);
 
+/** The sessions of one local day (UTC midnight ms): its dated ones if any, else 'all' for 24/7, else the weekday's. */
+function sessionsOfDay(
+  hours: WeeklyHours,
+  day: number,
+  weekday: SessionDay,
+): { open: string; close: string }[] | 'all' {
+  if (hours.dated?.length) {
+    const date = new Date(day).toISOString().slice(0, 10);
+    const dated = hours.dated.filter((d) => d.date === date);
+    if (dated.length) return dated.filter((d) => !(d.open === '00:00' && d.close === '00:00'));
+  }
+  return hours.openAllHours ? 'all' : sessionsOn(hours, weekday);
+}
+
 /** True when `at` (UTC ms) falls in one of the sessions (open ≤ now < close). */
 export function isOpen(hours: WeeklyHours, at: number): boolean {
-  if (hours.openAllHours) return true;
-  const { minute, weekday } = localClock(at);
-  return sessionsOn(hours, weekday).some((t) => minutesOf(t.open) <= minute && minute < minutesOf(t.close));
+  if (hours.openAllHours && !hours.dated?.length) return true;
+  const { day, minute, weekday } = localClock(at);
+  const sessions = sessionsOfDay(hours, day, weekday);
+  return sessions === 'all' || sessions.some((t) => minutesOf(t.open) <= minute && minute < minutesOf(t.close));
 }
 
 /** The next opening after `at` within a week (UTC ms), or undefined when there is no weekly session. */
 export function nextOpening(hours: WeeklyHours, at: number): number | undefined {
-  if (hours.openAllHours) return at;
+  if (hours.openAllHours && !hours.dated?.length) return at;
   const today = localClock(at);
   for (let offset = 0; offset <= 7; offset++) {
     const day = today.day + offset * DAY_MS;
     const weekday = WEEKDAYS[new Date(day).getUTCDay()]!;
-    const starts = sessionsOn(hours, weekday)
+    const sessions = sessionsOfDay(hours, day, weekday);
+    if (sessions === 'all') return offset === 0 ? at : wallClockToUtc(day);
+    const starts = sessions
       .map((t) => minutesOf(t.open))
       .filter((m) => offset > 0 || m > today.minute)
       .sort((a, b) => a - b);

@@ -191,8 +191,10 @@ describe('DoS client against answers shaped like the published DoS API', () => {
     assert.deepEqual(pharmacy.rotaSessions, [{ day: 'Wed', start: '00:00', end: '24:00' }]);
     assert.deepEqual(pharmacy.address, ['THE AVENUE', 'ALWOODLEY', 'LEEDS']);
     assert.deepEqual(pharmacy.attributes, []);
+    // Open all hours, but a specified session closes it all Wednesday; on Thursday it opens at 08:00 only.
     assert.equal(utc.openAllHours, true);
-    assert.equal(utc.openNow, true);
+    assert.equal(utc.openNow, false);
+    assert.equal(utc.nextOpen, '2026-06-11T07:00:00.000Z');
     assert.deepEqual(utc.endpoints, []);
     assert.equal(utc.attributes[0]?.value, 'FALSE');
     // Late on Wednesday the hub is open and the pharmacy about to close; `max` trims the list.
