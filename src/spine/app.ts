@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/outcome.js';
 import type { Store } from '../store/store.js';
 import { directoryRoutes } from './directory/routes.js';
+import { dosSoapRoutes } from './directory/soap.js';
 import { sdsFhirRoutes } from './endpoints/fhir.js';
 import { endpointRoutes } from './endpoints/routes.js';
 import { registerSpineErrors, sendOutcome, single, spineClientErrorHandler, useSpineSchemas } from './http.js';
@@ -147,6 +148,7 @@ export async function buildSpine(options: SpineOptions): Promise<Spine> {
   });
   const national = options.national ?? demoCredentials();
   // The national wire: DoS SOAP (src/spine/directory/soap.ts) at DOS_PATH, SDS FHIR (src/spine/endpoints/fhir.ts) at SDS_PATH.
+  await app.register(dosSoapRoutes, { prefix: DOS_PATH, store, national });
   await app.register(sdsFhirRoutes, { prefix: SDS_PATH, store, national });
   await app.register(proxyRoutes, {
     prefix: '/proxy',

@@ -1,59 +1,16 @@
 /**
- * Whether a service is open at an instant, and when it next opens. Opening times are UK wall-clock
- * times (Europe/London), so the same "09:00" is 08:00Z in summer (BST) and 09:00Z in winter (GMT).
+ * Whether a directory service is open at an instant, and when it next opens: the logic is shared with
+ * the consumer's DoS client and lives in src/fhir/opening-hours.ts (UK wall-clock sessions).
  */
-import { LOCAL_TIME_ZONE, wallClockToUtc } from '../../fhir/time.js';
-import type { Day, DirectoryService, OpeningTime } from './model.js';
+import { isOpen as openAt, minutesOf, nextOpening as nextAt } from '../../fhir/opening-hours.js';
+import type { DirectoryService } from './model.js';
 
 type Hours = Pick<DirectoryService, 'openingTimes' | 'openAllHours'>;
 
-const WEEKDAYS: Day[] = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const DAY_MS = 86_400_000;
-
-// Building an Intl.DateTimeFormat costs far more than using one; a search judges every candidate.
-const UK_CLOCK = new Intl.DateTimeFormat('en-GB', {
-  timeZone: LOCAL_TIME_ZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
-export const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
-/** The UK local date (as UTC midnight, ms), minute of the day and weekday of an instant. */
-function localClock(ms: number): { day: number; minute: number; weekday: Day } {
-  const parts = UK_CLOCK.formatToParts(new Date(ms));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const day = Date.UTC(get('year'), get('month') - 1, get('day'));
-  return { day, minute: get('hour') * 60 + get('minute'), weekday: WEEKDAYS[new Date(day).getUTCDay()]! };
-}
-
-// BankHoliday sessions never match a weekday: the directory does not know the bank holiday calendar.
-const sessionsOn = (service: Hours, weekday: Day): OpeningTime[] =>
-  service.openingTimes.filter((t) => t.day === weekday);
+export { minutesOf };
 
 /** True when `at` (UTC ms) falls in one of the service's sessions (open ≤ now < close). */
-export function isOpen(service: Hours, at: number): boolean {
-  if (service.openAllHours) return true;
-  const { minute, weekday } = localClock(at);
-  return sessionsOn(service, weekday).some((t) => minutesOf(t.open) <= minute && minute < minutesOf(t.close));
-}
+export const isOpen = (service: Hours, at: number): boolean => openAt(service, at);
 
 /** The next opening after `at` within a week (UTC ms), or undefined when it has no weekly session. */
-export function nextOpening(service: Hours, at: number): number | undefined {
-  if (service.openAllHours) return at;
-  const today = localClock(at);
-  for (let offset = 0; offset <= 7; offset++) {
-    const day = today.day + offset * DAY_MS;
-    const weekday = WEEKDAYS[new Date(day).getUTCDay()]!;
-    const starts = sessionsOn(service, weekday)
-      .map((t) => minutesOf(t.open))
-      .filter((m) => offset > 0 || m > today.minute)
-      .sort((a, b) => a - b);
-    if (starts.length) return wallClockToUtc(day + starts[0]! * 60_000);
-  }
-  return undefined;
-}
+export const nextOpening = (service: Hours, at: number): number | undefined => nextAt(service, at);
