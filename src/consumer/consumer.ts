@@ -79,7 +79,8 @@ export class Consumer {
     private readonly options: ConsumerOptions,
     clients?: NationalClients,
   ) {
-    if (!options.national && !options.spine) throw new Error('a Consumer needs `national` (or `spine`, for the stand-ins)');
+    if (!options.national && !options.spine)
+      throw new Error('a Consumer needs `national` (or `spine`, for the stand-ins)');
     this.national = options.national ?? standInConfig(options.spine!);
     this.clients = clients ?? nationalClients(this.national, options.fetchImpl);
     this.directory = this.clients.directory;
@@ -373,6 +374,17 @@ export class Consumer {
   /** Records a referral sent without a booking; refused for a booking-only service (C2–C4). */
   async referWithoutBooking(serviceId: string, encounter: Encounter = {}): Promise<void> {
     const service = await this.directory.serviceDetails(serviceId);
+    // Whether the service is booking-only is in its attributes, which only a search gives (DoS's details
+    // by ID carry none): without them, a referral is not sent on a guess (C2–C4; hazard H-006).
+    if (service.attributes === undefined) {
+      await this.record({ kind: 'referral-withheld', serviceId, details: { reason: 'attributes-unknown' } }, encounter);
+      throw new ConsumerError(
+        'search-again',
+        `Whether ${service.name} takes referrals without a booking is not known here: search for services again, ` +
+          'then refer from the list.',
+        'directory',
+      );
+    }
     if (requiresBooking(service)) {
       await this.record({ kind: 'referral-withheld', serviceId, details: { reason: 'requirebooking' } }, encounter);
       throw new ConsumerError(
@@ -519,7 +531,8 @@ export class Consumer {
     if (!/^\d{10}$/.test(nhsNumber))
       throw new ConsumerError('bad-nhs-number', `NHS number ${nhsNumber} is not 10 digits.`, 'consumer');
     const routes: { serviceId: string; route: Route }[] = [];
-    if (serviceId) routes.push({ serviceId, route: (await bookableRoute(this.directory, this.endpoints, serviceId)).route });
+    if (serviceId)
+      routes.push({ serviceId, route: (await bookableRoute(this.directory, this.endpoints, serviceId)).route });
     else if (this.options.db) {
       const rows = await this.options.db
         .selectFrom('consumer_booking')

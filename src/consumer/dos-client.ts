@@ -385,14 +385,17 @@ export class DosClient implements ServiceDirectory {
     const serviceId = text(service, 'id') ?? id;
     const known = this.seen.get(serviceId);
     const odsCode = text(service, 'odsCode') ?? known?.odsCode;
+    // ServiceDetailsById carries no name, type, address or attributes (the WSDL's answer is the ID, the ODS
+    // code and the endpoints): they come from the last search that listed the service, when there was one.
+    // Without one the attributes are left out, not empty, so that nobody reads "no requirebooking" into them.
     return {
       id: serviceId,
-      name: known?.name ?? '',
+      name: known?.name || `Service ${serviceId}`,
       type: known?.type ?? '',
       ...(odsCode ? { odsCode } : {}),
       address: known?.address ?? [],
       ...(known?.postcode ? { postcode: known.postcode } : {}),
-      attributes: known?.attributes ?? [],
+      ...(known ? { attributes: known.attributes } : {}),
       endpoints: readEndpoints(child(service, 'serviceEndpoints', true)),
     };
   }

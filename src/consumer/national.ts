@@ -70,7 +70,11 @@ export interface ServiceDetails {
   odsCode?: string;
   address: string[];
   postcode?: string;
-  attributes: DirectoryAttribute[];
+  /**
+   * The service's attributes, when known. DoS's ServiceDetailsById does not carry them: they come from a
+   * search (CheckCapacitySummary) that listed the service; absent when none has.
+   */
+  attributes?: DirectoryAttribute[];
   /** Sorted by `order`. */
   endpoints: DirectoryEndpoint[];
 }

@@ -164,7 +164,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
         assert.equal(route.serviceRoot, provider.root());
       } else {
         assert.equal(!route.bookable && route.reason, want, `${entry.id}: ${JSON.stringify(route)}`);
-        assert.ok(!route.bookable && route.message.includes(entry.name), route.bookable ? '' : route.message);
+        assert.ok(!route.bookable && route.message.includes(entry.id), route.bookable ? '' : route.message);
       }
       await deleteDirectoryService(db, entry.id);
     }
@@ -310,7 +310,8 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     let dropped = false;
     const flaky: typeof fetch = async (input, init) => {
       const response = await fetch(input, init);
-      if (!dropped && init?.method === 'POST') {
+      // The booking's POST (DoS's SOAP searches are POSTs too, and pass).
+      if (!dropped && init?.method === 'POST' && String(input).endsWith('/Appointment')) {
         dropped = true;
         await response.body?.cancel();
         throw new TypeError('fetch failed (connection reset by the test)');
@@ -390,7 +391,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.equal(JSON.parse(approved[0]!.details).minutes, booked.breachMinutes);
   });
 
-  it('C2–C4: no referral without a booking to a booking-only service; allowed when requirebooking is false', async () => {
+  it('C2–C4: no referral without a booking to a booking-only service; allowed when requirebooking is false; a consumer that has not searched refers nothing', async () => {
     await rejectsWith(
       consumer.referWithoutBooking('2000099004', { encounterId: 'enc-ref' }),
       'booking-required',
@@ -399,6 +400,16 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     await consumer.referWithoutBooking('2000099005', { encounterId: 'enc-ref' });
     const kinds = (await events()).filter((e) => e.encounter_id === 'enc-ref').map((e) => e.kind);
     assert.deepEqual(kinds, ['referral-withheld', 'referral-sent']);
+    // H-006: a consumer that has not searched does not know whether a service is booking-only (DoS's details
+    // by ID carry no attributes), so it refers nothing, even to the service that would take the referral.
+    const fresh = new Consumer({ spine: base, identity: consumerIdentity(), db: consumerStore.store.db });
+    await rejectsWith(
+      fresh.referWithoutBooking('2000099005', { encounterId: 'enc-ref-fresh' }),
+      'search-again',
+      /search for services again/,
+    );
+    await fresh.findServices({ disposition: 'Dx05', postcode: 'LS1 4AP', age: 40, withSlots: false });
+    await fresh.referWithoutBooking('2000099005', { encounterId: 'enc-ref-fresh' });
   });
 
   it('ABUS.21: cancel reads the latest version, changes only status; again: "already cancelled"; stale version re-read', async () => {

@@ -243,7 +243,7 @@ describe('DoS client against answers shaped like the published DoS API', () => {
     assert.equal(details.id, '2000012345');
     assert.equal(details.odsCode, 'Y12345');
     assert.equal(details.name, 'Leeds GP Access Hub (booking only)');
-    assert.equal(details.attributes[0]?.name, 'requirebooking');
+    assert.equal(details.attributes?.[0]?.name, 'requirebooking');
     assert.deepEqual(
       details.endpoints.map((e) => [e.order, e.interaction]),
       [
@@ -443,6 +443,12 @@ describe('DoS client against the spine’s DoS stand-in', () => {
       ['ASID:200000000906', 'ASID:200000000907'],
     );
     assert.equal((await rejects(client.serviceDetails('2000000000'))).code, 'no-such-service');
+    // A client that has not searched knows the endpoints but not the name or the attributes: those are left
+    // out rather than read as "no requirebooking" (the booking-only service 2000099004).
+    const fresh = await demo().serviceDetails('2000099004');
+    assert.equal(fresh.name, 'Service 2000099004');
+    assert.equal(fresh.attributes, undefined);
+    assert.ok(fresh.endpoints.some((e) => e.interaction === 'Scheduling'));
   });
 
   it('faults: unknown postcode, wrong credentials, unknown disposition; no services is an empty list', async () => {
