@@ -70,6 +70,15 @@ const STATUS: Record<string, number> = {
   'bad-nhs-number': 400,
   'no-such-service': 404,
   'unknown-appointment': 404,
+  'search-again': 409,
+  // The national services refused or failed this app (its configuration, or their fault), not the user's input.
+  'directory-authentication': 502,
+  'directory-permission': 502,
+  'directory-version': 502,
+  'directory-rejected-request': 502,
+  'directory-bad-answer': 502,
+  'directory-unavailable': 502,
+  'directory-timeout': 504,
 };
 
 function sendError(reply: FastifyReply, err: unknown) {
@@ -197,16 +206,13 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
         registeredPractice: text(q.registeredPractice),
       })
       .catch((err: unknown) => {
-        // The directory refused the postcode (not shaped like one, or in no district it knows): the form says so.
-        if (!location && err instanceof ConsumerError && err.source === 'directory' && err.details.status === 400) {
-          const issues = (err.details.outcome?.issue ?? []) as { expression?: string[] }[];
-          if (issues.some((i) => i.expression?.includes('postcode'))) {
-            const message = unknownPostcodeMessage(q.postcode);
-            throw new ConsumerError('postcode-unknown', message, 'directory', {
-              ...err.details,
-              problems: [{ field: 'postcode', message }],
-            });
-          }
+        // The directory does not know the postcode (DoS fault 101): the form says so, next to the postcode.
+        if (!location && err instanceof ConsumerError && err.code === 'directory-postcode-not-found') {
+          const message = unknownPostcodeMessage(q.postcode);
+          throw new ConsumerError('postcode-unknown', message, 'directory', {
+            ...err.details,
+            problems: [{ field: 'postcode', message }],
+          });
         }
         throw err;
       });
