@@ -97,7 +97,7 @@ describe('slotbridge start: the demo network', () => {
     assert.equal(((await withKey.json()) as { resourceType: string }).resourceType, 'Bundle');
   });
 
-  it('the consumer commands take DoS, SDS and the proxy as separate settings, and refuse a national URL without its credential', async () => {
+  it('consumer commands take DoS, SDS and the proxy as settings, and refuse a national URL without its credential', async () => {
     const consumerData = join(dir, 'consumer-national');
     const explicit = [
       '--dos-url',

@@ -114,7 +114,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     }
   });
 
-  it('C9–C11 over the SDS FHIR API: an ODS: booking endpoint resolves; a partial registration, several systems and a missing ODS code do not', async () => {
+  it('C9–C11 over SDS FHIR: an ODS: endpoint resolves; partial registration, several systems, no ODS code do not', async () => {
     const db = spineStore.store.db;
     const service = (id: string, address: string, odsCode?: string): DirectoryService => ({
       id,
@@ -391,7 +391,7 @@ describe('consumer: discovery, slots, booking, cancel and rebook through the pro
     assert.equal(JSON.parse(approved[0]!.details).minutes, booked.breachMinutes);
   });
 
-  it('C2–C4: no referral without a booking to a booking-only service; allowed when requirebooking is false; a consumer that has not searched refers nothing', async () => {
+  it('C2–C4: no referral without booking to a booking-only one; allowed when requirebooking is false; none before a search', async () => {
     await rejectsWith(
       consumer.referWithoutBooking('2000099004', { encounterId: 'enc-ref' }),
       'booking-required',
