@@ -1,7 +1,7 @@
 /**
  * The credentials the stand-ins of the national directories ask for, as the real services do: DoS's
  * SOAP API a username and password in each request's `userInfo`, the SDS FHIR API an `apikey` header.
- * `slotbridge spine` takes them from `--dos-user NAME:PASSWORD` and `--sds-apikey KEY`; without them it
+ * `slotbridge spine` takes them from `--dos-account NAME:PASSWORD` and `--sds-apikey KEY`; without them it
  * accepts the demo credentials below, which are public (docs/security.md).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
