@@ -41,7 +41,8 @@ function httpUrl(value: string, flag: string): string {
   } catch {
     throw new UsageError(`${flag} ${value} is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${flag} ${value} is not an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`${flag} ${value} is not an http(s) URL`);
   return value.replace(/\/+$/, '');
 }
 
@@ -49,7 +50,9 @@ function pem(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new UsageError(`${flag} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `${flag} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -67,16 +70,20 @@ export function nationalFrom(values: Options, env: NodeJS.ProcessEnv, spine: str
   const dosPassword = get('dos-password', 'SLOTBRIDGE_DOS_PASSWORD');
   if (dosUrl) {
     if (!dosUser || !dosPassword)
-      throw new UsageError('--dos-url needs the DoS account: --dos-user NAME and SLOTBRIDGE_DOS_PASSWORD (or --dos-password)');
+      throw new UsageError(
+        '--dos-url needs the DoS account: --dos-user NAME and SLOTBRIDGE_DOS_PASSWORD (or --dos-password)',
+      );
     config.dos = { url: httpUrl(dosUrl, '--dos-url'), username: dosUser, password: dosPassword };
   } else if (dosUser || dosPassword) {
-    if (!dosUser || !dosPassword) throw new UsageError('--dos-user and its password (SLOTBRIDGE_DOS_PASSWORD) go together');
+    if (!dosUser || !dosPassword)
+      throw new UsageError('--dos-user and its password (SLOTBRIDGE_DOS_PASSWORD) go together');
     config.dos = { ...standIn.dos, username: dosUser, password: dosPassword };
   }
 
   const sdsUrl = get('sds-url', 'SLOTBRIDGE_SDS_URL');
   const apiKey = get('sds-apikey', 'SLOTBRIDGE_SDS_APIKEY');
-  if (sdsUrl && !apiKey) throw new UsageError('--sds-url needs the application’s API key: --sds-apikey KEY (or SLOTBRIDGE_SDS_APIKEY)');
+  if (sdsUrl && !apiKey)
+    throw new UsageError('--sds-url needs the application’s API key: --sds-apikey KEY (or SLOTBRIDGE_SDS_APIKEY)');
   if (sdsUrl || apiKey) config.sds = { url: sdsUrl ? httpUrl(sdsUrl, '--sds-url') : standIn.sds.url, apiKey: apiKey! };
 
   const proxy = get('proxy-url', 'SLOTBRIDGE_PROXY_URL');
@@ -85,7 +92,8 @@ export function nationalFrom(values: Options, env: NodeJS.ProcessEnv, spine: str
   const cert = get('cert', 'SLOTBRIDGE_CERT');
   const key = get('key', 'SLOTBRIDGE_KEY');
   const ca = get('ca', 'SLOTBRIDGE_CA');
-  if (Boolean(cert) !== Boolean(key)) throw new UsageError('--cert and --key go together (the client certificate and its key)');
+  if (Boolean(cert) !== Boolean(key))
+    throw new UsageError('--cert and --key go together (the client certificate and its key)');
   if (ca && !cert) throw new UsageError('--ca is for mutual TLS: give --cert and --key with it');
   if (cert && key)
     config.tls = { cert: pem(cert, '--cert'), key: pem(key, '--key'), ...(ca ? { ca: pem(ca, '--ca') } : {}) };

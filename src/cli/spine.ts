@@ -179,8 +179,7 @@ export function standInCredentials(values: Options, env: NodeJS.ProcessEnv): Nat
       throw new UsageError('--dos-account must be NAME:PASSWORD with a password of at least 12 characters');
     return user;
   });
-  for (const key of keys)
-    if (key.length < 16) throw new UsageError('--sds-apikey must be at least 16 characters');
+  for (const key of keys) if (key.length < 16) throw new UsageError('--sds-apikey must be at least 16 characters');
   if (!dosUsers.length && !keys.length) return { dosUsers: [DEMO_DOS_USER], sdsApiKeys: [DEMO_SDS_APIKEY], demo: true };
   return {
     dosUsers: dosUsers.length ? dosUsers : [DEMO_DOS_USER],

@@ -21,7 +21,13 @@ import { ProviderClient, type Route } from './provider-client.js';
 import { referralDocument, storeReferral } from './referral.js';
 import { searchSlots, type SlotView } from './slots.js';
 import { nationalClients, standInConfig, type NationalClients, type NationalConfig } from './connect.js';
-import type { EndpointDirectory, ServiceDetails, ServiceDirectory, ServiceSummary } from './national.js';
+import {
+  serviceLabel,
+  type EndpointDirectory,
+  type ServiceDetails,
+  type ServiceDirectory,
+  type ServiceSummary,
+} from './national.js';
 
 export interface ConsumerOptions {
   /** Where DoS, SDS and the proxy are, with the credentials each needs (connect.ts; docs/going-live.md). */
@@ -180,13 +186,18 @@ export class Consumer {
     serviceId: string,
     q: { from?: Date; to?: Date } & Encounter = {},
   ): Promise<{ service: ServiceDetails; route: Route; slots: SlotView[] }> {
-    const { service, route } = await bookableRoute(this.directory, this.endpoints, serviceId);
+    const found = await bookableRoute(this.directory, this.endpoints, serviceId);
+    const { route } = found;
     const window = this.window(q);
     const { slots } = await searchSlots(this.client, route, {
       serviceId,
       from: q.from ?? window.from,
       to: q.to ?? window.to,
     });
+    // DoS's details by ID carry no name (unless a search listed the service): the provider's HealthcareService names it.
+    const service = found.service.name
+      ? found.service
+      : { ...found.service, name: slots.find((s) => s.service?.name)?.service?.name ?? serviceLabel(found.service) };
     const assessedAt = q.assessedAt ?? Date.now();
     const within = q.disposition
       ? slots.filter((s) => breachMinutes(q.disposition, assessedAt, s.start) === 0).length
@@ -342,6 +353,7 @@ export class Consumer {
           slot_id: slot.id,
           slot_start: slot.start,
           slot_end: slot.end,
+          service_name: service.name,
           nhs_number: nhsNumberOf(patient) ?? null,
           patient: JSON.stringify(patient),
           document_id: booked.documentId,
@@ -380,7 +392,7 @@ export class Consumer {
       await this.record({ kind: 'referral-withheld', serviceId, details: { reason: 'attributes-unknown' } }, encounter);
       throw new ConsumerError(
         'search-again',
-        `Whether ${service.name} takes referrals without a booking is not known here: search for services again, ` +
+        `Whether ${serviceLabel(service)} takes referrals without a booking is not known here: search for services again, ` +
           'then refer from the list.',
         'directory',
       );

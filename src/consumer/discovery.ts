@@ -16,7 +16,14 @@
  */
 import { ConsumerError } from './errors.js';
 import { INTERACTION, SLOT_SEARCH_ALIAS, isCareConnect, isGpConnect } from './interactions.js';
-import type { DirectoryEndpoint, EndpointDirectory, SdsDevice, ServiceDetails, ServiceDirectory } from './national.js';
+import {
+  serviceLabel,
+  type DirectoryEndpoint,
+  type EndpointDirectory,
+  type SdsDevice,
+  type ServiceDetails,
+  type ServiceDirectory,
+} from './national.js';
 
 export type NoBookingReason =
   | 'no-booking-endpoint' // C8: continue the non-booking workflow
@@ -70,18 +77,19 @@ export async function resolveBookingRoute(
   service: Pick<ServiceDetails, 'id' | 'name' | 'odsCode' | 'endpoints'>,
 ): Promise<BookingRoute> {
   const id = service.id;
+  const name = serviceLabel(service);
   const booking = (service.endpoints ?? []).filter(isBookingEndpoint);
   if (booking.length === 0)
     return noBooking(
       id,
       'no-booking-endpoint',
-      `${service.name} takes no bookings through the Booking Standard; refer the patient without a booking.`,
+      `${name} takes no bookings through the Booking Standard; refer the patient without a booking.`,
     );
   if (booking.length > 1) {
     return noBooking(
       id,
       'several-booking-endpoints',
-      `${service.name} lists ${booking.length} booking endpoints in the directory, so it is not clear where to book: ` +
+      `${name} lists ${booking.length} booking endpoints in the directory, so it is not clear where to book: ` +
         `booking stopped. Report the directory entry (service ${id}).`,
     );
   }
@@ -92,14 +100,14 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'unsupported-endpoint-address',
-      `${service.name}'s booking endpoint (${address}) names no ASID or organisation; refer the patient without a booking.`,
+      `${name}'s booking endpoint (${address}) names no ASID or organisation; refer the patient without a booking.`,
     );
   const odsCode = addressOds ?? service.odsCode?.trim().toUpperCase();
   if (!odsCode)
     return noBooking(
       id,
       'no-ods-code',
-      `${service.name} has no ODS code in the directory, so its booking system (ASID ${wantedAsid}) cannot be ` +
+      `${name} has no ODS code in the directory, so its booking system (ASID ${wantedAsid}) cannot be ` +
         'looked up in the endpoint directory; refer the patient without a booking.',
       wantedAsid,
     );
@@ -115,14 +123,14 @@ export async function resolveBookingRoute(
       return noBooking(
         id,
         'no-booking-interactions',
-        `${service.name}'s system (${label}) is not registered for all the Booking Standard's interactions; ` +
+        `${name}'s system (${label}) is not registered for all the Booking Standard's interactions; ` +
           'refer the patient without a booking.',
         bookingOnly[0]!.asid,
       );
     return noBooking(
       id,
       'no-such-asid',
-      `${service.name}'s booking system (${label}) is not registered in the endpoint directory for the Booking ` +
+      `${name}'s booking system (${label}) is not registered in the endpoint directory for the Booking ` +
         `Standard at ${odsCode}; refer the patient without a booking.`,
       wantedAsid,
     );
@@ -132,7 +140,7 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'several-booking-systems',
-      `${service.name}'s organisation (${odsCode}) has ${asids.length} booking systems registered (ASIDs ` +
+      `${name}'s organisation (${odsCode}) has ${asids.length} booking systems registered (ASIDs ` +
         `${asids.join(', ')}), so where to book is unclear; refer the patient without a booking.`,
     );
   systems = systems.filter((d) => d.asid === asids[0]);
@@ -142,14 +150,14 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'no-booking-interactions',
-      `${service.name}'s system (ASID ${asid}) is not registered for Booking Standard interactions; refer the patient without a booking.`,
+      `${name}'s system (ASID ${asid}) is not registered for Booking Standard interactions; refer the patient without a booking.`,
       asid,
     );
   if (system.interactions.some(isGpConnect)) {
     return noBooking(
       id,
       'care-connect-and-gp-connect',
-      `${service.name}'s system (ASID ${asid}) is registered for both Care Connect and GP Connect, ` +
+      `${name}'s system (ASID ${asid}) is registered for both Care Connect and GP Connect, ` +
         'so which API to use is unclear; refer the patient without a booking.',
       asid,
     );
@@ -158,7 +166,7 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'no-endpoint',
-      `${service.name}'s system (ASID ${asid}) has no party key in the endpoint directory, so its endpoint cannot be ` +
+      `${name}'s system (ASID ${asid}) has no party key in the endpoint directory, so its endpoint cannot be ` +
         'found; refer the patient without a booking.',
       asid,
     );
@@ -173,7 +181,7 @@ export async function resolveBookingRoute(
       return noBooking(
         id,
         'no-endpoint',
-        `${service.name}'s system (ASID ${asid}) has no endpoint for ${interaction.split(':').slice(-2).join(' ')}; ` +
+        `${name}'s system (ASID ${asid}) has no endpoint for ${interaction.split(':').slice(-2).join(' ')}; ` +
           'refer the patient without a booking.',
         asid,
       );
@@ -183,7 +191,7 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'several-endpoints',
-      `${service.name}'s system (ASID ${asid}) has ${roots.size} different endpoints registered, ` +
+      `${name}'s system (ASID ${asid}) has ${roots.size} different endpoints registered, ` +
         'so where to book is unclear; refer the patient without a booking.',
       asid,
     );
@@ -195,7 +203,7 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'invalid-endpoint',
-      `${service.name}'s registered endpoint (${root}) is not a valid URL; refer the patient without a booking.`,
+      `${name}'s registered endpoint (${root}) is not a valid URL; refer the patient without a booking.`,
       asid,
     );
   }
@@ -203,7 +211,7 @@ export async function resolveBookingRoute(
     return noBooking(
       id,
       'invalid-endpoint',
-      `${service.name}'s registered endpoint (${root}) is not an http(s) URL; refer the patient without a booking.`,
+      `${name}'s registered endpoint (${root}) is not an http(s) URL; refer the patient without a booking.`,
       asid,
     );
   return {

@@ -387,10 +387,12 @@ export class DosClient implements ServiceDirectory {
     const odsCode = text(service, 'odsCode') ?? known?.odsCode;
     // ServiceDetailsById carries no name, type, address or attributes (the WSDL's answer is the ID, the ODS
     // code and the endpoints): they come from the last search that listed the service, when there was one.
-    // Without one the attributes are left out, not empty, so that nobody reads "no requirebooking" into them.
+    // Without one the name is empty (the consumer names the service from the provider's own HealthcareService
+    // when it shows its slots) and the attributes are left out, not empty, so that nobody reads "no
+    // requirebooking" into them.
     return {
       id: serviceId,
-      name: known?.name || `Service ${serviceId}`,
+      name: known?.name ?? '',
       type: known?.type ?? '',
       ...(odsCode ? { odsCode } : {}),
       address: known?.address ?? [],

@@ -65,6 +65,7 @@ export interface ServiceSummary {
 /** One service by ID (DoS ServiceDetailsById). */
 export interface ServiceDetails {
   id: string;
+  /** Empty when not known: DoS's details by ID carry no name; a search that listed the service gives it. */
   name: string;
   type: string;
   odsCode?: string;
@@ -164,3 +165,6 @@ export function standInConfig(spine: string): NationalConfig {
     proxy: `${base}/proxy`,
   };
 }
+
+/** A service's name for messages: the directory's, else its ID. */
+export const serviceLabel = (service: { id: string; name: string }): string => service.name || `Service ${service.id}`;

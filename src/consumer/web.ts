@@ -306,15 +306,16 @@ export async function buildConsumerWeb(options: ConsumerWebOptions): Promise<Fas
       .where('nhs_number', '=', nhs)
       .orderBy('slot_start')
       .execute();
-    // The list names each service as the directory does; one look-up per service, and a service the
-    // directory no longer knows keeps its directory ID.
+    // The list names each service as it was named when booked; older bookings ask the directory (one look-up
+    // per service), and a service the directory no longer knows keeps its directory ID.
     const consumer = as(request);
     const names = new Map<string, string | undefined>();
-    for (const id of new Set(rows.map((r) => r.service_id)))
+    for (const r of rows) if (r.service_name) names.set(r.service_id, r.service_name);
+    for (const id of new Set(rows.filter((r) => !names.has(r.service_id)).map((r) => r.service_id)))
       names.set(
         id,
         await consumer.directory.serviceDetails(id).then(
-          (d) => d.name,
+          (d) => d.name || undefined,
           () => undefined,
         ),
       );

@@ -270,6 +270,8 @@ export interface ConsumerBookingTable {
   slot_id: string;
   slot_start: string;
   slot_end: string;
+  /** The service's name when booked (010); null for older rows. */
+  service_name: string | null;
   nhs_number: string | null;
   patient: string;
   document_id: string;

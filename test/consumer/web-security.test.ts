@@ -162,6 +162,10 @@ describe('web app security: sign-in, Host allow-list, same-origin changes, pract
   });
 
   it('finding 8: a cross-origin POST is refused (403) and records nothing; the same call from the app’s own page is recorded', async () => {
+    // The call handler has searched: the referral is to a service the search showed (whether it is booking-only
+    // comes only from a search, hazard H-006).
+    const search = await handler('/api/services?disposition=Dx75&postcode=LS1%204AP&age=40');
+    assert.equal(search.status, 200, await search.clone().text());
     const before = await events();
     const referral = `/api/services/${SERVICE}/referral`;
     // The attack as found: a page elsewhere posts to the referral route with no body, the browser adding the cookie.
