@@ -446,7 +446,7 @@ describe('DoS client against the spine’s DoS stand-in', () => {
     // A client that has not searched knows the endpoints but not the name or the attributes: those are left
     // out rather than read as "no requirebooking" (the booking-only service 2000099004).
     const fresh = await demo().serviceDetails('2000099004');
-    assert.equal(fresh.name, 'Service 2000099004');
+    assert.equal(fresh.name, '', 'ServiceDetailsById carries no name');
     assert.equal(fresh.attributes, undefined);
     assert.ok(fresh.endpoints.some((e) => e.interaction === 'Scheduling'));
   });
