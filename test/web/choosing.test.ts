@@ -190,6 +190,20 @@ describe('web app: choosing a service and a slot, and the confirmation', () => {
     await page.close();
   });
 
+  it('the settings page says where the app finds services and books them, and shows no secret', async () => {
+    await patientForm('Dx05');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /Service directory \(DoS\) http:\/\/127\.0\.0\.1:\d+\/app\/api\/webservices/);
+    assert.match(text, /Endpoint directory \(SDS\) http:\/\/127\.0\.0\.1:\d+\/spine-directory\/FHIR\/R4/);
+    assert.match(text, /Secure proxy http:\/\/127\.0\.0\.1:\d+\/proxy/);
+    assert.match(text, /DoS account slotbridge-demo/);
+    assert.doesNotMatch(text, /password|apikey/i);
+    await accessible('settings');
+    await page.close();
+  });
+
   it('no services near the patient: says so in words, with what to do', async () => {
     await patientForm('Dx05', 'TR1 2HE');
     await toServices();
