@@ -10,8 +10,8 @@ import type { Database } from '../../store/schema.js';
 import { KNOWN_DISPOSITIONS, isDispositionCode } from './dispositions.js';
 import type { DirectoryService, ServiceSummary } from './model.js';
 import { isOpen, nextOpening } from './opening.js';
-import { KM_PER_MILE, distanceKm, normalisePostcode, positionOf } from './postcodes.js';
-import { fromRow } from './repository.js';
+import { KM_PER_MILE, distanceKm, normalisePostcode, positionOf, type Position } from './postcodes.js';
+import { fromRow, hoursFromColumn } from './repository.js';
 
 export interface DirectoryQuery {
   /** An NHS Pathways disposition code, e.g. Dx05. */
@@ -32,18 +32,89 @@ export const DEFAULT_MAX = 20;
 export const MAX_MAX = 100;
 export const DEFAULT_RADIUS_KM = 100;
 
-const likeDisposition = (code: string) => `%"${code}"%`; // codes are Dx and digits: no LIKE wildcards
-
 /** Known from the standard's list, or because some listed service accepts it (local configuration). */
 async function isKnownDisposition(db: Kysely<Database>, code: string): Promise<boolean> {
   if (KNOWN_DISPOSITIONS.has(code)) return true;
   return !!(await db
-    .selectFrom('directory_service')
-    .select('id')
-    .where('dispositions', 'like', likeDisposition(code))
+    .selectFrom('directory_disposition')
+    .select('service_id')
+    .where('disposition', '=', code)
     .limit(1)
     .executeTakeFirst());
 }
+
+/** Latitude and (unless the circle reaches a pole or the antimeridian) longitude limits, in degrees. */
+interface Box {
+  minLat: number;
+  maxLat: number;
+  lon?: { min: number; max: number };
+}
+
+// A little under postcodes.ts's mean radius, so the box's angle is never too small.
+const BOX_EARTH_RADIUS_KM = 6371;
+const DEG = 180 / Math.PI;
+
+/**
+ * A box of latitudes and longitudes holding every point within `radiusKm` of `from` (the bounding
+ * coordinates of a spherical cap), widened by 0.1% and 0.0001° (about 11 m) so that rounding, such as
+ * PostgreSQL's single-precision `real` columns, never leaves out a service that is within reach: the
+ * box only narrows the candidates, the haversine distance decides. Undefined: no limit at all.
+ */
+export function boundingBox(from: Position, radiusKm: number): Box | undefined {
+  const angle = (radiusKm / BOX_EARTH_RADIUS_KM) * 1.001; // radians
+  if (!(angle < Math.PI / 2)) return undefined;
+  const pad = 1e-4;
+  const minLat = from.latitude - angle * DEG - pad;
+  const maxLat = from.latitude + angle * DEG + pad;
+  if (minLat <= -90 || maxLat >= 90) return { minLat, maxLat }; // a pole inside: every longitude
+  const spread = Math.sin(angle) / Math.cos(from.latitude / DEG);
+  if (!(spread < 1)) return { minLat, maxLat };
+  const dLon = Math.asin(spread) * DEG + pad;
+  const lon = { min: from.longitude - dLon, max: from.longitude + dLon };
+  return lon.min < -180 || lon.max > 180 ? { minLat, maxLat } : { minLat, maxLat, lon };
+}
+
+/** A service that passed the index's filters and the radius, in the order of the ranking's later keys. */
+interface Candidate {
+  id: string;
+  km: number | null;
+}
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The services accepting `disposition` (and the age), with a position inside the box or none: two
+ * ranges of the index `directory_disposition_near` in one statement.
+ */
+async function candidates(
+  db: Kysely<Database>,
+  disposition: string,
+  age: number | undefined,
+  box: Box | undefined,
+): Promise<{ service_id: string; latitude: number | null; longitude: number | null }[]> {
+  const base = () => {
+    let q = db
+      .selectFrom('directory_disposition')
+      .select(['service_id', 'latitude', 'longitude'])
+      .where('disposition', '=', disposition);
+    if (age !== undefined) q = q.where('age_min', '<=', age).where('age_max', '>=', age);
+    return q;
+  };
+  if (!box) return base().execute();
+  let placed = base().where('latitude', '>=', box.minLat).where('latitude', '<=', box.maxLat);
+  if (box.lon) placed = placed.where('longitude', '>=', box.lon.min).where('longitude', '<=', box.lon.max);
+  return placed.unionAll(base().where('latitude', 'is', null)).execute();
+}
+
+const ids = (of: Candidate[]) => of.map((c) => c.id);
+const openingTimesOf = (db: Kysely<Database>, of: Candidate[]) =>
+  db.selectFrom('directory_service').select(['id', 'opening_times']).where('id', 'in', ids(of)).execute();
+const servicesOf = (db: Kysely<Database>, of: Candidate[]) =>
+  db.selectFrom('directory_service').selectAll().where('id', 'in', ids(of)).execute();
+
+/** Services read per statement while looking for open ones: the first few, then more each time. */
+const FIRST_READ = 32;
+const LARGEST_READ = 1000;
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -92,12 +163,8 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
   const radius = q.radiusKm ?? DEFAULT_RADIUS_KM;
   const max = Math.min(q.max ?? DEFAULT_MAX, MAX_MAX);
 
-  let query = db
-    .selectFrom('directory_service')
-    .selectAll()
-    .where('dispositions', 'like', likeDisposition(q.disposition));
-  if (q.age !== undefined) query = query.where('age_min', '<=', q.age).where('age_max', '>=', q.age);
-  const rows = await query.execute();
+  // Candidates from the index: the disposition, the age, and a box around the patient (or no position).
+  const rows = await candidates(db, q.disposition, q.age, boundingBox(from, radius));
   if (rows.length === 0 && !(await isKnownDisposition(db, q.disposition))) {
     throw badRequest(
       `disposition ${q.disposition} is not one this directory knows (no listed service accepts it)`,
@@ -106,27 +173,66 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
     );
   }
 
-  const ranked = rows
-    .map(fromRow)
-    // The LIKE is a prefilter on JSON text; the list itself decides.
-    .filter((s) => s.dispositions.includes(q.disposition))
+  // The ranking is: open before closed, then nearest (no position: last), then by ID so the order is
+  // stable. Walking the candidates by (distance, ID) and judging "open now" as they come, the first
+  // `max` open ones are the answer as soon as they are found; otherwise every candidate has been
+  // judged, and the closed ones fill the rest in the same order. Only what is walked is read.
+  const placed: Candidate[] = [];
+  const unplaced: Candidate[] = [];
+  for (const r of rows) {
+    if (r.latitude === null || r.longitude === null) unplaced.push({ id: r.service_id, km: null });
+    else {
+      const km = distanceKm(from, { latitude: Number(r.latitude), longitude: Number(r.longitude) });
+      if (km <= radius) placed.push({ id: r.service_id, km });
+    }
+  }
+  placed.sort((a, b) => a.km! - b.km! || byId(a.id, b.id));
+  unplaced.sort((a, b) => byId(a.id, b.id));
+  const walk = [...placed, ...unplaced];
+
+  const open: Candidate[] = [];
+  const closed: Candidate[] = [];
+  let read = Math.max(FIRST_READ, max);
+  for (let i = 0; i < walk.length && open.length < max; i += read, read = Math.min(read * 4, LARGEST_READ)) {
+    const part = walk.slice(i, i + read);
+    const hours = new Map((await openingTimesOf(db, part)).map((h) => [h.id, h.opening_times]));
+    for (const c of part) {
+      const times = hours.get(c.id);
+      if (times === undefined) continue; // removed since the index was read
+      if (isOpen(hoursFromColumn(times), at)) {
+        open.push(c);
+        if (open.length === max) break;
+      } else if (closed.length < max) closed.push(c);
+    }
+  }
+  const chosen = [...open, ...closed].slice(0, max);
+  if (chosen.length === 0) return [];
+
+  const services = new Map((await servicesOf(db, chosen)).map((row) => [row.id, fromRow(row)]));
+  const ranked = chosen
+    .map((c) => services.get(c.id))
+    // A service changed since the index was read is judged by what it is now.
+    .filter(
+      (s): s is DirectoryService =>
+        !!s &&
+        s.dispositions.includes(q.disposition) &&
+        (q.age === undefined || (s.ageRange.min <= q.age && q.age <= s.ageRange.max)),
+    )
     .map((service) => {
       const km = service.location ? distanceKm(from, service.location) : null;
-      const open = isOpen(service, at);
-      return { service, km, open, next: open ? undefined : nextOpening(service, at) };
+      const isOpenNow = isOpen(service, at);
+      return { service, km, open: isOpenNow, next: isOpenNow ? undefined : nextOpening(service, at) };
     })
     .filter((c) => c.km === null || c.km <= radius)
-    // Open before closed, then nearest (no position: last), then by ID so the order is stable.
     .sort(
       (a, b) =>
-        Number(b.open) - Number(a.open) ||
-        (a.km ?? Infinity) - (b.km ?? Infinity) ||
-        (a.service.id < b.service.id ? -1 : a.service.id > b.service.id ? 1 : 0),
+        Number(b.open) - Number(a.open) || (a.km ?? Infinity) - (b.km ?? Infinity) || byId(a.service.id, b.service.id),
     );
 
-  return ranked
-    .slice(0, max)
-    .map(({ service, km, open, next }, i) => ({ service, summary: summary(service, i + 1, km, open, next) }));
+  return ranked.map(({ service, km, open, next }, i) => ({
+    service,
+    summary: summary(service, i + 1, km, open, next),
+  }));
 }
 
 function summary(
