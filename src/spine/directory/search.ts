@@ -83,14 +83,15 @@ interface Candidate {
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * The services accepting `disposition` (and the age), with a position inside the box or none: two
- * ranges of the index `directory_disposition_near` in one statement.
+ * The services accepting `disposition` (and the age) with a position inside the box, and with
+ * `unplaced` those with no position too: ranges of the index `directory_disposition_near`.
  */
 async function candidates(
   db: Kysely<Database>,
   disposition: string,
   age: number | undefined,
   box: Box | undefined,
+  unplaced: boolean,
 ): Promise<{ service_id: string; latitude: number | null; longitude: number | null }[]> {
   const base = () => {
     let q = db
@@ -100,11 +101,19 @@ async function candidates(
     if (age !== undefined) q = q.where('age_min', '<=', age).where('age_max', '>=', age);
     return q;
   };
-  if (!box) return base().execute();
+  if (!box) return base().execute(); // the whole disposition, with and without a position
   let placed = base().where('latitude', '>=', box.minLat).where('latitude', '<=', box.maxLat);
   if (box.lon) placed = placed.where('longitude', '>=', box.lon.min).where('longitude', '<=', box.lon.max);
-  return placed.unionAll(base().where('latitude', 'is', null)).execute();
+  return unplaced ? placed.unionAll(base().where('latitude', 'is', null)).execute() : placed.execute();
 }
+
+/**
+ * The search reads the candidates ring by ring out from the patient: within a ninth of the radius,
+ * then a third, then all of it (and the services with no position). In a city most answers are
+ * complete within the first ring, so a search reads about the same number of services whatever the
+ * size of the directory.
+ */
+const RINGS = [1 / 9, 1 / 3, 1];
 
 const ids = (of: Candidate[]) => of.map((c) => c.id);
 const openingTimesOf = (db: Kysely<Database>, of: Candidate[]) =>
@@ -163,47 +172,57 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
   const radius = q.radiusKm ?? DEFAULT_RADIUS_KM;
   const max = Math.min(q.max ?? DEFAULT_MAX, MAX_MAX);
 
-  // Candidates from the index: the disposition, the age, and a box around the patient (or no position).
-  const rows = await candidates(db, q.disposition, q.age, boundingBox(from, radius));
-  if (rows.length === 0 && !(await isKnownDisposition(db, q.disposition))) {
+  // The ranking is: open before closed, then nearest (no position: last), then by ID so the order is
+  // stable. Walking the candidates by (distance, ID) and judging "open now" as they come, the first
+  // `max` open ones are the answer as soon as they are found; otherwise every candidate has been
+  // judged, and the closed ones fill the rest in the same order. The walk goes ring by ring (RINGS):
+  // each ring's box holds every candidate within its radius, so once the candidates up to that
+  // distance are sorted, none found later can come before them. Only what is walked is read.
+  const open: Candidate[] = [];
+  const closed: Candidate[] = [];
+  const judge = async (walk: Candidate[]) => {
+    let read = Math.max(FIRST_READ, max);
+    for (let i = 0; i < walk.length && open.length < max; i += read, read = Math.min(read * 4, LARGEST_READ)) {
+      const part = walk.slice(i, i + read);
+      const hours = new Map((await openingTimesOf(db, part)).map((h) => [h.id, h.opening_times]));
+      for (const c of part) {
+        const times = hours.get(c.id);
+        if (times === undefined) continue; // removed since the index was read
+        if (isOpen(hoursFromColumn(times), at)) {
+          open.push(c);
+          if (open.length === max) break;
+        } else if (closed.length < max) closed.push(c);
+      }
+    }
+  };
+  let found = 0;
+  let inner = -Infinity;
+  for (let k = 0; k < RINGS.length && open.length < max; k++) {
+    const last = k === RINGS.length - 1;
+    const outer = last ? radius : radius * RINGS[k]!;
+    const rows = await candidates(db, q.disposition, q.age, boundingBox(from, outer), last);
+    found += rows.length;
+    const ring: Candidate[] = [];
+    const unplaced: Candidate[] = [];
+    for (const r of rows) {
+      if (r.latitude === null || r.longitude === null) {
+        if (last) unplaced.push({ id: r.service_id, km: null });
+        continue;
+      }
+      const km = distanceKm(from, { latitude: Number(r.latitude), longitude: Number(r.longitude) });
+      if (km > inner && km <= outer) ring.push({ id: r.service_id, km });
+    }
+    ring.sort((a, b) => a.km! - b.km! || byId(a.id, b.id));
+    unplaced.sort((a, b) => byId(a.id, b.id));
+    await judge([...ring, ...unplaced]);
+    inner = outer;
+  }
+  if (found === 0 && !(await isKnownDisposition(db, q.disposition))) {
     throw badRequest(
       `disposition ${q.disposition} is not one this directory knows (no listed service accepts it)`,
       'INVALID_PARAMETER',
       ['disposition'],
     );
-  }
-
-  // The ranking is: open before closed, then nearest (no position: last), then by ID so the order is
-  // stable. Walking the candidates by (distance, ID) and judging "open now" as they come, the first
-  // `max` open ones are the answer as soon as they are found; otherwise every candidate has been
-  // judged, and the closed ones fill the rest in the same order. Only what is walked is read.
-  const placed: Candidate[] = [];
-  const unplaced: Candidate[] = [];
-  for (const r of rows) {
-    if (r.latitude === null || r.longitude === null) unplaced.push({ id: r.service_id, km: null });
-    else {
-      const km = distanceKm(from, { latitude: Number(r.latitude), longitude: Number(r.longitude) });
-      if (km <= radius) placed.push({ id: r.service_id, km });
-    }
-  }
-  placed.sort((a, b) => a.km! - b.km! || byId(a.id, b.id));
-  unplaced.sort((a, b) => byId(a.id, b.id));
-  const walk = [...placed, ...unplaced];
-
-  const open: Candidate[] = [];
-  const closed: Candidate[] = [];
-  let read = Math.max(FIRST_READ, max);
-  for (let i = 0; i < walk.length && open.length < max; i += read, read = Math.min(read * 4, LARGEST_READ)) {
-    const part = walk.slice(i, i + read);
-    const hours = new Map((await openingTimesOf(db, part)).map((h) => [h.id, h.opening_times]));
-    for (const c of part) {
-      const times = hours.get(c.id);
-      if (times === undefined) continue; // removed since the index was read
-      if (isOpen(hoursFromColumn(times), at)) {
-        open.push(c);
-        if (open.length === max) break;
-      } else if (closed.length < max) closed.push(c);
-    }
   }
   const chosen = [...open, ...closed].slice(0, max);
   if (chosen.length === 0) return [];
