@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { badRequest } from '../../fhir/outcome.js';
-import type { Database } from '../../store/schema.js';
+import type { Database, DirectoryServiceTable } from '../../store/schema.js';
 import { KNOWN_DISPOSITIONS, isDispositionCode } from './dispositions.js';
 import type { DirectoryService, ServiceSummary } from './model.js';
 import { isOpen, nextOpening } from './opening.js';
@@ -180,11 +180,20 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
   // distance are sorted, none found later can come before them. Only what is walked is read.
   const open: Candidate[] = [];
   const closed: Candidate[] = [];
+  // When the first read takes in every candidate so far (a small directory, a sparse area), it reads
+  // them whole: they are usually the whole answer, and the last statement is then not needed.
+  const whole = new Map<string, DirectoryServiceTable>();
   const judge = async (walk: Candidate[]) => {
     let read = Math.max(FIRST_READ, max);
     for (let i = 0; i < walk.length && open.length < max; i += read, read = Math.min(read * 4, LARGEST_READ)) {
       const part = walk.slice(i, i + read);
-      const hours = new Map((await openingTimesOf(db, part)).map((h) => [h.id, h.opening_times]));
+      const hours = new Map<string, string>();
+      if (i === 0 && walk.length <= read && whole.size === 0) {
+        for (const row of await servicesOf(db, part)) {
+          whole.set(row.id, row);
+          hours.set(row.id, row.opening_times);
+        }
+      } else for (const row of await openingTimesOf(db, part)) hours.set(row.id, row.opening_times);
       for (const c of part) {
         const times = hours.get(c.id);
         if (times === undefined) continue; // removed since the index was read
@@ -197,6 +206,8 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
   };
   let found = 0;
   let inner = -Infinity;
+  let within = 0; // candidates with a position, out to the last ring read
+  let pending: Candidate[] = []; // read, in order, not yet judged
   for (let k = 0; k < RINGS.length && open.length < max; k++) {
     const last = k === RINGS.length - 1;
     const outer = last ? radius : radius * RINGS[k]!;
@@ -214,8 +225,17 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
     }
     ring.sort((a, b) => a.km! - b.km! || byId(a.id, b.id));
     unplaced.sort((a, b) => byId(a.id, b.id));
-    await judge([...ring, ...unplaced]);
+    within += ring.length;
+    pending.push(...ring, ...unplaced);
+    // Judging can end the search only when there are enough candidates to be the `max` open ones.
+    if (last || pending.length >= max - open.length) {
+      await judge(pending);
+      pending = [];
+    }
     inner = outer;
+    // Sparse so far (the next ring would hold too few even at this density): straight to the whole radius.
+    const next = RINGS[k + 1];
+    if (next !== undefined && next < 1 && within * (next / RINGS[k]!) ** 2 < max - open.length) k = RINGS.length - 2;
   }
   if (found === 0 && !(await isKnownDisposition(db, q.disposition))) {
     throw badRequest(
@@ -227,7 +247,9 @@ export async function rankDirectory(db: Kysely<Database>, q: DirectoryQuery): Pr
   const chosen = [...open, ...closed].slice(0, max);
   if (chosen.length === 0) return [];
 
-  const services = new Map((await servicesOf(db, chosen)).map((row) => [row.id, fromRow(row)]));
+  const unread = chosen.filter((c) => !whole.has(c.id));
+  if (unread.length) for (const row of await servicesOf(db, unread)) whole.set(row.id, row);
+  const services = new Map(chosen.filter((c) => whole.has(c.id)).map((c) => [c.id, fromRow(whole.get(c.id)!)]));
   const ranked = chosen
     .map((c) => services.get(c.id))
     // A service changed since the index was read is judged by what it is now.
