@@ -9,11 +9,12 @@
  *  6. generating 90 days of 5-minute slots for 50 rotas (1.3 million) with `slotbridge provider rota
  *     generate --all` (generate.ts);
  *  7. start-up: `slotbridge --help` and the provider to listening, built dist/ against the sources
- *     through tsx (startup.ts).
+ *     through tsx (startup.ts);
+ *  8. the service directory's search with 200 and with 20,000 services (directory-search.ts).
  * Servers run in child processes (bench/provider-server.ts, bench/bare-server.ts); autocannon, the
  * load generator, runs in this process. Both share the machine's cores, which the results say.
  *
- * Environment: BENCH_ONLY=search,race,growth,pg,proxy,generate,startup runs some; BENCH_SECONDS (default 8) per search run;
+ * Environment: BENCH_ONLY=search,race,growth,pg,proxy,generate,startup,directory runs some; BENCH_SECONDS (default 8) per search run;
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) for benchmark 4.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { postgresRace } from './booking-race-pg.js';
+import { directorySearch } from './directory-search.js';
 import { sqliteRace } from './booking-race.js';
 import { generate } from './generate.js';
 import { growth } from './growth.js';
@@ -31,7 +33,16 @@ import { slotSearch } from './slot-search.js';
 import { startup } from './startup.js';
 
 /** Every benchmark, in the order they run and appear in the results; a new one is one more line. */
-const BENCHMARKS: Benchmark[] = [slotSearch, sqliteRace, growth, postgresRace, proxy, generate, startup];
+const BENCHMARKS: Benchmark[] = [
+  slotSearch,
+  sqliteRace,
+  growth,
+  postgresRace,
+  proxy,
+  generate,
+  startup,
+  directorySearch,
+];
 
 /** Says how much CPU other work took during the measured runs (other people's tests on a shared machine). */
 function otherWork(allCpu: Report['cpu']): string[] {

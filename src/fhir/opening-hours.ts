@@ -48,12 +48,24 @@ const UK_CLOCK = new Intl.DateTimeFormat('en-GB', {
 
 export const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
+interface Clock {
+  day: number;
+  minute: number;
+  weekday: SessionDay;
+}
+
+// A directory search judges every candidate at the same instant: the last answer is kept for the next call.
+let last: { ms: number; clock: Clock } | undefined;
+
 /** The UK local date (as UTC midnight, ms), minute of the day and weekday of an instant. */
-function localClock(ms: number): { day: number; minute: number; weekday: SessionDay } {
+function localClock(ms: number): Clock {
+  if (last?.ms === ms) return last.clock;
   const parts = UK_CLOCK.formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const day = Date.UTC(get('year'), get('month') - 1, get('day'));
-  return { day, minute: get('hour') * 60 + get('minute'), weekday: WEEKDAYS[new Date(day).getUTCDay()]! };
+  const clock = { day, minute: get('hour') * 60 + get('minute'), weekday: WEEKDAYS[new Date(day).getUTCDay()]! };
+  last = { ms, clock };
+  return clock;
 }
 
 // BankHoliday sessions never match a weekday: neither side knows the bank holiday calendar.

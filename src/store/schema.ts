@@ -195,6 +195,19 @@ export interface DirectoryServiceTable {
   updated_at: string;
 }
 
+/**
+ * One disposition a directory service accepts (migration 009), with copies of the service's position
+ * (both null without one) and age range: what the search filters on, read through an index.
+ */
+export interface DirectoryDispositionTable {
+  disposition: string;
+  service_id: string;
+  latitude: number | null;
+  longitude: number | null;
+  age_min: number;
+  age_max: number;
+}
+
 /** SDS nhsAS: an accredited system. `interactions` is a JSON array of interaction IDs. */
 export interface SdsAsTable {
   asid: string;
@@ -360,6 +373,7 @@ export interface Database {
   referral_document: ReferralDocumentTable;
   audit_event: AuditEventTable;
   directory_service: DirectoryServiceTable;
+  directory_disposition: DirectoryDispositionTable;
   sds_as: SdsAsTable;
   sds_mhs: SdsMhsTable;
   proxy_call: ProxyCallTable;

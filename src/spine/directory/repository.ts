@@ -1,10 +1,12 @@
 /**
  * The directory's services in the store (`directory_service`, migration 002-spine): validated
  * upserts, reads and deletes by directory service ID. Lists and objects are JSON text columns, the
- * same on SQLite and PostgreSQL.
+ * same on SQLite and PostgreSQL. Each service's dispositions are also rows of `directory_disposition`
+ * (migration 009, with copies of its position and age range) for the search's index; they are
+ * written and removed in the same transaction as the service.
  */
-import type { Kysely } from 'kysely';
-import type { Database, DirectoryServiceTable } from '../../store/schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, DirectoryDispositionTable, DirectoryServiceTable } from '../../store/schema.js';
 import type { DirectoryService, OpeningTime } from './model.js';
 import { checkService, isDirectoryId } from './validate.js';
 
@@ -38,10 +40,32 @@ function toRow(s: DirectoryService): DirectoryServiceTable {
   };
 }
 
-export function fromRow(row: DirectoryServiceTable): DirectoryService {
+/** A service's rows of the search's index: one per disposition, position only when it has both coordinates. */
+function dispositionRows(row: DirectoryServiceTable, dispositions: string[]): DirectoryDispositionTable[] {
+  const placed = row.latitude !== null && row.longitude !== null;
+  return [...new Set(dispositions)].map((disposition) => ({
+    disposition,
+    service_id: row.id,
+    latitude: placed ? row.latitude : null,
+    longitude: placed ? row.longitude : null,
+    age_min: row.age_min,
+    age_max: row.age_max,
+  }));
+}
+
+/** The weekly sessions and the 24/7 flag from `opening_times` (all the search needs to judge "open now"). */
+export function hoursFromColumn(openingTimes: string): Pick<DirectoryService, 'openingTimes' | 'openAllHours'> {
   // The column's default is a bare list ('[]'); our writes store {times, openAllHours}.
-  const stored = JSON.parse(row.opening_times) as StoredOpening | OpeningTime[];
+  const stored = JSON.parse(openingTimes) as StoredOpening | OpeningTime[];
   const opening: StoredOpening = Array.isArray(stored) ? { times: stored } : stored;
+  return {
+    openingTimes: opening.times ?? [],
+    ...(opening.openAllHours !== undefined ? { openAllHours: opening.openAllHours } : {}),
+  };
+}
+
+export function fromRow(row: DirectoryServiceTable): DirectoryService {
+  const hours = hoursFromColumn(row.opening_times);
   return {
     id: row.id,
     name: row.name,
@@ -52,8 +76,8 @@ export function fromRow(row: DirectoryServiceTable): DirectoryService {
     ...(row.latitude !== null && row.longitude !== null
       ? { location: { latitude: Number(row.latitude), longitude: Number(row.longitude) } }
       : {}),
-    openingTimes: opening.times ?? [],
-    ...(opening.openAllHours !== undefined ? { openAllHours: opening.openAllHours } : {}),
+    openingTimes: hours.openingTimes,
+    ...(hours.openAllHours !== undefined ? { openAllHours: hours.openAllHours } : {}),
     dispositions: JSON.parse(row.dispositions),
     ageRange: { min: Number(row.age_min), max: Number(row.age_max) },
     attributes: JSON.parse(row.attributes),
@@ -61,27 +85,52 @@ export function fromRow(row: DirectoryServiceTable): DirectoryService {
   };
 }
 
+/** Runs `fn` in the caller's transaction, or in a new one when `db` is not a transaction. */
+function inTransaction<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<Database>) : db.transaction().execute(fn);
+}
+
 /**
  * Adds or replaces a service by its ID after checking it (`checkService`: 400 naming the field at
  * fault); safe to repeat. Returns true when the ID was new. Typed as a DirectoryService for callers
  * in code, but checked whatever arrives, since the admin API passes a request body straight in.
+ * The service and its rows of the search's index are written in one transaction (the caller's, if
+ * `db` is one).
  */
 export async function putDirectoryService(db: Kysely<Database>, service: DirectoryService): Promise<boolean> {
-  const row = toRow(checkService(service));
+  const checked = checkService(service);
+  const row = toRow(checked);
   const { id: _id, ...changes } = row;
+  const index = dispositionRows(row, checked.dispositions);
+  return inTransaction(db, async (trx) => {
+    const created = await writeService(trx, row, changes);
+    // After the service's own write, which on PostgreSQL holds its row's lock: concurrent writers of
+    // one service replace its index rows one after the other.
+    await trx.deleteFrom('directory_disposition').where('service_id', '=', row.id).execute();
+    if (index.length) await trx.insertInto('directory_disposition').values(index).execute();
+    return created;
+  });
+}
+
+/** The service's row: true when this write created it. */
+async function writeService(
+  trx: Transaction<Database>,
+  row: DirectoryServiceTable,
+  changes: Omit<DirectoryServiceTable, 'id'>,
+): Promise<boolean> {
   // Insert-if-absent then update, rather than read-then-upsert: of two concurrent first writes of an
   // ID exactly one is told it created the service, on both engines.
-  const inserted = await db
+  const inserted = await trx
     .insertInto('directory_service')
     .values(row)
     .onConflict((oc) => oc.column('id').doNothing())
     .returning('id')
     .executeTakeFirst();
   if (inserted) return true;
-  const updated = await db.updateTable('directory_service').set(changes).where('id', '=', row.id).executeTakeFirst();
+  const updated = await trx.updateTable('directory_service').set(changes).where('id', '=', row.id).executeTakeFirst();
   if (Number(updated.numUpdatedRows) > 0) return false;
   // Deleted between the two statements: write it again.
-  await db
+  await trx
     .insertInto('directory_service')
     .values(row)
     .onConflict((oc) => oc.column('id').doUpdateSet(changes))
@@ -99,8 +148,14 @@ export async function getDirectoryService(db: Kysely<Database>, id: string): Pro
 /** Removes a service; returns whether there was one. */
 export async function deleteDirectoryService(db: Kysely<Database>, id: string): Promise<boolean> {
   if (!isDirectoryId(id)) return false;
-  const result = await db.deleteFrom('directory_service').where('id', '=', id).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  return inTransaction(db, async (trx) => {
+    // The service first, as putDirectoryService locks it first (no deadlock between the two on
+    // PostgreSQL, whose foreign key cascades to the index rows). SQLite leaves foreign keys
+    // unenforced, so they are removed here too.
+    const result = await trx.deleteFrom('directory_service').where('id', '=', id).executeTakeFirst();
+    await trx.deleteFrom('directory_disposition').where('service_id', '=', id).execute();
+    return Number(result.numDeletedRows) > 0;
+  });
 }
 
 export async function allDirectoryServices(db: Kysely<Database>): Promise<DirectoryService[]> {

@@ -9,6 +9,7 @@ import * as release from './005-release.js';
 import * as adminTokens from './006-admin-tokens.js';
 import * as peerAudit from './007-peer-audit.js';
 import * as spineSecurity from './008-spine-security.js';
+import * as directoryIndex from './009-directory-index.js';
 import * as consumerServiceName from './010-consumer-service-name.js';
 
 export interface SlotbridgeMigration {
@@ -24,5 +25,6 @@ export const migrations: Record<string, SlotbridgeMigration> = {
   '006-admin-tokens': adminTokens,
   '007-peer-audit': peerAudit,
   '008-spine-security': spineSecurity,
+  '009-directory-index': directoryIndex,
   '010-consumer-service-name': consumerServiceName,
 };
