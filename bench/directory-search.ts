@@ -16,7 +16,7 @@ import { DOS_NAMESPACE } from '../src/consumer/dos-client.js';
 import { soapContentType, writeEnvelope } from '../src/fhir/soap.js';
 import { DOS_PATH } from '../src/spine/app.js';
 import type { DirectoryEndpoint, DirectoryService, OpeningTime } from '../src/spine/directory/model.js';
-import { MAX_MAX } from '../src/spine/directory/search.js';
+import { DEFAULT_MAX } from '../src/spine/directory/search.js';
 import { NATIONAL_SEARCH_KM } from '../src/spine/directory/soap.js';
 import { DEMO_DOS_USER } from '../src/spine/national-credentials.js';
 import { putDirectoryService } from '../src/spine/directory/repository.js';
@@ -482,7 +482,7 @@ async function run(report: Report): Promise<void> {
     '',
     `The measured request is **DoS's SOAP CheckCapacitySummary** as a consumer sends it (SOAP 1.2 POST to ` +
       `\`{spine}${DOS_PATH}\`, the demo account, disposition 10${DISPOSITION.slice(2)} = ${DISPOSITION}, age 40, no search ` +
-      `distance: the national ${NATIONAL_SEARCH_KM} km; the answer lists up to ${MAX_MAX} services with their endpoints ` +
+      `distance: the national ${NATIONAL_SEARCH_KM} km; the answer lists up to ${DEFAULT_MAX} services with their endpoints ` +
       `and rota sessions). The same search through the directory's JSON interface (\`GET {spine}/directory/services?` +
       `disposition=${DISPOSITION}&postcode=…\`: 100 km, at most 20 summaries) is measured beside it: its answers are ` +
       `about the same size for both directories, so it shows how the search itself scales. Searches come from ` +
@@ -503,11 +503,11 @@ async function run(report: Report): Promise<void> {
       `${met(ratio('soap') <= 2)}; with the JSON search **${fmt(ratio('json'), 2)} ×** ${runsText(ratios.json, 2)}: ` +
       `${met(ratio('json') <= 2)}.`,
     '',
-    `Why the two differ: from the same postcodes the big directory's SOAP answers list up to ${MAX_MAX} services ` +
-      `where the small one's list a handful, and writing a service's XML (endpoints, rota sessions) costs more ` +
-      `than finding it; the JSON answers hold at most 20 summaries from both. The search reads its candidates ` +
-      `through an index, ring by ring out from the patient, and stops at the first answer's worth of open ` +
-      `services (docs/directory.md, "Scale").`,
+    `Why the two differ: the SOAP search's radius is DoS's 60 km, so the small directory's answers list a ` +
+      `handful of services where the big one's list ${DEFAULT_MAX}, each with its endpoints and rota sessions in ` +
+      `XML; the JSON search looks 100 km out and lists up to ${DEFAULT_MAX} from both. The search reads its ` +
+      `candidates through an index, ring by ring out from the patient, and stops at the first answer's worth of ` +
+      `open services (docs/directory.md, "Scale").`,
     '',
   );
   for (const [key, label] of [

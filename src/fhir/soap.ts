@@ -164,32 +164,73 @@ const builder = new XMLBuilder({
   attributeNamePrefix: '@_',
   suppressEmptyNode: false,
   suppressBooleanAttributes: false,
+  // Text and attribute values arrive escaped (prepare, below), in one pass that also names the elements.
+  processEntities: false,
+  // No callback here reads the element's path; without this the builder (fast-xml-builder) writes every
+  // element's path out as a string. The option is in its code and README but not yet in its types.
+  ...({ jPath: false } as object),
 });
 
 /** An XMLBuilder object: element names (prefixed as you declare them) to text, numbers, objects or lists. */
 export type XmlContent = Record<string, unknown>;
 
+const SPECIAL = /[&<>"']/;
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const escapeXml = (text: string) => (SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text);
+
+/** Prefixed element names (the vocabulary of a few documents: bounded all the same). */
+const PREFIXED = new Map<string, string>();
+const prefixed = (prefix: string, name: string) => {
+  const key = `${prefix}:${name}`;
+  const known = PREFIXED.get(key);
+  if (known) return known;
+  if (PREFIXED.size < 1_000) PREFIXED.set(key, key);
+  return key;
+};
+
+/**
+ * One pass over the content before the builder: every string escaped for XML (text and attribute values,
+ * quotes too), and, given `prefix`, every element name put in that namespace (`name` → `prefix:name`;
+ * attributes, `#text` and names that already have a prefix are left as they are).
+ */
+function prepare(content: unknown, prefix?: string): unknown {
+  if (typeof content === 'string') return escapeXml(content);
+  if (Array.isArray(content)) return content.map((item) => prepare(item, prefix));
+  if (content === null || typeof content !== 'object') return content;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(content)) {
+    const name = prefix && key[0] !== '@' && key[0] !== '#' && !key.includes(':') ? prefixed(prefix, key) : key;
+    out[name] = prepare((content as Record<string, unknown>)[key], prefix);
+  }
+  return out;
+}
+
+const DECLARATION = { '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' } };
+
 /** Writes an XMLBuilder object as a document with an XML declaration. */
 export function writeXml(content: XmlContent): string {
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, ...content }) as string;
+  return builder.build({ ...DECLARATION, ...(prepare(content) as XmlContent) });
 }
 
 /**
  * A SOAP envelope (prefix `env`) whose body is `body`; `namespaces` declares prefixes on the Envelope
- * (e.g. `{ web: 'https://…' }`) for the body's and header's element names.
+ * (e.g. `{ web: 'https://…' }`) for the body's and header's element names. `qualify` puts every element
+ * of the body written without a prefix in that prefix's namespace.
  */
 export function writeEnvelope(
   version: SoapVersion,
   body: XmlContent,
-  options: { header?: XmlContent; namespaces?: Record<string, string> } = {},
+  options: { header?: XmlContent; namespaces?: Record<string, string>; qualify?: string } = {},
 ): string {
   const declarations: Record<string, string> = { '@_xmlns:env': version === '1.2' ? SOAP12_NS : SOAP11_NS };
-  for (const [prefix, uri] of Object.entries(options.namespaces ?? {})) declarations[`@_xmlns:${prefix}`] = uri;
-  return writeXml({
+  for (const [prefix, uri] of Object.entries(options.namespaces ?? {}))
+    declarations[`@_xmlns:${prefix}`] = escapeXml(uri);
+  return builder.build({
+    ...DECLARATION,
     'env:Envelope': {
       ...declarations,
-      ...(options.header ? { 'env:Header': options.header } : {}),
-      'env:Body': body,
+      ...(options.header ? { 'env:Header': prepare(options.header) } : {}),
+      'env:Body': prepare(body, options.qualify),
     },
   });
 }

@@ -6,6 +6,7 @@
  * written and removed in the same transaction as the service.
  */
 import type { Kysely, Transaction } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database, DirectoryDispositionTable, DirectoryServiceTable } from '../../store/schema.js';
 import type { DirectoryService, OpeningTime } from './model.js';
 import { checkService, isDirectoryId } from './validate.js';
@@ -53,15 +54,32 @@ function dispositionRows(row: DirectoryServiceTable, dispositions: string[]): Di
   }));
 }
 
+type Hours = Pick<DirectoryService, 'openingTimes' | 'openAllHours'>;
+
+/**
+ * Parsed opening times by their stored text. A search judges "open now" for every candidate it walks,
+ * and most services share a few weekly patterns, so each pattern is parsed once; bounded by entries and
+ * by the text's size (one service's sessions are a few hundred bytes), and frozen, since callers share it.
+ */
+const HOURS = new LRUCache<string, Readonly<Hours>>({
+  max: 2_000,
+  maxSize: 4 * 2 ** 20,
+  sizeCalculation: (_v, k) => k.length,
+});
+
 /** The weekly sessions and the 24/7 flag from `opening_times` (all the search needs to judge "open now"). */
-export function hoursFromColumn(openingTimes: string): Pick<DirectoryService, 'openingTimes' | 'openAllHours'> {
+export function hoursFromColumn(openingTimes: string): Readonly<Hours> {
+  const known = HOURS.get(openingTimes);
+  if (known) return known;
   // The column's default is a bare list ('[]'); our writes store {times, openAllHours}.
   const stored = JSON.parse(openingTimes) as StoredOpening | OpeningTime[];
   const opening: StoredOpening = Array.isArray(stored) ? { times: stored } : stored;
-  return {
-    openingTimes: opening.times ?? [],
+  const hours: Hours = {
+    openingTimes: Object.freeze(opening.times ?? []) as OpeningTime[],
     ...(opening.openAllHours !== undefined ? { openAllHours: opening.openAllHours } : {}),
   };
+  if (openingTimes.length <= 64 * 1024) HOURS.set(openingTimes, Object.freeze(hours));
+  return hours;
 }
 
 export function fromRow(row: DirectoryServiceTable): DirectoryService {
@@ -76,7 +94,7 @@ export function fromRow(row: DirectoryServiceTable): DirectoryService {
     ...(row.latitude !== null && row.longitude !== null
       ? { location: { latitude: Number(row.latitude), longitude: Number(row.longitude) } }
       : {}),
-    openingTimes: hours.openingTimes,
+    openingTimes: [...hours.openingTimes],
     ...(hours.openAllHours !== undefined ? { openAllHours: hours.openAllHours } : {}),
     dispositions: JSON.parse(row.dispositions),
     ageRange: { min: Number(row.age_min), max: Number(row.age_max) },
