@@ -437,7 +437,9 @@ describe('directory index: migration 009 and the repository keep it in step', ()
     // Back to the schema before 009: no index table, and 009 (and the later 010) not yet run.
     await sql`DROP TABLE directory_disposition`.execute(db);
     await sql`ALTER TABLE consumer_booking DROP COLUMN service_name`.execute(db);
-    await sql`DELETE FROM kysely_migration WHERE name IN ('009-directory-index', '010-consumer-service-name')`.execute(db);
+    await sql`DELETE FROM kysely_migration WHERE name IN ('009-directory-index', '010-consumer-service-name')`.execute(
+      db,
+    );
 
     const reopened = await openStore(ts.options); // runs 009, which fills the index from the services
     try {

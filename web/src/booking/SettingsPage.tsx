@@ -18,8 +18,8 @@ export function SettingsPage() {
     <>
       <h1>Settings</h1>
       <p>
-        Where this booking app finds services and books them. They are set by whoever runs the app; ask your service desk
-        to change them.
+        Where this booking app finds services and books them. They are set by whoever runs the app; ask your service
+        desk to change them.
       </p>
       {error && <p className="nhsuk-error-message">{error}</p>}
       {settings && (
