@@ -1,6 +1,6 @@
 /**
  * From a chosen service to the provider's service root, over the national directories' real
- * interfaces (docs/discovery.md has the walk-through):
+ * interfaces (docs/going-live.md, "How a booking endpoint is found", walks through it):
  *   1. DoS: the service's booking endpoint (transport http, format FHIR, interaction Scheduling; C1, C6–C8)
  *      gives an ASID (`ASID:…`) or an organisation (`ODS:…`).
  *   2. SDS `GET /Device?organization={ODS}&identifier={interaction}`: the accredited systems of that
