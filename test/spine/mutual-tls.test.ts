@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
+import { Consumer } from '../../src/consumer/consumer.js';
+import { consumerIdentity } from '../../src/consumer/identity.js';
+import { standInConfig } from '../../src/consumer/national.js';
 import { buildProviderServer, type ProviderServer } from '../../src/server/provider.js';
 import { buildSpine, type Spine } from '../../src/spine/app.js';
+import { putDirectoryService } from '../../src/spine/directory/repository.js';
 import { INTERACTIONS } from '../../src/spine/interactions.js';
 import { registerConsumer, registerProvider } from '../../src/spine/registration.js';
 import { createTestPki } from '../../src/spine/test-ca.js';
@@ -138,6 +142,47 @@ describe('mutual TLS between consumer, proxy and provider', () => {
     } finally {
       await providerAgent.close();
     }
+  });
+
+  it('the consumer configured with --cert, --key and --ca finds, resolves and searches over DoS, SDS and the proxy', async () => {
+    // The provider's service in the directory, its booking endpoint the provider's ASID (registered under RT1).
+    await putDirectoryService(spineStore.store.db, {
+      id: SERVICE,
+      name: 'Test ED (mutual TLS)',
+      type: 'ED',
+      odsCode: 'RT1',
+      address: ['1 Test Street'],
+      postcode: 'LS1 4AP',
+      openingTimes: [],
+      openAllHours: true,
+      dispositions: ['Dx05'],
+      ageRange: { min: 0, max: 130 },
+      attributes: [],
+      endpoints: [
+        { order: 1, transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: `ASID:${PROVIDER_ASID}` },
+      ],
+    });
+    const spineBase = proxy.replace(/\/proxy$/, '');
+    const consumer = pki.parties.consumer!;
+    const national = {
+      ...standInConfig(spineBase),
+      tls: { cert: readFileSync(consumer.certFile), key: readFileSync(consumer.keyFile), ca: readFileSync(pki.caFile) },
+    };
+    const withCert = new Consumer({ national, identity: consumerIdentity() });
+    const found = await withCert.findServices({ disposition: 'Dx05', postcode: 'LS1 4AP', age: 40 });
+    const ours = found.find((f) => f.service.id === SERVICE);
+    assert.ok(ours?.route.bookable, JSON.stringify(ours?.route));
+    assert.equal(ours.route.bookable && ours.route.serviceRoot, root);
+    const { slots } = await withCert.slots(SERVICE);
+    assert.ok(slots.length > 0, 'slots through the proxy, which presents its own certificate to the provider');
+
+    // The same configuration without the certificate: the spine refuses the TLS handshake on the first call.
+    const { tls: _tls, ...noCert } = national;
+    const without = new Consumer({ national: { ...noCert, tls: undefined }, identity: consumerIdentity() });
+    await assert.rejects(
+      without.findServices({ disposition: 'Dx05', postcode: 'LS1 4AP', age: 40 }),
+      /cannot reach|failed/,
+    );
   });
 
   it('a consumer without a client certificate is refused during the TLS handshake', async () => {
