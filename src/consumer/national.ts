@@ -37,38 +37,15 @@ export interface RotaSession {
   end: string;
 }
 
-/** One service of a ranked search (DoS CheckCapacitySummary's `serviceCareSummaryDestination`). */
-export interface ServiceSummary {
-  /** 1-based position in the directory's own ranking. */
-  rank: number;
+/** One service by ID (DoS ServiceDetailsById). */
+export interface ServiceDetails {
   id: string;
+  /** The service's name; empty when not known: DoS's details by ID carry no name; a search that listed the service gives it. */
   name: string;
   /** The service type's name. */
   type: string;
   odsCode?: string;
   /** Address lines where care is given. */
-  address: string[];
-  postcode?: string;
-  distanceKm: number | null;
-  distanceMiles: number | null;
-  /** Open at the search time, judged from the rota sessions in UK local time. */
-  openNow: boolean;
-  /** When a closed service next opens (ISO instant, UTC), within a week. */
-  nextOpen?: string;
-  attributes: DirectoryAttribute[];
-  /** The service's endpoints, sorted by `order`. */
-  endpoints: DirectoryEndpoint[];
-  openAllHours?: boolean;
-  rotaSessions?: RotaSession[];
-}
-
-/** One service by ID (DoS ServiceDetailsById). */
-export interface ServiceDetails {
-  id: string;
-  /** Empty when not known: DoS's details by ID carry no name; a search that listed the service gives it. */
-  name: string;
-  type: string;
-  odsCode?: string;
   address: string[];
   postcode?: string;
   /**
@@ -78,6 +55,21 @@ export interface ServiceDetails {
   attributes?: DirectoryAttribute[];
   /** Sorted by `order`. */
   endpoints: DirectoryEndpoint[];
+}
+
+/** One service of a ranked search (DoS CheckCapacitySummary's `serviceCareSummaryDestination`): always with its attributes. */
+export interface ServiceSummary extends Omit<ServiceDetails, 'attributes'> {
+  /** 1-based position in the directory's own ranking. */
+  rank: number;
+  distanceKm: number | null;
+  distanceMiles: number | null;
+  /** Open at the search time, judged from the rota sessions in UK local time. */
+  openNow: boolean;
+  /** When a closed service next opens (ISO instant, UTC), within a week. */
+  nextOpen?: string;
+  attributes: DirectoryAttribute[];
+  openAllHours?: boolean;
+  rotaSessions?: RotaSession[];
 }
 
 /** A service search, in the Booking Standard's terms; the DoS client maps it to DoS's own. */

@@ -12,12 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DosClient } from '../../src/consumer/dos-client.js';
-import { ConsumerError } from '../../src/consumer/errors.js';
 import { DEMO_DOS_USER } from '../../src/consumer/national.js';
 import { child, childText, children, readEnvelope } from '../../src/fhir/soap.js';
 import { wallClockToUtc } from '../../src/fhir/time.js';
 import { buildSpine } from '../../src/spine/app.js';
 import { seedDemoDirectory } from '../../src/spine/directory/demo.js';
+import { consumerErrorOf } from '../helpers/consumer.js';
 import { TEST_SPINE } from '../helpers/spine.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 
@@ -26,15 +26,7 @@ const NS = 'https://nww.pathwaysdos.nhs.uk/app/api/webservices';
 // Wednesday 10 June 2026, 12:00 in the UK (BST): the fixtures' search time.
 const WEDNESDAY_NOON_BST = new Date('2026-06-10T11:00:00Z');
 
-async function rejects(promise: Promise<unknown>): Promise<ConsumerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ConsumerError, String(err));
-    return err;
-  }
-  assert.fail('expected a ConsumerError');
-}
+const rejects = consumerErrorOf;
 
 describe('DoS client against answers shaped like the published DoS API', () => {
   let server: Server;

@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ConsumerError } from '../../src/consumer/errors.js';
 import { DEMO_SDS_APIKEY } from '../../src/consumer/national.js';
 import { SdsClient } from '../../src/consumer/sds-client.js';
 import { buildSpine, SDS_PATH, type Spine } from '../../src/spine/app.js';
+import { consumerErrorOf } from '../helpers/consumer.js';
 import { TEST_SPINE, operatorHeaders } from '../helpers/spine.js';
 import { testStore, type TestStore } from '../helpers/store.js';
 
@@ -76,15 +76,7 @@ async function fakeSds() {
 /** The query's parameters in the order sent, decoded. */
 const paramsOf = (query: string) => [...new URLSearchParams(query)];
 
-async function refusal(promise: Promise<unknown>): Promise<ConsumerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ConsumerError, String(err));
-    return err;
-  }
-  assert.fail('expected a ConsumerError');
-}
+const refusal = consumerErrorOf;
 
 describe('SdsClient against the published SDS answers', () => {
   let sds: Awaited<ReturnType<typeof fakeSds>>;

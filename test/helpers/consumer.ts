@@ -1,5 +1,7 @@
 /** A stand-in consumer for tests: builds the standard's unsecured JWT and calls the provider over real HTTP. */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { ConsumerError } from '../../src/consumer/errors.js';
 import { encodeUnsecured, tokenClaims } from '../../src/fhir/token.js';
 
 export const SCOPE = {
@@ -108,4 +110,15 @@ export async function call(root: string, path: string, o: CallOptions = {}): Pro
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/** The ConsumerError a promise rejects with (a test fails when it resolves or rejects with anything else). */
+export async function consumerErrorOf(promise: Promise<unknown>): Promise<ConsumerError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ConsumerError, String(err));
+    return err;
+  }
+  assert.fail('expected a ConsumerError');
 }
