@@ -194,6 +194,8 @@ describe('web app: choosing a service and a slot, and the confirmation', () => {
     await patientForm('Dx05');
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    // The values come from the app's API after the page shows: wait for them before reading the page.
+    await page.getByText('Service directory (DoS)').waitFor();
     const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
     assert.match(text, /Service directory \(DoS\) http:\/\/127\.0\.0\.1:\d+\/app\/api\/webservices/);
     assert.match(text, /Endpoint directory \(SDS\) http:\/\/127\.0\.0\.1:\d+\/spine-directory\/FHIR\/R4/);
